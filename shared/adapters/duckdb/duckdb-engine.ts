@@ -1,0 +1,124 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { MetricConfig } from '../../config/schema.js';
+import { QueryError } from '../../errors.js';
+import { SOURCE_COLUMNS, SOURCE_NAMES } from '../../lake/sources.js';
+import type { Cell, QueryEngine, QueryResult } from '../../ports/query-engine.js';
+import { type Dialect, duckdbDialect } from '../../sql/dialect.js';
+import { quoteIdent, quoteString } from '../../sql/literals.js';
+
+export interface DuckDbEngineOptions {
+  /** Event lake root; each source becomes a view over `<lake>/<table>/dt=*\/hour=*\/*.parquet`. */
+  readonly lake?: string;
+  readonly sources?: MetricConfig['sources'];
+  readonly threads?: number;
+  /** DuckDB memory_limit, e.g. '4GB'. */
+  readonly memoryLimit?: string;
+}
+
+function toCell(v: DuckDBValue): Cell {
+  if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'bigint') return Number(v);
+  return String(v);
+}
+
+/** The first line of an engine error: DuckDB messages can carry long hints. */
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+}
+
+/** True when the table folder holds at least one partition file in the lake layout. */
+function hasPartitionFiles(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  for (const dt of readdirSync(dir, { withFileTypes: true })) {
+    if (!dt.isDirectory() || !dt.name.startsWith('dt=')) continue;
+    for (const hour of readdirSync(path.join(dir, dt.name), { withFileTypes: true })) {
+      if (!hour.isDirectory() || !hour.name.startsWith('hour=')) continue;
+      if (readdirSync(path.join(dir, dt.name, hour.name)).some((f) => f.endsWith('.parquet'))) return true;
+    }
+  }
+  return false;
+}
+
+/** The QueryEngine on embedded DuckDB over a local Parquet lake. */
+export class DuckDbQueryEngine implements QueryEngine {
+  readonly dialect: Dialect = duckdbDialect;
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+  ) {}
+
+  static async open(options: DuckDbEngineOptions = {}): Promise<DuckDbQueryEngine> {
+    const config: Record<string, string> = {
+      // No network here: never try to download an extension.
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'true',
+    };
+    if (options.threads) config.threads = String(options.threads);
+    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+    const instance = await DuckDBInstance.create(':memory:', config);
+    const conn = await instance.connect();
+    // Windows are UTC; TIMESTAMPTZ columns must not shift with the machine's zone.
+    await conn.run(`SET TimeZone = 'UTC'`);
+    const engine = new DuckDbQueryEngine(instance, conn);
+    if (options.lake) await engine.attachLake(options.lake, options.sources ?? {});
+    return engine;
+  }
+
+  /** Creates one view per source. A source with no files is an empty view of the fixed schema. */
+  private async attachLake(lake: string, sources: MetricConfig['sources']): Promise<void> {
+    const names = new Set<string>([...SOURCE_NAMES, ...Object.keys(sources)]);
+    for (const source of names) {
+      const table = sources[source]?.table ?? source;
+      const dir = path.join(lake, table);
+      let body: string;
+      if (hasPartitionFiles(dir)) {
+        const glob = path.join(dir, 'dt=*', 'hour=*', '*.parquet');
+        // Partitions stay strings (hive_types_autocast=false), as Athena sees them.
+        body = `SELECT * FROM read_parquet(${quoteString(glob)}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`;
+      } else {
+        const cols = (SOURCE_COLUMNS as Record<string, Record<string, string>>)[source] ?? {};
+        const typed = Object.entries(cols).map(([c, t]) => `CAST(NULL AS ${t}) AS ${quoteIdent(c)}`);
+        body = `SELECT ${[...typed, `CAST(NULL AS VARCHAR) AS "dt"`, `CAST(NULL AS VARCHAR) AS "hour"`].join(', ')} WHERE false`;
+      }
+      await this.exec(`CREATE OR REPLACE VIEW ${quoteIdent(table)} AS ${body}`, `view ${table}`);
+    }
+  }
+
+  /** Runs a statement without reading results (DDL, COPY). */
+  async exec(sql: string, label = 'statement'): Promise<void> {
+    try {
+      await this.conn.run(sql);
+    } catch (err) {
+      throw new QueryError(`${label} failed on DuckDB: ${firstLine(err)}`, { cause: err });
+    }
+  }
+
+  async query(sql: string, options: { readonly label?: string } = {}): Promise<QueryResult> {
+    const label = options.label ?? 'query';
+    try {
+      const result = await this.conn.run(sql);
+      const columns = result.columnNames();
+      const data: Cell[][] = columns.map(() => []);
+      let rowCount = 0;
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        rowCount += chunk.rowCount;
+        chunk.getColumns().forEach((col, i) => {
+          const out = data[i]!;
+          for (const v of col) out.push(toCell(v));
+        });
+      }
+      return { columns, data: Object.fromEntries(columns.map((c, i) => [c, data[i]!])), rowCount };
+    } catch (err) {
+      throw new QueryError(`${label} failed on DuckDB: ${firstLine(err)}`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+}

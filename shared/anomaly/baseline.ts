@@ -1,0 +1,159 @@
+import { clamp } from './math.js';
+
+/** √(π/2): turns a mean absolute deviation into a normal-equivalent standard deviation. */
+const MAD_TO_SIGMA = 1.2533;
+
+/** Tuning shared by the baselines (one set for every series). */
+export interface BaselineTuning {
+  /** Level smoothing per row. */
+  readonly levelAlpha: number;
+  /** Seasonal-profile smoothing per visit of a bucket. */
+  readonly seasonGamma: number;
+  /** Scale (mean absolute residual) smoothing per row. */
+  readonly scaleAlpha: number;
+  /** Huber clip, in scales, applied to residuals learned from normal rows. */
+  readonly clip: number;
+  /** Clip applied while a row is flagged: an incident barely moves the baseline. */
+  readonly flaggedClip: number;
+}
+
+/**
+ * A streaming robust baseline: predicts the next value and tracks the scale of its own
+ * residuals. Updates are Huber-clipped so a spike cannot drag the baseline, and a flagged row
+ * is learned with a much smaller clip so an incident is not absorbed as the new normal.
+ */
+export interface Baseline {
+  readonly name: string;
+  expected(t: number): number;
+  /** Normal-equivalent residual standard deviation. */
+  scale(): number;
+  /** Rows learned so far. */
+  readonly count: number;
+  /** Whether the model has seen enough to be trusted. */
+  ready(t: number): boolean;
+  update(t: number, x: number, flagged: boolean): void;
+}
+
+/** Level-only (no seasonality): an exponentially weighted robust location. */
+export class LevelBaseline implements Baseline {
+  readonly name = 'none';
+  private level = 0;
+  private absDev = 0;
+  count = 0;
+
+  constructor(private readonly tuning: BaselineTuning) {}
+
+  expected(): number {
+    return this.level;
+  }
+
+  scale(): number {
+    return MAD_TO_SIGMA * this.absDev;
+  }
+
+  ready(): boolean {
+    return this.count >= 10;
+  }
+
+  update(_t: number, x: number, flagged: boolean): void {
+    const { levelAlpha, scaleAlpha, clip, flaggedClip } = this.tuning;
+    const n = this.count++;
+    if (n === 0) {
+      this.level = x;
+      return;
+    }
+    const r = x - this.level;
+    const s = this.scale();
+    // Warm start: plain running averages until the smoothing constant takes over.
+    const a = Math.max(levelAlpha, 1 / (n + 1));
+    const c = (flagged ? flaggedClip : clip) * s;
+    this.level += a * (s > 0 && n > 8 ? clamp(r, -c, c) : r);
+    if (!flagged) {
+      const as = Math.max(scaleAlpha, 1 / n);
+      const dev = s > 0 && n > 8 ? Math.min(Math.abs(r), 4 * s) : Math.abs(r);
+      this.absDev += as * (dev - this.absDev);
+    }
+  }
+}
+
+/**
+ * Level plus a seasonal profile over buckets of a fixed period (hour-of-day, day-of-week),
+ * additive Holt-Winters in error-correction form with robust updates. Buckets are taken from
+ * the timestamp's position in the UTC period, so gaps and irregular sampling keep the phase.
+ */
+export class SeasonalBaseline implements Baseline {
+  readonly buckets: number;
+  private readonly bucketMs: number;
+  private readonly season: Float64Array;
+  private readonly visits: Uint32Array;
+  private level = 0;
+  private absDev = 0;
+  private firstT = Number.NaN;
+  count = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly periodMs: number,
+    stepMs: number,
+    private readonly tuning: BaselineTuning,
+  ) {
+    // Very fine sampling would need huge profiles; 4096 buckets is ample for any period used.
+    this.buckets = Math.max(2, Math.min(4096, Math.round(periodMs / stepMs)));
+    this.bucketMs = periodMs / this.buckets;
+    this.season = new Float64Array(this.buckets);
+    this.visits = new Uint32Array(this.buckets);
+  }
+
+  private bucket(t: number): number {
+    const phase = ((t % this.periodMs) + this.periodMs) % this.periodMs;
+    return Math.min(this.buckets - 1, Math.floor(phase / this.bucketMs));
+  }
+
+  expected(t: number): number {
+    return this.level + this.season[this.bucket(t)]!;
+  }
+
+  scale(): number {
+    return MAD_TO_SIGMA * this.absDev;
+  }
+
+  /** Two full periods: one to learn the profile, one to check it. */
+  ready(t: number): boolean {
+    return this.count >= 2 * this.buckets && t - this.firstT >= 2 * this.periodMs;
+  }
+
+  update(t: number, x: number, flagged: boolean): void {
+    const { levelAlpha, seasonGamma, scaleAlpha, clip, flaggedClip } = this.tuning;
+    const n = this.count++;
+    if (n === 0) {
+      this.firstT = t;
+      this.level = x;
+    }
+    const b = this.bucket(t);
+    const visits = this.visits[b]!;
+    const r = x - this.level - this.season[b]!;
+    const s = this.scale();
+    const robust = s > 0 && n > this.buckets;
+    const c = (flagged ? flaggedClip : clip) * s;
+    const rc = robust ? clamp(r, -c, c) : r;
+    if (visits === 0) {
+      // First visit of a bucket: the profile takes the whole deviation from the level.
+      this.season[b] = x - this.level;
+    } else {
+      const g = Math.max(seasonGamma, 1 / (visits + 1));
+      this.season[b]! += g * rc;
+      // Neighbouring buckets share half the update: smooths a profile learned from few periods.
+      const left = (b + this.buckets - 1) % this.buckets;
+      const right = (b + 1) % this.buckets;
+      if (this.visits[left]! > 0) this.season[left]! += 0.5 * g * rc;
+      if (this.visits[right]! > 0) this.season[right]! += 0.5 * g * rc;
+    }
+    this.visits[b] = visits + 1;
+    if (visits > 0) this.level += levelAlpha * rc;
+    if (!flagged && visits > 0) {
+      const as = Math.max(scaleAlpha, 1 / (n + 1));
+      const dev = robust ? Math.min(Math.abs(r), 4 * s) : Math.abs(r);
+      this.absDev += as * (dev - this.absDev);
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import type { BaselineTuning } from './baseline.js';
+import {
+  alertThreshold,
+  type DetectorConfig,
+  type DetectorConfigInput,
+  parseDetectorConfig,
+} from './config.js';
+import { EvidenceTracker, type EvidenceTuning } from './evidence.js';
+import { SeasonalitySelector } from './seasonality.js';
+import { RepeatSuppressor } from './suppress.js';
+import { countNoiseSd, ratioNoiseSd } from './volume.js';
+
+/** One observation. `numerator`/`denominator` make the score volume-aware (see volume.ts). */
+export interface SeriesPoint {
+  /** Epoch milliseconds, strictly increasing. */
+  readonly t: number;
+  readonly value: number;
+  /** Count behind the value; alone it means the value is a count (Poisson noise). */
+  readonly numerator?: number;
+  /** Exposure behind a ratio value: its size sets the binomial/Poisson noise floor. */
+  readonly denominator?: number;
+}
+
+export interface PointScore {
+  /** 0..1, higher is more anomalous; comparable across series (a calibrated tail probability). */
+  readonly score: number;
+  readonly isAnomaly: boolean;
+  /** The baseline's prediction for this row, made before seeing it. */
+  readonly expected: number;
+  /** Residual in robust standard deviations (0 while warming up or below minVolume). */
+  readonly z: number;
+  /** The seasonal model in use: none | daily | weekly. */
+  readonly seasonality: string;
+}
+
+/** Internal constants: one set for every series, never tuned per file. */
+export const TUNING = {
+  baseline: {
+    levelAlpha: 0.05,
+    seasonGamma: 0.25,
+    scaleAlpha: 0.05,
+    clip: 3,
+    flaggedClip: 0.5,
+  } as BaselineTuning,
+  evidence: {
+    history: 4000,
+    cusumK: 0.5,
+    minHistory: 30,
+    tailFraction: 0.1,
+    minTail: 10,
+    shortWindow: 10,
+    useShort: true,
+    recurrence: true,
+  } as EvidenceTuning,
+  /** Evidence (-log10 p) at which the score crosses 0.5 (the default alert level). */
+  halfEvidence: 2.5,
+  /** Evidence above which a row is learned only with the small (flagged) clip. */
+  protectEvidence: 4,
+  /** Score multiplier for rows that are not a new recent high (see RepeatSuppressor). */
+  cooldownDamp: 0.2,
+};
+
+/**
+ * Streaming detector for one series. `push` scores a row using only the rows before it
+ * (plus the row itself), then learns from it: feeding a prefix gives exactly the prefix's
+ * scores, which is what makes it usable both online and as NAB's streaming detector.
+ */
+export class StreamingDetector {
+  readonly config: DetectorConfig;
+  private readonly threshold: number;
+  private readonly selector: SeasonalitySelector;
+  /** One evidence tracker per candidate baseline, so switching models keeps a calibrated history. */
+  private readonly trackers: EvidenceTracker[] = [];
+  private readonly suppressor: RepeatSuppressor;
+  private lastValue = Number.NaN;
+  private resolution = Number.POSITIVE_INFINITY;
+  private rows = 0;
+
+  constructor(config: DetectorConfigInput | DetectorConfig = {}) {
+    this.config = parseDetectorConfig(config);
+    this.threshold = alertThreshold(this.config.sensitivity);
+    this.selector = new SeasonalitySelector(TUNING.baseline, this.config.seasonality);
+    this.suppressor = new RepeatSuppressor(this.config.cooldown, TUNING.cooldownDamp);
+  }
+
+  push(p: SeriesPoint): PointScore {
+    const { direction, minVolume, warmup } = this.config;
+    const volume = p.denominator ?? p.numerator;
+    const active = this.selector.active;
+    const seasonality = this.selector.seasonality;
+    if (!Number.isFinite(p.value) || (volume !== undefined && volume < minVolume)) {
+      // Too little volume to say anything; and not learned from, it would only add noise.
+      return { score: 0, isAnomaly: false, expected: active.expected(p.t), z: 0, seasonality };
+    }
+    const row = this.rows++;
+
+    // Every ready candidate is scored, so each keeps its own calibrated history.
+    let evidence = 0;
+    let z = 0;
+    const expected = active.count > 0 ? active.expected(p.t) : p.value;
+    const models = this.selector.models;
+    for (let i = 0; i < models.length; i++) {
+      const m = models[i]!;
+      // Trackers wait for the sampling step, which sets their time-of-day context.
+      if (!m.ready(p.t) || Number.isNaN(this.selector.step)) continue;
+      const e = m.expected(p.t);
+      const zi = (p.value - e) / Math.max(m.scale(), this.noiseFloor(p, e));
+      this.trackers[i] ??= new EvidenceTracker(direction, TUNING.evidence, this.selector.step);
+      const ev = this.trackers[i]!.observe(zi, p.t);
+      if (i === this.selector.activeIndex) {
+        evidence = ev;
+        z = zi;
+      }
+    }
+
+    const raw = row < warmup ? 0 : evidence / (evidence + TUNING.halfEvidence);
+    // Learning protection uses its own, stricter cut: only clear outliers are kept out of the
+    // baseline, whatever alert sensitivity the metric asked for.
+    const flagged = row >= warmup && evidence >= TUNING.protectEvidence;
+    const score = this.suppressor.apply(raw);
+    const isAnomaly = score >= this.threshold;
+
+    this.selector.update(p.t, p.value, flagged);
+    const d = Math.abs(p.value - this.lastValue);
+    if (d > 0 && d < this.resolution) this.resolution = d;
+    this.lastValue = p.value;
+    return { score, isAnomaly, expected, z, seasonality };
+  }
+
+  /** Smallest credible residual scale: data resolution, float noise, and sampling noise. */
+  private noiseFloor(p: SeriesPoint, expected: number): number {
+    let floor = Math.max(1e-9 * Math.abs(expected), 1e-12);
+    if (Number.isFinite(this.resolution)) floor = Math.max(floor, 0.5 * this.resolution);
+    if (p.denominator !== undefined && p.numerator !== undefined) {
+      floor = Math.max(floor, ratioNoiseSd(expected, p.numerator, p.denominator, p.value));
+    } else if (p.numerator !== undefined) {
+      floor = Math.max(floor, countNoiseSd(expected));
+    }
+    return floor;
+  }
+}
+
+/** Scores a whole series (rows in time order) with a fresh detector. */
+export function detectSeries(points: readonly SeriesPoint[], config: DetectorConfigInput = {}): PointScore[] {
+  const detector = new StreamingDetector(config);
+  return points.map((p) => detector.push(p));
+}

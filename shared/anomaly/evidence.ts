@@ -1,0 +1,90 @@
+import { Cusum } from './cusum.js';
+import { RecurrenceContext } from './recurrence.js';
+import { TailCalibrator } from './tail.js';
+
+export type Direction = 'up' | 'down' | 'both';
+
+export interface EvidenceTuning {
+  readonly history: number;
+  readonly cusumK: number;
+  readonly minHistory: number;
+  readonly tailFraction: number;
+  readonly minTail: number;
+  /** Rows in the short window whose mean surprise is the third statistic. */
+  readonly shortWindow: number;
+  readonly useShort: boolean;
+  /** Discount evidence that recurs at this time of day (sub-hourly series only). */
+  readonly recurrence: boolean;
+}
+
+/**
+ * Evidence (-log10 of a tail probability) that a standardised residual is anomalous, from two
+ * time scales: the row itself (spikes, dips) and a CUSUM of recent rows (level shifts, trend
+ * changes). Each statistic is judged against its own history (TailCalibrator), and the smaller
+ * p-value wins with a Bonferroni factor of 2 for having looked twice.
+ */
+export class EvidenceTracker {
+  private readonly cusum: Cusum;
+  private readonly pointTail: TailCalibrator;
+  private readonly shiftTail: TailCalibrator;
+  private readonly shortTail: TailCalibrator;
+  private readonly recent: number[] = [];
+  private recentSum = 0;
+  private readonly recurrence: RecurrenceContext | undefined;
+
+  constructor(
+    private readonly direction: Direction,
+    private readonly tuning: EvidenceTuning,
+    /** Sampling step of the series (ms); NaN when not known yet. */
+    stepMs: number,
+  ) {
+    this.cusum = new Cusum(tuning.cusumK);
+    this.pointTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail);
+    this.shiftTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail);
+    this.shortTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail);
+    this.recurrence = tuning.recurrence && stepMs <= 3_600_000 ? new RecurrenceContext() : undefined;
+  }
+
+  /** Scores z against the history of rows before it, then adds it to the history. */
+  observe(z: number, t: number): number {
+    this.cusum.update(z);
+    const d = this.direction;
+    const point = d === 'up' ? Math.max(z, 0) : d === 'down' ? Math.max(-z, 0) : Math.abs(z);
+    const shift =
+      d === 'up' ? this.cusum.up : d === 'down' ? this.cusum.down : Math.max(this.cusum.up, this.cusum.down);
+    let evidence = 0;
+    // Surprise of this row alone, then its mean over a short window: a burst of moderately
+    // unusual rows is as telling as one extreme row (NAB's "anomaly likelihood" idea).
+    const ready = this.pointTail.size >= this.tuning.minHistory;
+    const pPoint = ready ? this.pointTail.pValue(point) : 1;
+    const surprise = -Math.log10(Math.max(pPoint, 1e-300));
+    this.recent.push(surprise);
+    this.recentSum += surprise;
+    if (this.recent.length > this.tuning.shortWindow) this.recentSum -= this.recent.shift()!;
+    const short = this.recentSum / this.recent.length;
+    if (ready) {
+      let p = Math.min(pPoint, this.shiftTail.pValue(shift));
+      let tests = 2;
+      if (this.tuning.useShort && this.shortTail.size >= this.tuning.minHistory) {
+        p = Math.min(p, this.shortTail.pValue(short));
+        tests = 3;
+      }
+      // p can underflow to 0 far out in the tail; cap the evidence so the score stays finite.
+      evidence = -Math.log10(Math.min(1, Math.max(tests * p, 1e-300)));
+      if (this.recurrence) {
+        const floor = this.recurrence.floor(t, evidence);
+        this.recurrence.add(t, evidence);
+        if (floor > 0) evidence = Math.min(evidence, -Math.log10(floor));
+      }
+      this.shortTail.add(short);
+    }
+    this.pointTail.add(point);
+    this.shiftTail.add(shift);
+    return evidence;
+  }
+
+  /** After an alert: the accumulated shift has been reported. */
+  resetShift(): void {
+    this.cusum.reset();
+  }
+}

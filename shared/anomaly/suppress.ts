@@ -1,0 +1,37 @@
+/**
+ * Repeat suppression that does not depend on where the alert threshold ends up: a row keeps
+ * its score only if it is a new high of the raw score over the last `window` rows; otherwise
+ * the score is damped. Whatever threshold is applied afterwards, a sustained incident crosses
+ * it once (plus once per escalation), which is what alerting and NAB's scoring both want:
+ * only the first detection of an incident is news, each repeat is noise.
+ */
+export class RepeatSuppressor {
+  // Monotonic deque of (row, raw) with decreasing raw: the front is the window maximum.
+  private readonly rows: number[] = [];
+  private readonly values: number[] = [];
+  private head = 0;
+  private row = 0;
+
+  constructor(
+    private readonly window: number,
+    private readonly damp: number,
+  ) {}
+
+  apply(raw: number): number {
+    const row = this.row++;
+    while (this.head < this.rows.length && this.rows[this.head]! < row - this.window) this.head++;
+    const recentMax = this.head < this.rows.length ? this.values[this.head]! : Number.NEGATIVE_INFINITY;
+    while (this.rows.length > this.head && this.values[this.values.length - 1]! <= raw) {
+      this.rows.pop();
+      this.values.pop();
+    }
+    this.rows.push(row);
+    this.values.push(raw);
+    if (this.head > 1024) {
+      this.rows.splice(0, this.head);
+      this.values.splice(0, this.head);
+      this.head = 0;
+    }
+    return raw > recentMax ? raw : raw * this.damp;
+  }
+}

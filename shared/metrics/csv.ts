@@ -1,0 +1,87 @@
+import { InputError } from '../errors.js';
+import { formatIso, parseGrain, parseUtc } from '../time/window.js';
+import type { MetricRow } from './metric-row.js';
+
+export const METRIC_CSV_HEADER = 'metric,grain,window_start,slice,value,numerator,denominator,ci_low,ci_high';
+
+/** RFC 4180 quoting: only when the field holds a comma, quote or line break. */
+export function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function num(x: number | null): string {
+  return x === null || !Number.isFinite(x) ? '' : String(x);
+}
+
+export function metricRowsToCsv(rows: readonly MetricRow[]): string {
+  const lines = [METRIC_CSV_HEADER];
+  for (const r of rows)
+    lines.push(
+      [
+        csvField(r.metric),
+        r.grain,
+        formatIso(r.windowStart),
+        csvField(r.slice),
+        num(r.value),
+        num(r.numerator),
+        num(r.denominator),
+        num(r.ciLow),
+        num(r.ciHigh),
+      ].join(','),
+    );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Splits CSV text into records, honouring quoted fields. */
+export function parseCsvRecords(text: string): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      record.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+    } else field += ch;
+  }
+  if (field !== '' || record.length > 0) {
+    record.push(field);
+    records.push(record);
+  }
+  return records;
+}
+
+export function metricRowsFromCsv(text: string, what = 'metric CSV'): MetricRow[] {
+  const records = parseCsvRecords(text);
+  if (records[0]?.join(',') !== METRIC_CSV_HEADER)
+    throw new InputError(`${what}: header must be ${METRIC_CSV_HEADER}`);
+  const opt = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
+  return records.slice(1).map((f, i) => {
+    if (f.length !== 9) throw new InputError(`${what}: line ${i + 2} has ${f.length} fields, expected 9`);
+    return {
+      metric: f[0]!,
+      grain: parseGrain(f[1]!, `${what} line ${i + 2} grain`),
+      windowStart: parseUtc(f[2]!, `${what} line ${i + 2} window_start`),
+      slice: f[3]!,
+      value: opt(f[4]),
+      numerator: opt(f[5]),
+      denominator: opt(f[6]),
+      ciLow: opt(f[7]),
+      ciHigh: opt(f[8]),
+    };
+  });
+}
