@@ -42,6 +42,7 @@ runCmd
   .requiredOption('--from <iso>', 'first window start (aligned to the grain)')
   .requiredOption('--to <iso>', 'end, exclusive (aligned to the grain)')
   .requiredOption('--out <file>', 'CSV file to write')
+  .option('--metrics <names>', "comma-separated subset of the config's metrics")
   .option('--json', 'print the summary as JSON')
   .option('--quiet', 'no progress output')
   .addHelpText(
@@ -95,7 +96,10 @@ program
   .command('stats')
   .description('Run a statistics method: reads {input} JSON on stdin, writes the result JSON on stdout')
   .argument('<method>', 'e.g. welch_ttest, two_proportion_ztest, cuped, srm_chisq, did_cluster')
-  .addHelpText('after', `\nExample:\n  echo '{"observed":[50,50],"expected_weights":[1,1]}' | vigil stats srm_chisq`)
+  .addHelpText(
+    'after',
+    `\nExample:\n  echo '{"observed":[50,50],"expected_weights":[1,1]}' | vigil stats srm_chisq`,
+  )
   .action(lazy(() => import('./commands/stats.js')));
 
 const configCmd = program.command('config').description('Work with metric config files');

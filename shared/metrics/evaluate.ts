@@ -109,6 +109,13 @@ export function evaluatePlan(
         const slices = new Set<string>(set.length === 0 ? [''] : []);
         for (const s of sources) for (const key of indexes.get(s)!.slices(set, ms)) slices.add(key);
         for (const slice of [...slices].sort()) {
+          const b = metric.binding;
+          if (
+            slice !== '' &&
+            b.kind === 'single' &&
+            !indexes.get(b.source)!.value(set, ms, slice, b.presence)
+          )
+            continue;
           const values = compute(metric.binding, (source, alias) =>
             indexes.get(source)!.value(set, ms, slice, alias),
           );

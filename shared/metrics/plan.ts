@@ -32,7 +32,14 @@ export interface SourceScan {
 
 /** How a metric's value is assembled from aggregates (possibly of two sources). */
 export type MetricBinding =
-  | { readonly kind: 'single'; readonly source: string; readonly agg: string; readonly zeroIfEmpty: boolean }
+  | {
+      readonly kind: 'single';
+      readonly source: string;
+      readonly agg: string;
+      readonly zeroIfEmpty: boolean;
+      /** count of the metric's rows: a slice with none is absent (the total is always written) */
+      readonly presence: string;
+    }
   | {
       readonly kind: 'ratio';
       readonly num: { readonly source: string; readonly agg: string };
@@ -136,7 +143,8 @@ function bind(
         ...(metric.column ? { column: metric.column } : {}),
         filter: metric.filter,
       });
-      return { kind: 'single', source: metric.source, agg, zeroIfEmpty: true };
+      const presence = scan(metric.source).add({ kind: 'count', filter: metric.filter });
+      return { kind: 'single', source: metric.source, agg, zeroIfEmpty: true, presence };
     }
     case 'percentile': {
       const agg = scan(metric.source).add({
@@ -145,7 +153,8 @@ function bind(
         p: metric.percentile,
         filter: metric.filter,
       });
-      return { kind: 'single', source: metric.source, agg, zeroIfEmpty: false };
+      const presence = scan(metric.source).add({ kind: 'count', filter: metric.filter });
+      return { kind: 'single', source: metric.source, agg, zeroIfEmpty: false, presence };
     }
     case 'ratio':
       return {

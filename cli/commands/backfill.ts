@@ -1,0 +1,54 @@
+import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
+import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
+import { VigilError } from '../../shared/errors.js';
+import { runBackfill } from '../../shared/jobs/backfill.js';
+import { MetricStore } from '../../shared/metrics/metric-store.js';
+import { systemClock } from '../../shared/ports/clock.js';
+import { loadConfig, parsePositiveInt, parseRange, printSummary, requireLake } from '../options.js';
+import { progressBar } from '../progress.js';
+
+interface Opts {
+  lake: string;
+  config?: string;
+  grain: string;
+  from: string;
+  to: string;
+  store: string;
+  concurrency: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** `vigil backfill` and `vigil rerun`: both replace every window in range, so both are idempotent. */
+export async function run(o: Opts): Promise<void> {
+  const config = await loadConfig(o.config);
+  const { grain, windows } = parseRange(o);
+  const concurrency = parsePositiveInt(o.concurrency, '--concurrency', 16);
+  await requireLake(o.lake);
+  const engine = await DuckDbQueryEngine.open({ lake: o.lake, sources: config.sources });
+  const bar = progressBar(o);
+  const started = performance.now();
+  try {
+    const summary = await runBackfill({
+      engine,
+      store: new MetricStore(new FsObjectStore(o.store)),
+      config,
+      grain,
+      windows,
+      clock: systemClock,
+      concurrency,
+      onProgress: (done, total) => bar.update(done, total, `${grain} windows`),
+    });
+    bar.done();
+    const seconds = (performance.now() - started) / 1000;
+    printSummary(o.json, { store: o.store, grain, seconds, ...summary }, [
+      `Stored ${summary.written}/${summary.windows} ${grain} windows (${summary.rows} metric rows, ${summary.scans} source scans) in ${o.store} in ${seconds.toFixed(1)}s`,
+      ...summary.failed.slice(0, 10).map((f) => `  FAILED ${f.window}: ${f.error}`),
+    ]);
+    if (summary.failed.length > 0)
+      throw new VigilError(`${summary.failed.length} of ${summary.windows} windows failed`);
+  } finally {
+    bar.done();
+    await engine.close();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * An alert as Vigil sends it: one incident per metric and time, opened once, then updated or resolved.
+ * It carries aggregates and slice names only — never user, account or content ids.
+ */
+export type AlertStatus = 'open' | 'update' | 'resolved';
+export type Severity = 'critical' | 'high' | 'medium' | 'low';
+export type AlertKind = 'metric_incident' | 'data_quality';
+
+export interface ContributingSlice {
+  /** e.g. `region=BR` or `region=BR;surface=live` */
+  readonly slice: string;
+  readonly observed: number | null;
+  readonly expected: number | null;
+  /** Share of the total's deviation this slice explains (can be negative). */
+  readonly contribution: number;
+}
+
+export interface Alert {
+  /** Stable across updates of one incident: `<kind>:<metric>:<slice>:<incident start>`. */
+  readonly dedupeKey: string;
+  readonly kind: AlertKind;
+  readonly status: AlertStatus;
+  readonly severity: Severity;
+  readonly metric: string;
+  /** '' for the total */
+  readonly slice: string;
+  readonly grain: 'hour' | 'day';
+  /** Start of the first anomalous window (ISO-8601 UTC). */
+  readonly since: string;
+  /** Start of the window this message is about. */
+  readonly windowStart: string;
+  readonly observed: number | null;
+  readonly expected: number | null;
+  /** 0..1 anomaly score of the detector. */
+  readonly score: number;
+  readonly direction: 'up' | 'down' | 'none';
+  readonly topSlices: readonly ContributingSlice[];
+  readonly summary: string;
+  /** Link to the incident's section in the report. */
+  readonly reportUrl: string;
+  /** Regions named in the alert, for subscriber filter policies. */
+  readonly regions: readonly string[];
+}
+
+export interface AlertSink {
+  /** Delivers one alert; throws when it was not delivered (the caller keeps it pending). */
+  send(alert: Alert): Promise<void>;
+}

@@ -1,0 +1,36 @@
+/**
+ * Seeded pseudo-random numbers for simulations and resampling: mulberry32 (a 32-bit generator with a
+ * full 2³² period, plenty for Monte Carlo checks) and Box–Muller normals. Not for anything secret.
+ */
+export interface Rng {
+  /** Uniform on (0, 1), never exactly 0 or 1. */
+  uniform(): number;
+  /** Standard normal. */
+  normal(): number;
+}
+
+export function createRng(seed: number): Rng {
+  let state = seed >>> 0;
+  const next32 = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+  // Half-step offset keeps log(u) finite in Box–Muller.
+  const uniform = () => (next32() + 0.5) / 4294967296;
+  let spare: number | null = null;
+  const normal = () => {
+    if (spare !== null) {
+      const out = spare;
+      spare = null;
+      return out;
+    }
+    const radius = Math.sqrt(-2 * Math.log(uniform()));
+    const angle = 2 * Math.PI * uniform();
+    spare = radius * Math.sin(angle);
+    return radius * Math.cos(angle);
+  };
+  return { uniform, normal };
+}

@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
+
+/** The SciPy/statsmodels reference vectors in ../shared/reference/stats (outside the repo). */
+export const VECTOR_ROOT = path.resolve(import.meta.dirname, '../../../shared/reference/stats');
+
+export interface Vector {
+  file: string;
+  method: string;
+  description: string;
+  input: Record<string, unknown>;
+  expected: Record<string, unknown>;
+  tolerance: { abs: number; rel: number };
+}
+
+export function loadVectors(): Vector[] {
+  const out: Vector[] = [];
+  for (const dir of fs.readdirSync(VECTOR_ROOT).sort()) {
+    const full = path.join(VECTOR_ROOT, dir);
+    if (!fs.statSync(full).isDirectory()) continue;
+    for (const file of fs.readdirSync(full).sort()) {
+      if (!/^case-.*\.json$/.test(file)) continue;
+      const data = JSON.parse(fs.readFileSync(path.join(full, file), 'utf8')) as Omit<Vector, 'file'>;
+      out.push({ file: `${dir}/${file}`, ...data });
+    }
+  }
+  return out;
+}
+
+/** The README pass rule: |a − e| ≤ max(abs, rel·|e|) element-wise, booleans exact, every expected key. */
+export function expectMatches(
+  actual: Record<string, unknown>,
+  expected: Record<string, unknown>,
+  tolerance: { abs: number; rel: number },
+): void {
+  for (const [key, want] of Object.entries(expected)) {
+    const got = actual[key];
+    const wants = Array.isArray(want) ? want : [want];
+    const gots = Array.isArray(want) ? got : [got];
+    expect(Array.isArray(gots), `${key} should be an array`).toBe(true);
+    expect((gots as unknown[]).length, `${key} length`).toBe(wants.length);
+    wants.forEach((w, i) => {
+      const g = (gots as unknown[])[i];
+      if (typeof w === 'boolean') {
+        expect(g, `${key}[${i}]`).toBe(w);
+      } else {
+        expect(typeof g, `${key}[${i}] type`).toBe('number');
+        const e = w as number;
+        const bound = Math.max(tolerance.abs, tolerance.rel * Math.abs(e));
+        expect(Math.abs((g as number) - e), `${key}[${i}]: got ${g}, expected ${e}`).toBeLessThanOrEqual(
+          bound,
+        );
+      }
+    });
+  }
+}
