@@ -38,7 +38,8 @@ export async function run(o: Opts): Promise<void> {
       const computed = await computeMetrics(engine, config, grain, batch);
       rows.push(...computed.rows);
       scans += computed.scans.length;
-      bar.update((done += batch.length), windows.length, 'windows');
+      done += batch.length;
+      bar.update(done, windows.length, 'windows');
     }
   } finally {
     bar.done();

@@ -124,7 +124,7 @@ export function renderScan(plan: MetricPlan, scan: SourceScan, r: SourceResolver
   return [
     'SELECT',
     `  ${select.join(',\n  ')}`,
-    `FROM ${d.table(r.table(scan.source))}`,
+    `FROM ${d.table(r.table(scan.source), { from: plan.from, to: plan.to })}`,
     `WHERE ${partitionPredicate(plan.from, plan.to)}`,
     `  AND ${time} >= ${timestampLiteral(plan.from)} AND ${time} < ${timestampLiteral(plan.to)}`,
     `GROUP BY GROUPING SETS (${sets.join(', ')})`,

@@ -7,8 +7,11 @@ import { quoteIdent } from './literals.js';
  */
 export interface Dialect {
   readonly name: 'duckdb' | 'athena';
-  /** A relation reference for a physical table name. */
-  table(name: string): string;
+  /**
+   * A relation reference for a physical table name. `range` is the event-time range the query
+   * reads: an engine without partition projection may use it to list only those partitions.
+   */
+  table(name: string, range?: { readonly from: Date; readonly to: Date }): string;
   countDistinct(expr: string): string;
   /** Continuous-interpolation percentile on DuckDB; Athena only has an approximate one. */
   quantile(expr: string, p: number): string;

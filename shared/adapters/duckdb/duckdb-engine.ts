@@ -28,22 +28,55 @@ function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }
 
-/** True when the table folder holds at least one partition file in the lake layout. */
-function hasPartitionFiles(dir: string): boolean {
-  if (!existsSync(dir)) return false;
+/** The `dt=…/hour=…` partitions of a table folder that hold at least one Parquet file. */
+function listPartitions(dir: string): { dt: string; hour: string }[] {
+  if (!existsSync(dir)) return [];
+  const out: { dt: string; hour: string }[] = [];
   for (const dt of readdirSync(dir, { withFileTypes: true })) {
     if (!dt.isDirectory() || !dt.name.startsWith('dt=')) continue;
     for (const hour of readdirSync(path.join(dir, dt.name), { withFileTypes: true })) {
       if (!hour.isDirectory() || !hour.name.startsWith('hour=')) continue;
-      if (readdirSync(path.join(dir, dt.name, hour.name)).some((f) => f.endsWith('.parquet'))) return true;
+      if (readdirSync(path.join(dir, dt.name, hour.name)).some((f) => f.endsWith('.parquet')))
+        out.push({ dt: dt.name.slice(3), hour: hour.name.slice(5) });
     }
   }
-  return false;
+  return out;
+}
+
+function readParquetSql(globs: string[]): string {
+  // Partitions stay strings (hive_types_autocast=false), as Athena sees them.
+  const list = globs.map(quoteString).join(', ');
+  return `read_parquet([${list}], hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`;
 }
 
 /** The QueryEngine on embedded DuckDB over a local Parquet lake. */
 export class DuckDbQueryEngine implements QueryEngine {
-  readonly dialect: Dialect = duckdbDialect;
+  /** Physical table → its folder and partitions, listed once when the lake is attached. */
+  private readonly tables = new Map<string, { dir: string; partitions: { dt: string; hour: string }[] }>();
+
+  /**
+   * DuckDB SQL, with one difference: a query that names its time range reads only the partition
+   * folders of that range. Hive filter pruning alone still globs every folder of the lake, which
+   * costs more than the scan itself for an hourly window.
+   */
+  readonly dialect: Dialect = {
+    ...duckdbDialect,
+    table: (name, range) => {
+      const t = this.tables.get(name);
+      if (!range || !t || t.partitions.length === 0) return quoteIdent(name);
+      const from = range.from.toISOString();
+      const to = range.to.toISOString();
+      const globs = t.partitions
+        .filter((p) => {
+          const start = `${p.dt}T${p.hour}:00:00.000Z`;
+          // A partition holds the events of its hour: keep the hours that overlap [from, to).
+          return start < to && new Date(Date.parse(start) + 3_600_000).toISOString() > from;
+        })
+        .map((p) => path.join(t.dir, `dt=${p.dt}`, `hour=${p.hour}`, '*.parquet'));
+      return globs.length === 0 ? quoteIdent(name) : readParquetSql(globs);
+    },
+  };
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
@@ -73,10 +106,10 @@ export class DuckDbQueryEngine implements QueryEngine {
       const table = sources[source]?.table ?? source;
       const dir = path.join(lake, table);
       let body: string;
-      if (hasPartitionFiles(dir)) {
-        const glob = path.join(dir, 'dt=*', 'hour=*', '*.parquet');
-        // Partitions stay strings (hive_types_autocast=false), as Athena sees them.
-        body = `SELECT * FROM read_parquet(${quoteString(glob)}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`;
+      const partitions = listPartitions(dir);
+      this.tables.set(table, { dir, partitions });
+      if (partitions.length > 0) {
+        body = `SELECT * FROM ${readParquetSql([path.join(dir, 'dt=*', 'hour=*', '*.parquet')])}`;
       } else {
         const cols = (SOURCE_COLUMNS as Record<string, Record<string, string>>)[source] ?? {};
         const typed = Object.entries(cols).map(([c, t]) => `CAST(NULL AS ${t}) AS ${quoteIdent(c)}`);
