@@ -92,8 +92,8 @@ export class DuckDbQueryEngine implements QueryEngine {
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     const instance = await DuckDBInstance.create(':memory:', config);
     const conn = await instance.connect();
-    // Windows are UTC; TIMESTAMPTZ columns must not shift with the machine's zone.
-    await conn.run(`SET TimeZone = 'UTC'`);
+    // Windows are UTC; TIMESTAMPTZ columns must not shift with the machine's zone (all connections).
+    await conn.run(`SET GLOBAL TimeZone = 'UTC'`);
     const engine = new DuckDbQueryEngine(instance, conn);
     if (options.lake) await engine.attachLake(options.lake, options.sources ?? {});
     return engine;
@@ -130,8 +130,10 @@ export class DuckDbQueryEngine implements QueryEngine {
 
   async query(sql: string, options: { readonly label?: string } = {}): Promise<QueryResult> {
     const label = options.label ?? 'query';
+    // A connection per query lets independent scans (one per source) run concurrently.
+    const conn = await this.instance.connect();
     try {
-      const result = await this.conn.run(sql);
+      const result = await conn.run(sql);
       const columns = result.columnNames();
       const data: Cell[][] = columns.map(() => []);
       let rowCount = 0;
@@ -147,6 +149,8 @@ export class DuckDbQueryEngine implements QueryEngine {
       return { columns, data: Object.fromEntries(columns.map((c, i) => [c, data[i]!])), rowCount };
     } catch (err) {
       throw new QueryError(`${label} failed on DuckDB: ${firstLine(err)}`, { cause: err });
+    } finally {
+      conn.closeSync();
     }
   }
 
