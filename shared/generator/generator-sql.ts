@@ -275,7 +275,7 @@ export function generatorSql(s: Scenario): string[] {
        SELECT ts + ${within('key')}, hash(key, 'stuff', j), region, 'u' || region || '_' || CAST(floor(n_users * u(key, 'victim' || j)) AS BIGINT),
          'login_failure', 'web'
        FROM rows_account_events, range(${stuffing.multiplier}) r(j)
-       WHERE region = 'ID' AND u(key, 'type') < 0.08 AND ts >= ${ts(stuffing.start)} AND ts < ${ts(stuffing.end)}
+       WHERE region = 'ID' AND ts >= ${ts(stuffing.start)} AND ts < ${ts(stuffing.end)}
      )
      SELECT event_time, account_id, event_type, region, platform,
        'd' || CAST(hash(account_id, platform) % 100000000 AS VARCHAR) AS device_id,

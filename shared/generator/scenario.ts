@@ -139,6 +139,7 @@ export function buildScenario(opts: {
         metrics: [
           { metric: 'automated_action_share', slice: '', direction: 'down' },
           { metric: 'removals', slice: '', direction: 'down' },
+          { metric: 'removals_per_10k_impressions', slice: '', direction: 'down' },
         ],
         multiplier: 0.1,
       },
@@ -150,6 +151,8 @@ export function buildScenario(opts: {
         metrics: [
           { metric: 'user_reports', slice: 'region=BR', direction: 'up' },
           { metric: 'removals', slice: 'region=BR', direction: 'up' },
+          { metric: 'reports_per_10k_impressions', slice: 'region=BR', direction: 'up' },
+          { metric: 'removals_per_10k_impressions', slice: 'region=BR', direction: 'up' },
         ],
         multiplier: 5,
       },
@@ -167,13 +170,13 @@ export function buildScenario(opts: {
       {
         id: 'credential-stuffing-id',
         kind: 'credential_stuffing',
-        description: 'Credential-stuffing burst of login failures in ID on web',
+        description: 'Credential-stuffing burst of login failures in ID on web (3 failures per usual ID event)',
         ...window(day(0.85), 3, 2),
         metrics: [
           { metric: 'login_failure_rate', slice: 'region=ID', direction: 'up' },
           { metric: 'login_failure_rate', slice: '', direction: 'up' },
         ],
-        multiplier: 20,
+        multiplier: 3,
       },
     ],
     missingPartitions: [

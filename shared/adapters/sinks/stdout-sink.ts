@@ -1,0 +1,12 @@
+import { renderAlertMessage } from '../../alerting/message.js';
+import type { Alert, AlertSink } from '../../ports/alert-sink.js';
+
+/** Prints each alert's subject and summary: for local runs and the CLI. */
+export class StdoutAlertSink implements AlertSink {
+  constructor(private readonly out: { write(text: string): unknown } = process.stdout) {}
+
+  async send(alert: Alert): Promise<void> {
+    const { subject } = renderAlertMessage(alert);
+    this.out.write(`${subject}\n  ${alert.summary}\n`);
+  }
+}

@@ -1,0 +1,35 @@
+import { addGrain, floorToGrain, windowsInRange } from '../time/window.js';
+import { runBackfill } from './backfill.js';
+import { type DetectionDeps, type JudgeResult, judgeWindows } from './detection.js';
+
+export interface DailyJobOptions extends DetectionDeps {
+  /** The day to judge; defaults to yesterday (UTC) by the clock. */
+  readonly day?: Date;
+  /** Days recomputed before judging, ending with the judged one (default 2: late data of yesterday). */
+  readonly recomputeDays?: number;
+  /** Days of metric history the detector learns from (default 56). */
+  readonly lookbackDays?: number;
+}
+
+export interface DailyJobResult extends JudgeResult {
+  readonly recomputed: number;
+  readonly failedWindows: readonly { readonly window: string; readonly error: string }[];
+}
+
+/** The daily job: the hourly job's chain on day windows (data gaps hold a day back, silently). */
+export async function runDailyJob(o: DailyJobOptions): Promise<DailyJobResult> {
+  const day = floorToGrain(o.day ?? addGrain(o.clock.now(), 'day', -1), 'day');
+  const end = addGrain(day, 'day');
+  const recompute = Math.max(1, o.recomputeDays ?? 2);
+  const backfill = await runBackfill({
+    engine: o.engine,
+    store: o.store,
+    config: o.config,
+    grain: 'day',
+    windows: windowsInRange('day', addGrain(end, 'day', -recompute), end),
+    clock: o.clock,
+  });
+  const historyFrom = addGrain(end, 'day', -(o.lookbackDays ?? 56));
+  const result = await judgeWindows(o, 'day', historyFrom, addGrain(end, 'day', -recompute), end);
+  return { ...result, recomputed: backfill.written, failedWindows: backfill.failed };
+}

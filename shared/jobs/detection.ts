@@ -1,0 +1,185 @@
+import {
+  type DetectionConfig,
+  type DetectionConfigInput,
+  parseDetectionConfig,
+} from '../alerting/detection-config.js';
+import { type Finding, findAt } from '../alerting/findings.js';
+import { type IncidentBook, IncidentBookStore } from '../alerting/incident-book.js';
+import { incidentKey, type OpenIncident, stepIncident } from '../alerting/incidents.js';
+import { AlertOutbox, type DeliveryReport } from '../alerting/outbox.js';
+import { type MetricScores, scoreMetrics } from '../alerting/score-series.js';
+import type { MetricConfig } from '../config/schema.js';
+import type { MetricStore } from '../metrics/metric-store.js';
+import type { Alert, AlertSink } from '../ports/alert-sink.js';
+import type { Clock } from '../ports/clock.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { QueryEngine } from '../ports/query-engine.js';
+import {
+  type DataIssue,
+  excludedWindows,
+  findDataIssues,
+  type QualityRules,
+  qualityRulesSchema,
+  sourcesByMetric,
+} from '../quality/guard.js';
+import { countPartitions } from '../quality/partition-counts.js';
+import { addGrain, formatIso, type Grain, windowsInRange } from '../time/window.js';
+import { mapWithConcurrency } from './pool.js';
+
+/**
+ * Detection use case shared by the hourly job, the daily job and the demo replay:
+ * metric history (MetricStore) + data-quality guard → causal scores per metric and slice →
+ * incidents (state in the ObjectStore) → alerts recorded in the outbox → delivered to the sink.
+ */
+export interface DetectionDeps {
+  readonly engine: QueryEngine;
+  readonly store: MetricStore;
+  readonly objectStore: ObjectStore;
+  readonly sink: AlertSink;
+  readonly config: MetricConfig;
+  readonly clock: Clock;
+  readonly detection?: DetectionConfigInput;
+  readonly quality?: Partial<QualityRules>;
+  /** Link to an incident in the report; defaults to the report's index in the object store. */
+  readonly reportUrl?: (dedupeKey: string) => string;
+}
+
+export interface JudgeResult {
+  readonly judged: number;
+  /** Alerts newly recorded by this run (a rerun records none). */
+  readonly alerts: Alert[];
+  readonly delivery: DeliveryReport;
+  readonly dataIssues: DataIssue[];
+  readonly open: OpenIncident[];
+}
+
+/**
+ * Scores [historyFrom, judgeTo) and judges the windows in [judgeFrom, judgeTo) that the incident
+ * state has not judged yet. Then delivers every pending alert (including earlier failures).
+ */
+export async function judgeWindows(
+  deps: DetectionDeps,
+  grain: Grain,
+  historyFrom: Date,
+  judgeFrom: Date,
+  judgeTo: Date,
+): Promise<JudgeResult> {
+  const detection: DetectionConfig = parseDetectionConfig(deps.detection);
+  const rules = qualityRulesSchema.parse(deps.quality ?? {});
+  const windows = windowsInRange(grain, historyFrom, judgeTo).map((w) => w.start.getTime());
+
+  const sources = [...new Set([...sourcesByMetric(deps.config).values()].flat())].sort();
+  const countedFrom = addGrain(historyFrom, 'day', -rules.historyDays);
+  const counts = await countPartitions(deps.engine, deps.config, sources, countedFrom, judgeTo);
+  const issues = findDataIssues(
+    counts,
+    countedFrom.getTime(),
+    historyFrom.getTime(),
+    judgeTo.getTime(),
+    rules,
+  );
+  const excluded = excludedWindows(deps.config, issues, grain);
+
+  // Window by window: reads only the range, never lists the whole store.
+  const read = await mapWithConcurrency(windows, 16, (t) => deps.store.readWindow(grain, new Date(t)));
+  const rows = read.flatMap((r) => {
+    if (!r.ok) throw r.error;
+    return r.value ?? [];
+  });
+  const scores = scoreMetrics(rows, { metrics: deps.config, detection, grain, windows, excluded });
+
+  const books = new IncidentBookStore(deps.objectStore);
+  const { book, etag } = await books.load(grain);
+  const reportUrl =
+    deps.reportUrl ?? ((key: string) => `${deps.objectStore.urlOf('report/index.html')}#${anchorOf(key)}`);
+  const done = book.processedThrough ? Date.parse(book.processedThrough) : Number.NEGATIVE_INFINITY;
+  const open = new Map(Object.entries(book.open));
+  const alerts: Alert[] = [];
+  let judged = 0;
+  let last = book.processedThrough;
+  const byMetric = new Map(scores.map((s) => [s.metric, s]));
+  windows.forEach((t, i) => {
+    if (t < judgeFrom.getTime() || t <= done) return;
+    judged++;
+    last = formatIso(new Date(t));
+    // Data quality is judged on hours only: the daily job holds affected days back, silently.
+    const dataFindings =
+      grain === 'hour' ? dataFindingsAt(issues, t, deps.config) : new Map<string, Finding>();
+    const keys = new Set<string>([
+      ...scores.map((s) => incidentKey('metric_incident', s.metric)),
+      ...[...dataFindings.keys()],
+      ...open.keys(),
+    ]);
+    for (const key of [...keys].sort()) {
+      const ms = key.startsWith('metric_incident:')
+        ? byMetric.get(key.slice('metric_incident:'.length))
+        : undefined;
+      const finding = ms ? findAt(ms, i) : dataFindings.get(key);
+      const current = open.get(key);
+      const rulesOf = ms?.rules ?? { resolveAfter: 1, cooldown: 3 };
+      const step = stepIncident(current, finding, {
+        t,
+        grain,
+        resolveAfter: rulesOf.resolveAfter,
+        cooldown: rulesOf.cooldown,
+        ...(current && ms ? { current: pointOf(ms, current.slice, i) } : {}),
+        reportUrl,
+      });
+      if (step.open) open.set(key, step.open);
+      else open.delete(key);
+      if (step.alert) alerts.push(step.alert);
+    }
+  });
+
+  const outbox = new AlertOutbox(deps.objectStore);
+  const now = deps.clock.now();
+  // Record before advancing the state: a crash in between only re-records the same ids (no-ops).
+  const recorded = await outbox.record(alerts, now);
+  if (judged > 0) {
+    const next: IncidentBook = {
+      ...(last ? { processedThrough: last } : {}),
+      open: Object.fromEntries(open),
+    };
+    await books.save(grain, next, etag);
+  }
+  const delivery = await outbox.deliver(deps.sink, now);
+  return { judged, alerts: recorded, delivery, dataIssues: issues, open: [...open.values()] };
+}
+
+function pointOf(
+  ms: MetricScores,
+  slice: string,
+  i: number,
+): { observed: number | null; expected: number | null } {
+  const p = ms.slices.get(slice)?.[i];
+  return { observed: p?.observed ?? null, expected: p?.expected ?? null };
+}
+
+/** One data_quality finding per source with an issue in hour t. */
+function dataFindingsAt(issues: readonly DataIssue[], t: number, cfg: MetricConfig): Map<string, Finding> {
+  const out = new Map<string, Finding>();
+  const users = sourcesByMetric(cfg);
+  for (const issue of issues) {
+    if (issue.t !== t) continue;
+    const affected = [...users].filter(([, s]) => s.includes(issue.source)).map(([m]) => m);
+    out.set(incidentKey('data_quality', issue.source), {
+      kind: 'data_quality',
+      metric: issue.source,
+      t,
+      slice: '',
+      observed: issue.observed,
+      expected: issue.expected,
+      score: 1,
+      direction: 'down',
+      severity: issue.reason === 'missing' ? 'high' : 'medium',
+      slices: [],
+      topSlices: [],
+      note: `${issue.reason === 'missing' ? 'Partition missing or late' : 'Volume collapsed'}; metrics held back for this window (not alerted, not learned): ${affected.join(', ')}.`,
+    });
+  }
+  return out;
+}
+
+export function anchorOf(dedupeKey: string): string {
+  return `incident-${dedupeKey.replace(/[^A-Za-z0-9_-]+/g, '-')}`;
+}

@@ -1,0 +1,39 @@
+import { addGrain, floorToGrain, windowsInRange } from '../time/window.js';
+import { runBackfill } from './backfill.js';
+import { type DetectionDeps, type JudgeResult, judgeWindows } from './detection.js';
+
+export interface HourlyJobOptions extends DetectionDeps {
+  /** The hour to judge; defaults to the last complete hour before the clock. */
+  readonly hour?: Date;
+  /** Hours recomputed before judging, ending with the judged one: late data lands in them (default 3). */
+  readonly recomputeHours?: number;
+  /** Days of metric history the detector learns from (default 14). */
+  readonly lookbackDays?: number;
+}
+
+export interface HourlyJobResult extends JudgeResult {
+  readonly recomputed: number;
+  readonly failedWindows: readonly { readonly window: string; readonly error: string }[];
+}
+
+/**
+ * The hourly job: recompute the last few hours of metrics (late data), then judge every hour not
+ * judged yet up to the target hour (at most the lookback), and send alerts. Rerunning an hour is safe.
+ */
+export async function runHourlyJob(o: HourlyJobOptions): Promise<HourlyJobResult> {
+  const hour = floorToGrain(o.hour ?? addGrain(o.clock.now(), 'hour', -1), 'hour');
+  const end = addGrain(hour, 'hour');
+  const recompute = Math.max(1, o.recomputeHours ?? 3);
+  const backfill = await runBackfill({
+    engine: o.engine,
+    store: o.store,
+    config: o.config,
+    grain: 'hour',
+    windows: windowsInRange('hour', addGrain(end, 'hour', -recompute), end),
+    clock: o.clock,
+  });
+  const historyFrom = addGrain(end, 'day', -(o.lookbackDays ?? 14));
+  // Judge from the recompute range at most: older hours were judged (or are out of reach).
+  const result = await judgeWindows(o, 'hour', historyFrom, addGrain(end, 'hour', -recompute), end);
+  return { ...result, recomputed: backfill.written, failedWindows: backfill.failed };
+}

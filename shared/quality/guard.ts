@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { metricSources } from '../config/load.js';
+import type { MetricConfig } from '../config/schema.js';
+import { floorToGrain, type Grain } from '../time/window.js';
+import type { PartitionCounts } from './partition-counts.js';
+
+/**
+ * The data-quality guard: an hour whose partition is missing, or whose volume collapsed against
+ * the same hour of previous days, is a data problem, not a metric move. Its metrics are held back
+ * (excluded from scoring and learning) and a data_quality alert is raised instead.
+ */
+export const qualityRulesSchema = z
+  .object({
+    /** Only sources expected to have at least this many rows in the hour are judged (Poisson noise). */
+    minExpected: z.number().min(0).default(20),
+    /** Observed at or below this fraction of expected is a collapse (0 rows: missing or late). */
+    collapseFraction: z.number().min(0).max(1).default(0.1),
+    /** Days of same-hour history that set the expectation. */
+    historyDays: z.number().int().min(1).max(28).default(7),
+  })
+  .strict();
+export type QualityRules = z.infer<typeof qualityRulesSchema>;
+
+export interface DataIssue {
+  readonly source: string;
+  /** Hour start, epoch ms. */
+  readonly t: number;
+  readonly observed: number;
+  readonly expected: number;
+  readonly reason: 'missing' | 'low_volume';
+}
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Judges every hour in [from, to) of each source. `counts` must cover `historyDays` before `from`
+ * (`countedFrom`); hours before it are unknown, not zero.
+ */
+export function findDataIssues(
+  counts: PartitionCounts,
+  countedFrom: number,
+  from: number,
+  to: number,
+  rules: QualityRules,
+): DataIssue[] {
+  const issues: DataIssue[] = [];
+  for (const [source, bySource] of counts) {
+    for (let t = from; t < to; t += HOUR) {
+      const expected = expectedRows(bySource, countedFrom, t, rules.historyDays);
+      if (expected === undefined || expected < rules.minExpected) continue;
+      const observed = bySource.get(t) ?? 0;
+      if (observed > rules.collapseFraction * expected) continue;
+      issues.push({ source, t, observed, expected, reason: observed === 0 ? 'missing' : 'low_volume' });
+    }
+  }
+  return issues.sort((a, b) => a.t - b.t || a.source.localeCompare(b.source));
+}
+
+/** Median of the same hour on previous days; without a day of history, of the previous hours. */
+function expectedRows(
+  counts: Map<number, number>,
+  countedFrom: number,
+  t: number,
+  days: number,
+): number | undefined {
+  const sameHour: number[] = [];
+  for (let k = 1; k <= days && t - k * DAY >= countedFrom; k++) sameHour.push(counts.get(t - k * DAY) ?? 0);
+  if (sameHour.length > 0) return median(sameHour);
+  const recent: number[] = [];
+  for (let k = 1; k <= 24 && t - k * HOUR >= countedFrom; k++) recent.push(counts.get(t - k * HOUR) ?? 0);
+  return recent.length >= 3 ? median(recent) : undefined;
+}
+
+/** The sources each metric reads. */
+export function sourcesByMetric(cfg: MetricConfig): Map<string, string[]> {
+  return new Map(cfg.metrics.map((m) => [m.name, metricSources(m)]));
+}
+
+/** metric → window starts (of `grain`) to hold back, because a source it reads had an issue then. */
+export function excludedWindows(
+  cfg: MetricConfig,
+  issues: readonly DataIssue[],
+  grain: Grain,
+): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  for (const [metric, sources] of sourcesByMetric(cfg)) {
+    const set = new Set<number>();
+    for (const issue of issues)
+      if (sources.includes(issue.source)) set.add(floorToGrain(new Date(issue.t), grain).getTime());
+    out.set(metric, set);
+  }
+  return out;
+}

@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import type { Finding } from '../../shared/alerting/findings.js';
+import { type OpenIncident, type StepContext, stepIncident } from '../../shared/alerting/incidents.js';
+import { rankSlices } from '../../shared/alerting/root-cause.js';
+import type { ScoredPoint } from '../../shared/alerting/score-series.js';
+import type { Alert } from '../../shared/ports/alert-sink.js';
+
+const H = 3_600_000;
+const T0 = Date.parse('2026-01-14T10:00:00Z');
+
+function finding(h: number, overrides: Partial<Finding> = {}): Finding {
+  return {
+    kind: 'metric_incident',
+    metric: 'user_reports',
+    t: T0 + h * H,
+    slice: 'region=BR',
+    observed: 50,
+    expected: 12,
+    score: 0.8,
+    direction: 'up',
+    severity: 'medium',
+    slices: ['region=BR'],
+    topSlices: [{ slice: 'region=BR', observed: 50, expected: 12, contribution: 0.95 }],
+    ...overrides,
+  };
+}
+
+/** Runs the state machine over hours 0..n-1, with `at(h)` the finding of hour h. */
+function replay(n: number, at: (h: number) => Finding | undefined, cooldown = 3): Alert[] {
+  let open: OpenIncident | undefined;
+  const alerts: Alert[] = [];
+  for (let h = 0; h < n; h++) {
+    const f = at(h);
+    const ctx: StepContext = {
+      t: T0 + h * H,
+      grain: 'hour',
+      resolveAfter: 2,
+      cooldown,
+      ...(f ? { current: { observed: f.observed, expected: f.expected } } : {}),
+      reportUrl: (k) => `report#${k}`,
+    };
+    const step = stepIncident(open, f, ctx);
+    open = step.open;
+    if (step.alert) alerts.push(step.alert);
+  }
+  return alerts;
+}
+
+describe('stepIncident', () => {
+  it('opens once, stays quiet while the incident holds, and resolves after quiet windows', () => {
+    // Act: anomalous hours 0..3, quiet from 4.
+    const alerts = replay(8, (h) => (h < 4 ? finding(h) : undefined));
+    // Assess
+    expect(alerts.map((a) => a.status)).toEqual(['open', 'resolved']);
+    const [open, resolved] = alerts;
+    expect(open?.dedupeKey).toBe('metric_incident:user_reports:region=BR:2026-01-14T10:00:00Z');
+    expect(resolved?.dedupeKey).toBe(open?.dedupeKey);
+    expect(resolved?.windowStart).toBe('2026-01-14T15:00:00Z');
+    expect(resolved?.summary).toMatch(/^Resolved: user_reports \(region=BR\)/);
+  });
+
+  it('sends an update when the incident grows, at most once per cooldown', () => {
+    // Prepare: the move doubles at hour 1 and again at 2 (inside the cooldown), and a slice joins at 4.
+    const at = (h: number) =>
+      finding(h, {
+        observed: h === 0 ? 30 : h < 4 ? 30 * 2 ** Math.min(h, 3) : 240,
+        slices: h >= 4 ? ['region=BR', 'surface=live'] : ['region=BR'],
+      });
+    // Act
+    const alerts = replay(6, at);
+    // Assess: growth at 1-2 waits for the 3-hour cooldown, the new slice at 4 is past it.
+    expect(alerts.map((a) => [a.status, a.windowStart.slice(11, 13)])).toEqual([
+      ['open', '10'],
+      ['update', '13'],
+    ]);
+  });
+
+  it('escalation of severity skips the cooldown', () => {
+    const alerts = replay(3, (h) => finding(h, { severity: h === 1 ? 'critical' : 'medium' }));
+    expect(alerts.map((a) => [a.status, a.severity])).toEqual([
+      ['open', 'medium'],
+      ['update', 'critical'],
+    ]);
+  });
+
+  it('a single quiet window inside an incident does not split it', () => {
+    const alerts = replay(6, (h) => (h === 2 || h > 3 ? undefined : finding(h)));
+    expect(alerts.map((a) => a.status)).toEqual(['open', 'resolved']);
+  });
+});
+
+function point(observed: number, expected: number, extra: Partial<ScoredPoint> = {}): ScoredPoint {
+  return {
+    t: T0,
+    observed,
+    expected,
+    numerator: null,
+    denominator: null,
+    score: 0.5,
+    isAnomaly: false,
+    excluded: false,
+    ...extra,
+  };
+}
+
+describe('rankSlices', () => {
+  it('ranks count slices by their share of the total deviation, planted slice first', () => {
+    // Prepare: +40 in BR, split across two policies; other slices flat.
+    const slices = new Map<string, ScoredPoint>([
+      ['region=BR', point(52, 12)],
+      ['region=US', point(31, 30)],
+      ['policy=spam', point(30, 10)],
+      ['policy=scam_fraud', point(28, 8)],
+      ['policy=nudity', point(5, 6)],
+      ['region=BR;policy=spam', point(22, 3)],
+    ]);
+    // Act
+    const ranked = rankSlices('count', point(120, 80), slices, 'up');
+    // Assess
+    expect(ranked[0]).toMatchObject({ slice: 'region=BR', contribution: 1 });
+    expect(ranked.map((r) => r.slice).sort()).toEqual(
+      ['policy=scam_fraud', 'policy=spam', 'region=BR', 'region=BR;policy=spam', 'region=US'].sort(),
+    );
+    expect(ranked.at(-1)?.slice).toBe('region=US');
+  });
+
+  it('decomposes a ratio on numerator and denominator (rate effect at the observed mix)', () => {
+    // Prepare: login failure rate; ID (10% of attempts) jumps from 0.1 to 0.5, the rest stays at 0.1.
+    const total = point(0.14, 0.1, { numerator: 140, denominator: 1000 });
+    const slices = new Map<string, ScoredPoint>([
+      ['region=ID', point(0.5, 0.1, { numerator: 50, denominator: 100 })],
+      ['region=US', point(0.1, 0.1, { numerator: 90, denominator: 900 })],
+    ]);
+    // Act
+    const [top] = rankSlices('ratio', total, slices, 'up');
+    // Assess: (100/1000) × (0.5 − 0.1) = 0.04, all of the total's +0.04.
+    expect(top).toMatchObject({ slice: 'region=ID' });
+    expect(top?.contribution).toBeCloseTo(1, 6);
+  });
+
+  it('shares by dimension when the total did not move in the incident direction', () => {
+    const slices = new Map<string, ScoredPoint>([
+      ['region=BR', point(40, 10)],
+      ['region=US', point(70, 100)],
+    ]);
+    const ranked = rankSlices('count', point(110, 110), slices, 'up');
+    expect(ranked).toEqual([{ slice: 'region=BR', observed: 40, expected: 10, contribution: 0.5 }]);
+  });
+});

@@ -1,0 +1,96 @@
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileAlertSink } from '../../shared/adapters/sinks/file-sink.js';
+import { StdoutAlertSink } from '../../shared/adapters/sinks/stdout-sink.js';
+import { WebhookAlertSink } from '../../shared/adapters/sinks/webhook-sink.js';
+import { makeAlert } from './fixtures.js';
+
+const TMP = path.resolve('test/.tmp/alerting-sinks');
+
+describe('FileAlertSink', () => {
+  beforeAll(() => {
+    rmSync(TMP, { recursive: true, force: true });
+    mkdirSync(TMP, { recursive: true });
+  });
+
+  it('appends one JSON object per alert per line', async () => {
+    // Prepare
+    const file = path.join(TMP, 'nested', 'alerts.jsonl');
+    const sink = new FileAlertSink(file);
+    // Act
+    await sink.send(makeAlert());
+    await sink.send(makeAlert({ status: 'resolved', direction: 'none' }));
+    // Assess
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    const [first, second] = lines.map((l) => JSON.parse(l));
+    expect(first).toMatchObject({ status: 'open', metric: 'removals', attributes: { region: 'BR' } });
+    expect(first.subject).toContain('INCIDENT');
+    expect(second.status).toBe('resolved');
+  });
+});
+
+describe('StdoutAlertSink', () => {
+  it('prints the subject and the summary', async () => {
+    const out: string[] = [];
+    await new StdoutAlertSink({ write: (t: string) => out.push(t) }).send(makeAlert());
+    expect(out.join('')).toMatch(/^\[Vigil HIGH\] INCIDENT removals region=BR up/);
+    expect(out.join('')).toContain('observed 90');
+  });
+});
+
+describe('WebhookAlertSink', () => {
+  let server: Server;
+  let url = '';
+  const received: { path: string; body: unknown }[] = [];
+  const read = (req: IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      let data = '';
+      req.on('data', (c) => {
+        data += c;
+      });
+      req.on('end', () => resolve(data));
+    });
+
+  beforeAll(async () => {
+    server = createServer(async (req, res) => {
+      const body = await read(req);
+      received.push({ path: req.url ?? '', body: JSON.parse(body) });
+      if (req.url === '/fail') res.writeHead(500).end('boom');
+      else if (req.url === '/slow') setTimeout(() => res.writeHead(200).end('ok'), 2000);
+      else res.writeHead(200).end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('posts Slack-compatible text and blocks', async () => {
+    await new WebhookAlertSink(`${url}/ok`).send(makeAlert());
+    const got = received.find((r) => r.path === '/ok')?.body as { text: string; blocks: { type: string }[] };
+    expect(got.text).toContain('[Vigil HIGH] INCIDENT removals');
+    expect(got.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'section', 'context']);
+  });
+
+  it('throws on an error status', async () => {
+    await expect(new WebhookAlertSink(`${url}/fail`).send(makeAlert())).rejects.toThrow(/HTTP 500 boom/);
+  });
+
+  it('throws on a timeout', async () => {
+    await expect(new WebhookAlertSink(`${url}/slow`, { timeoutMs: 100 }).send(makeAlert())).rejects.toThrow(
+      /timed out/,
+    );
+  });
+
+  it('throws when nothing listens', async () => {
+    await expect(
+      new WebhookAlertSink('http://127.0.0.1:9/x', { timeoutMs: 1000 }).send(makeAlert()),
+    ).rejects.toThrow(/not delivered/);
+  });
+});

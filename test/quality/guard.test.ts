@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { coreCatalog } from '../../shared/config/load.js';
+import { excludedWindows, findDataIssues, qualityRulesSchema } from '../../shared/quality/guard.js';
+
+const H = 3_600_000;
+const T0 = Date.parse('2026-01-05T00:00:00Z');
+const RULES = qualityRulesSchema.parse({});
+
+/** Three days of a steady diurnal source, with edits. */
+function counts(edit: (t: number, n: number) => number | undefined): Map<string, Map<number, number>> {
+  const m = new Map<number, number>();
+  for (let h = 0; h < 72; h++) {
+    const t = T0 + h * H;
+    const n = edit(t, Math.round(100 + 60 * Math.sin((2 * Math.PI * h) / 24)));
+    if (n !== undefined) m.set(t, n);
+  }
+  return new Map([['impressions', m]]);
+}
+
+describe('findDataIssues', () => {
+  it('flags a missing partition and a collapsed one, not a normal night', () => {
+    // Prepare
+    const gap = T0 + 50 * H;
+    const thin = T0 + 60 * H;
+    const data = counts((t, n) => (t === gap ? undefined : t === thin ? 3 : n));
+    // Act
+    const issues = findDataIssues(data, T0, T0 + 24 * H, T0 + 72 * H, RULES);
+    // Assess
+    expect(issues.map((i) => [i.t, i.reason])).toEqual([
+      [gap, 'missing'],
+      [thin, 'low_volume'],
+    ]);
+    expect(issues[0]?.expected).toBeGreaterThan(20);
+  });
+
+  it('does not judge a source too thin to tell a gap from chance', () => {
+    const data = counts((t) => (t === T0 + 30 * H ? undefined : 4));
+    expect(findDataIssues(data, T0, T0 + 24 * H, T0 + 72 * H, RULES)).toEqual([]);
+  });
+
+  it('holds back every metric that reads the source, and only those', () => {
+    const excluded = excludedWindows(
+      coreCatalog(),
+      [{ source: 'impressions', t: T0 + 7 * H, observed: 0, expected: 90, reason: 'missing' }],
+      'hour',
+    );
+    expect(excluded.get('reports_per_10k_impressions')?.has(T0 + 7 * H)).toBe(true);
+    expect(excluded.get('impressions')?.has(T0 + 7 * H)).toBe(true);
+    expect(excluded.get('user_reports')?.size).toBe(0);
+    const daily = excludedWindows(
+      coreCatalog(),
+      [{ source: 'impressions', t: T0 + 7 * H, observed: 0, expected: 90, reason: 'missing' }],
+      'day',
+    );
+    expect([...(daily.get('impressions') ?? [])]).toEqual([T0]);
+  });
+});
