@@ -15,6 +15,11 @@ export interface DuckDbEngineOptions {
   readonly threads?: number;
   /** DuckDB memory_limit, e.g. '4GB'. */
   readonly memoryLimit?: string;
+  /**
+   * Tests only: run Athena-dialect SQL. Creates macros for the Trino functions Vigil plans
+   * (approx_distinct, approx_percentile, to_unixtime) and a schema of this name holding the lake views.
+   */
+  readonly trinoCompat?: { readonly schema: string };
 }
 
 function toCell(v: DuckDBValue): Cell {
@@ -96,6 +101,7 @@ export class DuckDbQueryEngine implements QueryEngine {
     await conn.run(`SET GLOBAL TimeZone = 'UTC'`);
     const engine = new DuckDbQueryEngine(instance, conn);
     if (options.lake) await engine.attachLake(options.lake, options.sources ?? {});
+    if (options.trinoCompat) await engine.addTrinoCompat(options.trinoCompat.schema, options.sources ?? {});
     return engine;
   }
 
@@ -116,6 +122,21 @@ export class DuckDbQueryEngine implements QueryEngine {
         body = `SELECT ${[...typed, `CAST(NULL AS VARCHAR) AS "dt"`, `CAST(NULL AS VARCHAR) AS "hour"`].join(', ')} WHERE false`;
       }
       await this.exec(`CREATE OR REPLACE VIEW ${quoteIdent(table)} AS ${body}`, `view ${table}`);
+    }
+  }
+
+  private async addTrinoCompat(schema: string, sources: MetricConfig['sources']): Promise<void> {
+    // Exact stand-ins: approx_distinct's error bound and approx_percentile's sketch do not apply here.
+    await this.exec('CREATE OR REPLACE MACRO approx_distinct(x, e) AS count(DISTINCT x)', 'trino compat');
+    await this.exec('CREATE OR REPLACE MACRO approx_percentile(x, p) AS quantile_cont(x, p)', 'trino compat');
+    await this.exec('CREATE OR REPLACE MACRO to_unixtime(t) AS epoch(t)', 'trino compat');
+    await this.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`, 'trino compat');
+    for (const source of new Set<string>([...SOURCE_NAMES, ...Object.keys(sources)])) {
+      const table = quoteIdent(sources[source]?.table ?? source);
+      await this.exec(
+        `CREATE OR REPLACE VIEW ${quoteIdent(schema)}.${table} AS SELECT * FROM main.${table}`,
+        'trino compat',
+      );
     }
   }
 

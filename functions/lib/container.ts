@@ -1,0 +1,89 @@
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { AthenaQueryEngine, type QueryStats } from '../../shared/adapters/athena/athena-engine.js';
+import { S3ObjectStore } from '../../shared/adapters/s3/s3-object-store.js';
+import { SnsAlertSink } from '../../shared/adapters/sns/sns-alert-sink.js';
+import { coreCatalog, parseMetricConfig } from '../../shared/config/load.js';
+import type { MetricConfig } from '../../shared/config/schema.js';
+import { DataError } from '../../shared/errors.js';
+import { MetricStore } from '../../shared/metrics/metric-store.js';
+import type { AlertSink } from '../../shared/ports/alert-sink.js';
+import { type Clock, systemClock } from '../../shared/ports/clock.js';
+import type { ObjectStore } from '../../shared/ports/object-store.js';
+import type { QueryEngine } from '../../shared/ports/query-engine.js';
+import { type JobEnv, readEnv } from './env.js';
+import { logger, tracer } from './powertools.js';
+
+/** The adapters a job needs, built once per Lambda container and reused across invocations. */
+export interface Container {
+  readonly env: JobEnv;
+  readonly engine: QueryEngine;
+  readonly objects: ObjectStore;
+  readonly store: MetricStore;
+  readonly sink: AlertSink;
+  readonly clock: Clock;
+  /** Queries of the current invocation (bytes scanned per query); reset by the handler. */
+  readonly queries: QueryStats[];
+  config(): Promise<MetricConfig>;
+}
+
+let current: Container | undefined;
+
+export function container(): Container {
+  current ??= build(readEnv());
+  return current;
+}
+
+/** Drops the cached container (tests change the environment between cases). */
+export function resetContainer(): void {
+  current = undefined;
+}
+
+function build(env: JobEnv): Container {
+  // The SDK's own retries stay on (standard mode); the engine adds jittered retries on throttles.
+  const athena = tracer.captureAWSv3Client(new AthenaClient({}));
+  const s3 = tracer.captureAWSv3Client(new S3Client({}));
+  const sns = tracer.captureAWSv3Client(new SNSClient({}));
+  const queries: QueryStats[] = [];
+  const engine = new AthenaQueryEngine({
+    client: athena,
+    workGroup: env.VIGIL_WORKGROUP,
+    database: env.VIGIL_DATABASE,
+    timeoutMs: env.VIGIL_QUERY_TIMEOUT_MS,
+    pollMs: env.VIGIL_POLL_MS,
+    onQuery: (s) => {
+      queries.push(s);
+      logger.info('athena query', { ...s });
+    },
+  });
+  const objects = new S3ObjectStore({
+    client: s3,
+    bucket: env.VIGIL_RESULTS_BUCKET,
+    prefix: env.VIGIL_STORE_PREFIX,
+    ...(env.VIGIL_LINK_BASE ? { linkBase: env.VIGIL_LINK_BASE } : {}),
+  });
+  let config: Promise<MetricConfig> | undefined;
+  const loadConfig = async (): Promise<MetricConfig> => {
+    if (!env.VIGIL_CONFIG_KEY) return coreCatalog();
+    const obj = await objects.get(env.VIGIL_CONFIG_KEY);
+    if (!obj) throw new DataError(`metric config ${objects.urlOf(env.VIGIL_CONFIG_KEY)} does not exist`);
+    return parseMetricConfig(new TextDecoder().decode(obj.body), env.VIGIL_CONFIG_KEY);
+  };
+  return {
+    env,
+    engine,
+    objects,
+    store: new MetricStore(objects),
+    sink: new SnsAlertSink({ client: sns, topicArn: env.VIGIL_TOPIC_ARN }),
+    clock: systemClock,
+    queries,
+    config: () => {
+      config ??= loadConfig().catch((err) => {
+        config = undefined; // a failed load is retried by the next invocation
+        throw err;
+      });
+      return config;
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The one description of how a handler is bundled, shared by the stack (NodejsFunction), the bundle
+ * benchmark and the no-DuckDB test, so all three measure the same artefact.
+ */
+export const FUNCTION_ENTRIES = {
+  hourly: 'functions/hourly.ts',
+  daily: 'functions/daily.ts',
+  rerun: 'functions/rerun.ts',
+} as const;
+export type FunctionName = keyof typeof FUNCTION_ENTRIES;
+
+/** Node.js 22 on Lambda; bundles are ESM with a `require` shim for the few CJS dependencies. */
+export const BUNDLE_TARGET = 'node22';
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __vigilCreateRequire } from 'node:module'; const require = __vigilCreateRequire(import.meta.url);";
+/** Prefer ESM entry points: smaller bundles, better tree shaking. */
+export const MAIN_FIELDS = ['module', 'main'];
+/**
+ * Not bundled: nothing. The AWS SDK v3 is bundled, pinned to the tested version (conditional S3
+ * writes need a recent SDK) — and one bundle file initialises ~2× faster than resolving the SDK's
+ * hundreds of modules (measured by `bench/lambda/run.ts`, which also builds the SDK-external
+ * variant). DuckDB is neither external nor bundled: nothing a handler imports reaches it (a test
+ * scans the metafile to prove it).
+ */
+export const EXTERNAL_MODULES: string[] = [];
+
+/** esbuild options equivalent to the NodejsFunction bundling below. */
+export function esbuildOptions(
+  entry: string,
+  outfile: string,
+  external: readonly string[] = EXTERNAL_MODULES,
+) {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node' as const,
+    format: 'esm' as const,
+    target: BUNDLE_TARGET,
+    minify: true,
+    mainFields: MAIN_FIELDS,
+    banner: { js: ESM_REQUIRE_BANNER },
+    external: [...external],
+    metafile: true,
+    logLevel: 'silent' as const,
+  };
+}

@@ -1,0 +1,208 @@
+import path from 'node:path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import {
+  BUNDLE_TARGET,
+  ESM_REQUIRE_BANNER,
+  EXTERNAL_MODULES,
+  FUNCTION_ENTRIES,
+  type FunctionName,
+  MAIN_FIELDS,
+} from '../bundling.js';
+import type { EventLake } from './event-lake.js';
+import { METRIC_HISTORY_VIEW, METRIC_STORE_TABLE } from './metric-history.js';
+import type { QueryWorkgroup } from './query-workgroup.js';
+import { RESULTS_PREFIX } from './results-store.js';
+
+export interface JobFunctionsProps {
+  readonly lake: EventLake;
+  readonly resultsBucket: s3.IBucket;
+  readonly workgroup: QueryWorkgroup;
+  readonly alerts: sns.ITopic;
+  /** Repository root (entries and the lock file are resolved from it). */
+  readonly projectRoot: string;
+}
+
+/** Per-function sizing: timeouts leave the Athena deadline a margin to stop its query and report. */
+const SIZING: Record<FunctionName, { timeout: Duration; memory: number; description: string }> = {
+  hourly: { timeout: Duration.minutes(5), memory: 512, description: 'Vigil hourly job: last 3 hours' },
+  daily: { timeout: Duration.minutes(10), memory: 512, description: 'Vigil daily job: yesterday' },
+  rerun: { timeout: Duration.minutes(15), memory: 512, description: 'Vigil on-demand rerun/backfill' },
+};
+
+/**
+ * The three job functions (Node.js 24, arm64, esbuild ESM bundles), their dead-letter queue and a
+ * least-privilege role each: Athena on the workgroup only, Glue on the database and its tables, S3
+ * on the lake's source prefixes (read) and the results bucket's prefixes, SNS publish on the topic.
+ */
+export class JobFunctions extends Construct {
+  readonly functions: Record<FunctionName, NodejsFunction>;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: JobFunctionsProps) {
+    super(scope, id);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.policy = new iam.ManagedPolicy(this, 'JobAccess', {
+      description: 'Vigil jobs: Athena workgroup, Glue lake tables, lake and results S3 prefixes',
+      statements: jobStatements(this, props),
+    });
+    const env = {
+      VIGIL_WORKGROUP: props.workgroup.name,
+      VIGIL_DATABASE: props.lake.databaseName,
+      VIGIL_RESULTS_BUCKET: props.resultsBucket.bucketName,
+      VIGIL_STORE_PREFIX: '',
+      VIGIL_TOPIC_ARN: props.alerts.topicArn,
+      POWERTOOLS_SERVICE_NAME: 'vigil',
+      POWERTOOLS_METRICS_NAMESPACE: 'Vigil',
+    };
+    const make = (name: FunctionName): NodejsFunction => {
+      const sizing = SIZING[name];
+      const logGroup = new logs.LogGroup(this, `${cap(name)}Logs`, {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      const role = new iam.Role(this, `${cap(name)}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Vigil ${name} job`,
+        managedPolicies: [this.policy],
+      });
+      // Its own log group only (instead of the AWS managed AWSLambdaBasicExecutionRole).
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [logGroup.logGroupArn],
+        }),
+      );
+      props.alerts.grantPublish(role);
+      const fn = new NodejsFunction(this, cap(name), {
+        entry: path.join(props.projectRoot, FUNCTION_ENTRIES[name]),
+        handler: 'handler',
+        projectRoot: props.projectRoot,
+        depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: sizing.memory,
+        timeout: sizing.timeout,
+        description: sizing.description,
+        role,
+        logGroup,
+        tracing: lambda.Tracing.ACTIVE,
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(6),
+        environment: {
+          ...env,
+          // The Athena deadline: a minute before the function's own timeout.
+          VIGIL_QUERY_TIMEOUT_MS: String(sizing.timeout.toMilliseconds() - 60_000),
+        },
+        bundling: {
+          format: OutputFormat.ESM,
+          target: BUNDLE_TARGET,
+          minify: true,
+          sourceMap: false,
+          mainFields: MAIN_FIELDS,
+          banner: ESM_REQUIRE_BANNER,
+          externalModules: EXTERNAL_MODULES,
+          forceDockerBundling: false,
+        },
+      });
+      return fn;
+    };
+    this.functions = { hourly: make('hourly'), daily: make('daily'), rerun: make('rerun') };
+  }
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function jobStatements(scope: Construct, props: JobFunctionsProps): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const { lake, resultsBucket } = props;
+  const tables = [...Object.keys(lake.tables), METRIC_STORE_TABLE, METRIC_HISTORY_VIEW];
+  const lakePrefixes = Object.keys(lake.tables).map((s) => `${lake.prefix}${s}/*`);
+  const storePrefixes = [
+    RESULTS_PREFIX.athena,
+    RESULTS_PREFIX.metrics,
+    RESULTS_PREFIX.alerts,
+    RESULTS_PREFIX.config,
+  ];
+  return [
+    new iam.PolicyStatement({
+      sid: 'AthenaOnTheWorkgroupOnly',
+      actions: [
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:StopQueryExecution',
+        'athena:GetWorkGroup',
+      ],
+      resources: [
+        stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workgroup.name }),
+      ],
+    }),
+    new iam.PolicyStatement({
+      sid: 'GlueLakeTablesRead',
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
+      resources: [
+        stack.formatArn({ service: 'glue', resource: 'catalog' }),
+        stack.formatArn({ service: 'glue', resource: 'database', resourceName: lake.databaseName }),
+        ...tables.map((t) =>
+          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${lake.databaseName}/${t}` }),
+        ),
+      ],
+    }),
+    new iam.PolicyStatement({
+      sid: 'LakeSourcesRead',
+      actions: ['s3:GetObject'],
+      resources: lake.objectArns(),
+    }),
+    new iam.PolicyStatement({
+      sid: 'LakeBucketListSourcePrefixes',
+      actions: ['s3:ListBucket'],
+      resources: [lake.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': lakePrefixes } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'BucketLocations',
+      actions: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
+      resources: [lake.bucket.bucketArn, resultsBucket.bucketArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'AthenaQueryResults',
+      actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resources: [resultsBucket.arnForObjects(`${RESULTS_PREFIX.athena}*`)],
+    }),
+    new iam.PolicyStatement({
+      sid: 'MetricStoreAndAlertStateReadWrite',
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      resources: [
+        resultsBucket.arnForObjects(`${RESULTS_PREFIX.metrics}*`),
+        resultsBucket.arnForObjects(`${RESULTS_PREFIX.alerts}*`),
+      ],
+    }),
+    new iam.PolicyStatement({
+      sid: 'MetricConfigRead',
+      actions: ['s3:GetObject'],
+      resources: [resultsBucket.arnForObjects(`${RESULTS_PREFIX.config}*`)],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ResultsBucketListOwnPrefixes',
+      actions: ['s3:ListBucket'],
+      resources: [resultsBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': storePrefixes.map((p) => `${p}*`) } },
+    }),
+  ];
+}

@@ -1,0 +1,69 @@
+import { type CfnElement, Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { SOURCE_NAMES } from '../shared/lake/sources.js';
+import { RESULTS_PREFIX } from './constructs/results-store.js';
+import type { VigilStack } from './vigil-stack.js';
+
+export interface NagAcknowledgement {
+  readonly scope: IConstruct;
+  /** Rule id, or `Rule[finding]` for one finding of a multi-finding rule (cdk-nag v3). */
+  readonly id: string;
+  readonly reason: string;
+}
+
+function arnRef(construct: IConstruct): string {
+  return `<${Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement)}.Arn>`;
+}
+
+/**
+ * Every cdk-nag AwsSolutions finding the stack accepts, each named exactly (cdk-nag v3 matches whole
+ * finding ids, so a new wildcard anywhere still fails synth) and with its reason.
+ */
+export function nagAcknowledgements(stack: VigilStack): NagAcknowledgement[] {
+  const out: NagAcknowledgement[] = [];
+  const { lake, results, jobs, rerun, settings } = stack;
+  const lakeArn = settings.lakeBucketName
+    ? `arn:<AWS::Partition>:s3:::${settings.lakeBucketName}`
+    : arnRef(lake.bucket);
+  for (const source of SOURCE_NAMES)
+    out.push({
+      scope: jobs.policy,
+      id: `AwsSolutions-IAM5[Resource::${lakeArn}/${settings.lakePrefix}${source}/*]`,
+      reason: `Read access to the objects of one lake source folder (${source}); object keys (dt/hour/file) are not known in advance.`,
+    });
+  for (const prefix of Object.values(RESULTS_PREFIX))
+    out.push({
+      scope: jobs.policy,
+      id: `AwsSolutions-IAM5[Resource::${arnRef(results.bucket)}/${prefix}*]`,
+      reason: `Access to the objects under one fixed prefix of the results bucket (${prefix}); object keys are per query/window.`,
+    });
+  for (const fn of Object.values(jobs.functions)) {
+    out.push({
+      scope: fn.role!,
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; AWS requires "*".',
+    });
+    out.push({
+      scope: fn.role!,
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* (as AWS documents for SNS SSE), on the topic key only.',
+    });
+  }
+  for (const [name, fn] of Object.entries(jobs.functions)) {
+    const scope = name === 'rerun' ? rerun.stateMachine : stack;
+    out.push({
+      scope,
+      id: `AwsSolutions-IAM5[Resource::${arnRef(fn)}:*]`,
+      reason: `lambda:InvokeFunction on the ${name} function and its versions (ARN:*), as CDK grants it to the ${name === 'rerun' ? 'rerun state machine' : 'schedule role'}; no other function.`,
+    });
+  }
+  out.push({
+    scope: rerun.stateMachine,
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Step Functions X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery and related) support no resource-level permissions; AWS requires "*".',
+  });
+  return out;
+}
