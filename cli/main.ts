@@ -110,6 +110,15 @@ configCmd
   .option('--json', 'print the summary as JSON')
   .action(lazy(() => import('./commands/config-validate.js')));
 configCmd
+  .command('export')
+  .description('Print a validated config as JSON with defaults filled in (the form the AWS jobs read)')
+  .argument('<file>', 'config file')
+  .action(lazy(() => import('./commands/config-export.js')));
+configCmd
+  .command('default')
+  .description('Print the built-in core catalog as YAML, to start a custom config from')
+  .action(lazy(() => import('./commands/config-default.js')));
+configCmd
   .command('schema')
   .description('Print the JSON Schema of the metric config (for editors)')
   .action(lazy(() => import('./commands/config-schema.js')));

@@ -1,6 +1,7 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { coreCatalog, parseMetricConfig } from '../shared/config/load.js';
+import { coreCatalog } from '../shared/config/load.js';
+import { parseMetricConfig } from '../shared/config/parse.js';
 import type { MetricConfig } from '../shared/config/schema.js';
 import { InputError } from '../shared/errors.js';
 import { type Grain, parseGrain, parseUtc, type Window, windowsInRange } from '../shared/time/window.js';

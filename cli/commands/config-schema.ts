@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MetricConfig } from '../../shared/config/schema.js';
 
 export async function run(): Promise<void> {

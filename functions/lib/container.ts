@@ -4,7 +4,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { AthenaQueryEngine, type QueryStats } from '../../shared/adapters/athena/athena-engine.js';
 import { S3ObjectStore } from '../../shared/adapters/s3/s3-object-store.js';
 import { SnsAlertSink } from '../../shared/adapters/sns/sns-alert-sink.js';
-import { coreCatalog, parseMetricConfig } from '../../shared/config/load.js';
+import { coreCatalog, validateMetricConfig } from '../../shared/config/load.js';
 import type { MetricConfig } from '../../shared/config/schema.js';
 import { DataError } from '../../shared/errors.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
@@ -68,7 +68,19 @@ function build(env: JobEnv): Container {
     if (!env.VIGIL_CONFIG_KEY) return coreCatalog();
     const obj = await objects.get(env.VIGIL_CONFIG_KEY);
     if (!obj) throw new DataError(`metric config ${objects.urlOf(env.VIGIL_CONFIG_KEY)} does not exist`);
-    return parseMetricConfig(new TextDecoder().decode(obj.body), env.VIGIL_CONFIG_KEY);
+    // JSON (from `vigil config export`), so the bundle needs no YAML parser.
+    let raw: unknown;
+    try {
+      raw = JSON.parse(new TextDecoder().decode(obj.body));
+    } catch (err) {
+      throw new DataError(
+        `metric config ${env.VIGIL_CONFIG_KEY} is not JSON (upload \`vigil config export\` output)`,
+        {
+          cause: err,
+        },
+      );
+    }
+    return validateMetricConfig(raw, env.VIGIL_CONFIG_KEY);
   };
   return {
     env,

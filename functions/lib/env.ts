@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../../shared/errors.js';
 
 /** The environment the stack gives every job function; validated once per container. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../../shared/errors.js';
 
 const Iso = z.iso.datetime({ offset: true });

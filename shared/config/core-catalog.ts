@@ -1,120 +1,258 @@
+import type { MetricConfigInput } from './schema.js';
+
 /**
- * The design's core metric catalog as a metric config. Kept as YAML text so that what
- * `vigil config default` prints, what the README shows and what runs are one thing.
+ * The design's core metric catalog as a metric config (what runs without --config).
+ * A plain object rather than YAML so Lambda bundles need no YAML parser;
+ * `vigil config default` prints it as YAML to start a config from.
  */
-export const CORE_CATALOG_YAML = `# Vigil core trust & safety metric catalog
-version: 1
-metrics:
-  - name: impressions
-    kind: count
-    source: impressions
-    slices: [region, surface, platform]
-
-  - name: violation_prevalence
-    kind: weighted_proportion
-    description: Weighted share of sampled impressions labelled violating; Wilson CI on the Kish effective sample size.
-    source: prevalence_labels
-    weight: sample_weight
-    condition: [{ column: is_violating, value: true }]
-    slices: [region, surface]
-
-  - name: removals
-    kind: count
-    source: moderation_decisions
-    filter: [{ column: action, value: remove }]
-    slices: [region, surface, policy]
-
-  - name: removals_per_10k_impressions
-    kind: ratio
-    scale: 10000
-    numerator: { source: moderation_decisions, agg: count, filter: [{ column: action, value: remove }] }
-    denominator: { source: impressions, agg: count }
-    slices: [region, surface]
-
-  - name: automated_action_share
-    kind: ratio
-    numerator:
-      source: moderation_decisions
-      agg: count
-      filter:
-        - { column: decision_source, value: automated }
-        - { column: action, op: ne, value: no_violation }
-    denominator:
-      source: moderation_decisions
-      agg: count
-      filter: [{ column: action, op: ne, value: no_violation }]
-    slices: [region, surface, policy]
-
-  - name: appeal_overturn_rate
-    kind: ratio
-    numerator:
-      source: moderation_decisions
-      agg: count
-      filter:
-        - { column: decision_source, value: appeal }
-        - { column: appeal_overturned, value: true }
-    denominator: { source: moderation_decisions, agg: count, filter: [{ column: decision_source, value: appeal }] }
-    slices: [region, surface, policy]
-
-  - name: decision_latency_p90_seconds
-    kind: percentile
-    source: moderation_decisions
-    column: latency_seconds
-    percentile: 0.9
-    slices: [region, surface, policy]
-
-  - name: user_reports
-    kind: count
-    source: user_reports
-    slices: [region, surface, reason]
-
-  - name: reports_per_10k_impressions
-    kind: ratio
-    scale: 10000
-    numerator: { source: user_reports, agg: count }
-    denominator: { source: impressions, agg: count }
-    slices: [region, surface]
-
-  - name: report_action_rate
-    kind: ratio
-    numerator: { source: user_reports, agg: count, filter: [{ column: status, value: actioned }] }
-    denominator: { source: user_reports, agg: count, filter: [{ column: status, op: in, value: [actioned, dismissed] }] }
-    slices: [region, surface, reason]
-
-  - name: unique_reporters
-    kind: distinct_count
-    source: user_reports
-    column: reporter_id
-    slices: [region, surface]
-
-  - name: login_failure_rate
-    kind: ratio
-    numerator: { source: account_events, agg: count, filter: [{ column: event_type, value: login_failure }] }
-    denominator:
-      source: account_events
-      agg: count
-      filter: [{ column: event_type, op: in, value: [login_success, login_failure] }]
-    slices: [region, platform]
-
-  - name: account_takeover_flags
-    kind: count
-    source: account_events
-    filter: [{ column: event_type, value: account_takeover_flag }]
-    slices: [region, platform]
-
-  - name: high_risk_signup_share
-    kind: ratio
-    numerator:
-      source: account_events
-      agg: count
-      filter:
-        - { column: event_type, value: signup }
-        - { column: risk_score, op: gte, value: 0.8 }
-    denominator:
-      source: account_events
-      agg: count
-      filter:
-        - { column: event_type, value: signup }
-        - { column: risk_score, op: not_null }
-    slices: [region, platform]
-`;
+export const CORE_CATALOG = {
+  version: 1,
+  metrics: [
+    {
+      name: 'impressions',
+      kind: 'count',
+      source: 'impressions',
+      slices: ['region', 'surface', 'platform'],
+    },
+    {
+      name: 'violation_prevalence',
+      kind: 'weighted_proportion',
+      description:
+        'Weighted share of sampled impressions labelled violating; Wilson CI on the Kish effective sample size.',
+      source: 'prevalence_labels',
+      weight: 'sample_weight',
+      condition: [
+        {
+          column: 'is_violating',
+          value: true,
+        },
+      ],
+      slices: ['region', 'surface'],
+    },
+    {
+      name: 'removals',
+      kind: 'count',
+      source: 'moderation_decisions',
+      filter: [
+        {
+          column: 'action',
+          value: 'remove',
+        },
+      ],
+      slices: ['region', 'surface', 'policy'],
+    },
+    {
+      name: 'removals_per_10k_impressions',
+      kind: 'ratio',
+      scale: 10000,
+      numerator: {
+        source: 'moderation_decisions',
+        agg: 'count',
+        filter: [
+          {
+            column: 'action',
+            value: 'remove',
+          },
+        ],
+      },
+      denominator: {
+        source: 'impressions',
+        agg: 'count',
+      },
+      slices: ['region', 'surface'],
+    },
+    {
+      name: 'automated_action_share',
+      kind: 'ratio',
+      numerator: {
+        source: 'moderation_decisions',
+        agg: 'count',
+        filter: [
+          {
+            column: 'decision_source',
+            value: 'automated',
+          },
+          {
+            column: 'action',
+            op: 'ne',
+            value: 'no_violation',
+          },
+        ],
+      },
+      denominator: {
+        source: 'moderation_decisions',
+        agg: 'count',
+        filter: [
+          {
+            column: 'action',
+            op: 'ne',
+            value: 'no_violation',
+          },
+        ],
+      },
+      slices: ['region', 'surface', 'policy'],
+    },
+    {
+      name: 'appeal_overturn_rate',
+      kind: 'ratio',
+      numerator: {
+        source: 'moderation_decisions',
+        agg: 'count',
+        filter: [
+          {
+            column: 'decision_source',
+            value: 'appeal',
+          },
+          {
+            column: 'appeal_overturned',
+            value: true,
+          },
+        ],
+      },
+      denominator: {
+        source: 'moderation_decisions',
+        agg: 'count',
+        filter: [
+          {
+            column: 'decision_source',
+            value: 'appeal',
+          },
+        ],
+      },
+      slices: ['region', 'surface', 'policy'],
+    },
+    {
+      name: 'decision_latency_p90_seconds',
+      kind: 'percentile',
+      source: 'moderation_decisions',
+      column: 'latency_seconds',
+      percentile: 0.9,
+      slices: ['region', 'surface', 'policy'],
+    },
+    {
+      name: 'user_reports',
+      kind: 'count',
+      source: 'user_reports',
+      slices: ['region', 'surface', 'reason'],
+    },
+    {
+      name: 'reports_per_10k_impressions',
+      kind: 'ratio',
+      scale: 10000,
+      numerator: {
+        source: 'user_reports',
+        agg: 'count',
+      },
+      denominator: {
+        source: 'impressions',
+        agg: 'count',
+      },
+      slices: ['region', 'surface'],
+    },
+    {
+      name: 'report_action_rate',
+      kind: 'ratio',
+      numerator: {
+        source: 'user_reports',
+        agg: 'count',
+        filter: [
+          {
+            column: 'status',
+            value: 'actioned',
+          },
+        ],
+      },
+      denominator: {
+        source: 'user_reports',
+        agg: 'count',
+        filter: [
+          {
+            column: 'status',
+            op: 'in',
+            value: ['actioned', 'dismissed'],
+          },
+        ],
+      },
+      slices: ['region', 'surface', 'reason'],
+    },
+    {
+      name: 'unique_reporters',
+      kind: 'distinct_count',
+      source: 'user_reports',
+      column: 'reporter_id',
+      slices: ['region', 'surface'],
+    },
+    {
+      name: 'login_failure_rate',
+      kind: 'ratio',
+      numerator: {
+        source: 'account_events',
+        agg: 'count',
+        filter: [
+          {
+            column: 'event_type',
+            value: 'login_failure',
+          },
+        ],
+      },
+      denominator: {
+        source: 'account_events',
+        agg: 'count',
+        filter: [
+          {
+            column: 'event_type',
+            op: 'in',
+            value: ['login_success', 'login_failure'],
+          },
+        ],
+      },
+      slices: ['region', 'platform'],
+    },
+    {
+      name: 'account_takeover_flags',
+      kind: 'count',
+      source: 'account_events',
+      filter: [
+        {
+          column: 'event_type',
+          value: 'account_takeover_flag',
+        },
+      ],
+      slices: ['region', 'platform'],
+    },
+    {
+      name: 'high_risk_signup_share',
+      kind: 'ratio',
+      numerator: {
+        source: 'account_events',
+        agg: 'count',
+        filter: [
+          {
+            column: 'event_type',
+            value: 'signup',
+          },
+          {
+            column: 'risk_score',
+            op: 'gte',
+            value: 0.8,
+          },
+        ],
+      },
+      denominator: {
+        source: 'account_events',
+        agg: 'count',
+        filter: [
+          {
+            column: 'event_type',
+            value: 'signup',
+          },
+          {
+            column: 'risk_score',
+            op: 'not_null',
+          },
+        ],
+      },
+      slices: ['region', 'platform'],
+    },
+  ],
+} satisfies MetricConfigInput;

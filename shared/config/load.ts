@@ -1,8 +1,7 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InputError } from '../errors.js';
 import { isSourceName, SOURCE_COLUMNS } from '../lake/sources.js';
-import { CORE_CATALOG_YAML } from './core-catalog.js';
+import { CORE_CATALOG } from './core-catalog.js';
 import { type Condition, type Measure, type Metric, MetricConfig } from './schema.js';
 
 /** Renders a zod issue path as `metrics[3].numerator.agg`. */
@@ -101,17 +100,10 @@ export function metricSources(metric: Metric): string[] {
     : [metric.source];
 }
 
-/** Parses and validates a config from YAML text; `what` names the file in errors. */
-export function parseMetricConfig(text: string, what = 'config'): MetricConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { maxAliasCount: 100 });
-  } catch (err) {
-    const msg = err instanceof YAMLParseError ? err.message.split('\n')[0] : String(err);
-    throw new InputError(`${what}: not valid YAML: ${msg}`, { cause: err });
-  }
+/** Validates a parsed config object (from YAML or JSON); `what` names the file in errors. */
+export function validateMetricConfig(raw: unknown, what = 'config'): MetricConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-    throw new InputError(`${what}: must be a YAML mapping with version and metrics`);
+    throw new InputError(`${what}: must be a mapping with version and metrics`);
   const parsed = MetricConfig.safeParse(raw);
   if (!parsed.success) throw new InputError(zodErrorLine(parsed.error, raw, what), { cause: parsed.error });
   checkReferences(parsed.data, what);
@@ -120,7 +112,7 @@ export function parseMetricConfig(text: string, what = 'config'): MetricConfig {
 
 let core: MetricConfig | undefined;
 export function coreCatalog(): MetricConfig {
-  core ??= parseMetricConfig(CORE_CATALOG_YAML, 'core catalog');
+  core ??= validateMetricConfig(CORE_CATALOG, 'core catalog');
   return core;
 }
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The metric layer: sources, dimensions, filters, measures and metrics, declared in YAML and

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { metricSources } from '../config/load.js';
 import type { MetricConfig } from '../config/schema.js';
 import { floorToGrain, type Grain } from '../time/window.js';

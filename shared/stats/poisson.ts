@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../errors.js';
 import { binomialTestTwoSided } from './binomial-test.js';
 import { normalCritical, normalTwoSidedP } from './distributions.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../errors.js';
 import { tCritical, tTwoSidedP } from './distributions.js';
 import { type Moments, momentsOf, momentsSchema, type Summary, summarize } from './moments.js';
