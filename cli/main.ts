@@ -102,6 +102,83 @@ program
   )
   .action(lazy(() => import('./commands/stats.js')));
 
+function analysisCommand(parent: Command, name: string, description: string, example: string) {
+  return parent
+    .command(name)
+    .description(description)
+    .requiredOption('--lake <dir>', 'event lake directory')
+    .option('--from <iso>', 'first day (default: the lake manifest start)')
+    .option('--to <iso>', 'end day, exclusive (default: the lake manifest end)')
+    .option('--config <file>', 'metric config (only its source mappings are used)')
+    .option('--out <file>', 'write the full result as JSON')
+    .option('--json', 'print the full result as JSON')
+    .option('--quiet', 'no progress output')
+    .addHelpText('after', `\nExample:\n  ${example}`);
+}
+
+const analyzeCmd = program
+  .command('analyze')
+  .description('Find where safety work pays off and watch model health');
+analysisCommand(
+  analyzeCmd,
+  'gaps',
+  'Rank slices by violating exposure against enforcement',
+  'vigil analyze gaps --lake .vigil/lake',
+)
+  .option('--min-labels <n>', 'labels a slice needs to be ranked', '200')
+  .option('--top <n>', 'slices listed per level', '5')
+  .action(lazy(() => import('./commands/analyze-gaps.js')));
+analysisCommand(
+  analyzeCmd,
+  'reports',
+  'Report funnel: decided, actioned, time to resolution, backlog',
+  'vigil analyze reports --lake .vigil/lake',
+)
+  .option('--as-of <iso>', 'backlog reference time (default: --to)')
+  .option('--min-decided <n>', 'decided reports a reason needs for its precision', '100')
+  .action(lazy(() => import('./commands/analyze-reports.js')));
+analysisCommand(
+  analyzeCmd,
+  'models',
+  'Model health: score drift (PSI, KS), calibration, thresholds',
+  'vigil analyze models --lake .vigil/lake',
+)
+  .option('--reference-from <iso>', 'reference window start (default: first 7 days)')
+  .option('--reference-to <iso>', 'reference window end')
+  .option('--outcome-days <n>', 'days to wait for later outcomes', '7')
+  .option('--models <list>', 'model_score,risk_score', 'model_score,risk_score')
+  .option('--psi-threshold <x>', 'PSI drift threshold', '0.25')
+  .option('--ks-threshold <x>', 'KS D drift threshold', '0.1')
+  .action(lazy(() => import('./commands/analyze-models.js')));
+
+const designCmd = program.command('design').description("Design measurements from the lake's history");
+analysisCommand(
+  designCmd,
+  'experiment',
+  'Units, duration and MDE for an experiment metric (CUPED included)',
+  'vigil design experiment --lake .vigil/lake --metric reports_per_user --mde 0.05',
+)
+  .requiredOption(
+    '--metric <name>',
+    'reports_per_user | reporting_user_share | impressions_per_user | removals_per_creator',
+  )
+  .option('--mde <x>', 'relative minimum detectable effect', '0.05')
+  .option('--alpha <x>', 'two-sided significance level', '0.05')
+  .option('--power <x>', 'power', '0.8')
+  .option('--traffic <x>', 'share of units in the experiment', '1')
+  .option('--pre-days <n>', 'pre-period days for CUPED', '7')
+  .action(lazy(() => import('./commands/design-experiment.js')));
+analysisCommand(
+  designCmd,
+  'sampling',
+  'Neyman allocation of a prevalence review budget across region × surface',
+  'vigil design sampling --lake .vigil/lake --budget 5000',
+)
+  .option('--budget <n>', 'labels to allocate (default: labels per day in the range)')
+  .option('--min-per-stratum <n>', 'minimum labels per stratum', '10')
+  .option('--confidence <x>', 'confidence level', '0.95')
+  .action(lazy(() => import('./commands/design-sampling.js')));
+
 const configCmd = program.command('config').description('Work with metric config files');
 configCmd
   .command('validate')
@@ -122,6 +199,12 @@ configCmd
   .command('schema')
   .description('Print the JSON Schema of the metric config (for editors)')
   .action(lazy(() => import('./commands/config-schema.js')));
+
+// `vigil … | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 async function main(argv: string[]): Promise<void> {
   try {

@@ -1,17 +1,20 @@
-import { addGrain, floorToGrain, windowsInRange } from '../shared/time/window.js';
+import { addGrain, floorToGrain } from '../shared/time/window.js';
 import { container } from './lib/container.js';
 import { parseEvent, ScheduleEvent, scheduledTimeOf } from './lib/events.js';
-import { runJobs } from './lib/jobs.js';
+import { RECOMPUTE, runScheduled } from './lib/jobs.js';
 import { wrap } from './lib/middleware.js';
 
 /** Hours recomputed each run: the last complete hour and two before it, for late-arriving events. */
-export const LATE_HOURS = 3;
+export const LATE_HOURS = RECOMPUTE.hour;
 
-/** Hourly job: recomputes the last 3 complete hours (idempotent: each window is replaced whole). */
+/**
+ * Hourly job (runHourlyJob): recomputes the last 3 complete hours (late data; each window replaced
+ * whole) → data-quality guard → detection of the hours not judged yet → alerts to SNS via the outbox.
+ * Fails the invocation when a window failed or an alert was not delivered (Lambda retries, then the DLQ).
+ */
 export const handler = wrap(async (event: unknown) => {
   const c = container();
   const parsed = parseEvent(ScheduleEvent, event, 'hourly schedule event');
   const end = floorToGrain(scheduledTimeOf(parsed, c.clock.now()), 'hour');
-  const windows = windowsInRange('hour', addGrain(end, 'hour', -LATE_HOURS), end);
-  return { jobs: await runJobs(c, ['metrics'], 'hour', windows) };
+  return runScheduled(c, 'hour', addGrain(end, 'hour', -1));
 });

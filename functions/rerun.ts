@@ -3,24 +3,34 @@ import { batchWindows } from '../shared/jobs/compute-metrics.js';
 import { formatIso, parseUtc, windowsInRange } from '../shared/time/window.js';
 import { container } from './lib/container.js';
 import { parseEvent, RerunPayload } from './lib/events.js';
-import { runJobs } from './lib/jobs.js';
+import { runRerun } from './lib/jobs.js';
 import { wrap } from './lib/middleware.js';
 
 /** Windows one `run` invocation may compute (keeps it well inside the 15-minute Lambda limit). */
 export const MAX_RUN_WINDOWS = { hour: 48, day: 14 } as const;
+/**
+ * Windows a detection-only `run` may judge: its lookback (two weeks of hours, eight weeks of days).
+ * Detection reads stored metrics and one partition-count query, so it is cheap.
+ */
+export const MAX_DETECTION_WINDOWS = { hour: 14 * 24, day: 56 } as const;
 /** Windows a `plan` may cover: a year of hours or five years of days. */
 export const MAX_PLAN_WINDOWS = 24 * 366;
 
 /**
- * On-demand rerun/backfill. `{"action":"run","grain":"hour","from":…,"to":…}` recomputes a small
- * range now; `{"action":"plan",…}` splits a large range into chunks that the rerun state machine
- * runs with bounded concurrency. Every window is replaced whole, so a rerun is always safe.
+ * On-demand rerun/backfill. `{"action":"run","grain":"hour","from":…,"to":…,"jobs":["metrics","detection"]}`
+ * runs the named jobs over a small range now (metrics first); `{"action":"plan",…}` splits a large
+ * range into metrics chunks that the rerun state machine runs with bounded concurrency. Every window
+ * is replaced whole and detection never judges a window twice, so a rerun is always safe.
  */
 export const handler = wrap(async (event: unknown) => {
   const p = parseEvent(RerunPayload, event, 'rerun payload');
   const from = parseUtc(p.from, 'from');
   const to = parseUtc(p.to, 'to');
   if (p.action === 'plan') {
+    if (p.jobs.includes('detection'))
+      throw new InputError(
+        `rerun payload: jobs: detection judges windows in time order and cannot fan out; plan the metrics, then run detection (at most ${MAX_DETECTION_WINDOWS[p.grain]} ${p.grain} windows a run)`,
+      );
     const windows = windowsInRange(p.grain, from, to, MAX_PLAN_WINDOWS);
     const size = Math.min(p.chunkWindows ?? (p.grain === 'hour' ? 24 : 7), MAX_RUN_WINDOWS[p.grain]);
     const chunks = batchWindows(windows, size).map((b) => ({
@@ -33,9 +43,13 @@ export const handler = wrap(async (event: unknown) => {
     return { windows: windows.length, chunks };
   }
   const windows = windowsInRange(p.grain, from, to, MAX_PLAN_WINDOWS);
-  if (windows.length > MAX_RUN_WINDOWS[p.grain])
+  const computes = p.jobs.includes('metrics');
+  const max = computes ? MAX_RUN_WINDOWS[p.grain] : MAX_DETECTION_WINDOWS[p.grain];
+  if (windows.length > max)
     throw new InputError(
-      `rerun payload: ${windows.length} ${p.grain} windows is more than one run may compute (${MAX_RUN_WINDOWS[p.grain]}); start the rerun state machine instead`,
+      computes
+        ? `rerun payload: ${windows.length} ${p.grain} windows is more than one run may compute (${max}); start the rerun state machine instead`
+        : `rerun payload: ${windows.length} ${p.grain} windows is more than one detection run may judge (${max}); split the range`,
     );
-  return { jobs: await runJobs(container(), p.jobs, p.grain, windows) };
+  return runRerun(container(), p.jobs, p.grain, windows);
 });

@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -28,22 +29,28 @@ const ENV = {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
 };
 
-/** Median import time of a bundle in fresh processes (ms). */
-function initMs(file: string): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));`;
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++)
-    times.push(
-      Number(
-        execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-          env: ENV,
-          cwd: ROOT,
-          stdio: ['ignore', 'pipe', 'ignore'],
-        }).toString(),
-      ),
-    );
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Median import time of a bundle in fresh processes (ms): wall clock, and the CPU time (user + system)
+ * the import used — the figure that stays meaningful when the machine is busy with other work.
+ */
+function initMs(file: string): { wall: number; cpu: number } {
+  const script = `const c=process.cpuUsage();const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});const u=process.cpuUsage(c);process.stdout.write(JSON.stringify([performance.now()-t,(u.user+u.system)/1000]));`;
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const [w, c] = JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        env: ENV,
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).toString(),
+    ) as [number, number];
+    wall.push(w);
+    cpu.push(c);
+  }
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 const kb = (n: number) => `${(n / 1024).toFixed(0)} KB`;
@@ -55,9 +62,9 @@ async function main() {
     '@aws-sdk/*',
   ]);
   const rows: string[] = [
-    '| function | bundle (min) | gzip | init ms (median of ' +
+    '| function | bundle (min) | gzip | init ms wall / CPU (median of ' +
       RUNS +
-      ') | with SDK external | gzip | init ms | DuckDB inputs |',
+      ') | with SDK external | gzip | init ms wall / CPU | DuckDB inputs |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   let ok = true;
@@ -67,13 +74,14 @@ async function main() {
     const dInit = initMs(d.file);
     const sInit = initMs(s.file);
     const duck = inputsMatching(d, /duckdb/i).length + inputsMatching(s, /duckdb/i).length;
-    if (d.bytes >= 1024 * 1024 || dInit >= 300 || duck > 0) ok = false;
+    if (d.bytes >= 1024 * 1024 || dInit.wall >= 300 || duck > 0) ok = false;
+    const ms = (t: { wall: number; cpu: number }) => `${t.wall.toFixed(0)} / ${t.cpu.toFixed(0)}`;
     rows.push(
-      `| ${d.name} | ${kb(d.bytes)} | ${kb(gzipSync(readFileSync(d.file)).length)} | ${dInit.toFixed(0)} | ${kb(s.bytes)} | ${kb(gzipSync(readFileSync(s.file)).length)} | ${sInit.toFixed(0)} | ${duck} |`,
+      `| ${d.name} | ${kb(d.bytes)} | ${kb(gzipSync(readFileSync(d.file)).length)} | ${ms(dInit)} | ${kb(s.bytes)} | ${kb(gzipSync(readFileSync(s.file)).length)} | ${ms(sInit)} | ${duck} |`,
     );
   }
   console.log(
-    `Node ${process.version}, ${process.arch}; targets: < 1 MB minified, < 300 ms init, no DuckDB\n`,
+    `Node ${process.version}, ${process.arch}, ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}; targets: < 1 MB minified, < 300 ms init (wall), no DuckDB\n`,
   );
   console.log(rows.join('\n'));
   console.log(`\n${ok ? 'all targets met' : 'TARGET MISSED'}`);

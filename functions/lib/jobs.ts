@@ -1,16 +1,25 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { QueryStats } from '../../shared/adapters/athena/athena-engine.js';
 import { VigilError } from '../../shared/errors.js';
-import { runBackfill } from '../../shared/jobs/backfill.js';
-import { formatIso, type Grain, type Window } from '../../shared/time/window.js';
+import { type BackfillSummary, runBackfill } from '../../shared/jobs/backfill.js';
+import { runDailyJob } from '../../shared/jobs/daily-job.js';
+import { type DetectionDeps, type JudgeResult, judgeWindows } from '../../shared/jobs/detection.js';
+import { runHourlyJob } from '../../shared/jobs/hourly-job.js';
+import { addGrain, formatIso, type Grain, type Window, windowsInRange } from '../../shared/time/window.js';
 import type { Container } from './container.js';
 import type { RerunJob } from './events.js';
 import { logger, metrics } from './powertools.js';
 
-/** A job finished with failed windows: the invocation fails so Lambda retries and the DLQ see it. */
+/** A job finished with failed windows or undelivered alerts: the invocation fails so Lambda retries and the DLQ see it. */
 export class JobFailedError extends VigilError {}
 
-export interface JobSummary {
-  readonly job: RerunJob;
+/** Windows the scheduled jobs recompute before judging (late data): the last 3 hours, the last 2 days. */
+export const RECOMPUTE = { hour: 3, day: 2 } as const;
+/** Days of metric history detection learns from (the jobs' defaults, stated once here). */
+export const LOOKBACK_DAYS = { hour: 14, day: 56 } as const;
+
+export interface MetricsSummary {
+  readonly job: 'metrics';
   readonly grain: Grain;
   readonly from: string;
   readonly to: string;
@@ -23,51 +32,246 @@ export interface JobSummary {
   readonly ms: number;
 }
 
-/** Runs the named jobs over windows of one grain — the same use cases the CLI runs. */
-export async function runJobs(
+export interface DetectionSummary {
+  readonly job: 'detection';
+  readonly grain: Grain;
+  /** The range whose not-yet-judged windows were judged. */
+  readonly from: string;
+  readonly to: string;
+  readonly judged: number;
+  /** Alerts newly recorded in the outbox by this run. */
+  readonly alerts: number;
+  /** Alerts published (this run's and earlier pending ones). */
+  readonly sent: number;
+  /** Alerts SNS did not accept: they stay pending in the outbox for the next run. */
+  readonly undelivered: readonly {
+    readonly dedupeKey: string;
+    readonly status: string;
+    readonly error: string;
+  }[];
+  readonly dataIssues: number;
+  readonly openIncidents: number;
+  readonly queries: number;
+  readonly bytesScanned: number;
+  readonly ms: number;
+}
+
+export type JobSummary = MetricsSummary | DetectionSummary;
+
+const isMetricsQuery = (q: QueryStats) => q.label.startsWith('metrics ');
+const sumBytes = (qs: readonly QueryStats[]) => qs.reduce((s, q) => s + q.bytesScanned, 0);
+
+function metricsSummary(
+  c: Container,
+  grain: Grain,
+  windows: readonly Window[],
+  r: BackfillSummary | undefined,
+  ms: number,
+): MetricsSummary {
+  const qs = c.queries.filter(isMetricsQuery);
+  return {
+    job: 'metrics',
+    grain,
+    from: windows.length > 0 ? formatIso(windows[0]!.start) : '',
+    to: windows.length > 0 ? formatIso(windows[windows.length - 1]!.end) : '',
+    windows: windows.length,
+    written: r?.written ?? 0,
+    rows: r?.rows ?? 0,
+    queries: qs.length,
+    bytesScanned: sumBytes(qs),
+    failed: r?.failed ?? [],
+    ms,
+  };
+}
+
+function detectionSummary(
+  c: Container,
+  grain: Grain,
+  from: Date,
+  to: Date,
+  r: JudgeResult,
+  ms: number,
+): DetectionSummary {
+  const qs = c.queries.filter((q) => !isMetricsQuery(q));
+  return {
+    job: 'detection',
+    grain,
+    from: formatIso(from),
+    to: formatIso(to),
+    judged: r.judged,
+    alerts: r.alerts.length,
+    sent: r.delivery.sent.length,
+    undelivered: r.delivery.failed.map((f) => ({
+      dedupeKey: f.alert.dedupeKey,
+      status: f.alert.status,
+      error: f.error,
+    })),
+    dataIssues: r.dataIssues.length,
+    openIncidents: r.open.length,
+    queries: qs.length,
+    bytesScanned: sumBytes(qs),
+    ms,
+  };
+}
+
+/** Logs and publishes a summary (one structured line per job). */
+function report(s: JobSummary): void {
+  if (s.job === 'metrics') {
+    metrics.addMetric('WindowsWritten', MetricUnit.Count, s.written);
+    metrics.addMetric('WindowsFailed', MetricUnit.Count, s.failed.length);
+  } else {
+    metrics.addMetric('WindowsJudged', MetricUnit.Count, s.judged);
+    metrics.addMetric('AlertsSent', MetricUnit.Count, s.sent);
+    metrics.addMetric('AlertsUndelivered', MetricUnit.Count, s.undelivered.length);
+    metrics.addMetric('DataIssues', MetricUnit.Count, s.dataIssues);
+  }
+  metrics.addMetric('AthenaQueries', MetricUnit.Count, s.queries);
+  metrics.addMetric('AthenaBytesScanned', MetricUnit.Bytes, s.bytesScanned);
+  logger.info('job summary', { summary: s });
+}
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Throws when any part failed — failed windows, a detection error, undelivered alerts — after
+ * logging which. The message names the first failure of each kind; the log line has them all.
+ */
+function failIfAny(summaries: readonly JobSummary[], error: unknown, skipped?: string): void {
+  const problems: string[] = [];
+  for (const s of summaries) {
+    if (s.job === 'metrics' && s.failed.length > 0)
+      problems.push(
+        `metrics job failed for ${s.failed.length} of ${s.windows} ${s.grain} windows; first: ${s.failed[0]!.window}: ${s.failed[0]!.error}`,
+      );
+    if (s.job === 'detection' && s.undelivered.length > 0)
+      problems.push(
+        `${s.undelivered.length} alert(s) not delivered, kept pending for the next run; first: ${s.undelivered[0]!.dedupeKey}: ${s.undelivered[0]!.error}`,
+      );
+  }
+  if (error !== undefined) problems.push(`detection job failed: ${messageOf(error)}`);
+  if (skipped) problems.push(skipped);
+  if (problems.length === 0) return;
+  logger.error('job failed', {
+    problems,
+    failedWindows: summaries.flatMap((s) => (s.job === 'metrics' ? s.failed : [])),
+    undelivered: summaries.flatMap((s) => (s.job === 'detection' ? s.undelivered : [])),
+    ...(error !== undefined ? { error } : {}),
+  });
+  throw new JobFailedError(problems.join('; '), error !== undefined ? { cause: error } : undefined);
+}
+
+async function detectionDeps(c: Container): Promise<DetectionDeps> {
+  return {
+    engine: c.engine,
+    store: c.store,
+    objectStore: c.objects,
+    sink: c.sink,
+    config: await c.config(),
+    clock: c.clock,
+  };
+}
+
+/**
+ * The scheduled chain for the window that starts at `target`: recompute the last few windows
+ * (late data) → data-quality guard → detection → alerts. Returns the two summaries, or throws.
+ */
+export async function runScheduled(
+  c: Container,
+  grain: Grain,
+  target: Date,
+): Promise<{ jobs: [MetricsSummary, DetectionSummary] }> {
+  const deps = await detectionDeps(c);
+  c.queries.length = 0;
+  const end = addGrain(target, grain);
+  const windows = windowsInRange(grain, addGrain(end, grain, -RECOMPUTE[grain]), end);
+  const started = Date.now();
+  let recomputed: BackfillSummary | undefined;
+  let metricsMs = 0;
+  const onRecomputed = (s: BackfillSummary) => {
+    recomputed = s;
+    metricsMs = Date.now() - started;
+  };
+  let result: JudgeResult | undefined;
+  let error: unknown;
+  try {
+    result =
+      grain === 'hour'
+        ? await runHourlyJob({
+            ...deps,
+            hour: target,
+            recomputeHours: RECOMPUTE.hour,
+            lookbackDays: LOOKBACK_DAYS.hour,
+            onRecomputed,
+          })
+        : await runDailyJob({
+            ...deps,
+            day: target,
+            recomputeDays: RECOMPUTE.day,
+            lookbackDays: LOOKBACK_DAYS.day,
+            onRecomputed,
+          });
+  } catch (err) {
+    error = err;
+  }
+  const m = metricsSummary(c, grain, windows, recomputed, metricsMs);
+  report(m);
+  if (!result) {
+    failIfAny([m], error ?? new Error('no result'));
+    throw error; // unreachable: failIfAny throws
+  }
+  const d = detectionSummary(c, grain, windows[0]!.start, end, result, Date.now() - started - metricsMs);
+  report(d);
+  failIfAny([m, d], undefined);
+  return { jobs: [m, d] };
+}
+
+/**
+ * A rerun: the named jobs over the windows, metrics first. Detection judges the windows of the range
+ * that were never judged (e.g. after an outage) and delivers pending alerts; it is skipped when
+ * metrics failed for any window, since it would judge windows without their data.
+ */
+export async function runRerun(
   c: Container,
   jobs: readonly RerunJob[],
   grain: Grain,
   windows: readonly Window[],
-): Promise<JobSummary[]> {
+): Promise<{ jobs: JobSummary[] }> {
+  const deps = await detectionDeps(c);
+  c.queries.length = 0;
   const out: JobSummary[] = [];
-  for (const job of jobs) {
-    c.queries.length = 0;
+  if (windows.length === 0) return { jobs: out };
+  const from = windows[0]!.start;
+  const to = windows[windows.length - 1]!.end;
+  if (jobs.includes('metrics')) {
     const started = Date.now();
-    const config = await c.config();
     const r = await runBackfill({
-      engine: c.engine,
-      store: c.store,
-      config,
+      engine: deps.engine,
+      store: deps.store,
+      config: deps.config,
       grain,
       windows,
-      clock: c.clock,
+      clock: deps.clock,
       concurrency: c.env.VIGIL_CONCURRENCY,
     });
-    const bytesScanned = c.queries.reduce((s, q) => s + q.bytesScanned, 0);
-    const summary: JobSummary = {
-      job,
-      grain,
-      from: windows.length > 0 ? formatIso(windows[0]!.start) : '',
-      to: windows.length > 0 ? formatIso(windows[windows.length - 1]!.end) : '',
-      windows: r.windows,
-      written: r.written,
-      rows: r.rows,
-      queries: c.queries.length,
-      bytesScanned,
-      failed: r.failed,
-      ms: Date.now() - started,
-    };
-    metrics.addMetric('WindowsWritten', MetricUnit.Count, r.written);
-    metrics.addMetric('WindowsFailed', MetricUnit.Count, r.failed.length);
-    metrics.addMetric('AthenaQueries', MetricUnit.Count, c.queries.length);
-    metrics.addMetric('AthenaBytesScanned', MetricUnit.Bytes, bytesScanned);
-    logger.info('job summary', { summary });
-    out.push(summary);
-    if (r.failed.length > 0)
-      throw new JobFailedError(
-        `${job} job failed for ${r.failed.length} of ${r.windows} ${grain} windows; first: ${r.failed[0]!.window}: ${r.failed[0]!.error}`,
-      );
+    const m = metricsSummary(c, grain, windows, r, Date.now() - started);
+    report(m);
+    out.push(m);
+    if (m.failed.length > 0)
+      failIfAny(out, undefined, jobs.includes('detection') ? 'detection skipped' : undefined);
   }
-  return out;
+  if (jobs.includes('detection')) {
+    const started = Date.now();
+    let result: JudgeResult;
+    try {
+      result = await judgeWindows(deps, grain, addGrain(from, 'day', -LOOKBACK_DAYS[grain]), from, to);
+    } catch (err) {
+      failIfAny(out, err);
+      throw err; // unreachable: failIfAny throws
+    }
+    const d = detectionSummary(c, grain, from, to, result, Date.now() - started);
+    report(d);
+    out.push(d);
+  }
+  failIfAny(out, undefined);
+  return { jobs: out };
 }

@@ -32,9 +32,21 @@ export interface JobFunctionsProps {
 
 /** Per-function sizing: timeouts leave the Athena deadline a margin to stop its query and report. */
 const SIZING: Record<FunctionName, { timeout: Duration; memory: number; description: string }> = {
-  hourly: { timeout: Duration.minutes(5), memory: 512, description: 'Vigil hourly job: last 3 hours' },
-  daily: { timeout: Duration.minutes(10), memory: 512, description: 'Vigil daily job: yesterday' },
-  rerun: { timeout: Duration.minutes(15), memory: 512, description: 'Vigil on-demand rerun/backfill' },
+  hourly: {
+    timeout: Duration.minutes(5),
+    memory: 512,
+    description: 'Vigil hourly job: metrics of the last 3 hours, data guard, detection, alerts',
+  },
+  daily: {
+    timeout: Duration.minutes(10),
+    memory: 512,
+    description: 'Vigil daily job: metrics of the last 2 days, detection, alerts',
+  },
+  rerun: {
+    timeout: Duration.minutes(15),
+    memory: 512,
+    description: 'Vigil on-demand rerun/backfill: metrics and/or detection',
+  },
 };
 
 /**

@@ -57,7 +57,8 @@ export class RerunFanout extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      comment: 'Vigil rerun/backfill: input {"grain":"hour|day","from":ISO,"to":ISO,"jobs":["metrics"]}',
+      comment:
+        'Vigil metrics rerun/backfill: input {"grain":"hour|day","from":ISO,"to":ISO,"jobs":["metrics"]} (detection runs in time order: invoke the rerun function after)',
       definitionBody: sfn.DefinitionBody.fromChainable(plan.next(map)),
       timeout: Duration.hours(24),
       tracingEnabled: true,

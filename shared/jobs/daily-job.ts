@@ -1,5 +1,5 @@
 import { addGrain, floorToGrain, windowsInRange } from '../time/window.js';
-import { runBackfill } from './backfill.js';
+import { type BackfillSummary, runBackfill } from './backfill.js';
 import { type DetectionDeps, type JudgeResult, judgeWindows } from './detection.js';
 
 export interface DailyJobOptions extends DetectionDeps {
@@ -7,6 +7,8 @@ export interface DailyJobOptions extends DetectionDeps {
   readonly day?: Date;
   /** Days recomputed before judging, ending with the judged one (default 2: late data of yesterday). */
   readonly recomputeDays?: number;
+  /** Called once the recompute is done, before detection (callers report failed windows even if detection then throws). */
+  readonly onRecomputed?: (summary: BackfillSummary) => void;
   /** Days of metric history the detector learns from (default 56). */
   readonly lookbackDays?: number;
 }
@@ -29,6 +31,7 @@ export async function runDailyJob(o: DailyJobOptions): Promise<DailyJobResult> {
     windows: windowsInRange('day', addGrain(end, 'day', -recompute), end),
     clock: o.clock,
   });
+  o.onRecomputed?.(backfill);
   const historyFrom = addGrain(end, 'day', -(o.lookbackDays ?? 56));
   const result = await judgeWindows(o, 'day', historyFrom, addGrain(end, 'day', -recompute), end);
   return { ...result, recomputed: backfill.written, failedWindows: backfill.failed };

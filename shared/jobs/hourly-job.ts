@@ -1,5 +1,5 @@
 import { addGrain, floorToGrain, windowsInRange } from '../time/window.js';
-import { runBackfill } from './backfill.js';
+import { type BackfillSummary, runBackfill } from './backfill.js';
 import { type DetectionDeps, type JudgeResult, judgeWindows } from './detection.js';
 
 export interface HourlyJobOptions extends DetectionDeps {
@@ -7,6 +7,8 @@ export interface HourlyJobOptions extends DetectionDeps {
   readonly hour?: Date;
   /** Hours recomputed before judging, ending with the judged one: late data lands in them (default 3). */
   readonly recomputeHours?: number;
+  /** Called once the recompute is done, before detection (callers report failed windows even if detection then throws). */
+  readonly onRecomputed?: (summary: BackfillSummary) => void;
   /** Days of metric history the detector learns from (default 14). */
   readonly lookbackDays?: number;
 }
@@ -32,6 +34,7 @@ export async function runHourlyJob(o: HourlyJobOptions): Promise<HourlyJobResult
     windows: windowsInRange('hour', addGrain(end, 'hour', -recompute), end),
     clock: o.clock,
   });
+  o.onRecomputed?.(backfill);
   const historyFrom = addGrain(end, 'day', -(o.lookbackDays ?? 14));
   // Judge from the recompute range at most: older hours were judged (or are out of reach).
   const result = await judgeWindows(o, 'hour', historyFrom, addGrain(end, 'hour', -recompute), end);

@@ -56,16 +56,29 @@ describe('hourly handler', () => {
       'metrics/grain=hour/window=2026-01-05T080000Z/_manifest.json',
       'metrics/grain=hour/window=2026-01-05T090000Z/_manifest.json',
     ]);
-    const [summary] = out.jobs;
+    const [summary, detection] = out.jobs;
     expect(summary).toMatchObject({ job: 'metrics', grain: 'hour', windows: 3, written: 3, failed: [] });
-    expect(summary!.from).toBe('2026-01-05T07:00:00Z');
-    expect(summary!.bytesScanned).toBe(1000 * summary!.queries);
-    // One scan per source for the whole batch, partition-pruned, on the Glue database.
-    expect(sqls).toHaveLength(summary!.queries);
-    for (const sql of sqls) {
+    expect(summary.from).toBe('2026-01-05T07:00:00Z');
+    expect(summary.bytesScanned).toBe(1000 * summary.queries);
+    // One scan per source for the whole batch, partition-pruned, on the Glue database…
+    const scans = sqls.filter((q) => !q.includes(' AS source, '));
+    expect(scans).toHaveLength(summary.queries);
+    expect(summary.queries).toBe(5);
+    for (const sql of scans) {
       expect(sql).toMatch(/FROM "vigil"\."\w+"/);
       expect(sql).toContain(`("dt" = '2026-01-05' AND "hour" IN ('07', '08', '09'))`);
     }
+    // …then the data-quality guard's one partition-count query (pruned to the days it judges) and detection.
+    const counts = sqls.filter((q) => q.includes(' AS source, '));
+    expect(counts).toHaveLength(1);
+    expect(counts[0]).toContain(`WHERE "dt" >= '2025-12-15' AND "dt" <= '2026-01-05'`);
+    expect(detection).toMatchObject({
+      job: 'detection',
+      grain: 'hour',
+      judged: 3,
+      queries: 1,
+      undelivered: [],
+    });
     const start = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
     expect(start.WorkGroup).toBe('vigil');
     const csv = new TextDecoder().decode(
@@ -104,6 +117,9 @@ describe('hourly handler', () => {
       hourly.handler({ job: 'hourly', scheduledTime: '2026-01-05T10:15:00Z' }, lambdaContext),
     ).rejects.toThrow(/metrics job failed for 3 of 3 hour windows.*FAILED on Athena.*HIVE_CANNOT_OPEN_SPLIT/);
     expect(manifests(objects)).toEqual([]);
+    // Detection did not judge (its guard query failed too): no state advanced, nothing sent.
+    expect(objects.has('alerts/state/hour.json')).toBe(false);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
 
   it('rides out Athena throttling and succeeds', async () => {
@@ -142,8 +158,13 @@ describe('daily handler', () => {
     fakeAthena();
     const objects = fakeS3();
     const out = await daily.handler({ job: 'daily', scheduledTime: '2026-01-06T01:30:00Z' }, lambdaContext);
-    expect(manifests(objects)).toEqual(['metrics/grain=day/window=2026-01-05T000000Z/_manifest.json']);
-    expect(out.jobs[0]).toMatchObject({ grain: 'day', windows: 1, written: 1 });
+    // Yesterday, and the day before for its late data.
+    expect(manifests(objects)).toEqual([
+      'metrics/grain=day/window=2026-01-04T000000Z/_manifest.json',
+      'metrics/grain=day/window=2026-01-05T000000Z/_manifest.json',
+    ]);
+    expect(out.jobs[0]).toMatchObject({ grain: 'day', windows: 2, written: 2 });
+    expect(out.jobs[1]).toMatchObject({ job: 'detection', grain: 'day', judged: 2, undelivered: [] });
   });
 });
 
@@ -161,7 +182,8 @@ describe('rerun handler', () => {
       },
       lambdaContext,
     );
-    expect('jobs' in out && out.jobs?.[0]?.written).toBe(6);
+    expect('jobs' in out && out.jobs[0]).toMatchObject({ job: 'metrics', written: 6 });
+    expect('jobs' in out && out.jobs).toHaveLength(1);
     expect(manifests(objects)).toHaveLength(6);
   });
 
@@ -246,6 +268,50 @@ describe('rerun handler', () => {
       { action: 'run', grain: 'hour', from: '2026-01-01T00:00:00Z', to: '2026-01-05T00:00:00Z' },
       /state machine/,
     ],
+    [
+      'a job named twice',
+      {
+        action: 'run',
+        grain: 'hour',
+        from: '2026-01-05T00:00:00Z',
+        to: '2026-01-05T01:00:00Z',
+        jobs: ['metrics', 'metrics'],
+      },
+      /jobs: a job is named twice/,
+    ],
+    [
+      'detection in a plan (it cannot fan out)',
+      {
+        action: 'plan',
+        grain: 'hour',
+        from: '2026-01-01T00:00:00Z',
+        to: '2026-01-05T00:00:00Z',
+        jobs: ['metrics', 'detection'],
+      },
+      /detection judges windows in time order/,
+    ],
+    [
+      'too many windows for one detection run',
+      {
+        action: 'run',
+        grain: 'hour',
+        from: '2026-01-01T00:00:00Z',
+        to: '2026-01-16T00:00:00Z',
+        jobs: ['detection'],
+      },
+      /360 hour windows is more than one detection run may judge \(336\)/,
+    ],
+    [
+      'an oversized payload',
+      {
+        action: 'run',
+        grain: 'hour',
+        from: '2026-01-05T00:00:00Z',
+        to: '2026-01-05T01:00:00Z',
+        note: 'x'.repeat(5000),
+      },
+      /rerun payload: \(root\): \d+ bytes is more than 4096/,
+    ],
     ['no action', { grain: 'hour', from: '2026-01-05T00:00:00Z', to: '2026-01-05T01:00:00Z' }, /action/],
     ['not an object', 'rerun please', /rerun payload/],
   ])('rejects %s', async (_, payload, message) => {
@@ -270,5 +336,148 @@ describe('alert sink in the container', () => {
     await deliver();
     expect(marked).toBe(true);
     expect(sns.commandCalls(PublishCommand)[1]!.args[0].input.TopicArn).toBe(ENV.VIGIL_TOPIC_ARN);
+  });
+});
+
+describe('hourly handler: detection and alerts through SNS', () => {
+  const EVENT = { job: 'hourly', scheduledTime: '2026-01-05T10:15:00Z' };
+  const INCIDENT = Date.parse('2026-01-05T07:00:00Z');
+  const H = 3_600_000;
+  /** Counts near 1000 an hour (a little deterministic noise) collapse to 10 from 07:00: every ratio stays 1. */
+  const value = (w: number) => (w * 1000 >= INCIDENT ? '10' : String(1000 + (((w / 3600) * 37) % 61)));
+  const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
+
+  /** Two weeks of hourly metric history before the incident, written by 48-hour metrics reruns. */
+  async function seedHistory(): Promise<void> {
+    for (let t = INCIDENT - 14 * 24 * H; t < INCIDENT; t += 48 * H)
+      await rerun.handler(
+        { action: 'run', grain: 'hour', from: iso(t), to: iso(t + 48 * H), jobs: ['metrics'] },
+        lambdaContext,
+      );
+  }
+
+  type Rec = { status: string; attempts: number; lastError?: string; alert: { dedupeKey: string } };
+  const records = (objects: ReturnType<typeof fakeS3>, folder: 'pending' | 'sent'): Rec[] =>
+    [...objects.entries()]
+      .filter(([k]) => k.startsWith(`alerts/outbox/${folder}/`))
+      .map(([, o]) => JSON.parse(new TextDecoder().decode(o.body)) as Rec);
+
+  it('recomputes, guards, detects the collapse and publishes one message per incident', async () => {
+    fakeAthena({ value });
+    const objects = fakeS3();
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    await seedHistory();
+    const out = await hourly.handler(EVENT, lambdaContext);
+    const [m, d] = out.jobs;
+    expect(m).toMatchObject({ job: 'metrics', windows: 3, written: 3, failed: [] });
+    expect(d).toMatchObject({
+      job: 'detection',
+      from: '2026-01-05T07:00:00Z',
+      to: '2026-01-05T10:00:00Z',
+      judged: 3,
+      dataIssues: 0,
+      undelivered: [],
+    });
+    expect(d.alerts).toBeGreaterThan(0);
+    expect(d.sent).toBe(d.alerts);
+    const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(published).toHaveLength(d.alerts);
+    const metrics = published.map((p) => p.MessageAttributes!.metric!.StringValue);
+    // Counts collapsed; ratios (10/10 against ~1000/~1000) did not move.
+    expect(metrics).toContain('impressions');
+    expect(metrics).toContain('removals');
+    expect(metrics).not.toContain('automated_action_share');
+    expect(metrics).not.toContain('removals_per_10k_impressions');
+    const impressions = published.find((p) => p.MessageAttributes!.metric!.StringValue === 'impressions')!;
+    expect(impressions.TopicArn).toBe(ENV.VIGIL_TOPIC_ARN);
+    expect(impressions.Subject).toMatch(
+      /^\[Vigil (CRITICAL|HIGH|MEDIUM|LOW)\] INCIDENT impressions total down since 2026-01-05T07:00:00Z$/,
+    );
+    expect(impressions.Message).toMatch(/\nobserved: +10\.0\nexpected: +10[0-6]\d\n/);
+    expect(impressions.Message).toContain('Report: https://');
+    expect(impressions.MessageAttributes).toMatchObject({
+      severity: { DataType: 'String', StringValue: expect.stringMatching(/^(critical|high|medium|low)$/) },
+      metric: { DataType: 'String', StringValue: 'impressions' },
+      region: { DataType: 'String', StringValue: 'ALL' },
+      status: { DataType: 'String', StringValue: 'open' },
+    });
+    // Outbox: everything sent once, nothing pending; the incident state moved to the judged hour.
+    expect(records(objects, 'pending')).toEqual([]);
+    expect(records(objects, 'sent').map((r) => r.status)).toEqual(published.map(() => 'sent'));
+    const book = JSON.parse(new TextDecoder().decode(objects.get('alerts/state/hour.json')!.body));
+    expect(book.processedThrough).toBe('2026-01-05T09:00:00Z');
+  });
+
+  it('keeps alerts pending in the S3 outbox when SNS fails, fails the invocation, then sends each exactly once', async () => {
+    fakeAthena({ value });
+    const objects = fakeS3();
+    await seedHistory();
+    sns.on(PublishCommand).rejects(new Error('InternalErrorException: SNS unavailable'));
+    await expect(hourly.handler(EVENT, lambdaContext)).rejects.toThrow(
+      /\d+ alert\(s\) not delivered, kept pending for the next run; first: metric_incident:.*InternalErrorException/,
+    );
+    const pending = records(objects, 'pending');
+    expect(pending.length).toBeGreaterThan(0);
+    for (const r of pending)
+      expect(r).toMatchObject({
+        status: 'pending',
+        attempts: 1,
+        lastError: expect.stringContaining('SNS unavailable'),
+      });
+    expect(records(objects, 'sent')).toEqual([]);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(pending.length);
+
+    // The retry of the same event (Lambda's own, or the next hour's run) with SNS back.
+    sns.reset();
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    const out = await hourly.handler(EVENT, lambdaContext);
+    expect(out.jobs[1]).toMatchObject({ judged: 0, alerts: 0, sent: pending.length, undelivered: [] });
+    const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
+    expect(published).toHaveLength(pending.length);
+    expect(new Set(published).size).toBe(pending.length);
+    expect(records(objects, 'pending')).toEqual([]);
+    const sent = records(objects, 'sent');
+    expect(sent.map((r) => r.alert.dedupeKey).sort()).toEqual(pending.map((r) => r.alert.dedupeKey).sort());
+    for (const r of sent) expect(r).toMatchObject({ status: 'sent', attempts: 2 });
+
+    // A third run sends nothing again.
+    await hourly.handler(EVENT, lambdaContext);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(pending.length);
+  });
+
+  it('rerun runs metrics then detection over a range (whatever the order named)', async () => {
+    fakeAthena({ value });
+    const objects = fakeS3();
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    await seedHistory();
+    const out = await rerun.handler(
+      {
+        action: 'run',
+        grain: 'hour',
+        from: '2026-01-05T07:00:00Z',
+        to: '2026-01-05T10:00:00Z',
+        jobs: ['detection', 'metrics'],
+      },
+      lambdaContext,
+    );
+    if (!('jobs' in out)) throw new Error('expected a run');
+    expect(out.jobs.map((j) => j.job)).toEqual(['metrics', 'detection']);
+    expect(out.jobs[1]).toMatchObject({ judged: 3, undelivered: [] });
+    expect(sns.commandCalls(PublishCommand).length).toBeGreaterThan(0);
+    expect(records(objects, 'pending')).toEqual([]);
+    // Detection never judges a window twice: a second detection rerun records nothing new.
+    const again = await rerun.handler(
+      {
+        action: 'run',
+        grain: 'hour',
+        from: '2026-01-05T07:00:00Z',
+        to: '2026-01-05T10:00:00Z',
+        jobs: ['detection'],
+      },
+      lambdaContext,
+    );
+    expect('jobs' in again && again.jobs).toEqual([
+      expect.objectContaining({ job: 'detection', judged: 0, alerts: 0 }),
+    ]);
   });
 });

@@ -1,12 +1,8 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  SNS_MESSAGE_MAX_BYTES,
-  SnsAlertSink,
-  snsBody,
-  snsSubject,
-} from '../../../shared/adapters/sns/sns-alert-sink.js';
+import { SNS_MESSAGE_MAX_BYTES, SnsAlertSink } from '../../../shared/adapters/sns/sns-alert-sink.js';
+import { renderAlertMessage } from '../../../shared/alerting/message.js';
 import { ALERT } from './alert-fixture.js';
 
 const sns = mockClient(SNSClient);
@@ -18,36 +14,68 @@ const sink = () =>
 
 beforeEach(() => sns.reset());
 
+function messageBytes(input: {
+  Subject?: string;
+  Message?: string;
+  MessageAttributes?: Record<string, { DataType?: string; StringValue?: string }>;
+}): number {
+  let n = Buffer.byteLength(input.Subject ?? '') + Buffer.byteLength(input.Message ?? '');
+  for (const [k, v] of Object.entries(input.MessageAttributes ?? {}))
+    n += Buffer.byteLength(k) + Buffer.byteLength(v.DataType ?? '') + Buffer.byteLength(v.StringValue ?? '');
+  return n;
+}
+
 describe('SnsAlertSink', () => {
-  it('publishes subject, body and filterable message attributes', async () => {
+  it('publishes the shared message format: subject, body and String filter attributes', async () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm1' });
     await sink().send(ALERT);
     const input = sns.commandCalls(PublishCommand)[0]!.args[0].input;
+    const expected = renderAlertMessage(ALERT);
     expect(input.TopicArn).toBe('arn:aws:sns:eu-west-1:1:alerts');
+    expect(input.Subject).toBe(expected.subject);
     expect(input.Subject!.length).toBeLessThanOrEqual(100);
-    expect(input.Subject).toMatch(/^\[Vigil CRITICAL\] automated_action_share down in region=BR/);
+    expect(input.Subject).toMatch(
+      /^\[Vigil CRITICAL\] INCIDENT automated_action_share region=BR down since 2026-01-09T13:00:00Z$/,
+    );
+    expect(input.Message).toBe(expected.body);
     expect(input.Message).toContain('Report: https://example.com/report#inc-1');
     expect(input.Message).toContain('region=BR;surface=video');
     expect(input.MessageAttributes).toEqual({
       severity: { DataType: 'String', StringValue: 'critical' },
       metric: { DataType: 'String', StringValue: 'automated_action_share' },
-      region: { DataType: 'String.Array', StringValue: '["BR"]' },
+      region: { DataType: 'String', StringValue: 'BR' },
       status: { DataType: 'String', StringValue: 'open' },
       kind: { DataType: 'String', StringValue: 'metric_incident' },
     });
   });
 
-  it('keeps the subject within SNS rules and the body within 256 KB', async () => {
+  it('names every region, or ALL when the alert names none', async () => {
     sns.on(PublishCommand).resolves({});
-    const long = { ...ALERT, metric: `m_${'x'.repeat(200)}`, summary: `é${'漢'.repeat(200_000)}` };
+    await sink().send({ ...ALERT, regions: ['BR', 'ID'] });
+    await sink().send({ ...ALERT, slice: '', regions: [] });
+    const [a, b] = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes);
+    expect(a!.region).toEqual({ DataType: 'String', StringValue: 'BR,ID' });
+    expect(b!.region).toEqual({ DataType: 'String', StringValue: 'ALL' });
+  });
+
+  it('keeps the subject within SNS rules and the whole message within 256 KB', async () => {
+    sns.on(PublishCommand).resolves({});
+    const long = {
+      ...ALERT,
+      metric: `m_${'x'.repeat(200)}`,
+      slice: 'region=BRé',
+      summary: `é${'漢'.repeat(200_000)}`,
+    };
     await sink().send(long);
     const input = sns.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(input.Subject!.length).toBe(100);
-    expect(input.Subject).toMatch(/\.\.\.$/);
-    expect(Buffer.byteLength(input.Message!)).toBeLessThan(SNS_MESSAGE_MAX_BYTES);
-    expect(input.Message).toMatch(/truncated; see the report\)$/);
-    expect(snsSubject('Ünïcode\nline – dash')).toBe('Unicode line dash');
-    expect(snsBody('short', 100)).toBe('short');
+    expect(input.Subject).toMatch(/^[\x20-\x7e]+\.\.\.$/);
+    expect(messageBytes(input)).toBeLessThanOrEqual(SNS_MESSAGE_MAX_BYTES);
+    expect(input.Message).toMatch(
+      /\[truncated: the full incident is in the report: https:\/\/example.com\/report#inc-1\]\n$/,
+    );
+    // Never cut inside a character.
+    expect(input.Message).not.toContain('\ufffd');
   });
 
   it('throws when SNS does not accept the message (the caller keeps the alert pending)', async () => {
