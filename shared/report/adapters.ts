@@ -1,0 +1,136 @@
+import type { ExperimentReadout } from '../experiments/readout.js';
+import type { PolicyReadout } from '../policy/evaluate.js';
+import type { Alert } from '../ports/alert-sink.js';
+import type {
+  Grain,
+  MetricUnit,
+  ReportDataQuality,
+  ReportExperiment,
+  ReportIncident,
+  ReportPoint,
+  ReportPolicy,
+} from './model.js';
+
+/**
+ * Pure mappings from Vigil's own outputs into the report model (type imports only: nothing of the
+ * engines, the stats or the cloud is loaded by the report).
+ */
+
+/** Units of the core catalog metrics (others default to count). */
+export const CORE_METRIC_UNITS: Readonly<Record<string, MetricUnit>> = {
+  impressions: 'count',
+  violation_prevalence: 'proportion',
+  removals: 'count',
+  removals_per_10k_impressions: 'per10k',
+  automated_action_share: 'proportion',
+  appeal_overturn_rate: 'rate',
+  decision_latency_p90_seconds: 'seconds',
+  user_reports: 'count',
+  reports_per_10k_impressions: 'per10k',
+  report_action_rate: 'rate',
+  unique_reporters: 'count',
+  login_failure_rate: 'rate',
+  account_takeover_flags: 'count',
+  high_risk_signup_share: 'proportion',
+};
+
+export function unitOfMetric(name: string): MetricUnit {
+  return CORE_METRIC_UNITS[name] ?? 'count';
+}
+
+export function fromExperimentReadout(r: ExperimentReadout): ReportExperiment {
+  const multi = r.decisions.length > 1;
+  return {
+    id: r.experiment,
+    decision: r.decision,
+    asOf: r.as_of,
+    srm: { pValue: r.srm.p_value, ok: r.srm.passed },
+    units: r.units,
+    reasons: r.decisions.flatMap((d) => d.reasons.map((x) => (multi ? `${d.variant}: ${x}` : x))),
+    metrics: r.metrics.map((m) => ({
+      name: m.metric,
+      role: m.role,
+      variant: m.variant,
+      lift: m.rel_lift,
+      liftCiLow: m.rel_ci_low,
+      liftCiHigh: m.rel_ci_high,
+      pValue: m.p_value,
+      adjustedPValue: m.p_value_adjusted,
+      cupedApplied: m.cuped?.applied ?? false,
+      varianceReduction: m.cuped?.variance_reduction ?? null,
+      status: m.status,
+      direction: m.direction,
+    })),
+  };
+}
+
+export function fromPolicyReadout(r: PolicyReadout): ReportPolicy {
+  return {
+    id: r.policy,
+    region: r.region,
+    metric: r.metric,
+    unit: unitOfMetric(r.metric),
+    launch: r.launch,
+    att: r.effect.att,
+    ciLow: r.effect.ci_low,
+    ciHigh: r.effect.ci_high,
+    pValue: r.effect.p_value,
+    relativeEffect: r.effect.relative_effect,
+    relCiLow: r.effect.relative_ci_low,
+    relCiHigh: r.effect.relative_ci_high,
+    preTrendP: r.event_study?.pre_trend?.p_value ?? null,
+    synthetic: r.synthetic_control
+      ? { estimate: r.synthetic_control.estimate, relativeEffect: r.synthetic_control.relative_effect }
+      : null,
+    eventStudy: (r.event_study?.effects ?? []).map((x) => ({
+      relDay: x.event_time,
+      coef: x.estimate,
+      ciLow: x.ci_low,
+      ciHigh: x.ci_high,
+    })),
+    notes: r.notes,
+  };
+}
+
+/**
+ * Incidents and data-quality entries from the alert log (alerts.jsonl order): the last message of
+ * each incident wins. `pointsFor` supplies the chart of an incident's metric and slice.
+ */
+export function fromAlerts(
+  alerts: readonly Alert[],
+  pointsFor: (metric: string, slice: string, grain: Grain) => readonly ReportPoint[] = () => [],
+): { incidents: ReportIncident[]; dataQuality: ReportDataQuality[] } {
+  const last = new Map<string, Alert>();
+  for (const a of alerts) last.set(a.dedupeKey, a);
+  const incidents: ReportIncident[] = [];
+  const dataQuality: ReportDataQuality[] = [];
+  for (const a of last.values()) {
+    if (a.kind === 'data_quality') {
+      dataQuality.push({
+        id: a.dedupeKey,
+        source: a.metric,
+        dt: a.windowStart.slice(0, 10),
+        hour: a.grain === 'hour' ? Number(a.windowStart.slice(11, 13)) : null,
+        status: a.status === 'resolved' ? 'ok' : a.observed === 0 ? 'missing' : 'low_volume',
+        detail: a.summary,
+      });
+      continue;
+    }
+    incidents.push({
+      id: a.dedupeKey,
+      metric: a.metric,
+      slice: a.slice,
+      severity: a.severity,
+      status: a.status,
+      since: a.since,
+      summary: a.summary,
+      observed: a.observed,
+      expected: a.expected,
+      unit: unitOfMetric(a.metric),
+      grain: a.grain,
+      topSlices: a.topSlices.map((s) => ({ ...s })),
+      points: pointsFor(a.metric, a.slice, a.grain),
+    });
+  }
+  return { incidents, dataQuality };
+}

@@ -1,0 +1,166 @@
+/**
+ * The input of the HTML report: plain data, engine-agnostic and JSON-serialisable. Producers
+ * (detection jobs, experiment and policy readouts, analyses) map their results into it — see
+ * `adapters.ts` — and `renderReport` turns it into one self-contained HTML page.
+ *
+ * Conventions: times are ISO-8601 UTC strings or epoch milliseconds; every number may be null
+ * where it is unknown (rendered as "—"); rates, proportions and lifts are fractions (0.123 = 12.3%).
+ */
+
+/** How a metric's values read: counts get thousands separators, rates and proportions a % sign. */
+export type MetricUnit = 'count' | 'rate' | 'per10k' | 'seconds' | 'proportion';
+export type Grain = 'hour' | 'day';
+export type TimeValue = string | number;
+
+export interface ReportPoint {
+  readonly t: TimeValue;
+  readonly value: number | null;
+  /** The detector's prediction for this window, made before seeing it. */
+  readonly expected?: number | null;
+  /** The expected band (expected ± band). */
+  readonly lower?: number | null;
+  readonly upper?: number | null;
+  readonly anomaly?: boolean;
+}
+
+export interface ReportMetric {
+  readonly name: string;
+  /** '' or absent for the total, else `dim=value[;dim=value]`. */
+  readonly slice?: string;
+  readonly grain: Grain;
+  readonly unit: MetricUnit;
+  readonly description?: string;
+  readonly points: readonly ReportPoint[];
+}
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low';
+export type IncidentStatus = 'open' | 'update' | 'resolved';
+
+export interface ReportSliceContribution {
+  readonly slice: string;
+  /** Share of the total's deviation this slice explains (can be negative). */
+  readonly contribution: number;
+  readonly observed: number | null;
+  readonly expected: number | null;
+}
+
+export interface ReportIncident {
+  /** The alert's dedupe key; the section's anchor is `incidentAnchor(id)`. */
+  readonly id: string;
+  readonly metric: string;
+  readonly slice: string;
+  readonly severity: Severity;
+  readonly status: IncidentStatus;
+  /** Start of the first anomalous window. */
+  readonly since: TimeValue;
+  readonly summary: string;
+  readonly observed: number | null;
+  readonly expected: number | null;
+  /** Defaults to the unit of the metric of the same name in `metrics`, else count. */
+  readonly unit?: MetricUnit;
+  readonly grain?: Grain;
+  readonly topSlices: readonly ReportSliceContribution[];
+  readonly points: readonly ReportPoint[];
+}
+
+export type DataQualityStatus = 'ok' | 'missing' | 'low_volume' | 'late' | (string & {});
+
+export interface ReportDataQuality {
+  /** Set for entries raised as data_quality alerts: they get an `incidentAnchor(id)` anchor. */
+  readonly id?: string;
+  readonly source: string;
+  /** Partition day `YYYY-MM-DD`. */
+  readonly dt: string;
+  /** Partition hour 0..23, null for a whole day. */
+  readonly hour: number | null;
+  readonly status: DataQualityStatus;
+  readonly detail: string;
+}
+
+export type ExperimentDecision = 'ship' | 'dont_ship' | 'keep_running' | 'invalid_srm';
+
+export interface ReportExperimentMetric {
+  readonly name: string;
+  readonly role: 'primary' | 'guardrail' | 'secondary';
+  readonly variant: string;
+  /** Relative lift of the variant over control (fraction) and its CI. */
+  readonly lift: number | null;
+  readonly liftCiLow: number | null;
+  readonly liftCiHigh: number | null;
+  readonly pValue: number | null;
+  readonly adjustedPValue: number | null;
+  readonly cupedApplied: boolean;
+  readonly varianceReduction: number | null;
+  /** `ok` or why the metric could not be read out (e.g. `not_enough_data`). */
+  readonly status: string;
+  /** Which way is good for this metric; colours nothing, explains the decision. */
+  readonly direction?: 'increase' | 'decrease';
+}
+
+export interface ReportExperiment {
+  readonly id: string;
+  readonly decision: ExperimentDecision;
+  readonly asOf?: TimeValue;
+  readonly srm: { readonly pValue: number | null; readonly ok: boolean };
+  readonly units?: Readonly<Record<string, number>>;
+  readonly reasons?: readonly string[];
+  readonly metrics: readonly ReportExperimentMetric[];
+}
+
+export interface ReportEventStudyPoint {
+  readonly relDay: number;
+  readonly coef: number;
+  readonly ciLow: number;
+  readonly ciHigh: number;
+}
+
+export interface ReportPolicy {
+  readonly id: string;
+  readonly region: string;
+  readonly metric: string;
+  readonly unit?: MetricUnit;
+  readonly launch?: TimeValue;
+  /** Difference-in-differences effect, in the metric's unit, and its CI. */
+  readonly att: number;
+  readonly ciLow: number;
+  readonly ciHigh: number;
+  readonly pValue?: number | null;
+  /** ATT relative to the treated region's pre-launch mean (fraction). */
+  readonly relativeEffect: number;
+  readonly relCiLow?: number | null;
+  readonly relCiHigh?: number | null;
+  /** p-value of the joint pre-trend test; small values cast doubt on parallel trends. */
+  readonly preTrendP: number | null;
+  readonly synthetic: { readonly estimate: number; readonly relativeEffect?: number | null } | null;
+  readonly eventStudy: readonly ReportEventStudyPoint[];
+  readonly notes?: readonly string[];
+}
+
+export type Cell = string | number | boolean | null;
+
+export interface ReportAnalysis {
+  readonly title: string;
+  readonly description?: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly Cell[])[];
+}
+
+export interface ReportData {
+  readonly generatedAt: TimeValue;
+  readonly title: string;
+  readonly window: { readonly from: TimeValue; readonly to: TimeValue };
+  readonly metrics: readonly ReportMetric[];
+  readonly incidents: readonly ReportIncident[];
+  readonly dataQuality: readonly ReportDataQuality[];
+  readonly experiments: readonly ReportExperiment[];
+  readonly policies: readonly ReportPolicy[];
+  readonly analyses?: readonly ReportAnalysis[];
+}
+
+/**
+ * The anchor of an incident's section: `incident-` + its id with every run of characters outside
+ * `[A-Za-z0-9_-]` replaced by `-` (the same rule alerts use to build their report link).
+ */
+export function incidentAnchor(id: string): string {
+  return `incident-${id.replace(/[^A-Za-z0-9_-]+/g, '-')}`;
+}
