@@ -9,8 +9,10 @@ import { InputError } from '../../shared/errors.js';
 import { buildScenario, SCALES } from '../../shared/generator/scenario.js';
 import { runBackfill } from '../../shared/jobs/backfill.js';
 import { runDemoDetection } from '../../shared/jobs/detection-demo.js';
+import { runReportJob } from '../../shared/jobs/report-job.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { systemClock } from '../../shared/ports/clock.js';
+import { incidentAnchor } from '../../shared/report/model.js';
 import { parseUtc, windowsInRange } from '../../shared/time/window.js';
 import { printSummary } from '../options.js';
 import { progressBar } from '../progress.js';
@@ -54,6 +56,7 @@ export async function run(o: Opts): Promise<void> {
   const reportIndex = path.join(dir, 'report', 'index.html');
   let detection: Awaited<ReturnType<typeof runDemoDetection>>;
   let daily: Awaited<ReturnType<typeof runBackfill>>;
+  let report: Awaited<ReturnType<typeof runReportJob>>;
   try {
     // Hourly job replayed over the lake: metrics → detection → alerts.
     detection = await runDemoDetection({
@@ -64,7 +67,7 @@ export async function run(o: Opts): Promise<void> {
       lakeManifest: manifest,
       config,
       clock: systemClock,
-      reportUrl: (key) => `file://${reportIndex}#incident-${encodeURIComponent(key)}`,
+      reportUrl: (key) => `file://${reportIndex}#${incidentAnchor(key)}`,
     });
     daily = await runBackfill({
       engine,
@@ -74,6 +77,15 @@ export async function run(o: Opts): Promise<void> {
       windows: windowsInRange('day', from, to),
       clock: systemClock,
     });
+    report = await runReportJob({
+      objectStore: new FsObjectStore(dir),
+      store,
+      config,
+      from,
+      to,
+      alerts: detection.alerts,
+      now: new Date(),
+    });
   } finally {
     await engine.close();
   }
@@ -82,6 +94,8 @@ export async function run(o: Opts): Promise<void> {
     dir,
     lake,
     alerts: alertsFile,
+    report: report.url,
+    report_bytes: report.bytes,
     seconds: Number(seconds.toFixed(2)),
     generate_seconds: Number(((tGenerate - started) / 1000).toFixed(2)),
     rows: manifest.rows,
@@ -112,6 +126,7 @@ export async function run(o: Opts): Promise<void> {
     `  incidents    ${detection.metricIncidents} raised, ${detection.incidentsFound} match planted ones — precision ${pct(detection.precision)}, recall ${pct(detection.recall)} (${pct(detection.incidentRecall)} of ${manifest.incidents.length} planted incidents caught)`,
     `  data quality ${detection.missingPartitionsFound}/${detection.missingPartitions} missing partitions alerted as data issues (${detection.dataAlerts} data alerts)`,
     `  alerts       ${alertsFile} (${detection.delivered} messages)`,
+    `  report       ${report.url} (${Math.round(report.bytes / 1024)} KiB)`,
     `  total        ${seconds.toFixed(1)}s`,
   ]);
 }

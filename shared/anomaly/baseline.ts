@@ -15,6 +15,14 @@ export interface BaselineTuning {
   readonly clip: number;
   /** Clip applied while a row is flagged: an incident barely moves the baseline. */
   readonly flaggedClip: number;
+  /** Share of a seasonal bucket's update given to each neighbouring bucket. */
+  readonly neighbourShare: number;
+  /**
+   * Seasonal baselines also learn the residual scale per phase (noise is often larger at
+   * some times of day): the phase's scale, pooled over +-2 buckets, is shrunk towards the
+   * overall scale with the weight of this many visits. 0 turns the scale profile off.
+   */
+  readonly scalePrior: number;
 }
 
 /**
@@ -25,8 +33,8 @@ export interface BaselineTuning {
 export interface Baseline {
   readonly name: string;
   expected(t: number): number;
-  /** Normal-equivalent residual standard deviation. */
-  scale(): number;
+  /** Normal-equivalent residual standard deviation (at time t, when the model knows phases). */
+  scale(t?: number): number;
   /** Rows learned so far. */
   readonly count: number;
   /** Whether the model has seen enough to be trusted. */
@@ -76,6 +84,19 @@ export class LevelBaseline implements Baseline {
   }
 }
 
+/** Visits of a bucket whose raw deviations set its profile robustly before smoothing takes over. */
+const INIT_VISITS = 3;
+
+/** One value: itself; two: the one nearer 0 (no seasonal effect); three: the median. */
+function robustStart(d: Float64Array, at: number, n: number): number {
+  const a = d[at]!;
+  if (n === 1) return a;
+  const b = d[at + 1]!;
+  if (n === 2) return Math.abs(a) <= Math.abs(b) ? a : b;
+  const c = d[at + 2]!;
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+}
+
 /**
  * Level plus a seasonal profile over buckets of a fixed period (hour-of-day, day-of-week),
  * additive Holt-Winters in error-correction form with robust updates. Buckets are taken from
@@ -86,6 +107,11 @@ export class SeasonalBaseline implements Baseline {
   private readonly bucketMs: number;
   private readonly season: Float64Array;
   private readonly visits: Uint32Array;
+  /** Mean absolute residual per bucket, and how many rows it has learned (capped). */
+  private readonly devs: Float64Array;
+  private readonly devCounts: Uint16Array;
+  /** Raw deviations of each bucket's first visits (see update). */
+  private readonly initDevs: Float64Array;
   private level = 0;
   private absDev = 0;
   private firstT = Number.NaN;
@@ -102,6 +128,9 @@ export class SeasonalBaseline implements Baseline {
     this.bucketMs = periodMs / this.buckets;
     this.season = new Float64Array(this.buckets);
     this.visits = new Uint32Array(this.buckets);
+    this.devs = new Float64Array(this.buckets);
+    this.initDevs = new Float64Array(this.buckets * INIT_VISITS);
+    this.devCounts = new Uint16Array(this.buckets);
   }
 
   private bucket(t: number): number {
@@ -113,8 +142,20 @@ export class SeasonalBaseline implements Baseline {
     return this.level + this.season[this.bucket(t)]!;
   }
 
-  scale(): number {
-    return MAD_TO_SIGMA * this.absDev;
+  scale(t?: number): number {
+    const prior = this.tuning.scalePrior;
+    if (t === undefined || prior <= 0) return MAD_TO_SIGMA * this.absDev;
+    const b = this.bucket(t);
+    const n = this.buckets;
+    let sum = prior * this.absDev;
+    let weight = prior;
+    for (let d = -2; d <= 2; d++) {
+      const j = (b + d + n) % n;
+      const c = this.devCounts[j]!;
+      sum += c * this.devs[j]!;
+      weight += c;
+    }
+    return (MAD_TO_SIGMA * sum) / weight;
   }
 
   /** Two full periods: one to learn the profile, one to check it. */
@@ -136,17 +177,23 @@ export class SeasonalBaseline implements Baseline {
     const robust = s > 0 && n > this.buckets;
     const c = (flagged ? flaggedClip : clip) * s;
     const rc = robust ? clamp(r, -c, c) : r;
-    if (visits === 0) {
-      // First visit of a bucket: the profile takes the whole deviation from the level.
-      this.season[b] = x - this.level;
+    if (visits < INIT_VISITS) {
+      // First visits of a bucket: the profile is a robust summary of the raw deviations from
+      // the level (one visit: it; two: the smaller; three: the median). A one-off event on the
+      // first day must not become the profile, which clipped updates would then unlearn only
+      // very slowly.
+      const d = this.initDevs;
+      d[b * INIT_VISITS + visits] = x - this.level;
+      this.season[b] = robustStart(d, b * INIT_VISITS, visits + 1);
     } else {
       const g = Math.max(seasonGamma, 1 / (visits + 1));
       this.season[b]! += g * rc;
       // Neighbouring buckets share half the update: smooths a profile learned from few periods.
       const left = (b + this.buckets - 1) % this.buckets;
       const right = (b + 1) % this.buckets;
-      if (this.visits[left]! > 0) this.season[left]! += 0.5 * g * rc;
-      if (this.visits[right]! > 0) this.season[right]! += 0.5 * g * rc;
+      const share = this.tuning.neighbourShare;
+      if (share > 0 && this.visits[left]! > 0) this.season[left]! += share * g * rc;
+      if (share > 0 && this.visits[right]! > 0) this.season[right]! += share * g * rc;
     }
     this.visits[b] = visits + 1;
     if (visits > 0) this.level += levelAlpha * rc;
@@ -154,6 +201,10 @@ export class SeasonalBaseline implements Baseline {
       const as = Math.max(scaleAlpha, 1 / (n + 1));
       const dev = robust ? Math.min(Math.abs(r), 4 * s) : Math.abs(r);
       this.absDev += as * (dev - this.absDev);
+      // The phase's own scale: a running mean over its last ~1/seasonGamma visits.
+      const c = this.devCounts[b]!;
+      this.devs[b]! += Math.max(seasonGamma, 1 / (c + 1)) * (dev - this.devs[b]!);
+      if (c < Math.ceil(1 / seasonGamma)) this.devCounts[b] = c + 1;
     }
   }
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Per-metric detector configuration. Every field has a default, so `{}` is a valid config and
@@ -20,7 +20,10 @@ export const detectorConfigSchema = z
     warmup: z.number().int().min(0).default(48),
     /** `auto` picks hour-of-day / day-of-week / none from the data. */
     seasonality: z.enum(['auto', 'none', 'daily', 'weekly']).default('auto'),
-    /** Rows of repeat suppression: a score counts only as a new high over this many rows. */
+    /**
+     * Rows of repeat suppression: a score counts only as a new high over this many rows, and
+     * after an alert in that span only as a clear escalation of it (hold-off).
+     */
     cooldown: z.number().int().min(0).default(72),
   })
   .strict();

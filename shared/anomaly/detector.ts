@@ -6,6 +6,8 @@ import {
   parseDetectorConfig,
 } from './config.js';
 import { EvidenceTracker, type EvidenceTuning } from './evidence.js';
+import { ContextNovelty, type NoveltyTuning } from './novelty.js';
+import { RecurrenceContext } from './recurrence.js';
 import { SeasonalitySelector } from './seasonality.js';
 import { RepeatSuppressor } from './suppress.js';
 import { countNoiseSd, ratioNoiseSd } from './volume.js';
@@ -41,6 +43,8 @@ export const TUNING = {
     scaleAlpha: 0.05,
     clip: 3,
     flaggedClip: 0.5,
+    neighbourShare: 0.5,
+    scalePrior: 20,
   } as BaselineTuning,
   evidence: {
     history: 4000,
@@ -52,12 +56,29 @@ export const TUNING = {
     useShort: true,
     recurrence: true,
   } as EvidenceTuning,
+  novelty: {
+    gridRows: 100,
+    tilings: 3,
+    levels: 8,
+    lags: 6,
+    order: 4,
+    shortWindow: 10,
+    history: 2000,
+    minSd: 0.15,
+  } as NoveltyTuning,
+  /** Use contextual novelty as a second opinion next to the residual evidence. */
+  useNovelty: true,
+  /** Evidence taken off novelty before it competes with the residual evidence (a prior weight). */
+  noveltyPenalty: 0.3,
   /** Evidence (-log10 p) at which the score crosses 0.5 (the default alert level). */
   halfEvidence: 2.5,
   /** Evidence above which a row is learned only with the small (flagged) clip. */
   protectEvidence: 4,
   /** Score multiplier for rows that are not a new recent high (see RepeatSuppressor). */
   cooldownDamp: 0.2,
+  /** After an alert, a new high must beat it by holdOffMargin (score units) to count again. */
+  holdOff: true,
+  holdOffMargin: 0.1,
 };
 
 /**
@@ -72,6 +93,8 @@ export class StreamingDetector {
   /** One evidence tracker per candidate baseline, so switching models keeps a calibrated history. */
   private readonly trackers: EvidenceTracker[] = [];
   private readonly suppressor: RepeatSuppressor;
+  private readonly novelty: ContextNovelty | undefined;
+  private noveltyRecurrence: RecurrenceContext | undefined;
   private lastValue = Number.NaN;
   private resolution = Number.POSITIVE_INFINITY;
   private rows = 0;
@@ -80,7 +103,13 @@ export class StreamingDetector {
     this.config = parseDetectorConfig(config);
     this.threshold = alertThreshold(this.config.sensitivity);
     this.selector = new SeasonalitySelector(TUNING.baseline, this.config.seasonality);
-    this.suppressor = new RepeatSuppressor(this.config.cooldown, TUNING.cooldownDamp);
+    this.suppressor = new RepeatSuppressor(
+      this.config.cooldown,
+      TUNING.cooldownDamp,
+      TUNING.holdOff ? this.threshold : Number.POSITIVE_INFINITY,
+      TUNING.holdOffMargin,
+    );
+    this.novelty = TUNING.useNovelty ? new ContextNovelty(TUNING.novelty) : undefined;
   }
 
   push(p: SeriesPoint): PointScore {
@@ -104,7 +133,7 @@ export class StreamingDetector {
       // Trackers wait for the sampling step, which sets their time-of-day context.
       if (!m.ready(p.t) || Number.isNaN(this.selector.step)) continue;
       const e = m.expected(p.t);
-      const zi = (p.value - e) / Math.max(m.scale(), this.noiseFloor(p, e));
+      const zi = (p.value - e) / Math.max(m.scale(p.t), this.noiseFloor(p, e));
       this.trackers[i] ??= new EvidenceTracker(direction, TUNING.evidence, this.selector.step);
       const ev = this.trackers[i]!.observe(zi, p.t);
       if (i === this.selector.activeIndex) {
@@ -113,10 +142,14 @@ export class StreamingDetector {
       }
     }
 
-    const raw = row < warmup ? 0 : evidence / (evidence + TUNING.halfEvidence);
     // Learning protection uses its own, stricter cut: only clear outliers are kept out of the
     // baseline, whatever alert sensitivity the metric asked for.
     const flagged = row >= warmup && evidence >= TUNING.protectEvidence;
+    if (this.novelty) {
+      const novelty = this.noveltyEvidence(p, expected);
+      if (novelty > evidence) evidence = novelty;
+    }
+    const raw = row < warmup ? 0 : evidence / (evidence + TUNING.halfEvidence);
     const score = this.suppressor.apply(raw);
     const isAnomaly = score >= this.threshold;
 
@@ -125,6 +158,28 @@ export class StreamingDetector {
     if (d > 0 && d < this.resolution) this.resolution = d;
     this.lastValue = p.value;
     return { score, isAnomaly, expected, z, seasonality };
+  }
+
+  /**
+   * Evidence that the recent value pattern is new (see ContextNovelty), less a prior weight.
+   * It counts only for a row that moves in the watched direction by more than sampling noise
+   * alone explains (so direction and count/ratio volume are honoured as for the residual), and
+   * not when equally novel rows recur at this time of day.
+   */
+  private noveltyEvidence(p: SeriesPoint, expected: number): number {
+    let nov = this.novelty!.observe(p.value, this.resolution);
+    const step = this.selector.step;
+    if (TUNING.evidence.recurrence && step <= 3_600_000) {
+      this.noveltyRecurrence ??= new RecurrenceContext();
+      const floor = this.noveltyRecurrence.floor(p.t, nov);
+      this.noveltyRecurrence.add(p.t, nov);
+      if (floor > 0) nov = Math.min(nov, -Math.log10(floor));
+    }
+    const { direction } = this.config;
+    const dev = p.value - expected;
+    const moved = direction === 'up' ? dev : direction === 'down' ? -dev : Math.abs(dev);
+    if (!(moved > this.noiseFloor(p, expected))) return 0;
+    return Math.max(0, nov - TUNING.noveltyPenalty);
   }
 
   /** Smallest credible residual scale: data resolution, float noise, and sampling noise. */

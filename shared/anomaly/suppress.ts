@@ -15,6 +15,10 @@ export class RepeatSuppressor {
   constructor(
     private readonly window: number,
     private readonly damp: number,
+    /** Hold-off: once the window holds a raw score at or above this (an alert), a new high must
+     * beat it by `margin` to count as an escalation. Infinity disables the hold-off. */
+    private readonly fireLevel = Number.POSITIVE_INFINITY,
+    private readonly margin = 0,
   ) {}
 
   apply(raw: number): number {
@@ -32,6 +36,8 @@ export class RepeatSuppressor {
       this.values.splice(0, this.head);
       this.head = 0;
     }
-    return raw > recentMax ? raw : raw * this.damp;
+    if (!(raw > recentMax)) return raw * this.damp;
+    if (recentMax >= this.fireLevel && raw < recentMax + this.margin) return raw * this.damp;
+    return raw;
   }
 }
