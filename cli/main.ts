@@ -102,6 +102,41 @@ program
   )
   .action(lazy(() => import('./commands/stats.js')));
 
+program
+  .command('experiment')
+  .description('A/B test readouts')
+  .command('analyze')
+  .description('Read out an experiment: effects with CIs, CUPED, SRM check and a decision (JSON)')
+  .requiredOption('--lake <dir>', 'event lake directory')
+  .requiredOption('--config <file>', 'experiment config YAML')
+  .requiredOption('--experiment <id>', 'experiment id in the config')
+  .requiredOption('--as-of <iso>', 'count events before this instant')
+  .requiredOption('--out <file>', 'readout JSON to write')
+  .option('--json', 'print the readout as JSON')
+  .option('--quiet', 'no progress output')
+  .addHelpText(
+    'after',
+    '\nExample:\n  vigil experiment analyze --lake .vigil/lake --config .vigil/experiments.yaml --experiment report_flow_v2 --as-of 2026-01-29 --out readout.json',
+  )
+  .action(lazy(() => import('./commands/experiment-analyze.js')));
+
+program
+  .command('policy')
+  .description('Policy launch evaluations')
+  .command('evaluate')
+  .description('Evaluate a regional launch: difference-in-differences, event study, synthetic control (JSON)')
+  .requiredOption('--lake <dir>', 'event lake directory')
+  .requiredOption('--config <file>', 'experiment/policy config YAML')
+  .requiredOption('--policy <id>', 'policy id in the config')
+  .requiredOption('--out <file>', 'readout JSON to write')
+  .option('--json', 'print the readout as JSON')
+  .option('--quiet', 'no progress output')
+  .addHelpText(
+    'after',
+    '\nExample:\n  vigil policy evaluate --lake .vigil/lake --config .vigil/experiments.yaml --policy de_hate_speech_enforcement --out policy.json',
+  )
+  .action(lazy(() => import('./commands/policy-evaluate.js')));
+
 function analysisCommand(parent: Command, name: string, description: string, example: string) {
   return parent
     .command(name)

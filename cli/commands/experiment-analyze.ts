@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises';
+import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
+import { InputError } from '../../shared/errors.js';
+import type { ExperimentConfig } from '../../shared/experiments/config.js';
+import { analyzeExperiment, findExperiment, parseExperimentConfig } from '../../shared/experiments/index.js';
+import { parseUtc } from '../../shared/time/window.js';
+import { printSummary, requireLake, writeFileAtomic } from '../options.js';
+
+interface Opts {
+  lake: string;
+  config: string;
+  experiment: string;
+  asOf: string;
+  out: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Reads and validates an experiment/policy config file (bad file → InputError, exit 2). */
+export async function loadExperimentConfig(file: string | undefined): Promise<ExperimentConfig> {
+  if (!file) throw new InputError('--config FILE is required (experiments and policies YAML)');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new InputError(
+      `--config ${file}: cannot read file (${(err as NodeJS.ErrnoException).code ?? err})`,
+    );
+  }
+  return parseExperimentConfig(text, file);
+}
+
+/** `vigil experiment analyze`: one experiment's readout JSON, written atomically. */
+export async function run(o: Opts): Promise<void> {
+  if (!o.out) throw new InputError('--out FILE.json is required');
+  if (!o.experiment) throw new InputError('--experiment ID is required');
+  if (!o.asOf) throw new InputError('--as-of ISO is required');
+  const config = await loadExperimentConfig(o.config);
+  findExperiment(config, o.experiment);
+  const asOf = parseUtc(o.asOf, '--as-of');
+  await requireLake(o.lake);
+  const started = performance.now();
+  const engine = await DuckDbQueryEngine.open({ lake: o.lake, sources: config.sources });
+  let readout: Awaited<ReturnType<typeof analyzeExperiment>>;
+  try {
+    readout = await analyzeExperiment({ engine, config, experiment: o.experiment, asOf });
+  } finally {
+    await engine.close();
+  }
+  await writeFileAtomic(o.out, `${JSON.stringify(readout, null, 2)}\n`);
+  const seconds = (performance.now() - started) / 1000;
+  const primary = readout.metrics.filter((m) => m.role === 'primary');
+  printSummary(
+    o.json,
+    {
+      out: o.out,
+      experiment: readout.experiment,
+      decision: readout.decision,
+      srm_p_value: readout.srm.p_value,
+      units: readout.units,
+      primary: primary.map((m) => ({
+        metric: m.metric,
+        variant: m.variant,
+        status: m.status,
+        rel_lift: m.rel_lift,
+        rel_ci_low: m.rel_ci_low,
+        rel_ci_high: m.rel_ci_high,
+        p_value_adjusted: m.p_value_adjusted,
+      })),
+      seconds,
+    },
+    [
+      `Experiment ${readout.experiment} as of ${readout.as_of}: ${readout.decision} (SRM p = ${readout.srm.p_value.toPrecision(3)})`,
+      ...primary.map((m) =>
+        m.status === 'ok' && m.rel_lift !== null
+          ? `  ${m.metric} [${m.variant}]: ${(100 * m.rel_lift).toFixed(2)}% (CI ${(100 * m.rel_ci_low!).toFixed(2)}% .. ${(100 * m.rel_ci_high!).toFixed(2)}%), adjusted p = ${m.p_value_adjusted!.toPrecision(3)}`
+          : `  ${m.metric} [${m.variant}]: ${m.status}${m.reason ? ` (${m.reason})` : ''}`,
+      ),
+      `Wrote ${o.out} in ${seconds.toFixed(2)}s`,
+    ],
+  );
+}

@@ -1,0 +1,286 @@
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import * as z from 'zod';
+import { coreCatalog, zodErrorLine } from '../config/load.js';
+import { Condition, Identifier, SourceMapping } from '../config/schema.js';
+import { InputError } from '../errors.js';
+import { isSourceName, SOURCE_COLUMNS } from '../lake/sources.js';
+import { parseUtc } from '../time/window.js';
+
+/**
+ * Experiment and policy-launch config (YAML), validated with zod. Errors name the path and the
+ * offending value, like the metric config (`zodErrorLine`). One file holds both lists:
+ *
+ *   version: 1
+ *   sources: {}            # optional logical → physical mappings, as in the metric config
+ *   experiments: [ ... ]   # A/B tests read out per unit from the raw sources
+ *   policies: [ ... ]      # regional launches read out on a core catalog metric per region × day
+ */
+
+const Name = z.string().regex(/^[a-z][a-z0-9_]{0,79}$/, 'must be lower_snake_case (max 80)');
+const VariantName = z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/, 'must be 1..80 of letters, digits, _ . -');
+const Instant = z
+  .string()
+  .refine((s) => {
+    try {
+      parseUtc(s, 'time');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an ISO-8601 UTC date or time (e.g. 2026-01-13 or 2026-01-13T00:00:00Z)')
+  .transform((s) => parseUtc(s, 'time'));
+const Filter = z.array(Condition).max(50).default([]);
+
+/** A per-unit aggregate of one source: count of rows, or sum of a column, matching `filter`. */
+export const UnitMeasure = z
+  .object({
+    agg: z.enum(['count', 'sum']).default('count'),
+    source: Identifier,
+    /** The source column holding the experiment unit id (viewer_id, reporter_id, account_id, creator_id). */
+    unit_column: Identifier,
+    column: Identifier.optional(),
+    filter: Filter,
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.agg === 'sum' && !m.column)
+      ctx.addIssue({ code: 'custom', path: ['column'], message: 'agg sum needs a column' });
+    if (m.agg === 'count' && m.column)
+      ctx.addIssue({ code: 'custom', path: ['column'], message: 'agg count takes no column' });
+  });
+export type UnitMeasure = z.infer<typeof UnitMeasure>;
+
+const MetricCommon = {
+  name: Name,
+  role: z.enum(['primary', 'guardrail', 'secondary']),
+  /** The desired direction: for a guardrail, a significant move the other way is harm. */
+  direction: z.enum(['increase', 'decrease']).default('increase'),
+  description: z.string().max(2000).optional(),
+};
+
+const Cuped = z
+  .object({ pre_days: z.number().int().min(1).max(365) })
+  .strict()
+  .optional();
+
+const MeanMetric = z
+  .object({
+    ...MetricCommon,
+    /** count: rows per unit; sum: Σ column per unit. The metric is the mean over assigned units. */
+    kind: z.enum(['count', 'sum']),
+    source: Identifier,
+    unit_column: Identifier,
+    column: Identifier.optional(),
+    filter: Filter,
+    /** CUPED: the same per-unit metric over the `pre_days` days before the experiment start. */
+    cuped: Cuped,
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.kind === 'sum' && !m.column)
+      ctx.addIssue({ code: 'custom', path: ['column'], message: 'kind sum needs a column' });
+    if (m.kind === 'count' && m.column)
+      ctx.addIssue({ code: 'custom', path: ['column'], message: 'kind count takes no column' });
+  });
+
+const RatioMetric = z
+  .object({
+    ...MetricCommon,
+    /** Σ numerator / Σ denominator over units, compared by the delta method. */
+    kind: z.literal('ratio'),
+    numerator: UnitMeasure,
+    denominator: UnitMeasure,
+  })
+  .strict();
+
+export const ExperimentMetric = z.discriminatedUnion('kind', [MeanMetric, RatioMetric]);
+export type ExperimentMetric = z.infer<typeof ExperimentMetric>;
+
+export const DecisionRule = z
+  .object({
+    alpha: z.number().gt(0).lt(0.5).default(0.05),
+    /** fixed_horizon: decide at the end; sequential: mSPRT always-valid p-values, decide any day. */
+    method: z.enum(['fixed_horizon', 'sequential']).default('fixed_horizon'),
+    /** The SRM chi-square p-value below which the experiment is invalid. */
+    srm_alpha: z.number().gt(0).lt(0.5).default(0.001),
+  })
+  .strict();
+export type DecisionRule = z.infer<typeof DecisionRule>;
+
+export const Experiment = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_.-]{1,120}$/, 'must be 1..120 of letters, digits, _ . -'),
+    description: z.string().max(2000).optional(),
+    assignment_source: Identifier.default('experiment_assignments'),
+    /** Planned allocation; weights need not sum to 1. The first variant is the control unless named. */
+    variants: z
+      .array(z.object({ name: VariantName, weight: z.number().positive() }).strict())
+      .min(2)
+      .max(20),
+    control: VariantName.optional(),
+    start: Instant,
+    end: Instant,
+    /** What a unit is (label only; ids come from the assignment source's unit_id). */
+    unit: Identifier.default('user'),
+    metrics: z.array(ExperimentMetric).min(1).max(100),
+    rule: DecisionRule.default({ alpha: 0.05, method: 'fixed_horizon', srm_alpha: 0.001 }),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    if (e.end.getTime() <= e.start.getTime())
+      ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
+    const names = new Set<string>();
+    e.variants.forEach((v, i) => {
+      if (names.has(v.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['variants', i, 'name'],
+          message: `duplicate variant '${v.name}'`,
+        });
+      names.add(v.name);
+    });
+    if (e.control !== undefined && !names.has(e.control))
+      ctx.addIssue({ code: 'custom', path: ['control'], message: 'is not one of the variants' });
+    const metrics = new Set<string>();
+    e.metrics.forEach((m, i) => {
+      if (metrics.has(m.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'name'],
+          message: `duplicate metric '${m.name}'`,
+        });
+      metrics.add(m.name);
+    });
+    if (!e.metrics.some((m) => m.role === 'primary'))
+      ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'needs at least one primary metric' });
+  });
+export type Experiment = z.infer<typeof Experiment>;
+
+export const Policy = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_.-]{1,120}$/, 'must be 1..120 of letters, digits, _ . -'),
+    description: z.string().max(2000).optional(),
+    /** The treated region (upper-case code); every other region is a control / donor. */
+    region: z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'must be a region code'),
+    /** Launch instant; must be midnight UTC (the panel is region × day). */
+    launch: Instant,
+    /** A core catalog metric with a region slice, evaluated per region × day. */
+    metric: Name,
+    pre_days: z.number().int().min(2).max(365).default(7),
+    post_days: z.number().int().min(1).max(365).default(7),
+    alpha: z.number().gt(0).lt(0.5).default(0.05),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.launch.getTime() % 86_400_000 !== 0)
+      ctx.addIssue({ code: 'custom', path: ['launch'], message: 'must be midnight UTC (a day boundary)' });
+  });
+export type Policy = z.infer<typeof Policy>;
+
+export const ExperimentConfig = z
+  .object({
+    version: z.literal(1),
+    sources: z.record(Identifier, SourceMapping).default({}),
+    experiments: z.array(Experiment).max(200).default([]),
+    policies: z.array(Policy).max(200).default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    for (const key of ['experiments', 'policies'] as const) {
+      const seen = new Set<string>();
+      cfg[key].forEach((x, i) => {
+        if (seen.has(x.id))
+          ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `duplicate id '${x.id}'` });
+        seen.add(x.id);
+      });
+    }
+  });
+export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
+
+function columnsOf(cfg: ExperimentConfig, source: string): Set<string> | undefined {
+  if (isSourceName(source)) return new Set(Object.keys(SOURCE_COLUMNS[source]));
+  const mapping = cfg.sources[source];
+  return mapping ? new Set([mapping.time_column, ...Object.keys(mapping.columns)]) : undefined;
+}
+
+/** Checks what the schema cannot: sources and columns exist, policy metrics are in the catalog. */
+function checkReferences(cfg: ExperimentConfig, what: string): void {
+  const fail = (path: string, message: string): never => {
+    throw new InputError(`${what}: ${path}: ${message}`);
+  };
+  const checkMeasure = (
+    m: { source: string; unit_column: string; column?: string | undefined; filter: Condition[] },
+    at: string,
+  ) => {
+    const cols = columnsOf(cfg, m.source) ?? fail(`${at}.source`, `unknown source '${m.source}'`);
+    if (!cols.has(m.unit_column))
+      fail(`${at}.unit_column`, `unknown column '${m.unit_column}' in source ${m.source}`);
+    if (m.column !== undefined && !cols.has(m.column))
+      fail(`${at}.column`, `unknown column '${m.column}' in source ${m.source}`);
+    m.filter.forEach((c, i) => {
+      if (!cols.has(c.column))
+        fail(`${at}.filter[${i}].column`, `unknown column '${c.column}' in source ${m.source}`);
+    });
+  };
+  cfg.experiments.forEach((e, i) => {
+    const at = `experiments[${i}]`;
+    const cols = columnsOf(cfg, e.assignment_source);
+    if (!cols) fail(`${at}.assignment_source`, `unknown source '${e.assignment_source}'`);
+    for (const c of ['experiment_id', 'variant', 'unit_id'])
+      if (!cols!.has(c)) fail(`${at}.assignment_source`, `source ${e.assignment_source} has no column ${c}`);
+    e.metrics.forEach((m, j) => {
+      const mat = `${at}.metrics[${j}]`;
+      if (m.kind === 'ratio') {
+        checkMeasure(m.numerator, `${mat}.numerator`);
+        checkMeasure(m.denominator, `${mat}.denominator`);
+      } else checkMeasure(m, mat);
+    });
+  });
+  const catalog = new Map(coreCatalog().metrics.map((m) => [m.name, m]));
+  cfg.policies.forEach((p, i) => {
+    const m = catalog.get(p.metric);
+    if (!m) fail(`policies[${i}].metric`, `unknown core catalog metric '${p.metric}'`);
+    if (!m!.slices.includes('region'))
+      fail(`policies[${i}].metric`, `metric '${p.metric}' has no region slice`);
+  });
+}
+
+/** Parses and validates experiment/policy YAML; `what` names the file in errors. */
+export function parseExperimentConfig(text: string, what = 'experiment config'): ExperimentConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { maxAliasCount: 100 });
+  } catch (err) {
+    const msg = err instanceof YAMLParseError ? err.message.split('\n')[0] : String(err);
+    throw new InputError(`${what}: not valid YAML: ${msg}`, { cause: err });
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new InputError(`${what}: must be a YAML mapping with version, experiments and policies`);
+  const parsed = ExperimentConfig.safeParse(raw);
+  if (!parsed.success) throw new InputError(zodErrorLine(parsed.error, raw, what), { cause: parsed.error });
+  checkReferences(parsed.data, what);
+  return parsed.data;
+}
+
+export function findExperiment(cfg: ExperimentConfig, id: string): Experiment {
+  const e = cfg.experiments.find((x) => x.id === id);
+  if (!e)
+    throw new InputError(
+      `unknown experiment '${id}' (configured: ${cfg.experiments.map((x) => x.id).join(', ') || 'none'})`,
+    );
+  return e;
+}
+
+export function findPolicy(cfg: ExperimentConfig, id: string): Policy {
+  const p = cfg.policies.find((x) => x.id === id);
+  if (!p)
+    throw new InputError(
+      `unknown policy '${id}' (configured: ${cfg.policies.map((x) => x.id).join(', ') || 'none'})`,
+    );
+  return p;
+}
+
+/** The control variant: `control:` or the first listed. */
+export function controlOf(e: Experiment): string {
+  return e.control ?? e.variants[0]!.name;
+}

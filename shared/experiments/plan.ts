@@ -1,0 +1,240 @@
+import { getOrInsert } from '../collections.js';
+import type { Condition } from '../config/schema.js';
+import { filterSql, partitionPredicate, SourceResolver } from '../metrics/sql-render.js';
+import type { Dialect } from '../sql/dialect.js';
+import { quoteIdent, quoteString, timestampLiteral } from '../sql/literals.js';
+import { addGrain } from '../time/window.js';
+import type { Experiment, ExperimentConfig, ExperimentMetric, UnitMeasure } from './config.js';
+
+/**
+ * The experiment query plan: per-variant sufficient statistics of every metric of one experiment,
+ * in one statement that scans each (source, unit column) once. Plans are dialect-free data;
+ * `renderExperimentPlan` turns one into DuckDB or Athena SQL.
+ *
+ * Shape of the SQL:
+ *   vg_a  — one row per assigned unit: variant (NULL when a unit saw several), first exposure
+ *   vg_sN — one per (source, unit column): per-unit conditional aggregates of the source rows
+ *           joined to vg_a, post-exposure (event_time ≥ exposure, < analysis end) and, for CUPED
+ *           covariates, pre-period ([start − pre_days, start)) — inner join, so only units with rows
+ *   vg_u  — vg_a LEFT JOIN every vg_sN: one row per unit, missing aggregates are 0
+ *   final — GROUP BY variant: n, Σy, Σy², Σx, Σx², Σxy per metric
+ * The engine holds per-unit rows; the result has one row per variant.
+ */
+
+export interface UnitAggregate {
+  readonly alias: string;
+  readonly agg: 'count' | 'sum';
+  readonly column?: string;
+  readonly filter: readonly Condition[];
+  /** post: events after the unit's first exposure; pre: [preFrom, start) for CUPED. */
+  readonly period: 'post' | 'pre';
+  readonly preFrom?: Date;
+}
+
+export interface UnitScan {
+  readonly name: string;
+  readonly source: string;
+  readonly unitColumn: string;
+  readonly from: Date;
+  readonly aggregates: readonly UnitAggregate[];
+}
+
+export interface AggRef {
+  readonly scan: string;
+  readonly agg: string;
+}
+
+export interface PlannedExperimentMetric {
+  readonly index: number;
+  readonly metric: ExperimentMetric;
+  /** y: the outcome (or ratio numerator); x: the CUPED covariate (or ratio denominator). */
+  readonly y: AggRef;
+  readonly x?: AggRef;
+  readonly kind: 'mean' | 'cuped' | 'ratio';
+}
+
+export interface ExperimentPlan {
+  readonly experimentId: string;
+  readonly assignmentSource: string;
+  readonly start: Date;
+  /** Analysis end: min(as-of, experiment end). */
+  readonly to: Date;
+  readonly scans: readonly UnitScan[];
+  readonly metrics: readonly PlannedExperimentMetric[];
+}
+
+class ScanBuilder {
+  private readonly aggs = new Map<string, UnitAggregate>();
+  from: Date;
+  constructor(
+    readonly name: string,
+    readonly source: string,
+    readonly unitColumn: string,
+    start: Date,
+  ) {
+    this.from = start;
+  }
+  add(def: Omit<UnitAggregate, 'alias'>): AggRef {
+    const key = JSON.stringify([def.agg, def.column, def.filter, def.period, def.preFrom?.getTime()]);
+    let found = this.aggs.get(key);
+    if (!found) {
+      found = { ...def, alias: `a${this.aggs.size}` };
+      this.aggs.set(key, found);
+      if (def.preFrom && def.preFrom < this.from) this.from = def.preFrom;
+    }
+    return { scan: this.name, agg: found.alias };
+  }
+  build(): UnitScan {
+    return {
+      name: this.name,
+      source: this.source,
+      unitColumn: this.unitColumn,
+      from: this.from,
+      aggregates: [...this.aggs.values()],
+    };
+  }
+}
+
+/** Plans one experiment's readout as of `to` (already clamped to the experiment end). */
+export function planExperiment(e: Experiment, to: Date): ExperimentPlan {
+  const scans = new Map<string, ScanBuilder>();
+  const scan = (source: string, unitColumn: string) =>
+    getOrInsert(
+      scans,
+      `${source}\u0000${unitColumn}`,
+      () => new ScanBuilder(`vg_s${scans.size}`, source, unitColumn, e.start),
+    );
+  const measure = (
+    m: Pick<UnitMeasure, 'agg' | 'source' | 'unit_column' | 'column' | 'filter'>,
+    pre?: Date,
+  ) =>
+    scan(m.source, m.unit_column).add({
+      agg: m.agg,
+      ...(m.column ? { column: m.column } : {}),
+      filter: m.filter,
+      period: pre ? 'pre' : 'post',
+      ...(pre ? { preFrom: pre } : {}),
+    });
+  const metrics = e.metrics.map((metric, index): PlannedExperimentMetric => {
+    if (metric.kind === 'ratio')
+      return { index, metric, kind: 'ratio', y: measure(metric.numerator), x: measure(metric.denominator) };
+    const m = {
+      agg: metric.kind,
+      source: metric.source,
+      unit_column: metric.unit_column,
+      column: metric.column,
+      filter: metric.filter,
+    };
+    const y = measure(m);
+    if (!metric.cuped) return { index, metric, kind: 'mean', y };
+    const x = measure(m, addGrain(e.start, 'day', -metric.cuped.pre_days));
+    return { index, metric, kind: 'cuped', y, x };
+  });
+  return {
+    experimentId: e.id,
+    assignmentSource: e.assignment_source,
+    start: e.start,
+    to,
+    scans: [...scans.values()].map((s) => s.build()),
+    metrics,
+  };
+}
+
+/** Output column names of metric i's sums. */
+export function sumColumns(i: number) {
+  return { y: `m${i}_y`, y2: `m${i}_y2`, x: `m${i}_x`, x2: `m${i}_x2`, xy: `m${i}_xy` };
+}
+
+function aggregateSql(a: UnitAggregate, scan: UnitScan, start: Date, r: SourceResolver): string {
+  const time = `e.${r.timeColumn(scan.source)}`;
+  const when =
+    a.period === 'post'
+      ? [`${time} >= vg_a.vg_exposed`]
+      : [`${time} >= ${timestampLiteral(a.preFrom!)}`, `${time} < ${timestampLiteral(start)}`];
+  const f = filterSql(a.filter, scan.source, r);
+  if (f) when.push(f);
+  const filter = `FILTER (WHERE ${when.join(' AND ')})`;
+  // e is NULL-extended for units without events: every condition above is then NULL, not true.
+  if (a.agg === 'count') return `CAST(count(*) ${filter} AS DOUBLE)`;
+  return `coalesce(sum(CAST(e.${r.column(scan.source, a.column!)} AS DOUBLE)) ${filter}, 0)`;
+}
+
+/** Renders the plan as one statement: one row per variant (NULL = units seen in several variants). */
+export function renderExperimentPlan(
+  plan: ExperimentPlan,
+  cfg: Pick<ExperimentConfig, 'sources'>,
+  d: Dialect,
+): string {
+  const r = new SourceResolver(cfg.sources);
+  const src = plan.assignmentSource;
+  const at = r.timeColumn(src);
+  const variant = r.column(src, 'variant');
+  const ctes: string[] = [
+    [
+      'vg_a AS (',
+      `  SELECT ${r.column(src, 'unit_id')} AS vg_unit,`,
+      `    CASE WHEN min(${variant}) = max(${variant}) THEN min(${variant}) END AS vg_variant,`,
+      `    min(${at}) AS vg_exposed`,
+      `  FROM ${d.table(r.table(src))}`,
+      `  WHERE ${partitionPredicate(plan.start, plan.to)}`,
+      `    AND ${r.column(src, 'experiment_id')} = ${quoteString(plan.experimentId)}`,
+      `    AND ${at} >= ${timestampLiteral(plan.start)} AND ${at} < ${timestampLiteral(plan.to)}`,
+      '  GROUP BY 1',
+      ')',
+    ].join('\n'),
+  ];
+  for (const s of plan.scans) {
+    const time = r.timeColumn(s.source);
+    // LEFT JOIN from the units: every assigned unit gets a row, units without events get 0.
+    ctes.push(
+      [
+        `${s.name} AS (`,
+        '  SELECT vg_a.vg_unit, vg_a.vg_variant,',
+        `    ${s.aggregates.map((a) => `${aggregateSql(a, s, plan.start, r)} AS ${a.alias}`).join(',\n    ')}`,
+        '  FROM vg_a LEFT JOIN (',
+        `    SELECT * FROM ${d.table(r.table(s.source))}`,
+        `    WHERE ${partitionPredicate(s.from, plan.to)}`,
+        `      AND ${time} >= ${timestampLiteral(s.from)} AND ${time} < ${timestampLiteral(plan.to)}`,
+        `  ) e ON e.${r.column(s.source, s.unitColumn)} = vg_a.vg_unit`,
+        '  GROUP BY vg_a.vg_unit, vg_a.vg_variant',
+        ')',
+      ].join('\n'),
+    );
+  }
+  const first = plan.scans[0]!.name;
+  const ref = (a: AggRef) => `${a.scan}.${a.agg}`;
+  const unitCols: string[] = [`${first}.vg_variant`];
+  for (const m of plan.metrics) {
+    unitCols.push(`${ref(m.y)} AS m${m.index}_uy`);
+    if (m.x) unitCols.push(`${ref(m.x)} AS m${m.index}_ux`);
+  }
+  ctes.push(
+    [
+      'vg_u AS (',
+      `  SELECT ${unitCols.join(',\n    ')}`,
+      `  FROM ${first}`,
+      ...plan.scans.slice(1).map((s) => `  JOIN ${s.name} ON ${s.name}.vg_unit = ${first}.vg_unit`),
+      ')',
+    ].join('\n'),
+  );
+  const sums: string[] = ['vg_variant AS variant', 'CAST(count(*) AS DOUBLE) AS n'];
+  for (const m of plan.metrics) {
+    const c = sumColumns(m.index);
+    const y = `m${m.index}_uy`;
+    const x = `m${m.index}_ux`;
+    sums.push(`sum(${y}) AS ${quoteIdent(c.y)}`, `sum(${y} * ${y}) AS ${quoteIdent(c.y2)}`);
+    if (m.x)
+      sums.push(
+        `sum(${x}) AS ${quoteIdent(c.x)}`,
+        `sum(${x} * ${x}) AS ${quoteIdent(c.x2)}`,
+        `sum(${x} * ${y}) AS ${quoteIdent(c.xy)}`,
+      );
+  }
+  return [
+    `WITH ${ctes.join(',\n')}`,
+    `SELECT ${sums.join(',\n  ')}`,
+    'FROM vg_u',
+    'GROUP BY vg_variant',
+    'ORDER BY vg_variant',
+  ].join('\n');
+}
