@@ -65,6 +65,10 @@ for (const [name, what] of [
     .requiredOption('--to <iso>', 'end, exclusive (aligned to the grain)')
     .option('--store <dir>', 'metric store directory', '.vigil/store')
     .option('--concurrency <n>', 'windows computed at once', '2')
+    .option(
+      '--row-checks',
+      'also count out-of-partition timestamps and duplicate ids (data-quality warnings)',
+    )
     .option('--json', 'print the summary as JSON')
     .option('--quiet', 'no progress output')
     .addHelpText(

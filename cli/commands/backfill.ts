@@ -15,6 +15,7 @@ interface Opts {
   to: string;
   store: string;
   concurrency: string;
+  rowChecks?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -29,9 +30,13 @@ export async function run(o: Opts): Promise<void> {
   const bar = progressBar(o);
   const started = performance.now();
   try {
+    const objects = new FsObjectStore(o.store);
     const summary = await runBackfill({
       engine,
-      store: new MetricStore(new FsObjectStore(o.store)),
+      store: new MetricStore(objects),
+      // A concurrent run of the same window (e.g. a rerun during a backfill) skips it cleanly.
+      lease: { store: objects },
+      rowChecks: o.rowChecks === true,
       config,
       grain,
       windows,
@@ -44,6 +49,10 @@ export async function run(o: Opts): Promise<void> {
     printSummary(o.json, { store: o.store, grain, seconds, ...summary }, [
       `Stored ${summary.written}/${summary.windows} ${grain} windows (${summary.rows} metric rows, ${summary.scans} source scans) in ${o.store} in ${seconds.toFixed(1)}s`,
       ...summary.failed.slice(0, 10).map((f) => `  FAILED ${f.window}: ${f.error}`),
+      ...summary.skipped.slice(0, 10).map((f) => `  skipped ${f.window}: being computed by ${f.heldBy}`),
+      ...summary.warnings
+        .slice(0, 10)
+        .map((w) => `  warning ${w.kind} in ${w.source} ${w.window}: ${w.rows} of ${w.of} rows`),
     ]);
     if (summary.failed.length > 0)
       throw new VigilError(`${summary.failed.length} of ${summary.windows} windows failed`);

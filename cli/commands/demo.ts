@@ -1,17 +1,26 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
 import { generateLake } from '../../shared/adapters/duckdb/generate-lake.js';
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
 import { FileAlertSink } from '../../shared/adapters/sinks/file-sink.js';
+import { analyzeGaps } from '../../shared/analysis/gaps.js';
+import { analyzeModels } from '../../shared/analysis/models.js';
+import { analyzeReports } from '../../shared/analysis/reports.js';
 import { coreCatalog } from '../../shared/config/load.js';
 import { InputError } from '../../shared/errors.js';
+import { parseExperimentConfig } from '../../shared/experiments/config.js';
+import { demoConfigYaml } from '../../shared/experiments/demo-config.js';
+import { type AllReadouts, analyzeAll } from '../../shared/experiments/index.js';
+import type { LakeManifest } from '../../shared/generator/manifest.js';
 import { buildScenario, SCALES } from '../../shared/generator/scenario.js';
+import { funnelTable, gapTable, modelTable } from '../../shared/jobs/analysis-tables.js';
 import { runBackfill } from '../../shared/jobs/backfill.js';
 import { runDemoDetection } from '../../shared/jobs/detection-demo.js';
 import { runReportJob } from '../../shared/jobs/report-job.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { systemClock } from '../../shared/ports/clock.js';
+import { fromExperimentReadout, fromPolicyReadout } from '../../shared/report/adapters.js';
 import { incidentAnchor } from '../../shared/report/model.js';
 import { parseUtc, windowsInRange } from '../../shared/time/window.js';
 import { printSummary } from '../options.js';
@@ -57,6 +66,12 @@ export async function run(o: Opts): Promise<void> {
   let detection: Awaited<ReturnType<typeof runDemoDetection>>;
   let daily: Awaited<ReturnType<typeof runBackfill>>;
   let report: Awaited<ReturnType<typeof runReportJob>>;
+  let readouts: Awaited<ReturnType<typeof analyzeAll>>;
+  let analyses: {
+    gaps: Awaited<ReturnType<typeof analyzeGaps>>;
+    funnel: Awaited<ReturnType<typeof analyzeReports>>;
+    models: Awaited<ReturnType<typeof analyzeModels>>;
+  };
   try {
     // Hourly job replayed over the lake: metrics → detection → alerts.
     detection = await runDemoDetection({
@@ -68,6 +83,8 @@ export async function run(o: Opts): Promise<void> {
       config,
       clock: systemClock,
       reportUrl: (key) => `file://${reportIndex}#${incidentAnchor(key)}`,
+      // Slices with fewer than k distinct users are merged into "other" before any alert names them.
+      privacy: { minSliceUsers: 5 },
     });
     daily = await runBackfill({
       engine,
@@ -77,6 +94,17 @@ export async function run(o: Opts): Promise<void> {
       windows: windowsInRange('day', from, to),
       clock: systemClock,
     });
+    // Daily job: read out the experiment and the policy launch of the lake, then the analyses.
+    const experimentsYaml = demoConfigYaml(manifest);
+    await writeFile(path.join(dir, 'experiments.yaml'), experimentsYaml);
+    readouts = await analyzeAll({ engine, config: parseExperimentConfig(experimentsYaml), asOf: to });
+    await writeFile(path.join(dir, 'readouts.json'), `${JSON.stringify(readouts, null, 2)}\n`);
+    analyses = {
+      gaps: await analyzeGaps({ engine, from, to }),
+      funnel: await analyzeReports({ engine, from, to }),
+      models: await analyzeModels({ engine, from, to }),
+    };
+    await writeFile(path.join(dir, 'analyses.json'), `${JSON.stringify(analyses, null, 2)}\n`);
     report = await runReportJob({
       objectStore: new FsObjectStore(dir),
       store,
@@ -84,18 +112,23 @@ export async function run(o: Opts): Promise<void> {
       from,
       to,
       alerts: detection.alerts,
+      experiments: readouts.experiments.map(fromExperimentReadout),
+      policies: readouts.policies.map(fromPolicyReadout),
+      analyses: [gapTable(analyses.gaps), funnelTable(analyses.funnel), modelTable(analyses.models)],
       now: new Date(),
     });
   } finally {
     await engine.close();
   }
   const seconds = (performance.now() - started) / 1000;
+  const effects = effectsVsTruth(manifest, readouts);
   const summary = {
     dir,
     lake,
     alerts: alertsFile,
     report: report.url,
     report_bytes: report.bytes,
+    readouts: path.join(dir, 'readouts.json'),
     seconds: Number(seconds.toFixed(2)),
     generate_seconds: Number(((tGenerate - started) / 1000).toFixed(2)),
     rows: manifest.rows,
@@ -112,21 +145,82 @@ export async function run(o: Opts): Promise<void> {
       missing_partitions_found: detection.missingPartitionsFound,
       alerts_delivered: detection.delivered,
     },
-    planted: {
-      incidents: manifest.incidents.map((i) => i.id),
-      experiments: manifest.experiments,
-      policies: manifest.policies,
+    effects,
+    analyses: {
+      top_gap: analyses.gaps.top['region×surface×policy'],
+      planted_gap: `policy=${manifest.enforcement_gap.policy};region=${manifest.enforcement_gap.region};surface=${manifest.enforcement_gap.surface}`,
+      weakest_reason: analyses.funnel.weakest_reason,
+      planted_weak_reason: manifest.weak_reason.reason,
+      model_drift_from:
+        analyses.models.models.find((m) => m.model === 'model_score')?.first_drift_day ?? null,
+      planted_drift_from: manifest.model_drift.start,
     },
+    planted: { incidents: manifest.incidents.map((i) => i.id) },
   };
   const events = Object.values(manifest.rows).reduce((a, b) => a + b, 0);
+  const fmtEffect = (e: (typeof effects)[number]) =>
+    `  ${e.kind.padEnd(12)} ${e.id}: ${e.metric} ${signedPct(e.estimate)} [${signedPct(e.ci_low)}, ${signedPct(e.ci_high)}] vs planted ${signedPct(e.truth)} — ${e.covers ? 'covered' : 'NOT covered'}${e.decision ? `; decision ${e.decision}` : ''}`;
   printSummary(o.json, summary, [
     `Vigil demo — ${manifest.start} .. ${manifest.end}, seed ${manifest.seed}`,
     `  lake         ${lake} (${events.toLocaleString('en-US')} events, generated in ${summary.generate_seconds}s)`,
     `  metrics      ${config.metrics.length} metrics × ${detection.windows} hourly + ${daily.written} daily windows`,
     `  incidents    ${detection.metricIncidents} raised, ${detection.incidentsFound} match planted ones — precision ${pct(detection.precision)}, recall ${pct(detection.recall)} (${pct(detection.incidentRecall)} of ${manifest.incidents.length} planted incidents caught)`,
     `  data quality ${detection.missingPartitionsFound}/${detection.missingPartitions} missing partitions alerted as data issues (${detection.dataAlerts} data alerts)`,
+    ...effects.map(fmtEffect),
+    `  analyses     top gap ${summary.analyses.top_gap} (planted ${summary.analyses.planted_gap}); weakest reason ${summary.analyses.weakest_reason} (planted ${summary.analyses.planted_weak_reason}); model_score drift from ${summary.analyses.model_drift_from ?? 'never'} (planted ${manifest.model_drift.start.slice(0, 10)})`,
     `  alerts       ${alertsFile} (${detection.delivered} messages)`,
-    `  report       ${report.url} (${Math.round(report.bytes / 1024)} KiB)`,
+    `  report       ${report.url} (${Math.round(report.bytes / 1024)} KiB) — open it in a browser`,
     `  total        ${seconds.toFixed(1)}s`,
   ]);
+}
+
+const signedPct = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`);
+
+/** The planted A/B and policy effects next to what the readouts estimated. */
+function effectsVsTruth(manifest: LakeManifest, readouts: AllReadouts) {
+  const out: {
+    kind: 'experiment' | 'policy';
+    id: string;
+    metric: string;
+    estimate: number | null;
+    ci_low: number | null;
+    ci_high: number | null;
+    truth: number;
+    covers: boolean;
+    decision?: string;
+  }[] = [];
+  for (const planted of manifest.experiments) {
+    const r = readouts.experiments.find((x) => x.experiment === planted.id);
+    const m = r?.metrics.find((x) => x.role === 'primary');
+    const [lo, hi] = [m?.rel_ci_low ?? null, m?.rel_ci_high ?? null];
+    out.push({
+      kind: 'experiment',
+      id: planted.id,
+      metric: m?.metric ?? planted.metric,
+      estimate: m?.rel_lift ?? null,
+      ci_low: lo,
+      ci_high: hi,
+      truth: planted.trueRelativeLift,
+      covers: lo !== null && hi !== null && lo <= planted.trueRelativeLift && planted.trueRelativeLift <= hi,
+      ...(r ? { decision: r.decision } : {}),
+    });
+  }
+  for (const planted of manifest.policies) {
+    const r = readouts.policies.find((x) => x.policy === planted.id);
+    const e = r?.effect;
+    out.push({
+      kind: 'policy',
+      id: planted.id,
+      metric: r?.metric ?? planted.metric,
+      estimate: e?.relative_effect ?? null,
+      ci_low: e?.relative_ci_low ?? null,
+      ci_high: e?.relative_ci_high ?? null,
+      truth: planted.trueRelativeEffect,
+      covers:
+        !!e &&
+        e.relative_ci_low <= planted.trueRelativeEffect &&
+        planted.trueRelativeEffect <= e.relative_ci_high,
+    });
+  }
+  return out;
 }

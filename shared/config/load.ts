@@ -37,7 +37,8 @@ export function zodErrorLine(error: z.ZodError, input: unknown, what: string): s
 /** Columns a source offers: the fixed schema, or what the config declares for an extra source. */
 function sourceColumns(cfg: MetricConfig, source: string): Set<string> | undefined {
   if (isSourceName(source)) return new Set(Object.keys(SOURCE_COLUMNS[source]));
-  const mapping = cfg.sources[source];
+  // Own keys only: a source named `toString` must not find Object.prototype's.
+  const mapping = Object.hasOwn(cfg.sources, source) ? cfg.sources[source] : undefined;
   return mapping ? new Set([mapping.time_column, ...Object.keys(mapping.columns)]) : undefined;
 }
 

@@ -2,9 +2,12 @@ import type { MetricConfig } from '../config/schema.js';
 import type { MetricRow } from '../metrics/metric-row.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { Clock } from '../ports/clock.js';
+import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
+import { checkRows, type RowQualityWarning } from '../quality/row-checks.js';
 import { formatIso, type Grain, type Window } from '../time/window.js';
 import { batchWindows, computeMetrics } from './compute-metrics.js';
+import { type Lease, LeaseManager, type LeaseOptions } from './lease.js';
 import { mapWithConcurrency } from './pool.js';
 
 export interface BackfillOptions {
@@ -18,6 +21,13 @@ export interface BackfillOptions {
   /** Windows computed by one plan (one scan per source); a day of hours by default. */
   readonly batchSize?: number;
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Leases windows in this store before computing them (shared/jobs/lease.ts): a window another run
+   * holds is skipped and reported in `skipped` (not failed); that run writes it.
+   */
+  readonly lease?: LeaseOptions & { readonly store: ObjectStore };
+  /** Also runs the row-level data-quality checks (shared/quality/row-checks.ts) of each batch. */
+  readonly rowChecks?: boolean;
 }
 
 export interface BackfillSummary {
@@ -26,6 +36,19 @@ export interface BackfillSummary {
   readonly rows: number;
   readonly scans: number;
   readonly failed: readonly { readonly window: string; readonly error: string }[];
+  /** Windows held by another run's lease: not computed here, not a failure. */
+  readonly skipped: readonly { readonly window: string; readonly heldBy: string }[];
+  /** Row-level data-quality warnings (with `rowChecks`). */
+  readonly warnings: readonly RowQualityWarning[];
+}
+
+/**
+ * The end up to which windows are safe to judge: the start of the earliest window that failed or
+ * that another run holds (its stored metrics may be stale), else `end`.
+ */
+export function judgeableEnd(summary: BackfillSummary, end: Date): Date {
+  const blocked = [...summary.failed.map((f) => f.window), ...summary.skipped.map((s) => s.window)].sort();
+  return blocked.length > 0 ? new Date(blocked[0]!) : end;
 }
 
 /**
@@ -39,8 +62,44 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
   let scans = 0;
   let written = 0;
   const failed: { window: string; error: string }[] = [];
-  const results = await mapWithConcurrency(batches, o.concurrency ?? 2, async (batch) => {
+  const skipped: { window: string; heldBy: string }[] = [];
+  const warnings: RowQualityWarning[] = [];
+  const leases = o.lease ? new LeaseManager(o.lease.store, o.clock, o.lease) : undefined;
+  const leaseName = (w: Window) =>
+    `metrics/grain=${o.grain}/window=${formatIso(w.start).replaceAll(':', '')}`;
+  const skippedAt = new Set<number>();
+  const results = await mapWithConcurrency(batches, o.concurrency ?? 2, async (all) => {
+    const held: Lease[] = [];
+    try {
+      let batch = all;
+      if (leases) {
+        batch = [];
+        for (const w of all) {
+          const got = await leases.acquire(leaseName(w));
+          if (got.acquired) {
+            held.push(got.lease);
+            batch.push(w);
+          } else {
+            skippedAt.add(w.start.getTime());
+            skipped.push({ window: formatIso(w.start), heldBy: got.heldBy });
+            o.onProgress?.(++done, o.windows.length);
+          }
+        }
+      }
+      await computeBatch(batch);
+    } finally {
+      await Promise.all(held.map((l) => leases!.release(l).catch(() => false)));
+    }
+  });
+  async function computeBatch(batch: Window[]): Promise<void> {
+    if (batch.length === 0) return;
     const computed = await computeMetrics(o.engine, o.config, o.grain, batch);
+    if (o.rowChecks) {
+      const sources = [...new Set(computed.scans.map((x) => x.source))].sort();
+      warnings.push(
+        ...(await checkRows(o.engine, o.config, sources, batch[0]!.start, batch[batch.length - 1]!.end)),
+      );
+    }
     scans += computed.scans.length;
     const byWindow = new Map<number, MetricRow[]>(batch.map((w) => [w.start.getTime(), []]));
     for (const r of computed.rows) byWindow.get(r.windowStart.getTime())?.push(r);
@@ -55,15 +114,17 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
       }
       o.onProgress?.(++done, o.windows.length);
     }
-  });
+  }
   results.forEach((r, i) => {
     if (r.ok) return;
     const message = r.error instanceof Error ? r.error.message : String(r.error);
-    for (const w of batches[i]!) {
+    // Windows leased by another run are in `skipped`, not failed.
+    for (const w of batches[i]!.filter((x) => !skippedAt.has(x.start.getTime()))) {
       failed.push({ window: formatIso(w.start), error: message });
       o.onProgress?.(++done, o.windows.length);
     }
   });
   failed.sort((a, b) => a.window.localeCompare(b.window));
-  return { windows: o.windows.length, written, rows, scans, failed };
+  skipped.sort((a, b) => a.window.localeCompare(b.window));
+  return { windows: o.windows.length, written, rows, scans, failed, skipped, warnings };
 }

@@ -1,5 +1,5 @@
 import { addGrain, floorToGrain, windowsInRange } from '../time/window.js';
-import { type BackfillSummary, runBackfill } from './backfill.js';
+import { type BackfillSummary, judgeableEnd, runBackfill } from './backfill.js';
 import { type DetectionDeps, type JudgeResult, judgeWindows } from './detection.js';
 
 export interface DailyJobOptions extends DetectionDeps {
@@ -30,9 +30,18 @@ export async function runDailyJob(o: DailyJobOptions): Promise<DailyJobResult> {
     grain: 'day',
     windows: windowsInRange('day', addGrain(end, 'day', -recompute), end),
     clock: o.clock,
+    // Two runs of one window (schedule + manual rerun): one computes it, the other skips it.
+    lease: { store: o.objectStore },
   });
   o.onRecomputed?.(backfill);
   const historyFrom = addGrain(end, 'day', -(o.lookbackDays ?? 56));
-  const result = await judgeWindows(o, 'day', historyFrom, addGrain(end, 'day', -recompute), end);
+  const result = await judgeWindows(
+    o,
+    'day',
+    historyFrom,
+    addGrain(end, 'day', -recompute),
+    // Never judge a window whose metrics failed or are being written by another run: a retry will.
+    judgeableEnd(backfill, end),
+  );
   return { ...result, recomputed: backfill.written, failedWindows: backfill.failed };
 }

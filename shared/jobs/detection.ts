@@ -14,6 +14,7 @@ import type { Alert, AlertSink } from '../ports/alert-sink.js';
 import type { Clock } from '../ports/clock.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
+import { type PrivacyOptions, protectFindings } from '../privacy/k-anonymity.js';
 import {
   type DataIssue,
   excludedWindows,
@@ -40,6 +41,11 @@ export interface DetectionDeps {
   readonly clock: Clock;
   readonly detection?: DetectionConfigInput;
   readonly quality?: Partial<QualityRules>;
+  /**
+   * Small-slice suppression in alerts: slices with fewer than `minSliceUsers` (default 5) distinct
+   * users are merged into `other` before any alert names them. `minSliceUsers: 1` turns it off.
+   */
+  readonly privacy?: PrivacyOptions;
   /** Link to an incident in the report; defaults to the report's index in the object store. */
   readonly reportUrl?: (dedupeKey: string) => string;
 }
@@ -98,6 +104,18 @@ export async function judgeWindows(
   let judged = 0;
   let last = book.processedThrough;
   const byMetric = new Map(scores.map((s) => [s.metric, s]));
+  // Findings first, then small slices merged into `other` (k-anonymity) before any alert names them.
+  const raw: Finding[] = [];
+  windows.forEach((t, i) => {
+    if (t < judgeFrom.getTime() || t <= done) return;
+    for (const ms of scores) {
+      const f = findAt(ms, i);
+      if (f) raw.push(f);
+    }
+  });
+  // On by default: alerts never name a slice of fewer than k people (minSliceUsers ≤ 1 turns it off).
+  const safe = await protectFindings(raw, { ...deps, grain });
+  const findings = new Map(safe.map((f) => [`${f.metric}@${f.t}`, f]));
   windows.forEach((t, i) => {
     if (t < judgeFrom.getTime() || t <= done) return;
     judged++;
@@ -114,7 +132,7 @@ export async function judgeWindows(
       const ms = key.startsWith('metric_incident:')
         ? byMetric.get(key.slice('metric_incident:'.length))
         : undefined;
-      const finding = ms ? findAt(ms, i) : dataFindings.get(key);
+      const finding = ms ? findings.get(`${ms.metric}@${t}`) : dataFindings.get(key);
       const current = open.get(key);
       const rulesOf = ms?.rules ?? { resolveAfter: 1, cooldown: 3 };
       const step = stepIncident(current, finding, {

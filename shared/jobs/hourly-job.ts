@@ -1,5 +1,5 @@
 import { addGrain, floorToGrain, windowsInRange } from '../time/window.js';
-import { type BackfillSummary, runBackfill } from './backfill.js';
+import { type BackfillSummary, judgeableEnd, runBackfill } from './backfill.js';
 import { type DetectionDeps, type JudgeResult, judgeWindows } from './detection.js';
 
 export interface HourlyJobOptions extends DetectionDeps {
@@ -33,10 +33,19 @@ export async function runHourlyJob(o: HourlyJobOptions): Promise<HourlyJobResult
     grain: 'hour',
     windows: windowsInRange('hour', addGrain(end, 'hour', -recompute), end),
     clock: o.clock,
+    // Two runs of one window (schedule + manual rerun): one computes it, the other skips it.
+    lease: { store: o.objectStore },
   });
   o.onRecomputed?.(backfill);
   const historyFrom = addGrain(end, 'day', -(o.lookbackDays ?? 14));
   // Judge from the recompute range at most: older hours were judged (or are out of reach).
-  const result = await judgeWindows(o, 'hour', historyFrom, addGrain(end, 'hour', -recompute), end);
+  const result = await judgeWindows(
+    o,
+    'hour',
+    historyFrom,
+    addGrain(end, 'hour', -recompute),
+    // Never judge a window whose metrics failed or are being written by another run: a retry will.
+    judgeableEnd(backfill, end),
+  );
   return { ...result, recomputed: backfill.written, failedWindows: backfill.failed };
 }

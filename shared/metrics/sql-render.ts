@@ -7,14 +7,16 @@ import type { MetricPlan, PlannedAggregate, SourceScan } from './plan.js';
 /** Resolves logical names to physical table and column names through the config's source mappings. */
 export class SourceResolver {
   constructor(private readonly sources: MetricConfig['sources']) {}
+  // Own keys only: names like `constructor` must not resolve to Object.prototype members.
   private mapping(source: string): SourceMapping | undefined {
-    return this.sources[source];
+    return Object.hasOwn(this.sources, source) ? this.sources[source] : undefined;
   }
   table(source: string): string {
     return this.mapping(source)?.table ?? source;
   }
   column(source: string, logical: string): string {
-    return quoteIdent(this.mapping(source)?.columns[logical] ?? logical);
+    const columns = this.mapping(source)?.columns;
+    return quoteIdent(columns && Object.hasOwn(columns, logical) ? columns[logical]! : logical);
   }
   timeColumn(source: string): string {
     return quoteIdent(this.mapping(source)?.time_column ?? 'event_time');

@@ -1,0 +1,205 @@
+import type { Condition, Metric, MetricConfig } from '../config/schema.js';
+import { NULL_SLICE_VALUE } from '../metrics/metric-row.js';
+import { filterSql, partitionPredicate, SourceResolver } from '../metrics/sql-render.js';
+import type { ContributingSlice } from '../ports/alert-sink.js';
+import { numberColumn, type QueryEngine } from '../ports/query-engine.js';
+import { literal, quoteIdent, timestampLiteral } from '../sql/literals.js';
+import { addGrain, type Grain } from '../time/window.js';
+
+/**
+ * Small-slice suppression (k-anonymity of slices) for everything Vigil shows people: a slice whose
+ * rows come from fewer than k distinct users is never named in an alert or a report. It is merged
+ * into one `other` entry (alerts' top slices) or left out (report rows); the total always stays.
+ * Alerts and reports carry aggregates and slice names only, never ids, by construction; this also
+ * stops a slice like `region=XX;surface=live` from pointing at one person.
+ */
+export const DEFAULT_MIN_SLICE_USERS = 5;
+export const OTHER_SLICE = 'other';
+
+/**
+ * The column that identifies the person behind a row, per source of the fixed schema. Decisions are
+ * about a creator's content; prevalence labels carry no person, so distinct content stands in.
+ */
+export const USER_COLUMNS: Readonly<Record<string, string>> = {
+  impressions: 'viewer_id',
+  moderation_decisions: 'creator_id',
+  user_reports: 'reporter_id',
+  account_events: 'account_id',
+  prevalence_labels: 'content_id',
+  experiment_assignments: 'unit_id',
+};
+
+export interface PrivacyOptions {
+  /** k: slices with fewer distinct users are suppressed (default 5; 0 or 1 turns it off). */
+  readonly minSliceUsers?: number;
+  /** Extra or overriding person columns per source (for sources declared in config). */
+  readonly userColumns?: Readonly<Record<string, string>>;
+}
+
+/** `region=BR;surface=live` → [['region','BR'], ['surface','live']]. */
+export function slicePairs(slice: string): [string, string][] {
+  if (slice === '' || slice === OTHER_SLICE) return [];
+  return slice.split(';').map((pair) => {
+    const at = pair.indexOf('=');
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  });
+}
+
+/**
+ * The populations whose distinct users define a metric's slice: every source the metric reads, all
+ * its rows in the slice and window (the people the slice is about, whatever the metric filters);
+ * the minimum over sources counts.
+ */
+export function populationsOf(metric: Metric): { source: string; filter: readonly Condition[] }[] {
+  const sources =
+    metric.kind === 'ratio' ? [metric.numerator.source, metric.denominator.source] : [metric.source];
+  return [...new Set(sources)].map((source) => ({ source, filter: [] }));
+}
+
+export interface SliceUserRequest {
+  readonly metric: string;
+  /** Window start (epoch ms). */
+  readonly t: number;
+  readonly slices: readonly string[];
+}
+
+/**
+ * Distinct users of each requested (metric, window, slice), the minimum over the metric's
+ * populations: one query per source and window, every slice as a FILTERed count(DISTINCT).
+ * Returns `${metric}@${t}@${slice}` → users; a slice of a source without a known person column is
+ * absent (unknown), and callers treat unknown as small.
+ */
+export async function countSliceUsers(
+  engine: QueryEngine,
+  cfg: MetricConfig,
+  grain: Grain,
+  requests: readonly SliceUserRequest[],
+  userColumns: Readonly<Record<string, string>> = {},
+): Promise<Map<string, number>> {
+  const r = new SourceResolver(cfg.sources);
+  const metrics = new Map(cfg.metrics.map((m) => [m.name, m]));
+  const users = { ...USER_COLUMNS, ...userColumns };
+  // (t, source) → aggregates
+  const queries = new Map<string, { t: number; source: string; aggs: { key: string; sql: string }[] }>();
+  for (const req of requests) {
+    const metric = metrics.get(req.metric);
+    if (!metric) continue;
+    for (const pop of populationsOf(metric)) {
+      const userCol = users[pop.source];
+      if (!userCol) continue;
+      const qk = `${req.t}@${pop.source}`;
+      const q = queries.get(qk) ?? { t: req.t, source: pop.source, aggs: [] };
+      queries.set(qk, q);
+      for (const slice of req.slices) {
+        if (slice === '' || slice === OTHER_SLICE) continue;
+        const conds = slicePairs(slice).map(([dim, value]) => {
+          const col = r.column(pop.source, dim);
+          return value === NULL_SLICE_VALUE
+            ? `${col} IS NULL`
+            : `CAST(${col} AS VARCHAR) = ${literal(value)}`;
+        });
+        const f = filterSql(pop.filter, pop.source, r);
+        const where = [...(f ? [f] : []), ...conds].join(' AND ');
+        q.aggs.push({
+          key: `${req.metric}@${req.t}@${slice}`,
+          sql: `CAST(count(DISTINCT ${r.column(pop.source, userCol)}) FILTER (WHERE ${where}) AS DOUBLE)`,
+        });
+      }
+    }
+  }
+  const out = new Map<string, number>();
+  for (const q of queries.values()) {
+    if (q.aggs.length === 0) continue;
+    const from = new Date(q.t);
+    const to = addGrain(from, grain);
+    const time = r.timeColumn(q.source);
+    const sql = [
+      `SELECT ${q.aggs.map((a, i) => `${a.sql} AS ${quoteIdent(`k${i}`)}`).join(', ')}`,
+      `FROM ${engine.dialect.table(r.table(q.source), { from, to })}`,
+      `WHERE ${partitionPredicate(from, to)} AND ${time} >= ${timestampLiteral(from)} AND ${time} < ${timestampLiteral(to)}`,
+    ].join('\n');
+    const result = await engine.query(sql, { label: `slice user counts of ${q.source}` });
+    q.aggs.forEach((a, i) => {
+      const n = result.rowCount > 0 ? (numberColumn(result, `k${i}`)[0] ?? 0) : 0;
+      out.set(a.key, Math.min(out.get(a.key) ?? Number.POSITIVE_INFINITY, n));
+    });
+  }
+  return out;
+}
+
+/**
+ * Top slices with every slice below k merged into one `other` entry (its share is the sum; its
+ * observed/expected are not shown, as they do not add up across ratio slices).
+ */
+export function mergeSmallSlices(
+  slices: readonly ContributingSlice[],
+  isLarge: (slice: string) => boolean,
+): ContributingSlice[] {
+  const kept = slices.filter((s) => isLarge(s.slice));
+  const small = slices.filter((s) => !isLarge(s.slice));
+  if (small.length === 0) return kept;
+  const contribution = Math.round(small.reduce((a, s) => a + s.contribution, 0) * 10_000) / 10_000;
+  return [...kept, { slice: OTHER_SLICE, observed: null, expected: null, contribution }];
+}
+
+/** Items (report rows, table lines) of slices below k left out; totals ('' slice) always stay. */
+export function suppressSmallSlices<T extends { readonly slice: string }>(
+  items: readonly T[],
+  isLarge: (slice: string) => boolean,
+): T[] {
+  return items.filter((x) => x.slice === '' || isLarge(x.slice));
+}
+
+/** The slices a finding names: its own, its candidate slices and its top slices. */
+export interface SliceNaming {
+  readonly metric: string;
+  readonly t: number;
+  readonly slice: string;
+  readonly slices: readonly string[];
+  readonly topSlices: readonly ContributingSlice[];
+}
+
+/**
+ * Applies k to findings before they become incidents and alerts: a small incident slice becomes
+ * `other`, small candidate slices collapse into one `other`, small top slices merge into `other`.
+ */
+export async function protectFindings<F extends SliceNaming>(
+  findings: readonly F[],
+  deps: {
+    readonly engine: QueryEngine;
+    readonly config: MetricConfig;
+    readonly grain: Grain;
+    readonly privacy?: PrivacyOptions;
+  },
+): Promise<F[]> {
+  const k = deps.privacy?.minSliceUsers ?? DEFAULT_MIN_SLICE_USERS;
+  if (k <= 1) return [...findings];
+  const requests = findings
+    .map((f) => ({
+      metric: f.metric,
+      t: f.t,
+      slices: [...new Set([f.slice, ...f.slices, ...f.topSlices.map((s) => s.slice)])].filter(
+        (s) => s !== '' && s !== OTHER_SLICE,
+      ),
+    }))
+    .filter((r) => r.slices.length > 0);
+  if (requests.length === 0) return [...findings];
+  const users = await countSliceUsers(
+    deps.engine,
+    deps.config,
+    deps.grain,
+    requests,
+    deps.privacy?.userColumns,
+  );
+  return findings.map((f) => {
+    const isLarge = (slice: string) => slice === '' || (users.get(`${f.metric}@${f.t}@${slice}`) ?? 0) >= k;
+    const candidates = f.slices.filter(isLarge);
+    const slices = candidates.length < f.slices.length ? [...candidates, OTHER_SLICE].sort() : [...f.slices];
+    return {
+      ...f,
+      slice: isLarge(f.slice) ? f.slice : OTHER_SLICE,
+      slices,
+      topSlices: mergeSmallSlices(f.topSlices, isLarge),
+    };
+  });
+}
