@@ -2,9 +2,9 @@
  * bench/analysis: each analysis of `vigil analyze …` / `vigil design …` over the whole 10M+
  * impression lake (28 days), timed end to end (engine + TypeScript), with the statements it ran.
  * Run: npx tsx bench/analysis/run.ts [--lake DIR] [--repeats N]   (generates bench/out/lake-large when absent)
- * Prints a Markdown table and writes it to bench/analysis/RESULTS.md.
+ * Prints a Markdown table and writes it to bench/out/analysis.md.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
@@ -121,4 +121,5 @@ const table = [
   ...rows,
 ].join('\n');
 console.log(`\n${table}`);
-writeFileSync(path.join(import.meta.dirname, 'RESULTS.md'), `${table}\n`);
+mkdirSync(path.resolve('bench/out'), { recursive: true });
+writeFileSync(path.resolve('bench/out/analysis.md'), `${table}\n`);

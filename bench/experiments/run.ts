@@ -130,6 +130,7 @@ if (args[0] === '--child') {
     const g = performance.now();
     await generate(lake, units);
     process.stderr.write(`lake ${units} units ready in ${((performance.now() - g) / 1000).toFixed(1)}s\n`);
+    if (args.includes('--generate-only')) continue;
     // Warm the OS file cache once, then best of 3 for each side.
     measure('hand', lake);
     const best = (mode: string) => {

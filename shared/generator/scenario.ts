@@ -170,7 +170,8 @@ export function buildScenario(opts: {
       {
         id: 'credential-stuffing-id',
         kind: 'credential_stuffing',
-        description: 'Credential-stuffing burst of login failures in ID on web (3 failures per usual ID event)',
+        description:
+          'Credential-stuffing burst of login failures in ID on web (3 failures per usual ID event)',
         ...window(day(0.85), 3, 2),
         metrics: [
           { metric: 'login_failure_rate', slice: 'region=ID', direction: 'up' },
