@@ -83,6 +83,7 @@ program
   .description('Generate a lake, run the jobs over it, write alerts and a report, print a summary')
   .option('--dir <dir>', 'output directory', '.vigil')
   .option('--seed <n>', 'random seed', '42')
+  .option('--scale <name>', 'lake size: tiny | small (tiny is for quick checks)', 'small')
   .option('--json', 'print the summary as JSON')
   .option('--quiet', 'no progress output')
   .action(lazy(() => import('./commands/demo.js')));

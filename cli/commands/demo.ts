@@ -29,6 +29,7 @@ import { progressBar } from '../progress.js';
 interface Opts {
   dir: string;
   seed: string;
+  scale: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -38,6 +39,9 @@ const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 /** The end-to-end local run: generate a lake with planted truth, run the jobs, summarise. */
 export async function run(o: Opts): Promise<void> {
   if (!/^\d+$/.test(o.seed)) throw new InputError(`--seed must be a non-negative integer, got '${o.seed}'`);
+  if (o.scale !== 'tiny' && o.scale !== 'small')
+    throw new InputError(`--scale must be tiny or small, got '${o.scale}'`);
+  const scale = SCALES[o.scale];
   const started = performance.now();
   const dir = path.resolve(o.dir);
   const lake = path.join(dir, 'lake');
@@ -47,7 +51,7 @@ export async function run(o: Opts): Promise<void> {
   const scenario = buildScenario({
     seed: Number(o.seed),
     start: parseUtc('2026-01-01', 'start'),
-    ...SCALES.small,
+    ...scale,
   });
   const manifest = await generateLake(scenario, lake, (step, done, total) => bar.update(done, total, step));
   bar.done();

@@ -101,18 +101,24 @@ export function fromAlerts(
   pointsFor: (metric: string, slice: string, grain: Grain) => readonly ReportPoint[] = () => [],
 ): { incidents: ReportIncident[]; dataQuality: ReportDataQuality[] } {
   const last = new Map<string, Alert>();
-  for (const a of alerts) last.set(a.dedupeKey, a);
+  const first = new Map<string, Alert>();
+  for (const a of alerts) {
+    last.set(a.dedupeKey, a);
+    if (!first.has(a.dedupeKey)) first.set(a.dedupeKey, a);
+  }
   const incidents: ReportIncident[] = [];
   const dataQuality: ReportDataQuality[] = [];
   for (const a of last.values()) {
     if (a.kind === 'data_quality') {
+      // The partition that went wrong stays listed after its issue resolved (alerts link to it).
+      const opened = first.get(a.dedupeKey)!;
       dataQuality.push({
         id: a.dedupeKey,
-        source: a.metric,
-        dt: a.windowStart.slice(0, 10),
-        hour: a.grain === 'hour' ? Number(a.windowStart.slice(11, 13)) : null,
-        status: a.status === 'resolved' ? 'ok' : a.observed === 0 ? 'missing' : 'low_volume',
-        detail: a.summary,
+        source: opened.metric,
+        dt: opened.windowStart.slice(0, 10),
+        hour: opened.grain === 'hour' ? Number(opened.windowStart.slice(11, 13)) : null,
+        status: opened.observed === 0 ? 'missing' : 'low_volume',
+        detail: a.status === 'resolved' ? `${opened.summary} — resolved: ${a.summary}` : a.summary,
       });
       continue;
     }

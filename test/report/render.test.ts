@@ -105,6 +105,41 @@ describe('renderReport', () => {
     expect(html).toContain(`id="${incidentAnchor(dq.dedupeKey)}"`);
     expect(html).toContain(`id="${incidentAnchor(open.dedupeKey)}"`);
   });
+
+  it('keeps a resolved data-quality issue listed under the partition that went wrong', () => {
+    const base = {
+      dedupeKey: 'data_quality:impressions::2026-01-14T06:00:00Z',
+      kind: 'data_quality' as const,
+      metric: 'impressions',
+      slice: '',
+      topSlices: [],
+    };
+    const opened = makeAlert({
+      ...base,
+      windowStart: '2026-01-14T06:00:00Z',
+      observed: 0,
+      summary: 'no rows',
+    });
+    const resolved = makeAlert({
+      ...base,
+      status: 'resolved',
+      windowStart: '2026-01-14T09:00:00Z',
+      observed: 1234,
+      summary: 'rows arrived',
+    });
+    const { dataQuality } = fromAlerts([opened, resolved]);
+    expect(dataQuality).toEqual([
+      {
+        id: base.dedupeKey,
+        source: 'impressions',
+        dt: '2026-01-14',
+        hour: 6,
+        status: 'missing',
+        detail: 'no rows — resolved: rows arrived',
+      },
+    ]);
+    expect(renderReport({ ...EMPTY, dataQuality })).toContain(`id="${incidentAnchor(base.dedupeKey)}"`);
+  });
 });
 
 describe('line chart', () => {

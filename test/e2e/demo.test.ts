@@ -1,0 +1,102 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vigil } from '../helpers/cli.js';
+import { TMP_ROOT } from '../helpers/lake.js';
+
+/**
+ * The whole local run as a user starts it: `vigil demo` on a tiny lake, then its alerts and its
+ * report opened in Chromium (the demo's own output, not a fixture).
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const dir = path.join(TMP_ROOT, 'e2e-demo');
+let summary: {
+  alerts: string;
+  report: string;
+  metrics: number;
+  detection: { metric_incidents: number; data_alerts: number; missing_partitions_found: number };
+  effects: { kind: string; estimate: number | null }[];
+};
+
+beforeAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  const r = vigil(['demo', '--dir', dir, '--scale', 'tiny', '--json']);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  summary = JSON.parse(r.stdout);
+}, 180_000);
+
+describe('vigil demo end to end', () => {
+  it('writes the lake, alerts as JSONL and the report where the design says', () => {
+    expect(existsSync(path.join(dir, 'lake', '_manifest.json'))).toBe(true);
+    expect(summary.alerts).toBe(path.join(dir, 'alerts.jsonl'));
+    expect(summary.report).toBe(path.join(dir, 'report', 'index.html'));
+    const lines = readFileSync(summary.alerts, 'utf8').trim().split('\n');
+    const alerts = lines.map((l) => JSON.parse(l));
+    expect(alerts.length).toBeGreaterThan(0);
+    for (const a of alerts) {
+      expect(a).toMatchObject({
+        dedupeKey: expect.any(String),
+        severity: expect.any(String),
+        reportUrl: expect.any(String),
+      });
+      expect(a.subject.length).toBeLessThanOrEqual(100);
+    }
+    // The planted missing hour is a data alert, and no user, content or event id is in any alert.
+    expect(summary.detection.missing_partitions_found).toBe(1);
+    expect(readFileSync(summary.alerts, 'utf8')).not.toMatch(
+      /\bu[A-Z]{2}_\d+|\b(imp|dec|rep)_\d+|"c\d+"|"cr\d+"/,
+    );
+    expect(summary.effects.map((e) => e.kind).sort()).toEqual(['experiment', 'policy']);
+  });
+
+  describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('its report in Chromium', () => {
+    let profile: string;
+    afterAll(async () => {
+      if (profile) await rm(profile, { recursive: true, force: true });
+    });
+
+    it('renders a chart per metric and per incident, with no console errors, and every alert link resolves', async () => {
+      profile = await mkdtemp(path.join(os.tmpdir(), 'vigil-e2e-'));
+      const context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      try {
+        const page = await context.newPage();
+        const errors: string[] = [];
+        page.on('console', (m) => {
+          if (m.type() === 'error') errors.push(m.text());
+        });
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(pathToFileURL(summary.report).href, { waitUntil: 'load' });
+        const svgs = await page.locator('svg').count();
+        expect(svgs).toBeGreaterThanOrEqual(summary.metrics + summary.detection.metric_incidents);
+        const alerts = readFileSync(summary.alerts, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { reportUrl: string });
+        for (const a of alerts) {
+          const anchor = decodeURIComponent(new URL(a.reportUrl).hash.slice(1));
+          expect(await page.locator(`[id="${anchor}"]`).count(), anchor).toBe(1);
+        }
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  });
+});
