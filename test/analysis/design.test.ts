@@ -14,9 +14,9 @@ import {
 import { kolmogorovSf, ksFromHistograms, psiFromHistograms } from '../../shared/analysis/models.js';
 import { normalCritical } from '../../shared/stats/distributions.js';
 import { createRng, type Rng } from '../../shared/stats/random.js';
-import { REPO_ROOT } from '../helpers/lake.js';
+import { sharedPath } from '../helpers/shared-data.js';
 
-const VECTORS = path.resolve(REPO_ROOT, '../shared/reference/stats/power_sample_size');
+const VECTORS = sharedPath('reference', 'stats', 'power_sample_size');
 const vectors = readdirSync(VECTORS)
   .filter((f) => f.endsWith('.json'))
   .map((f) => JSON.parse(readFileSync(path.join(VECTORS, f), 'utf8')));

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
+import { sharedPath } from '../helpers/shared-data.js';
 
 /** The SciPy/statsmodels reference vectors in ../shared/reference/stats (outside the repo). */
-export const VECTOR_ROOT = path.resolve(import.meta.dirname, '../../../shared/reference/stats');
+export const VECTOR_ROOT = sharedPath('reference', 'stats');
 
 export interface Vector {
   file: string;
