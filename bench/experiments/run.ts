@@ -4,7 +4,10 @@
  * statement → statistics → readout) against one hand-written DuckDB query computing the same
  * per-variant sums, each in its own child process (wall time, peak RSS of the process).
  *
- *   npx tsx bench/experiments/run.ts [--units 1000000,10000000] [--dir bench/out/experiments]
+ * Each size runs twice: with DuckDB's default memory limit (80% of RAM) and capped (the CLI's
+ * VIGIL_MEMORY_LIMIT), where the per-unit aggregate spills to disk instead of growing with units.
+ *
+ *   npx tsx bench/experiments/run.ts [--units 1000000,10000000] [--cap 256MB] [--dir bench/out/experiments]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -91,8 +94,8 @@ async function generate(lake: string, units: number): Promise<void> {
   writeFileSync(path.join(lake, '.done'), '');
 }
 
-async function child(mode: string, lake: string): Promise<void> {
-  const engine = await DuckDbQueryEngine.open({ lake });
+async function child(mode: string, lake: string, cap: string): Promise<void> {
+  const engine = await DuckDbQueryEngine.open({ lake, ...(cap === '-' ? {} : { memoryLimit: cap }) });
   const started = performance.now();
   if (mode === 'analyze') {
     const config = parseExperimentConfig(CONFIG, 'bench');
@@ -106,17 +109,21 @@ async function child(mode: string, lake: string): Promise<void> {
   process.stdout.write(`${JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
 }
 
-function measure(mode: string, lake: string): { ms: number; maxRssMb: number } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', mode, lake], {
-    encoding: 'utf8',
-  });
+function measure(mode: string, lake: string, cap: string): { ms: number; maxRssMb: number } {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', import.meta.filename, '--child', mode, lake, cap],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) throw new Error(`${mode} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
 }
 
 const args = process.argv.slice(2);
 if (args[0] === '--child') {
-  await child(args[1]!, args[2]!);
+  await child(args[1]!, args[2]!, args[3] ?? '-');
 } else {
   const flag = (name: string) => {
     const i = args.indexOf(name);
@@ -124,6 +131,7 @@ if (args[0] === '--child') {
   };
   const sizes = (flag('--units') ?? '1000000,10000000').split(',').map(Number);
   const dir = path.resolve(flag('--dir') ?? 'bench/out/experiments');
+  const cap = flag('--cap') ?? '256MB';
   const rows: string[] = [];
   for (const units of sizes) {
     const lake = path.join(dir, `lake-${units}`);
@@ -132,21 +140,23 @@ if (args[0] === '--child') {
     process.stderr.write(`lake ${units} units ready in ${((performance.now() - g) / 1000).toFixed(1)}s\n`);
     if (args.includes('--generate-only')) continue;
     // Warm the OS file cache once, then best of 3 for each side.
-    measure('hand', lake);
-    const best = (mode: string) => {
-      const runs = [measure(mode, lake), measure(mode, lake), measure(mode, lake)];
-      return { ms: Math.min(...runs.map((x) => x.ms)), maxRssMb: Math.max(...runs.map((x) => x.maxRssMb)) };
-    };
-    const hand = best('hand');
-    const ours = best('analyze');
-    rows.push(
-      `| ${units.toLocaleString('en-US')} | ${(units * 1.5).toLocaleString('en-US')} | ${(ours.ms / 1000).toFixed(2)} | ${(hand.ms / 1000).toFixed(2)} | ${(ours.ms / hand.ms).toFixed(2)}× | ${ours.maxRssMb.toFixed(0)} | ${hand.maxRssMb.toFixed(0)} |`,
-    );
+    measure('hand', lake, '-');
+    for (const limit of ['-', cap]) {
+      const best = (mode: string) => {
+        const runs = [measure(mode, lake, limit), measure(mode, lake, limit), measure(mode, lake, limit)];
+        return { ms: Math.min(...runs.map((x) => x.ms)), maxRssMb: Math.max(...runs.map((x) => x.maxRssMb)) };
+      };
+      const hand = best('hand');
+      const ours = best('analyze');
+      rows.push(
+        `| ${units.toLocaleString('en-US')} | ${(units * 1.5).toLocaleString('en-US')} | ${limit === '-' ? 'default' : limit} | ${(ours.ms / 1000).toFixed(2)} | ${(hand.ms / 1000).toFixed(2)} | ${(ours.ms / hand.ms).toFixed(2)}× | ${ours.maxRssMb.toFixed(0)} | ${hand.maxRssMb.toFixed(0)} |`,
+      );
+    }
   }
   process.stdout.write(
     [
-      '| units | reports | analyze (s) | hand-written query (s) | ratio | analyze peak RSS (MB) | hand peak RSS (MB) |',
-      '|---:|---:|---:|---:|---:|---:|---:|',
+      '| units | reports | DuckDB memory limit | analyze (s) | hand-written query (s) | ratio | analyze peak RSS (MB) | hand peak RSS (MB) |',
+      '|---:|---:|---|---:|---:|---:|---:|---:|',
       ...rows,
       '',
     ].join('\n'),

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
 import { checkDayRange } from '../../shared/analysis/common.js';
 import { InputError } from '../../shared/errors.js';
 import { MANIFEST_FILE } from '../../shared/generator/manifest.js';
 import type { QueryEngine } from '../../shared/ports/query-engine.js';
 import { parseUtc } from '../../shared/time/window.js';
+import { openLakeEngine } from '../engine.js';
 import { loadConfig, printSummary, requireLake, writeFileAtomic } from '../options.js';
 
 /**
@@ -68,7 +68,7 @@ export async function runAnalysis<T extends object>(
   const config = o.config ? await loadConfig(o.config) : undefined;
   await requireLake(o.lake);
   const started = performance.now();
-  const engine = await DuckDbQueryEngine.open({ lake: o.lake, sources: config?.sources });
+  const engine = await openLakeEngine(o.lake, config?.sources);
   let result: T;
   try {
     result = await compute(engine, range, config?.sources as Record<string, never> | undefined);

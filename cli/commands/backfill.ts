@@ -1,9 +1,9 @@
-import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
 import { VigilError } from '../../shared/errors.js';
 import { runBackfill } from '../../shared/jobs/backfill.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { systemClock } from '../../shared/ports/clock.js';
+import { openLakeEngine } from '../engine.js';
 import { loadConfig, parsePositiveInt, parseRange, printSummary, requireLake } from '../options.js';
 import { progressBar } from '../progress.js';
 
@@ -26,7 +26,7 @@ export async function run(o: Opts): Promise<void> {
   const { grain, windows } = parseRange(o);
   const concurrency = parsePositiveInt(o.concurrency, '--concurrency', 16);
   await requireLake(o.lake);
-  const engine = await DuckDbQueryEngine.open({ lake: o.lake, sources: config.sources });
+  const engine = await openLakeEngine(o.lake, config.sources);
   const bar = progressBar(o);
   const started = performance.now();
   try {

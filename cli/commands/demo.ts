@@ -1,6 +1,5 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
 import { generateLake } from '../../shared/adapters/duckdb/generate-lake.js';
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
 import { FileAlertSink } from '../../shared/adapters/sinks/file-sink.js';
@@ -23,6 +22,7 @@ import { systemClock } from '../../shared/ports/clock.js';
 import { fromExperimentReadout, fromPolicyReadout } from '../../shared/report/adapters.js';
 import { incidentAnchor } from '../../shared/report/model.js';
 import { parseUtc, windowsInRange } from '../../shared/time/window.js';
+import { openLakeEngine } from '../engine.js';
 import { printSummary } from '../options.js';
 import { progressBar } from '../progress.js';
 
@@ -63,7 +63,7 @@ export async function run(o: Opts): Promise<void> {
   await rm(objectStore.root, { recursive: true, force: true });
   await rm(alertsFile, { force: true });
   const store = new MetricStore(objectStore);
-  const engine = await DuckDbQueryEngine.open({ lake, sources: config.sources });
+  const engine = await openLakeEngine(lake, config.sources);
   const from = parseUtc(manifest.start, 'start');
   const to = parseUtc(manifest.end, 'end');
   const reportIndex = path.join(dir, 'report', 'index.html');

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
 import { InputError } from '../../shared/errors.js';
 import type { ExperimentConfig } from '../../shared/experiments/config.js';
 import { analyzeExperiment, findExperiment, parseExperimentConfig } from '../../shared/experiments/index.js';
 import { parseUtc } from '../../shared/time/window.js';
+import { openLakeEngine } from '../engine.js';
 import { printSummary, requireLake, writeFileAtomic } from '../options.js';
 
 interface Opts {
@@ -40,7 +40,7 @@ export async function run(o: Opts): Promise<void> {
   const asOf = parseUtc(o.asOf, '--as-of');
   await requireLake(o.lake);
   const started = performance.now();
-  const engine = await DuckDbQueryEngine.open({ lake: o.lake, sources: config.sources });
+  const engine = await openLakeEngine(o.lake, config.sources);
   let readout: Awaited<ReturnType<typeof analyzeExperiment>>;
   try {
     readout = await analyzeExperiment({ engine, config, experiment: o.experiment, asOf });

@@ -1,7 +1,7 @@
-import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
 import { InputError } from '../../shared/errors.js';
 import { findPolicy } from '../../shared/experiments/config.js';
 import { evaluatePolicy, type PolicyReadout } from '../../shared/policy/evaluate.js';
+import { openLakeEngine } from '../engine.js';
 import { printSummary, requireLake, writeFileAtomic } from '../options.js';
 import { loadExperimentConfig } from './experiment-analyze.js';
 
@@ -24,7 +24,7 @@ export async function run(o: Opts): Promise<void> {
   findPolicy(config, o.policy);
   await requireLake(o.lake);
   const started = performance.now();
-  const engine = await DuckDbQueryEngine.open({ lake: o.lake, sources: config.sources });
+  const engine = await openLakeEngine(o.lake, config.sources);
   let readout: PolicyReadout;
   try {
     readout = await evaluatePolicy({ engine, config, policy: o.policy });

@@ -1,8 +1,8 @@
-import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
 import { selectMetrics } from '../../shared/config/load.js';
 import { batchWindows, computeMetrics } from '../../shared/jobs/compute-metrics.js';
 import { metricRowsToCsv } from '../../shared/metrics/csv.js';
 import type { MetricRow } from '../../shared/metrics/metric-row.js';
+import { openLakeEngine } from '../engine.js';
 import { loadConfig, parseRange, printSummary, requireLake, writeFileAtomic } from '../options.js';
 import { progressBar } from '../progress.js';
 
@@ -26,7 +26,7 @@ export async function run(o: Opts): Promise<void> {
   const { grain, windows } = parseRange(o);
   await requireLake(o.lake);
   const started = performance.now();
-  const engine = await DuckDbQueryEngine.open({ lake: o.lake, sources: config.sources });
+  const engine = await openLakeEngine(o.lake, config.sources);
   const rows: MetricRow[] = [];
   let scans = 0;
   const bar = progressBar(o);

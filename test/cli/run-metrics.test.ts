@@ -49,6 +49,22 @@ describe('vigil run metrics', () => {
     expect(lines.join('\n')).not.toMatch(/NaN|Infinity/);
   });
 
+  it('caps DuckDB memory with VIGIL_MEMORY_LIMIT (same numbers) and refuses a bad size', () => {
+    const capped = path.join(out, 'capped.csv');
+    const plain = path.join(out, 'plain.csv');
+    expect(vigil(base(plain)).status).toBe(0);
+    const r = vigil(base(capped), undefined, { VIGIL_MEMORY_LIMIT: '64MB' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(readFileSync(capped, 'utf8')).toBe(readFileSync(plain, 'utf8'));
+
+    const bad = path.join(out, 'bad-limit.csv');
+    const b = vigil(base(bad), undefined, { VIGIL_MEMORY_LIMIT: 'lots; DROP' });
+    expect(b.status).toBe(2);
+    expect(b.stderr).toContain("VIGIL_MEMORY_LIMIT must be a size such as 512MB or 2GB, got 'lots; DROP'");
+    expect(existsSync(bad)).toBe(false);
+  });
+
   it('selects metrics with --metrics and refuses an unknown one', () => {
     const file = path.join(out, 'subset.csv');
     expect(vigil([...base(file), '--metrics', 'removals,user_reports']).status).toBe(0);

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { MetricConfig } from '../../config/schema.js';
@@ -13,7 +14,11 @@ export interface DuckDbEngineOptions {
   readonly lake?: string;
   readonly sources?: MetricConfig['sources'];
   readonly threads?: number;
-  /** DuckDB memory_limit, e.g. '4GB'. */
+  /**
+   * DuckDB memory_limit, e.g. '4GB': past it, joins and aggregates spill to a private temporary
+   * folder (removed on close).
+   * @default DuckDB's own: 80% of the machine's memory
+   */
   readonly memoryLimit?: string;
   /**
    * Tests only: run Athena-dialect SQL. Creates macros for the Trino functions Vigil plans
@@ -85,6 +90,7 @@ export class DuckDbQueryEngine implements QueryEngine {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
+    private readonly spillDir: string,
   ) {}
 
   static async open(options: DuckDbEngineOptions = {}): Promise<DuckDbQueryEngine> {
@@ -95,11 +101,21 @@ export class DuckDbQueryEngine implements QueryEngine {
     };
     if (options.threads) config.threads = String(options.threads);
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
-    const instance = await DuckDBInstance.create(':memory:', config);
+    // In-memory DuckDB spills to `.tmp` in the working directory by default: keep that out of the
+    // user's folder, and apart from other processes.
+    const spillDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-duckdb-'));
+    config.temp_directory = spillDir;
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(':memory:', config);
+    } catch (err) {
+      rmSync(spillDir, { recursive: true, force: true });
+      throw new QueryError(`cannot start DuckDB: ${firstLine(err)}`, { cause: err });
+    }
     const conn = await instance.connect();
     // Windows are UTC; TIMESTAMPTZ columns must not shift with the machine's zone (all connections).
     await conn.run(`SET GLOBAL TimeZone = 'UTC'`);
-    const engine = new DuckDbQueryEngine(instance, conn);
+    const engine = new DuckDbQueryEngine(instance, conn, spillDir);
     if (options.lake) await engine.attachLake(options.lake, options.sources ?? {});
     if (options.trinoCompat) await engine.addTrinoCompat(options.trinoCompat.schema, options.sources ?? {});
     return engine;
@@ -178,5 +194,6 @@ export class DuckDbQueryEngine implements QueryEngine {
   async close(): Promise<void> {
     this.conn.closeSync();
     this.instance.closeSync();
+    rmSync(this.spillDir, { recursive: true, force: true });
   }
 }
