@@ -9,15 +9,18 @@ import { type Grain, parseGrain, parseUtc, type Window, windowsInRange } from '.
 /** Shared parsing of CLI flags into validated values (bad input → InputError, exit 2). */
 export async function loadConfig(file: string | undefined): Promise<MetricConfig> {
   if (!file) return coreCatalog();
-  let text: string;
+  return parseMetricConfig(await readConfigFile(file), file);
+}
+
+/** The text of a `--config` file; an unreadable file is an InputError naming it and why. */
+export async function readConfigFile(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (err) {
     throw new InputError(
       `--config ${file}: cannot read file (${(err as NodeJS.ErrnoException).code ?? err})`,
     );
   }
-  return parseMetricConfig(text, file);
 }
 
 export function parseRange(o: { grain: string; from: string; to: string }): {

@@ -5,25 +5,15 @@
  *   npx tsx bench/detect/run.ts
  */
 import { detectSeries, type SeriesPoint } from '../../shared/anomaly/detector.js';
+import { uniformStream } from '../../shared/stats/random.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.UTC(2026, 0, 1);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A seasonal series with noise and an occasional incident, like a T&S metric. */
 function makeSeries(seed: number, rows: number, stepMs: number, periodRows: number): SeriesPoint[] {
-  const r = rng(seed);
+  const r = uniformStream(seed);
   const level = 100 + 900 * r();
   const out: SeriesPoint[] = [];
   for (let i = 0; i < rows; i++) {

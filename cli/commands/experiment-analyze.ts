@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { InputError } from '../../shared/errors.js';
 import type { ExperimentConfig } from '../../shared/experiments/config.js';
 import { analyzeExperiment, findExperiment, parseExperimentConfig } from '../../shared/experiments/index.js';
 import { parseUtc } from '../../shared/time/window.js';
 import { openLakeEngine } from '../engine.js';
-import { printSummary, requireLake, writeFileAtomic } from '../options.js';
+import { printSummary, readConfigFile, requireLake, writeFileAtomic } from '../options.js';
 
 interface Opts {
   lake: string;
@@ -19,15 +18,7 @@ interface Opts {
 /** Reads and validates an experiment/policy config file (bad file → InputError, exit 2). */
 export async function loadExperimentConfig(file: string | undefined): Promise<ExperimentConfig> {
   if (!file) throw new InputError('--config FILE is required (experiments and policies YAML)');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new InputError(
-      `--config ${file}: cannot read file (${(err as NodeJS.ErrnoException).code ?? err})`,
-    );
-  }
-  return parseExperimentConfig(text, file);
+  return parseExperimentConfig(await readConfigFile(file), file);
 }
 
 /** `vigil experiment analyze`: one experiment's readout JSON, written atomically. */

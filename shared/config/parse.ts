@@ -8,12 +8,16 @@ import type { MetricConfig } from './schema.js';
  * Kept apart from load.ts so that code which never reads YAML (Lambda bundles) does not carry a parser.
  */
 export function parseMetricConfig(text: string, what = 'config'): MetricConfig {
-  let raw: unknown;
+  return validateMetricConfig(parseYamlText(text, what), what);
+}
+
+/** YAML (or JSON) text to a plain value; a syntax error is one InputError line naming the file. */
+export function parseYamlText(text: string, what: string): unknown {
   try {
-    raw = parseYaml(text, { maxAliasCount: 100 });
+    // Bounded alias expansion: a "billion laughs" file is refused instead of exhausting memory.
+    return parseYaml(text, { maxAliasCount: 100 });
   } catch (err) {
     const msg = err instanceof YAMLParseError ? err.message.split('\n')[0] : String(err);
     throw new InputError(`${what}: not valid YAML: ${msg}`, { cause: err });
   }
-  return validateMetricConfig(raw, what);
 }

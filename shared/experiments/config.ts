@@ -1,6 +1,6 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import * as z from 'zod';
 import { coreCatalog, zodErrorLine } from '../config/load.js';
+import { parseYamlText } from '../config/parse.js';
 import { Condition, Identifier, SourceMapping } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { isSourceName, SOURCE_COLUMNS } from '../lake/sources.js';
@@ -247,13 +247,7 @@ function checkReferences(cfg: ExperimentConfig, what: string): void {
 
 /** Parses and validates experiment/policy YAML; `what` names the file in errors. */
 export function parseExperimentConfig(text: string, what = 'experiment config'): ExperimentConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { maxAliasCount: 100 });
-  } catch (err) {
-    const msg = err instanceof YAMLParseError ? err.message.split('\n')[0] : String(err);
-    throw new InputError(`${what}: not valid YAML: ${msg}`, { cause: err });
-  }
+  const raw = parseYamlText(text, what);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new InputError(`${what}: must be a YAML mapping with version, experiments and policies`);
   const parsed = ExperimentConfig.safeParse(raw);

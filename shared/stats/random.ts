@@ -9,15 +9,26 @@ export interface Rng {
   normal(): number;
 }
 
-export function createRng(seed: number): Rng {
+/** mulberry32: the next unsigned 32-bit integer of the stream seeded by `seed`. */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
-  const next32 = () => {
+  return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
   };
+}
+
+/** Uniform on [0, 1) from mulberry32: cheap seeded noise for synthetic series and fault patterns. */
+export function uniformStream(seed: number): () => number {
+  const next32 = mulberry32(seed);
+  return () => next32() / 4294967296;
+}
+
+export function createRng(seed: number): Rng {
+  const next32 = mulberry32(seed);
   // Half-step offset keeps log(u) finite in Box–Muller.
   const uniform = () => (next32() + 0.5) / 4294967296;
   let spare: number | null = null;

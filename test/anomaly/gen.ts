@@ -1,16 +1,7 @@
 /** Seeded synthetic series for the detector tests. */
+import { uniformStream } from '../../shared/stats/random.js';
 
-/** mulberry32: tiny, fast, good enough for test noise. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = uniformStream;
 
 /** Standard normal via Box-Muller. */
 export function gaussian(rand: () => number): () => number {

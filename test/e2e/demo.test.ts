@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from '../helpers/browser.js';
 import { vigil } from '../helpers/cli.js';
 import { TMP_ROOT } from '../helpers/lake.js';
 
@@ -12,7 +11,6 @@ import { TMP_ROOT } from '../helpers/lake.js';
  * The whole local run as a user starts it: `vigil demo` on a tiny lake, then its alerts and its
  * report opened in Chromium (the demo's own output, not a fixture).
  */
-const CHROMIUM = '/usr/bin/chromium';
 const dir = path.join(TMP_ROOT, 'e2e-demo');
 let summary: {
   alerts: string;
@@ -54,27 +52,16 @@ describe('vigil demo end to end', () => {
     expect(summary.effects.map((e) => e.kind).sort()).toEqual(['experiment', 'policy']);
   });
 
-  describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('its report in Chromium', () => {
+  describe.skipIf(!hasChromium && !process.env.CI)('its report in Chromium', () => {
     let profile: string;
     afterAll(async () => {
       if (profile) await rm(profile, { recursive: true, force: true });
     });
 
     it('renders a chart per metric and per incident, with no console errors, and every alert link resolves', async () => {
-      profile = await mkdtemp(path.join(os.tmpdir(), 'vigil-e2e-'));
-      const context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      const launched = await launchChromium('vigil-e2e-');
+      profile = launched.profile;
+      const context = launched.context;
       try {
         const page = await context.newPage();
         const errors: string[] = [];

@@ -7,6 +7,7 @@ import {
   type StoredObject,
 } from '../../shared/ports/object-store.js';
 import type { QueryEngine, QueryResult } from '../../shared/ports/query-engine.js';
+import { uniformStream } from '../../shared/stats/random.js';
 
 /** An in-memory ObjectStore with S3's conditional-write semantics, counting writes per key. */
 export class MemoryObjectStore implements ObjectStore {
@@ -146,17 +147,7 @@ export class FlakySink implements AlertSink {
   }
 }
 
-/** Mulberry32: a small seeded PRNG for failure patterns. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = uniformStream;
 
 /** Tallies written to test/.tmp/reliability/tally-<file>.json for bench/RESULTS.md. */
 export const tally: Record<string, unknown> = {};

@@ -1,17 +1,14 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
 import { incidentAnchor } from '../../shared/report/model.js';
 import { writeReport } from '../../shared/report/write.js';
+import { CHROMIUM, hasChromium, launchChromium } from '../helpers/browser.js';
 import { buildFixture } from './fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SHOTS = path.join(ROOT, 'screenshots');
 
@@ -26,26 +23,11 @@ describe.skipIf(!hasChromium && !process.env.CI)('HTML report in Chromium', () =
   let tmp: string;
 
   beforeAll(async () => {
-    profile = await mkdtemp(path.join(os.tmpdir(), 'vigil-chromium-'));
     await mkdir(path.join(ROOT, '.tmp'), { recursive: true });
     tmp = await mkdtemp(path.join(ROOT, '.tmp', 'report-'));
     await mkdir(SHOTS, { recursive: true });
-    // launchPersistentContext gives the fresh user-data-dir; one context serves every page.
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    contextRef = context;
+    // One context (with its fresh profile folder) serves every page.
+    ({ context: contextRef, profile } = await launchChromium('vigil-chromium-'));
   });
 
   afterAll(async () => {
