@@ -1,6 +1,6 @@
 /**
  * The experiment readout written by `vigil experiment analyze` (documented in
- * docs/experiment-readout.md). Every number is finite or null: never NaN or Infinity.
+ * README, Experiments and policy launches). Every number is finite or null: never NaN or Infinity.
  */
 export type Decision = 'ship' | 'dont_ship' | 'keep_running' | 'invalid_srm';
 
