@@ -8,6 +8,19 @@ import { VigilError } from '../shared/errors.js';
 const program = new Command('vigil')
   .description('Trust & safety metrics: compute, detect incidents, read out experiments')
   .showHelpAfterError('(run with --help for usage)')
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Exit codes: 0 ok, 1 failure (engine, data, I/O, failed windows), 2 bad input.',
+      'Environment:',
+      '  VIGIL_MEMORY_LIMIT  cap on the local engine memory (e.g. 1GB); past it DuckDB spills to disk',
+      '  NO_COLOR            no colour in output',
+      '',
+      'Start with:',
+      '  vigil demo          generate a lake, run every job, write alerts and the report',
+    ].join('\n'),
+  )
   .exitOverride();
 
 type Loader = () => Promise<{ run: (...args: never[]) => Promise<void> }>;

@@ -180,5 +180,7 @@ describe('vigil config', () => {
     expect(r.status).toBe(0);
     for (const c of ['generate', 'run', 'backfill', 'rerun', 'demo', 'detect', 'stats', 'config'])
       expect(r.stdout).toContain(c);
+    expect(r.stdout).toContain('Exit codes: 0 ok, 1 failure');
+    expect(r.stdout).toContain('VIGIL_MEMORY_LIMIT');
   });
 });
