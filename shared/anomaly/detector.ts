@@ -55,6 +55,7 @@ export const TUNING = {
     shortWindow: 10,
     useShort: true,
     recurrence: true,
+    rawGate: true,
   } as EvidenceTuning,
   novelty: {
     gridRows: 100,
@@ -135,7 +136,7 @@ export class StreamingDetector {
       const e = m.expected(p.t);
       const zi = (p.value - e) / Math.max(m.scale(p.t), this.noiseFloor(p, e));
       this.trackers[i] ??= new EvidenceTracker(direction, TUNING.evidence, this.selector.step);
-      const ev = this.trackers[i]!.observe(zi, p.t);
+      const ev = this.trackers[i]!.observe(zi, p.t, p.value - e);
       if (i === this.selector.activeIndex) {
         evidence = ev;
         z = zi;

@@ -15,6 +15,12 @@ export interface EvidenceTuning {
   readonly useShort: boolean;
   /** Discount evidence that recurs at this time of day (sub-hourly series only). */
   readonly recurrence: boolean;
+  /**
+   * Judge a row's deviation also in the series' own units against its history (see observe):
+   * a spike counts as surprising only if it is both large for the current local noise and
+   * large for this series.
+   */
+  readonly rawGate: boolean;
 }
 
 /**
@@ -28,6 +34,8 @@ export class EvidenceTracker {
   private readonly pointTail: TailCalibrator;
   private readonly shiftTail: TailCalibrator;
   private readonly shortTail: TailCalibrator;
+  /** History of the raw deviation (value - expected, in the series' units). */
+  private readonly rawTail: TailCalibrator;
   private readonly recent: number[] = [];
   private recentSum = 0;
   private readonly recurrence: RecurrenceContext | undefined;
@@ -42,11 +50,16 @@ export class EvidenceTracker {
     this.pointTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail);
     this.shiftTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail);
     this.shortTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail);
+    // Raw units have no natural scale, so no excess floor: a flat history defers to z.
+    this.rawTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail, 0);
     this.recurrence = tuning.recurrence && stepMs <= 3_600_000 ? new RecurrenceContext() : undefined;
   }
 
-  /** Scores z against the history of rows before it, then adds it to the history. */
-  observe(z: number, t: number): number {
+  /**
+   * Scores z against the history of rows before it, then adds it to the history. `dev` is the
+   * same residual in the series' units (value - expected); NaN when not known.
+   */
+  observe(z: number, t: number, dev = Number.NaN): number {
     this.cusum.update(z);
     const d = this.direction;
     const point = d === 'up' ? Math.max(z, 0) : d === 'down' ? Math.max(-z, 0) : Math.abs(z);
@@ -56,7 +69,16 @@ export class EvidenceTracker {
     // Surprise of this row alone, then its mean over a short window: a burst of moderately
     // unusual rows is as telling as one extreme row (NAB's "anomaly likelihood" idea).
     const ready = this.pointTail.size >= this.tuning.minHistory;
-    const pPoint = ready ? this.pointTail.pValue(point) : 1;
+    let pPoint = ready ? this.pointTail.pValue(point) : 1;
+    // z measures a row against the *local* noise scale. In a bursty series (silence, then a
+    // burst) that scale shrinks during the silence, so the next burst of a size the series has
+    // shown many times gets a z orders of magnitude beyond anything seen and a p near 0. The
+    // same deviation in the series' own units is judged against how often deviations that big
+    // occurred before (spike-rate aware), and the less surprising of the two p-values counts:
+    // a point anomaly must be unusual for the current noise and for this series.
+    const raw = d === 'up' ? Math.max(dev, 0) : d === 'down' ? Math.max(-dev, 0) : Math.abs(dev);
+    const hasRaw = this.tuning.rawGate && !Number.isNaN(raw);
+    if (ready && hasRaw) pPoint = this.rawTail.atLeast(raw, pPoint);
     const surprise = -Math.log10(Math.max(pPoint, 1e-300));
     this.recent.push(surprise);
     this.recentSum += surprise;
@@ -79,6 +101,7 @@ export class EvidenceTracker {
       this.shortTail.add(short);
     }
     this.pointTail.add(point);
+    if (hasRaw) this.rawTail.add(raw);
     this.shiftTail.add(shift);
     return evidence;
   }

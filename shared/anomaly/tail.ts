@@ -9,13 +9,15 @@ import { lowerBound } from './math.js';
  * threshold mean the same false-alarm rate on a calm series and on a spiky one.
  */
 export class TailCalibrator {
-  private readonly ring: Float64Array;
-  private readonly sorted: Float64Array;
+  // Both arrays grow by doubling up to `capacity`: most series are far shorter than the
+  // history cap, and zero-filling the full buffers for every calibrator dominated short series.
+  private ring: Float64Array;
+  private sorted: Float64Array;
   private n = 0;
   private head = 0;
 
   constructor(
-    capacity: number,
+    private readonly capacity: number,
     /** Fraction of the history treated as the tail for the exponential fit. */
     private readonly tailFraction = 0.02,
     /** Fewest points in that tail. */
@@ -23,8 +25,9 @@ export class TailCalibrator {
     /** Smallest excess scale, in the statistic's units: keeps a flat history from giving p = 0. */
     private readonly minExcess = 0.5,
   ) {
-    this.ring = new Float64Array(capacity);
-    this.sorted = new Float64Array(capacity);
+    const initial = Math.min(capacity, 64);
+    this.ring = new Float64Array(initial);
+    this.sorted = new Float64Array(initial);
   }
 
   get size(): number {
@@ -32,7 +35,17 @@ export class TailCalibrator {
   }
 
   add(x: number): void {
-    const cap = this.ring.length;
+    const cap = this.capacity;
+    if (this.n === this.ring.length && this.n < cap) {
+      // Not wrapped yet (head === n), so a plain copy keeps the ring order.
+      const size = Math.min(cap, 2 * this.ring.length);
+      const ring = new Float64Array(size);
+      ring.set(this.ring);
+      const sorted = new Float64Array(size);
+      sorted.set(this.sorted);
+      this.ring = ring;
+      this.sorted = sorted;
+    }
     if (this.n === cap) {
       const old = this.ring[this.head]!;
       const i = lowerBound(this.sorted, old, this.n);
@@ -45,6 +58,17 @@ export class TailCalibrator {
     this.n++;
     this.ring[this.head] = x;
     this.head = (this.head + 1) % cap;
+  }
+
+  /**
+   * max(p, pValue(x)), skipping the tail fit when it cannot change the answer: above the tail
+   * threshold the p-value never exceeds the threshold's exceedance rate.
+   */
+  atLeast(x: number, p: number): number {
+    const n = this.n;
+    const k = Math.max(this.minTail, Math.floor(n * this.tailFraction));
+    if (n > 0 && k < n && p >= (k + 1) / (n + 1) && x > this.sorted[n - k]!) return p;
+    return Math.max(p, this.pValue(x));
   }
 
   /** P(next history value >= x); 1 when the history is empty. */
