@@ -26,6 +26,18 @@ describe('DuckDbQueryEngine memory limit', () => {
     expect(existsSync('.tmp')).toBe(false);
   });
 
+  it('names the fix when a query needs more memory than the limit', async () => {
+    const engine = await DuckDbQueryEngine.open({ memoryLimit: '16MB', threads: 1 });
+    try {
+      // A sort of 4M distinct strings cannot finish in 16 MB, spilled or not.
+      await expect(
+        engine.query("SELECT list(s ORDER BY s) AS l FROM (SELECT 'x' || i AS s FROM range(4000000) t(i))"),
+      ).rejects.toThrow(/Out of Memory Error.*raise the memory limit \(VIGIL_MEMORY_LIMIT for the CLI\)/);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('refuses a memory limit DuckDB cannot parse with a QueryError, leaving no folder behind', async () => {
     const before = spillDirs();
     await expect(DuckDbQueryEngine.open({ memoryLimit: 'plenty' })).rejects.toThrow(QueryError);

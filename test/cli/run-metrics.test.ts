@@ -53,7 +53,7 @@ describe('vigil run metrics', () => {
     const capped = path.join(out, 'capped.csv');
     const plain = path.join(out, 'plain.csv');
     expect(vigil(base(plain)).status).toBe(0);
-    const r = vigil(base(capped), undefined, { VIGIL_MEMORY_LIMIT: '64MB' });
+    const r = vigil(base(capped), undefined, { VIGIL_MEMORY_LIMIT: '256MB' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readFileSync(capped, 'utf8')).toBe(readFileSync(plain, 'utf8'));

@@ -33,9 +33,12 @@ function toCell(v: DuckDBValue): Cell {
   return String(v);
 }
 
-/** The first line of an engine error: DuckDB messages can carry long hints. */
+/** The first line of an engine error (DuckDB messages can carry long hints), with the fix when known. */
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  const line = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  return line.startsWith('Out of Memory Error')
+    ? `${line} — raise the memory limit (VIGIL_MEMORY_LIMIT for the CLI)`
+    : line;
 }
 
 /** The `dt=…/hour=…` partitions of a table folder that hold at least one Parquet file. */
