@@ -116,11 +116,17 @@ export class DuckDbQueryEngine implements QueryEngine {
       throw new QueryError(`cannot start DuckDB: ${firstLine(err)}`, { cause: err });
     }
     const conn = await instance.connect();
-    // Windows are UTC; TIMESTAMPTZ columns must not shift with the machine's zone (all connections).
-    await conn.run(`SET GLOBAL TimeZone = 'UTC'`);
     const engine = new DuckDbQueryEngine(instance, conn, spillDir);
-    if (options.lake) await engine.attachLake(options.lake, options.sources ?? {});
-    if (options.trinoCompat) await engine.addTrinoCompat(options.trinoCompat.schema, options.sources ?? {});
+    try {
+      // Windows are UTC; TIMESTAMPTZ columns must not shift with the machine's zone (all connections).
+      await conn.run(`SET GLOBAL TimeZone = 'UTC'`);
+      if (options.lake) await engine.attachLake(options.lake, options.sources ?? {});
+      if (options.trinoCompat) await engine.addTrinoCompat(options.trinoCompat.schema, options.sources ?? {});
+    } catch (err) {
+      // Nobody else holds the engine yet: release DuckDB and the spill folder here.
+      await engine.close();
+      throw err;
+    }
     return engine;
   }
 
