@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { TUNING } from '../../shared/anomaly/detector.js';
 import { EvidenceTracker } from '../../shared/anomaly/evidence.js';
 import { TailCalibrator } from '../../shared/anomaly/tail.js';
-import { gaussian, rng } from './gen.js';
+import { uniformStream } from '../../shared/stats/random.js';
+import { gaussian } from './gen.js';
 
 const STEP = 300_000;
 
@@ -12,7 +13,7 @@ const STEP = 300_000;
  * lasted, so the next burst of the usual size can have a z far beyond anything seen before.
  */
 function feed(tracker: EvidenceTracker, rows: number): void {
-  const r = rng(7);
+  const r = uniformStream(7);
   const n = gaussian(r);
   for (let i = 0; i < rows; i++) {
     const burst = i % 25 === 0;
@@ -47,7 +48,7 @@ describe('evidence: raw-deviation gate', () => {
   it('leaves a smooth series unchanged when z and the raw deviation agree', () => {
     const a = new EvidenceTracker('both', tuning, STEP);
     const b = new EvidenceTracker('both', { ...tuning, rawGate: false }, STEP);
-    const n = gaussian(rng(3));
+    const n = gaussian(uniformStream(3));
     for (let i = 0; i < 1000; i++) {
       const z = n();
       a.observe(z, i * STEP, 5 * z);
@@ -59,7 +60,7 @@ describe('evidence: raw-deviation gate', () => {
 
 describe('TailCalibrator', () => {
   it('atLeast(x, p) equals max(p, pValue(x)), also while the buffers grow and after they wrap', () => {
-    const r = rng(5);
+    const r = uniformStream(5);
     const n = gaussian(r);
     const tail = new TailCalibrator(300, 0.1, 10);
     for (let i = 0; i < 1000; i++) {

@@ -1,8 +1,6 @@
 /** Seeded synthetic series for the detector tests. */
 import { uniformStream } from '../../shared/stats/random.js';
 
-export const rng = uniformStream;
-
 /** Standard normal via Box-Muller. */
 export function gaussian(rand: () => number): () => number {
   return () => {
@@ -22,7 +20,7 @@ export interface Series {
 
 /** Hourly series with an hour-of-day profile (daytime peak), level 100, noise sd `noise`. */
 export function hourlySeasonal(days: number, seed: number, noise = 2): Series {
-  const n = gaussian(rng(seed));
+  const n = gaussian(uniformStream(seed));
   const t: number[] = [];
   const x: number[] = [];
   for (let i = 0; i < days * 24; i++) {
@@ -35,7 +33,7 @@ export function hourlySeasonal(days: number, seed: number, noise = 2): Series {
 
 /** Flat noisy series at a given step. */
 export function flat(rows: number, seed: number, stepMs = HOUR, level = 50, noise = 1): Series {
-  const n = gaussian(rng(seed));
+  const n = gaussian(uniformStream(seed));
   const t: number[] = [];
   const x: number[] = [];
   for (let i = 0; i < rows; i++) {
@@ -47,7 +45,7 @@ export function flat(rows: number, seed: number, stepMs = HOUR, level = 50, nois
 
 /** Daily series with a day-of-week pattern (weekend dip). */
 export function dailyWeekly(days: number, seed: number): Series {
-  const n = gaussian(rng(seed));
+  const n = gaussian(uniformStream(seed));
   const t: number[] = [];
   const x: number[] = [];
   for (let i = 0; i < days; i++) {

@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { detectSeries } from '../../shared/anomaly/detector.js';
 import { ContextNovelty } from '../../shared/anomaly/novelty.js';
 import { RepeatSuppressor } from '../../shared/anomaly/suppress.js';
-import { firstFlag, gaussian, hourlySeasonal, points, rng, T0 } from './gen.js';
+import { uniformStream } from '../../shared/stats/random.js';
+import { firstFlag, gaussian, hourlySeasonal, points, T0 } from './gen.js';
 
 const FIVE_MIN = 300_000;
 
 /** A rising sawtooth (0..7) with small noise, turned into a falling one at `change`. */
 function sawtooth(rows: number, change: number, seed: number) {
-  const n = gaussian(rng(seed));
+  const n = gaussian(uniformStream(seed));
   const t: number[] = [];
   const x: number[] = [];
   for (let i = 0; i < rows; i++) {

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium } from '../helpers/browser.js';
+import { hasChromium, launchChromium, openPage } from '../helpers/browser.js';
 import { vigil } from '../helpers/cli.js';
 import { TMP_ROOT } from '../helpers/lake.js';
 
@@ -19,6 +19,8 @@ let summary: {
   detection: { metric_incidents: number; data_alerts: number; missing_partitions_found: number };
   effects: { kind: string; estimate: number | null }[];
 };
+let alertsText: string;
+let alerts: { dedupeKey: string; severity: string; reportUrl: string; subject: string }[];
 
 beforeAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -26,6 +28,11 @@ beforeAll(async () => {
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   summary = JSON.parse(r.stdout);
+  alertsText = readFileSync(summary.alerts, 'utf8');
+  alerts = alertsText
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }, 180_000);
 
 describe('vigil demo end to end', () => {
@@ -33,8 +40,6 @@ describe('vigil demo end to end', () => {
     expect(existsSync(path.join(dir, 'lake', '_manifest.json'))).toBe(true);
     expect(summary.alerts).toBe(path.join(dir, 'alerts.jsonl'));
     expect(summary.report).toBe(path.join(dir, 'report', 'index.html'));
-    const lines = readFileSync(summary.alerts, 'utf8').trim().split('\n');
-    const alerts = lines.map((l) => JSON.parse(l));
     expect(alerts.length).toBeGreaterThan(0);
     for (const a of alerts) {
       expect(a).toMatchObject({
@@ -46,9 +51,7 @@ describe('vigil demo end to end', () => {
     }
     // The planted missing hour is a data alert, and no user, content or event id is in any alert.
     expect(summary.detection.missing_partitions_found).toBe(1);
-    expect(readFileSync(summary.alerts, 'utf8')).not.toMatch(
-      /\bu[A-Z]{2}_\d+|\b(imp|dec|rep)_\d+|"c\d+"|"cr\d+"/,
-    );
+    expect(alertsText).not.toMatch(/\bu[A-Z]{2}_\d+|\b(imp|dec|rep)_\d+|"c\d+"|"cr\d+"/);
     expect(summary.effects.map((e) => e.kind).sort()).toEqual(['experiment', 'policy']);
   });
 
@@ -63,19 +66,9 @@ describe('vigil demo end to end', () => {
       profile = launched.profile;
       const context = launched.context;
       try {
-        const page = await context.newPage();
-        const errors: string[] = [];
-        page.on('console', (m) => {
-          if (m.type() === 'error') errors.push(m.text());
-        });
-        page.on('pageerror', (e) => errors.push(e.message));
-        await page.goto(pathToFileURL(summary.report).href, { waitUntil: 'load' });
+        const { page, errors } = await openPage(context, pathToFileURL(summary.report).href);
         const svgs = await page.locator('svg').count();
         expect(svgs).toBeGreaterThanOrEqual(summary.metrics + summary.detection.metric_incidents);
-        const alerts = readFileSync(summary.alerts, 'utf8')
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as { reportUrl: string });
         for (const a of alerts) {
           const anchor = decodeURIComponent(new URL(a.reportUrl).hash.slice(1));
           expect(await page.locator(`[id="${anchor}"]`).count(), anchor).toBe(1);

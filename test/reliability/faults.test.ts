@@ -9,10 +9,11 @@ import { runBackfill } from '../../shared/jobs/backfill.js';
 import type { MetricRow } from '../../shared/metrics/metric-row.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { fixedClock } from '../../shared/ports/clock.js';
+import { uniformStream } from '../../shared/stats/random.js';
 import { formatIso, windowsInRange } from '../../shared/time/window.js';
 import { makeAlert } from '../alerting/fixtures.js';
 import { TMP_ROOT, tinyLake } from '../helpers/lake.js';
-import { FaultyEngine, FaultyObjectStore, FlakySink, MemoryObjectStore, prng } from './faults.js';
+import { FaultyEngine, FaultyObjectStore, FlakySink, MemoryObjectStore } from './faults.js';
 
 /**
  * Fault injection through the ports: engine failures at each query of a job, object-store write
@@ -219,7 +220,7 @@ describe('alert delivery', () => {
         fc.integer({ min: 1, max: 2 ** 30 }),
         fc.double({ min: 0, max: 0.8, noNaN: true }),
         async (seed, p) => {
-          const rnd = prng(seed);
+          const rnd = uniformStream(seed);
           const mem = new MemoryObjectStore();
           const sink = new FlakySink(() => rnd() < p);
           const now = new Date('2026-01-15T00:00:00Z');

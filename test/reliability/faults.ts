@@ -7,7 +7,6 @@ import {
   type StoredObject,
 } from '../../shared/ports/object-store.js';
 import type { QueryEngine, QueryResult } from '../../shared/ports/query-engine.js';
-import { uniformStream } from '../../shared/stats/random.js';
 
 /** An in-memory ObjectStore with S3's conditional-write semantics, counting writes per key. */
 export class MemoryObjectStore implements ObjectStore {
@@ -146,8 +145,6 @@ export class FlakySink implements AlertSink {
     this.delivered.push(alert);
   }
 }
-
-export const prng = uniformStream;
 
 /** Tallies written to test/.tmp/reliability/tally-<file>.json for bench/RESULTS.md. */
 export const tally: Record<string, unknown> = {};

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
 import { incidentAnchor } from '../../shared/report/model.js';
 import { writeReport } from '../../shared/report/write.js';
-import { CHROMIUM, hasChromium, launchChromium } from '../helpers/browser.js';
+import { CHROMIUM, hasChromium, launchChromium, openPage } from '../helpers/browser.js';
 import { buildFixture } from './fixture.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -36,24 +36,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('HTML report in Chromium', () =
     await rm(tmp, { recursive: true, force: true });
   });
 
-  /** Opens a file:// page, collecting console errors, page errors, dialogs and network requests. */
-  async function open(url: string, width: number) {
-    const page = await contextRef!.newPage();
-    await page.setViewportSize({ width, height: 900 });
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-    page.on('dialog', (d) => {
-      errors.push(`dialog: ${d.message()}`);
-      void d.dismiss();
-    });
-    page.on('request', (r) => requests.push(r.url()));
-    await page.goto(url, { waitUntil: 'load' });
-    return { page, errors, requests };
-  }
+  const open = (url: string, width: number) => openPage(contextRef!, url, width);
 
   async function loadTiming(page: Page): Promise<number> {
     // Evaluated in the page (the test's tsconfig has no DOM lib).

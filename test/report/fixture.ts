@@ -17,7 +17,8 @@ import type {
   ReportPolicy,
   Severity,
 } from '../../shared/report/model.js';
-import { gaussian, rng } from '../anomaly/gen.js';
+import { uniformStream } from '../../shared/stats/random.js';
+import { gaussian } from '../anomaly/gen.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -410,7 +411,7 @@ export function buildFixture(o: FixtureOptions = {}): Fixture {
   const metricCount = o.metricCount ?? 44;
   const hourlyCount = o.hourlyCount ?? 2;
   const start = o.start ?? Date.UTC(2026, 0, 1);
-  const rand = rng(seed);
+  const rand = uniformStream(seed);
   const dayT = Array.from({ length: days }, (_, i) => start + i * DAY);
   const hourT = Array.from({ length: days * 24 }, (_, i) => start + i * HOUR);
 
