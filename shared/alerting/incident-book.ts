@@ -1,5 +1,6 @@
 import { DataError } from '../errors.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import { STORAGE_LAYOUT } from '../storage/layout.js';
 import type { Grain } from '../time/window.js';
 import type { OpenIncident } from './incidents.js';
 
@@ -23,7 +24,7 @@ const DEC = new TextDecoder();
 export class IncidentBookStore {
   constructor(
     private readonly store: ObjectStore,
-    private readonly prefix = 'alerts/state',
+    private readonly prefix: string = STORAGE_LAYOUT.alertState.prefix,
   ) {}
 
   private key(grain: Grain): string {

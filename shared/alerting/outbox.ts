@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Alert, AlertSink } from '../ports/alert-sink.js';
 import { type ObjectStore, PreconditionFailedError } from '../ports/object-store.js';
+import { STORAGE_LAYOUT } from '../storage/layout.js';
 
 /**
  * At-least-once delivery with idempotent dedupe, through conditional writes in the ObjectStore:
@@ -30,7 +31,7 @@ const DEC = new TextDecoder();
 export class AlertOutbox {
   constructor(
     private readonly store: ObjectStore,
-    private readonly prefix = 'alerts/outbox',
+    private readonly prefix: string = STORAGE_LAYOUT.alertOutbox.prefix,
   ) {}
 
   /** The message's identity: incident, status and window, so a recomputation maps to the same id. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
 import { type ObjectStore, PreconditionFailedError } from '../ports/object-store.js';
+import { STORAGE_LAYOUT } from '../storage/layout.js';
 
 /**
  * A lease on a named piece of work (e.g. one metric window), held in the ObjectStore through
@@ -52,7 +53,7 @@ export class LeaseManager {
   ) {
     this.owner = o.owner ?? `run-${randomUUID().slice(0, 8)}`;
     this.ttlMs = o.ttlMs ?? 15 * 60_000;
-    this.prefix = o.prefix ?? 'leases';
+    this.prefix = o.prefix ?? STORAGE_LAYOUT.leases.prefix;
   }
 
   key(name: string): string {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataError } from '../errors.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import { STORAGE_LAYOUT } from '../storage/layout.js';
 import { formatIso, type Grain } from '../time/window.js';
 import { metricRowsFromCsv, metricRowsToCsv } from './csv.js';
 import type { MetricRow } from './metric-row.js';
@@ -27,7 +28,7 @@ const DEC = new TextDecoder();
 export class MetricStore {
   constructor(
     private readonly store: ObjectStore,
-    private readonly prefix = 'metrics',
+    private readonly prefix: string = STORAGE_LAYOUT.metrics.prefix,
   ) {}
 
   private folder(grain: Grain, start: Date): string {
