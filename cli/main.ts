@@ -106,8 +106,25 @@ program
   .description('Score a timestamp,value CSV for anomalies (causal: row t uses rows <= t)')
   .requiredOption('--input <file>', 'CSV with columns timestamp,value')
   .requiredOption('--output <file>', 'CSV to write: timestamp,value,anomaly_score,is_anomaly')
+  .option(
+    '--series-column <col>',
+    'column naming the series of a row (repeatable or comma list, e.g. metric,slice): one detector per series; echoed after the four output columns',
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
+  .option('--max-series <n>', 'most distinct series in one input', '10000')
   .option('--json', 'print the summary as JSON')
-  .addHelpText('after', '\nExample:\n  vigil detect --input series.csv --output scored.csv')
+  .addHelpText(
+    'after',
+    `
+Rows are scored in arrival order, as a stream sees them: a repeated or earlier timestamp is scored
+where it arrives and counted in the summary. An empty value (or NaN, NA, null) is a gap: written
+with score 0 and not learned from. Input and output are streamed: memory is one detector state
+per series (about 0.2 MB), not the file size.
+
+Examples:
+  vigil detect --input series.csv --output scored.csv
+  vigil detect --input metrics.csv --output scored.csv --series-column metric,slice --json`,
+  )
   .action(lazy(() => import('./commands/detect.js')));
 
 program
