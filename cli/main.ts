@@ -111,7 +111,7 @@ program
     'column naming the series of a row (repeatable or comma list, e.g. metric,slice): one detector per series; echoed after the four output columns',
     (value: string, previous: string[] = []) => [...previous, value],
   )
-  .option('--max-series <n>', 'most distinct series in one input', '10000')
+  .option('--max-series <n>', 'most distinct series in one input (each holds 1-3.5 MiB of detector state)', '1000')
   .option('--json', 'print the summary as JSON')
   .addHelpText(
     'after',
@@ -119,7 +119,7 @@ program
 Rows are scored in arrival order, as a stream sees them: a repeated or earlier timestamp is scored
 where it arrives and counted in the summary. An empty value (or NaN, NA, null) is a gap: written
 with score 0 and not learned from. Input and output are streamed: memory is one detector state
-per series (about 0.2 MB), not the file size.
+per series (1-3.5 MiB, finer sampling more), not the file size.
 
 Examples:
   vigil detect --input series.csv --output scored.csv

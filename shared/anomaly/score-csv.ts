@@ -17,8 +17,8 @@ export interface ScoreCsvOptions {
   readonly maxSeries?: number;
 }
 
-/** The default cap on distinct series: about 0.2 MB of detector state each (bench/RESULTS.md). */
-export const DEFAULT_MAX_SERIES = 10_000;
+/** The default cap on distinct series: each holds 1–3.5 MiB of detector state (bench/RESULTS.md). */
+export const DEFAULT_MAX_SERIES = 1000;
 
 export interface ScoreSummary {
   /** Data rows read and written. */

@@ -145,7 +145,7 @@ export function sumColumns(i: number) {
   return { y: `m${i}_y`, y2: `m${i}_y2`, x: `m${i}_x`, x2: `m${i}_x2`, xy: `m${i}_xy` };
 }
 
-function aggregateSql(a: UnitAggregate, scan: UnitScan, start: Date, r: SourceResolver): string {
+function aggregateSql(a: UnitAggregate, scan: UnitScan, start: Date, r: SourceResolver, d: Dialect): string {
   const time = `e.${r.timeColumn(scan.source)}`;
   const when =
     a.period === 'post'
@@ -156,7 +156,7 @@ function aggregateSql(a: UnitAggregate, scan: UnitScan, start: Date, r: SourceRe
   const filter = `FILTER (WHERE ${when.join(' AND ')})`;
   // e is NULL-extended for units without events: every condition above is then NULL, not true.
   if (a.agg === 'count') return `CAST(count(*) ${filter} AS DOUBLE)`;
-  return `coalesce(sum(CAST(e.${r.column(scan.source, a.column!)} AS DOUBLE)) ${filter}, 0)`;
+  return `coalesce(${d.sum(`CAST(e.${r.column(scan.source, a.column!)} AS DOUBLE)`, when.join(' AND '))}, 0)`;
 }
 
 /** Renders the plan as one statement: one row per variant (NULL = units seen in several variants). */
@@ -190,7 +190,7 @@ export function renderExperimentPlan(
       [
         `${s.name} AS (`,
         '  SELECT vg_a.vg_unit, vg_a.vg_variant,',
-        `    ${s.aggregates.map((a) => `${aggregateSql(a, s, plan.start, r)} AS ${a.alias}`).join(',\n    ')}`,
+        `    ${s.aggregates.map((a) => `${aggregateSql(a, s, plan.start, r, d)} AS ${a.alias}`).join(',\n    ')}`,
         '  FROM vg_a LEFT JOIN (',
         `    SELECT * FROM ${d.table(r.table(s.source))}`,
         `    WHERE ${partitionPredicate(s.from, plan.to)}`,
@@ -222,12 +222,12 @@ export function renderExperimentPlan(
     const c = sumColumns(m.index);
     const y = `m${m.index}_uy`;
     const x = `m${m.index}_ux`;
-    sums.push(`sum(${y}) AS ${quoteIdent(c.y)}`, `sum(${y} * ${y}) AS ${quoteIdent(c.y2)}`);
+    sums.push(`${d.sum(y)} AS ${quoteIdent(c.y)}`, `${d.sum(`${y} * ${y}`)} AS ${quoteIdent(c.y2)}`);
     if (m.x)
       sums.push(
-        `sum(${x}) AS ${quoteIdent(c.x)}`,
-        `sum(${x} * ${x}) AS ${quoteIdent(c.x2)}`,
-        `sum(${x} * ${y}) AS ${quoteIdent(c.xy)}`,
+        `${d.sum(x)} AS ${quoteIdent(c.x)}`,
+        `${d.sum(`${x} * ${x}`)} AS ${quoteIdent(c.x2)}`,
+        `${d.sum(`${x} * ${y}`)} AS ${quoteIdent(c.xy)}`,
       );
   }
   return [
