@@ -1,8 +1,11 @@
+import { annotateAlert } from '../alerting/annotate.js';
 import { type Finding, findAt } from '../alerting/findings.js';
 import { type IncidentBook, IncidentBookStore } from '../alerting/incident-book.js';
 import { incidentKey, type OpenIncident, stepIncident } from '../alerting/incidents.js';
 import { AlertOutbox, type DeliveryReport } from '../alerting/outbox.js';
 import { type MetricScores, scoreMetrics } from '../alerting/score-series.js';
+import { KnownEvents } from '../calendar/calendar.js';
+import type { Calendar } from '../calendar/schema.js';
 import type { MetricConfig } from '../config/schema.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { Alert, AlertSink } from '../ports/alert-sink.js';
@@ -32,8 +35,11 @@ export interface DetectionDeps {
   readonly store: MetricStore;
   readonly objectStore: ObjectStore;
   readonly sink: AlertSink;
-  /** The metrics to watch; each brings its own detection rules (`metrics[].detection`). */
-  readonly config: MetricConfig;
+  /**
+   * The metrics to watch, each with its own detection rules (`metrics[].detection`), team and owner;
+   * a vigil.yaml's calendar of known events when there is one.
+   */
+  readonly config: MetricConfig & { readonly calendar?: Calendar };
   readonly clock: Clock;
   readonly quality?: Partial<QualityRules>;
   /**
@@ -142,6 +148,11 @@ export async function judgeWindows(
       if (step.alert) alerts.push(step.alert);
     }
   });
+
+  // Team, owner and known events: what the config knows about each alert, before it is recorded.
+  const events = new KnownEvents(deps.config.calendar);
+  const metricsByName = new Map(deps.config.metrics.map((m) => [m.name, m]));
+  for (let i = 0; i < alerts.length; i++) alerts[i] = annotateAlert(alerts[i]!, metricsByName, events);
 
   const outbox = new AlertOutbox(deps.objectStore);
   const now = deps.clock.now();
