@@ -1,8 +1,3 @@
-import {
-  type DetectionConfig,
-  type DetectionConfigInput,
-  parseDetectionConfig,
-} from '../alerting/detection-config.js';
 import { type Finding, findAt } from '../alerting/findings.js';
 import { type IncidentBook, IncidentBookStore } from '../alerting/incident-book.js';
 import { incidentKey, type OpenIncident, stepIncident } from '../alerting/incidents.js';
@@ -39,9 +34,9 @@ export interface DetectionDeps {
   readonly store: MetricStore;
   readonly objectStore: ObjectStore;
   readonly sink: AlertSink;
+  /** The metrics to watch; each brings its own detection rules (`metrics[].detection`). */
   readonly config: MetricConfig;
   readonly clock: Clock;
-  readonly detection?: DetectionConfigInput;
   readonly quality?: Partial<QualityRules>;
   /**
    * Small-slice suppression in alerts: slices with fewer than `minSliceUsers` (default 5) distinct
@@ -72,7 +67,6 @@ export async function judgeWindows(
   judgeFrom: Date,
   judgeTo: Date,
 ): Promise<JudgeResult> {
-  const detection: DetectionConfig = parseDetectionConfig(deps.detection);
   const rules = qualityRulesSchema.parse(deps.quality ?? {});
   const windows = windowsInRange(grain, historyFrom, judgeTo).map((w) => w.start.getTime());
 
@@ -94,7 +88,7 @@ export async function judgeWindows(
     if (!r.ok) throw r.error;
     return r.value ?? [];
   });
-  const scores = scoreMetrics(rows, { metrics: deps.config, detection, grain, windows, excluded });
+  const scores = scoreMetrics(rows, { metrics: deps.config, grain, windows, excluded });
 
   const books = new IncidentBookStore(deps.objectStore);
   const { book, etag } = await books.load(grain);
