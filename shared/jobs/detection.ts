@@ -22,6 +22,8 @@ import {
   sourcesByMetric,
 } from '../quality/guard.js';
 import { countPartitions } from '../quality/partition-counts.js';
+import { reportKey } from '../report/write.js';
+import { STORAGE_LAYOUT } from '../storage/layout.js';
 import { addGrain, formatIso, type Grain, windowsInRange } from '../time/window.js';
 import { mapWithConcurrency } from './pool.js';
 
@@ -97,7 +99,8 @@ export async function judgeWindows(
   const books = new IncidentBookStore(deps.objectStore);
   const { book, etag } = await books.load(grain);
   const reportUrl =
-    deps.reportUrl ?? ((key: string) => `${deps.objectStore.urlOf('report/index.html')}#${anchorOf(key)}`);
+    deps.reportUrl ??
+    ((key: string) => `${deps.objectStore.urlOf(reportKey(STORAGE_LAYOUT.report.prefix))}#${anchorOf(key)}`);
   const done = book.processedThrough ? Date.parse(book.processedThrough) : Number.NEGATIVE_INFINITY;
   const open = new Map(Object.entries(book.open));
   const alerts: Alert[] = [];
