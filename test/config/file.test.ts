@@ -62,9 +62,10 @@ const FULL = {
   policies: [
     {
       id: 'br_strict',
-      region: 'BR',
+      regions: ['BR', 'MX'],
       launch: '2026-01-15T00:00:00Z',
-      metric: 'removals_per_10k_impressions',
+      // A metric of the file: policies name any metric in effect with a region slice.
+      metric: 'minor_safety_removals_per_10k',
     },
   ],
   alerting: {
