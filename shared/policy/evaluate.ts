@@ -6,6 +6,7 @@ import { type ExperimentConfig, findPolicy, type Policy } from '../experiments/c
 import { assertFinite } from '../experiments/readout.js';
 import { computeMetrics } from '../jobs/compute-metrics.js';
 import type { QueryEngine } from '../ports/query-engine.js';
+import { dimensionValue } from '../slices/slice.js';
 import { didCluster, eventStudy, syntheticControl, welchFromSummary } from '../stats/index.js';
 import { addGrain, formatDt, formatIso, windowsInRange } from '../time/window.js';
 
@@ -109,8 +110,9 @@ export async function policyPanel(engine: QueryEngine, p: Policy, asOf?: Date): 
   const { rows } = await computeMetrics(engine, regionMetricConfig(p.metric), 'day', windows);
   const values = new Map<string, Map<string, number>>();
   for (const r of rows) {
-    if (!r.slice.startsWith('region=') || r.value === null) continue;
-    const region = r.slice.slice('region='.length);
+    // The region slice alone (a NULL region is no control unit).
+    const region = r.slice.pairs.length === 1 ? dimensionValue(r.slice, 'region') : undefined;
+    if (typeof region !== 'string' || r.value === null) continue;
     const m = getOrInsert(values, region, () => new Map<string, number>());
     m.set(formatDt(r.windowStart), r.value);
   }
