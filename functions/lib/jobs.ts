@@ -5,6 +5,9 @@ import { type BackfillSummary, runBackfill } from '../../shared/jobs/backfill.js
 import { runDailyJob } from '../../shared/jobs/daily-job.js';
 import { type DetectionDeps, type JudgeResult, judgeWindows } from '../../shared/jobs/detection.js';
 import { runHourlyJob } from '../../shared/jobs/hourly-job.js';
+import { SCHEDULE } from '../../shared/jobs/schedule.js';
+import { Deadline } from '../../shared/ports/deadline.js';
+import { withDeadline } from '../../shared/ports/query-engine.js';
 import { addGrain, formatIso, type Grain, type Window, windowsInRange } from '../../shared/time/window.js';
 import type { Container } from './container.js';
 import type { RerunJob } from './events.js';
@@ -13,10 +16,10 @@ import { logger, metrics } from './powertools.js';
 /** A job finished with failed windows or undelivered alerts: the invocation fails so Lambda retries and the DLQ see it. */
 export class JobFailedError extends VigilError {}
 
-/** Windows the scheduled jobs recompute before judging (late data): the last 3 hours, the last 2 days. */
-export const RECOMPUTE = { hour: 3, day: 2 } as const;
-/** Days of metric history detection learns from (the jobs' defaults, stated once here). */
-export const LOOKBACK_DAYS = { hour: 14, day: 56 } as const;
+/** Windows the scheduled jobs recompute before judging (late data), from the one schedule declaration. */
+export const RECOMPUTE = { hour: SCHEDULE.hour.recompute, day: SCHEDULE.day.recompute } as const;
+/** Days of metric history detection learns from (shared/jobs/schedule.ts). */
+export const LOOKBACK_DAYS = { hour: SCHEDULE.hour.lookbackDays, day: SCHEDULE.day.lookbackDays } as const;
 
 export interface MetricsSummary {
   readonly job: 'metrics';
@@ -160,9 +163,10 @@ function failIfAny(summaries: readonly JobSummary[], error: unknown, skipped?: s
   throw new JobFailedError(problems.join('; '), error !== undefined ? { cause: error } : undefined);
 }
 
-async function detectionDeps(c: Container): Promise<DetectionDeps> {
+async function detectionDeps(c: Container, deadline: Deadline): Promise<DetectionDeps> {
   return {
-    engine: c.engine,
+    // Every query of the invocation, detection's included, is bounded by its one deadline.
+    engine: withDeadline(c.engine, deadline),
     store: c.store,
     objectStore: c.objects,
     sink: c.sink,
@@ -179,8 +183,11 @@ export async function runScheduled(
   c: Container,
   grain: Grain,
   target: Date,
+  deadline: Deadline = Deadline.none(),
+  leaseOwner?: string,
 ): Promise<{ jobs: [MetricsSummary, DetectionSummary] }> {
-  const deps = await detectionDeps(c);
+  const deps = await detectionDeps(c, deadline);
+  const run = { deadline, ...(leaseOwner ? { leaseOwner } : {}) };
   c.queries.length = 0;
   const end = addGrain(target, grain);
   const windows = windowsInRange(grain, addGrain(end, grain, -RECOMPUTE[grain]), end);
@@ -202,6 +209,7 @@ export async function runScheduled(
             recomputeHours: RECOMPUTE.hour,
             lookbackDays: LOOKBACK_DAYS.hour,
             onRecomputed,
+            ...run,
           })
         : await runDailyJob({
             ...deps,
@@ -209,6 +217,7 @@ export async function runScheduled(
             recomputeDays: RECOMPUTE.day,
             lookbackDays: LOOKBACK_DAYS.day,
             onRecomputed,
+            ...run,
           });
   } catch (err) {
     error = err;
@@ -235,8 +244,10 @@ export async function runRerun(
   jobs: readonly RerunJob[],
   grain: Grain,
   windows: readonly Window[],
+  deadline: Deadline = Deadline.none(),
+  leaseOwner?: string,
 ): Promise<{ jobs: JobSummary[] }> {
-  const deps = await detectionDeps(c);
+  const deps = await detectionDeps(c, deadline);
   c.queries.length = 0;
   const out: JobSummary[] = [];
   if (windows.length === 0) return { jobs: out };
@@ -252,6 +263,9 @@ export async function runRerun(
       windows,
       clock: deps.clock,
       concurrency: c.env.VIGIL_CONCURRENCY,
+      // The same leases as the schedules: a rerun and a scheduled run never write one window at once.
+      lease: { store: c.objects, ...(leaseOwner ? { owner: leaseOwner } : {}) },
+      deadline,
     });
     const m = metricsSummary(c, grain, windows, r, Date.now() - started);
     report(m);

@@ -1,9 +1,4 @@
 import {
-  type DetectionConfig,
-  type DetectionConfigInput,
-  parseDetectionConfig,
-} from '../alerting/detection-config.js';
-import {
   candidatesAt,
   type Finding,
   groupFindings,
@@ -37,7 +32,9 @@ import {
   sourcesByMetric,
 } from '../quality/guard.js';
 import { countPartitions } from '../quality/partition-counts.js';
+import { reportKey } from '../report/write.js';
 import { type Slice, TOTAL } from '../slices/slice.js';
+import { STORAGE_LAYOUT } from '../storage/layout.js';
 import { addGrain, formatIso, type Grain, windowsInRange } from '../time/window.js';
 import { mapWithConcurrency } from './pool.js';
 
@@ -51,9 +48,9 @@ export interface DetectionDeps {
   readonly store: MetricStore;
   readonly objectStore: ObjectStore;
   readonly sink: AlertSink;
+  /** The metrics to watch; each brings its own detection rules (`metrics[].detection`). */
   readonly config: MetricConfig;
   readonly clock: Clock;
-  readonly detection?: DetectionConfigInput;
   readonly quality?: Partial<QualityRules>;
   /**
    * Small-slice suppression in alerts: slices with fewer than `minSliceUsers` (default 5) distinct
@@ -84,7 +81,6 @@ export async function judgeWindows(
   judgeFrom: Date,
   judgeTo: Date,
 ): Promise<JudgeResult> {
-  const detection: DetectionConfig = parseDetectionConfig(deps.detection);
   const rules = qualityRulesSchema.parse(deps.quality ?? {});
   const windows = windowsInRange(grain, historyFrom, judgeTo).map((w) => w.start.getTime());
 
@@ -106,12 +102,13 @@ export async function judgeWindows(
     if (!r.ok) throw r.error;
     return r.value ?? [];
   });
-  const scores = scoreMetrics(rows, { metrics: deps.config, detection, grain, windows, excluded });
+  const scores = scoreMetrics(rows, { metrics: deps.config, grain, windows, excluded });
 
   const books = new IncidentBookStore(deps.objectStore);
   const { book, etag } = await books.load(grain);
   const reportUrl =
-    deps.reportUrl ?? ((key: string) => `${deps.objectStore.urlOf('report/index.html')}#${anchorOf(key)}`);
+    deps.reportUrl ??
+    ((key: string) => `${deps.objectStore.urlOf(reportKey(STORAGE_LAYOUT.report.prefix))}#${anchorOf(key)}`);
   const done = book.processedThrough ? Date.parse(book.processedThrough) : Number.NEGATIVE_INFINITY;
   const open = new Map(Object.entries(book.open));
   const alerts: Alert[] = [];
