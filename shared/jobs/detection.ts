@@ -108,7 +108,9 @@ export async function judgeWindows(
     if (!r.ok) throw r.error;
     return r.value ?? [];
   });
-  const scores = scoreMetrics(rows, { metrics: deps.config, grain, windows, excluded });
+  // Known events (calendar): not learned from, annotated, and suppressed where they say so.
+  const events = new KnownEvents(deps.config.calendar);
+  const scores = scoreMetrics(rows, { metrics: deps.config, grain, windows, excluded, known: events });
 
   const books = new IncidentBookStore(deps.objectStore);
   const { book, etag } = await books.load(grain);
@@ -169,6 +171,8 @@ export async function judgeWindows(
       const { claimed, fresh } = groupFindings(ms, i, views);
       for (const [key, inc] of mine) {
         scored.add(key);
+        // A known event that suppresses alerts covers the incident's series: it holds still.
+        if (ms.slices.get(inc.slice.key)?.[i]?.suppressed) continue;
         const f = claimed.get(key);
         apply(key, inc, f && protectFinding(f, guard), ms);
       }
@@ -188,7 +192,6 @@ export async function judgeWindows(
   }
 
   // Team, owner and known events: what the config knows about each alert, before it is recorded.
-  const events = new KnownEvents(deps.config.calendar);
   const metricsByName = new Map(deps.config.metrics.map((m) => [m.name, m]));
   for (let i = 0; i < alerts.length; i++) alerts[i] = annotateAlert(alerts[i]!, metricsByName, events);
 
