@@ -1,4 +1,3 @@
-import { addGrain, floorToGrain } from '../shared/time/window.js';
 import { container } from './lib/container.js';
 import { parseEvent, ScheduleEvent, scheduledTimeOf } from './lib/events.js';
 import { RECOMPUTE, runScheduled } from './lib/jobs.js';
@@ -15,6 +14,5 @@ export const LATE_HOURS = RECOMPUTE.hour;
 export const handler = wrap(async (event: unknown) => {
   const c = container();
   const parsed = parseEvent(ScheduleEvent, event, 'hourly schedule event');
-  const end = floorToGrain(scheduledTimeOf(parsed, c.clock.now()), 'hour');
-  return runScheduled(c, 'hour', addGrain(end, 'hour', -1));
+  return runScheduled(c, 'hour', scheduledTimeOf(parsed, c.clock.now()));
 });

@@ -4,7 +4,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { AthenaQueryEngine, type QueryStats } from '../../shared/adapters/athena/athena-engine.js';
 import { S3ObjectStore } from '../../shared/adapters/s3/s3-object-store.js';
 import { SnsAlertSink } from '../../shared/adapters/sns/sns-alert-sink.js';
-import { coreCatalog, validateMetricConfig } from '../../shared/config/load.js';
+import { type JobConfig, validateJobConfig } from '../../shared/config/job-config.js';
+import { coreCatalog } from '../../shared/config/load.js';
 import type { MetricConfig } from '../../shared/config/schema.js';
 import { DataError } from '../../shared/errors.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
@@ -26,6 +27,8 @@ export interface Container {
   /** Queries of the current invocation (bytes scanned per query); reset by the handler. */
   readonly queries: QueryStats[];
   config(): Promise<MetricConfig>;
+  /** The whole config file: metrics, and the experiments and policies the daily job reads out. */
+  jobConfig(): Promise<JobConfig>;
 }
 
 let current: Container | undefined;
@@ -63,9 +66,9 @@ function build(env: JobEnv): Container {
     prefix: env.VIGIL_STORE_PREFIX,
     ...(env.VIGIL_LINK_BASE ? { linkBase: env.VIGIL_LINK_BASE } : {}),
   });
-  let config: Promise<MetricConfig> | undefined;
-  const loadConfig = async (): Promise<MetricConfig> => {
-    if (!env.VIGIL_CONFIG_KEY) return coreCatalog();
+  let config: Promise<JobConfig> | undefined;
+  const loadConfig = async (): Promise<JobConfig> => {
+    if (!env.VIGIL_CONFIG_KEY) return { metrics: coreCatalog() };
     const obj = await objects.get(env.VIGIL_CONFIG_KEY);
     if (!obj) throw new DataError(`metric config ${objects.urlOf(env.VIGIL_CONFIG_KEY)} does not exist`);
     // JSON (from `vigil config export`), so the bundle needs no YAML parser.
@@ -80,7 +83,14 @@ function build(env: JobEnv): Container {
         },
       );
     }
-    return validateMetricConfig(raw, env.VIGIL_CONFIG_KEY);
+    return validateJobConfig(raw, env.VIGIL_CONFIG_KEY);
+  };
+  const jobConfig = (): Promise<JobConfig> => {
+    config ??= loadConfig().catch((err) => {
+      config = undefined; // a failed load is retried by the next invocation
+      throw err;
+    });
+    return config;
   };
   return {
     env,
@@ -90,12 +100,7 @@ function build(env: JobEnv): Container {
     sink: new SnsAlertSink({ client: sns, topicArn: env.VIGIL_TOPIC_ARN }),
     clock: systemClock,
     queries,
-    config: () => {
-      config ??= loadConfig().catch((err) => {
-        config = undefined; // a failed load is retried by the next invocation
-        throw err;
-      });
-      return config;
-    },
+    jobConfig,
+    config: async () => (await jobConfig()).metrics,
   };
 }

@@ -4,6 +4,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { cronOf } from '../../shared/jobs/schedule.js';
 
 export interface JobSchedulesProps {
   readonly hourly: lambda.IFunction;
@@ -12,7 +13,7 @@ export interface JobSchedulesProps {
 }
 
 /**
- * EventBridge Scheduler schedules (UTC). Hourly at :15 (events of the past hour have landed; the job
+ * EventBridge Scheduler schedules (UTC), from shared/jobs/schedule.ts. Hourly at :15 (events of the past hour have landed; the job
  * recomputes the last 3 hours for late data), daily at 01:30 for yesterday. A failed delivery is
  * retried, then sent to the DLQ; a failed run is retried by Lambda's async retries, then also DLQ'd.
  */
@@ -34,12 +35,12 @@ export class JobSchedules extends Construct {
       });
     this.hourly = new scheduler.Schedule(this, 'Hourly', {
       description: 'Vigil hourly metrics (last 3 complete hours)',
-      schedule: scheduler.ScheduleExpression.cron({ minute: '15' }),
+      schedule: scheduler.ScheduleExpression.cron(cronOf('hour')),
       target: target(props.hourly, 'hourly'),
     });
     this.daily = new scheduler.Schedule(this, 'Daily', {
       description: 'Vigil daily metrics (yesterday, UTC)',
-      schedule: scheduler.ScheduleExpression.cron({ minute: '30', hour: '1' }),
+      schedule: scheduler.ScheduleExpression.cron(cronOf('day')),
       target: target(props.daily, 'daily'),
     });
   }

@@ -37,7 +37,11 @@ export interface BackfillSummary {
   readonly scans: number;
   readonly failed: readonly { readonly window: string; readonly error: string }[];
   /** Windows held by another run's lease: not computed here, not a failure. */
-  readonly skipped: readonly { readonly window: string; readonly heldBy: string }[];
+  readonly skipped: readonly {
+    readonly window: string;
+    readonly heldBy: string;
+    readonly expiresAt: string;
+  }[];
   /** Row-level data-quality warnings (with `rowChecks`). */
   readonly warnings: readonly RowQualityWarning[];
 }
@@ -62,7 +66,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
   let scans = 0;
   let written = 0;
   const failed: { window: string; error: string }[] = [];
-  const skipped: { window: string; heldBy: string }[] = [];
+  const skipped: { window: string; heldBy: string; expiresAt: string }[] = [];
   const warnings: RowQualityWarning[] = [];
   const leases = o.lease ? new LeaseManager(o.lease.store, o.clock, o.lease) : undefined;
   const leaseName = (w: Window) =>
@@ -81,7 +85,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
             batch.push(w);
           } else {
             skippedAt.add(w.start.getTime());
-            skipped.push({ window: formatIso(w.start), heldBy: got.heldBy });
+            skipped.push({ window: formatIso(w.start), heldBy: got.heldBy, expiresAt: got.expiresAt });
             o.onProgress?.(++done, o.windows.length);
           }
         }

@@ -44,10 +44,20 @@ export const STORAGE_LAYOUT = {
     access: ['read', 'write', 'delete'],
     purpose: 'alerts recorded before they are sent; moved to sent/ once delivered',
   },
+  readouts: {
+    prefix: 'readouts',
+    access: ['read', 'write'],
+    purpose: "the daily job's readouts of every experiment and policy (the report reads them)",
+  },
   report: {
     prefix: 'report',
     access: ['read', 'write'],
     purpose: 'the HTML report every alert links to',
+  },
+  replay: {
+    prefix: 'replay',
+    access: [],
+    purpose: 'progress of `vigil replay` runs (local only: the scheduled jobs never touch it)',
   },
   config: {
     prefix: 'config',
