@@ -1,3 +1,4 @@
+import { Deadline } from '../shared/ports/deadline.js';
 import { container } from './lib/container.js';
 import { parseEvent, ScheduleEvent, scheduledTimeOf } from './lib/events.js';
 import { runScheduled } from './lib/jobs.js';
@@ -8,8 +9,10 @@ import { wrap } from './lib/middleware.js';
  * detection of the days not judged yet → alerts to SNS via the outbox → readouts of every experiment
  * and policy → the report into the results bucket (where alerts link). Fails like the hourly job.
  */
-export const handler = wrap(async (event: unknown) => {
+export const handler = wrap(async (event: unknown, context) => {
   const c = container();
   const parsed = parseEvent(ScheduleEvent, event, 'daily schedule event');
-  return runScheduled(c, 'day', scheduledTimeOf(parsed, c.clock.now()));
+  // One deadline for the whole invocation: queries stop and leases are released before Lambda's timeout.
+  const deadline = Deadline.ofLambda(context);
+  return runScheduled(c, 'day', scheduledTimeOf(parsed, c.clock.now()), deadline, context.awsRequestId);
 });

@@ -5,6 +5,8 @@ import { type BackfillSummary, runBackfill } from '../../shared/jobs/backfill.js
 import { type DetectionDeps, type JudgeResult, judgeWindows } from '../../shared/jobs/detection.js';
 import { SCHEDULE, tickAt } from '../../shared/jobs/schedule.js';
 import { runTick, type TickResult } from '../../shared/jobs/tick.js';
+import { Deadline } from '../../shared/ports/deadline.js';
+import { withDeadline } from '../../shared/ports/query-engine.js';
 import { addGrain, formatIso, type Grain, type Window } from '../../shared/time/window.js';
 import type { Container } from './container.js';
 import type { RerunJob } from './events.js';
@@ -13,9 +15,9 @@ import { logger, metrics } from './powertools.js';
 /** A job finished with failed windows or undelivered alerts: the invocation fails so Lambda retries and the DLQ see it. */
 export class JobFailedError extends VigilError {}
 
-/** Windows the scheduled jobs recompute before judging (late data), from the schedule. */
+/** Windows the scheduled jobs recompute before judging (late data), from the one schedule declaration. */
 export const RECOMPUTE = { hour: SCHEDULE.hour.recompute, day: SCHEDULE.day.recompute } as const;
-/** Days of metric history detection learns from, from the schedule. */
+/** Days of metric history detection learns from (shared/jobs/schedule.ts). */
 export const LOOKBACK_DAYS = { hour: SCHEDULE.hour.lookbackDays, day: SCHEDULE.day.lookbackDays } as const;
 
 export interface MetricsSummary {
@@ -165,9 +167,10 @@ function failIfAny(
   throw new JobFailedError(problems.join('; '), error !== undefined ? { cause: error } : undefined);
 }
 
-async function detectionDeps(c: Container): Promise<DetectionDeps> {
+async function detectionDeps(c: Container, deadline: Deadline): Promise<DetectionDeps> {
   return {
-    engine: c.engine,
+    // Every query of the invocation, detection's included, is bounded by its one deadline.
+    engine: withDeadline(c.engine, deadline),
     store: c.store,
     objectStore: c.objects,
     sink: c.sink,
@@ -186,9 +189,12 @@ export async function runScheduled(
   c: Container,
   grain: Grain,
   at: Date,
+  deadline: Deadline = Deadline.none(),
+  leaseOwner?: string,
 ): Promise<{ jobs: [MetricsSummary, DetectionSummary]; report?: string }> {
-  const deps = await detectionDeps(c);
+  const deps = await detectionDeps(c, deadline);
   const { experiments } = await c.jobConfig();
+  const run = { deadline, ...(leaseOwner ? { leaseOwner } : {}) };
   c.queries.length = 0;
   const tick = tickAt(grain, at);
   const started = Date.now();
@@ -201,7 +207,11 @@ export async function runScheduled(
   let result: TickResult | undefined;
   let error: unknown;
   try {
-    result = await runTick({ ...deps, ...(experiments ? { experiments } : {}), onRecomputed }, grain, at);
+    result = await runTick(
+      { ...deps, ...(experiments ? { experiments } : {}), onRecomputed, ...run },
+      grain,
+      at,
+    );
   } catch (err) {
     error = err;
   }
@@ -236,8 +246,10 @@ export async function runRerun(
   jobs: readonly RerunJob[],
   grain: Grain,
   windows: readonly Window[],
+  deadline: Deadline = Deadline.none(),
+  leaseOwner?: string,
 ): Promise<{ jobs: JobSummary[] }> {
-  const deps = await detectionDeps(c);
+  const deps = await detectionDeps(c, deadline);
   c.queries.length = 0;
   const out: JobSummary[] = [];
   if (windows.length === 0) return { jobs: out };
@@ -253,6 +265,9 @@ export async function runRerun(
       windows,
       clock: deps.clock,
       concurrency: c.env.VIGIL_CONCURRENCY,
+      // The same leases as the schedules: a rerun and a scheduled run never write one window at once.
+      lease: { store: c.objects, ...(leaseOwner ? { owner: leaseOwner } : {}) },
+      deadline,
     });
     const m = metricsSummary(c, grain, windows, r, Date.now() - started);
     report(m);

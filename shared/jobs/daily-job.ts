@@ -1,11 +1,11 @@
-import { addGrain, floorToGrain } from '../time/window.js';
+import { floorToGrain } from '../time/window.js';
 import type { BackfillSummary } from './backfill.js';
 import type { JudgeResult } from './detection.js';
-import { tickAt } from './schedule.js';
+import { newestJudgeable, tickOfWindow } from './schedule.js';
 import { runScheduledJob, type ScheduledJobOptions, withOverrides } from './scheduled-job.js';
 
 export interface DailyJobOptions extends ScheduledJobOptions {
-  /** The day to judge; defaults to yesterday (UTC) by the clock. */
+  /** The newest day to judge; defaults to the newest one the schedule's lag allows (yesterday, UTC). */
   readonly day?: Date;
   /** Days recomputed before judging, ending with the judged one (default: SCHEDULE.day). */
   readonly recomputeDays?: number;
@@ -24,8 +24,8 @@ export interface DailyJobResult extends JudgeResult {
  * silently). The readouts and the report are added by shared/jobs/tick.ts.
  */
 export async function runDailyJob(o: DailyJobOptions): Promise<DailyJobResult> {
-  const day = floorToGrain(o.day ?? addGrain(o.clock.now(), 'day', -1), 'day');
-  const tick = withOverrides(tickAt('day', addGrain(day, 'day')), {
+  const day = floorToGrain(o.day ?? newestJudgeable('day', o.clock.now()), 'day');
+  const tick = withOverrides(tickOfWindow('day', day), {
     ...(o.recomputeDays !== undefined ? { recompute: o.recomputeDays } : {}),
     ...(o.lookbackDays !== undefined ? { lookbackDays: o.lookbackDays } : {}),
   });

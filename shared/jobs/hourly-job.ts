@@ -1,11 +1,11 @@
-import { addGrain, floorToGrain } from '../time/window.js';
+import { floorToGrain } from '../time/window.js';
 import type { BackfillSummary } from './backfill.js';
 import type { JudgeResult } from './detection.js';
-import { tickAt } from './schedule.js';
+import { newestJudgeable, tickOfWindow } from './schedule.js';
 import { runScheduledJob, type ScheduledJobOptions, withOverrides } from './scheduled-job.js';
 
 export interface HourlyJobOptions extends ScheduledJobOptions {
-  /** The hour to judge; defaults to the last complete hour before the clock. */
+  /** The newest hour to judge; defaults to the newest one the schedule's lag allows (SCHEDULE.hour). */
   readonly hour?: Date;
   /** Hours recomputed before judging, ending with the judged one (default: SCHEDULE.hour). */
   readonly recomputeHours?: number;
@@ -24,8 +24,8 @@ export interface HourlyJobResult extends JudgeResult {
  * recompute the last few hours (late data), then judge every hour not judged yet, and send alerts.
  */
 export async function runHourlyJob(o: HourlyJobOptions): Promise<HourlyJobResult> {
-  const hour = floorToGrain(o.hour ?? addGrain(o.clock.now(), 'hour', -1), 'hour');
-  const tick = withOverrides(tickAt('hour', addGrain(hour, 'hour')), {
+  const hour = floorToGrain(o.hour ?? newestJudgeable('hour', o.clock.now()), 'hour');
+  const tick = withOverrides(tickOfWindow('hour', hour), {
     ...(o.recomputeHours !== undefined ? { recompute: o.recomputeHours } : {}),
     ...(o.lookbackDays !== undefined ? { lookbackDays: o.lookbackDays } : {}),
   });

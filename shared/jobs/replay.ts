@@ -53,7 +53,8 @@ const ENC = new TextEncoder();
 const DEC = new TextDecoder();
 
 function progressKey(grain: Grain): string {
-  return `${STORAGE_LAYOUT.replay.prefix}/${grain}.json`;
+  // Next to the incident state it drives (the scheduled jobs never read it).
+  return `${STORAGE_LAYOUT.alertState.prefix}/replay-${grain}.json`;
 }
 
 export async function loadProgress(store: ObjectStore, grain: Grain): Promise<ReplayProgress | undefined> {

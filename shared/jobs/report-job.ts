@@ -1,13 +1,13 @@
-import { parseDetectionConfig } from '../alerting/detection-config.js';
 import { AlertOutbox } from '../alerting/outbox.js';
 import { type MetricScores, type ScoredPoint, scoreMetrics } from '../alerting/score-series.js';
 import type { MetricConfig } from '../config/schema.js';
+import { unitLookup, unitOf } from '../config/units.js';
 import { DataError } from '../errors.js';
 import type { MetricRow } from '../metrics/metric-row.js';
 import { MetricStore } from '../metrics/metric-store.js';
 import type { Alert } from '../ports/alert-sink.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import { fromAlerts, fromExperimentReadout, fromPolicyReadout, unitOfMetric } from '../report/adapters.js';
+import { fromAlerts, fromExperimentReadout, fromPolicyReadout } from '../report/adapters.js';
 import type {
   ReportAnalysis,
   ReportData,
@@ -66,7 +66,9 @@ export function withBand(points: readonly ScoredPoint[]): ReportPoint[] {
 
 function observedOnly(rows: readonly MetricRow[], metric: string, windows: readonly number[]): ReportPoint[] {
   const byT = new Map(
-    rows.filter((r) => r.metric === metric && r.slice === '').map((r) => [r.windowStart.getTime(), r.value]),
+    rows
+      .filter((r) => r.metric === metric && r.slice.key === '')
+      .map((r) => [r.windowStart.getTime(), r.value]),
   );
   return windows.map((t) => ({ t, value: byT.get(t) ?? null }));
 }
@@ -81,19 +83,18 @@ async function readRows(store: MetricStore, grain: Grain, from: Date, to: Date):
 export async function runReportJob(o: ReportJobOptions): Promise<WrittenReport & { data: ReportData }> {
   const hourly = await readRows(o.store, 'hour', o.from, o.to);
   const windows = windowsInRange('hour', o.from, o.to).map((w) => w.start.getTime());
-  const detection = parseDetectionConfig();
   const score = (rows: readonly MetricRow[]): MetricScores[] =>
-    scoreMetrics(rows, { metrics: o.config, detection, grain: 'hour', windows, excluded: new Map() });
-  const totals = score(hourly.filter((r) => r.slice === ''));
+    scoreMetrics(rows, { metrics: o.config, grain: 'hour', windows, excluded: new Map() });
+  const totals = score(hourly.filter((r) => r.slice.key === ''));
   const totalOf = new Map(totals.map((m) => [m.metric, m.slices.get('') ?? []]));
 
   const pointsFor = (metric: string, slice: string, grain: Grain): ReportPoint[] => {
     if (grain !== 'hour') return [];
     if (slice === '') return withBand(totalOf.get(metric) ?? []);
-    const scored = score(hourly.filter((r) => r.metric === metric && r.slice === slice));
+    const scored = score(hourly.filter((r) => r.metric === metric && r.slice.key === slice));
     return withBand(scored[0]?.slices.get(slice) ?? []);
   };
-  const { incidents, dataQuality } = fromAlerts(o.alerts, pointsFor);
+  const { incidents, dataQuality } = fromAlerts(o.alerts, pointsFor, unitLookup(o.config));
   const data: ReportData = {
     generatedAt: o.now.toISOString(),
     title: o.title ?? 'Vigil — trust & safety metrics',
@@ -101,7 +102,7 @@ export async function runReportJob(o: ReportJobOptions): Promise<WrittenReport &
     metrics: o.config.metrics.map((m) => ({
       name: m.name,
       grain: 'hour' as const,
-      unit: unitOfMetric(m.name),
+      unit: unitOf(m),
       ...(m.description ? { description: m.description } : {}),
       // Metrics not watched hourly are charted without an expectation.
       points: totalOf.has(m.name) ? withBand(totalOf.get(m.name)!) : observedOnly(hourly, m.name, windows),
@@ -165,7 +166,7 @@ export async function writeStoredReport(
     to,
     alerts,
     experiments: (readouts?.experiments ?? []).map(fromExperimentReadout),
-    policies: (readouts?.policies ?? []).map(fromPolicyReadout),
+    policies: (readouts?.policies ?? []).map((r) => fromPolicyReadout(r, unitLookup(o.config))),
     ...(o.analyses ? { analyses: o.analyses } : {}),
     ...(o.title ? { title: o.title } : {}),
     now: o.now,

@@ -1,31 +1,62 @@
 import { addGrain, floorToGrain, type Grain, type Window, windowsInRange } from '../time/window.js';
 
 /**
- * The schedule of the scheduled jobs, declared once: when each job fires, which windows a firing
- * recomputes (late data) and judges, and how much history detection learns from. The EventBridge
- * schedules (infra), the Lambda handlers, `vigil run hourly|daily --at` and `vigil replay` all derive
- * from this table, so a tick means the same thing everywhere.
+ * The schedule of the scheduled jobs, declared once: the jobs, the Lambda handlers, the CDK
+ * schedules (infra/constructs/job-schedules.ts) and the docs all read it from here.
+ *
+ * When a window may be judged. A window is recomputed by every run whose recompute range holds it
+ * (late data lands there), but judged — scored, alerted on — once, and only when complete:
+ *   1. its end is at least `lagMinutes` before the tick (the data's normal delivery delay), and
+ *   2. every source partition of it is *settled* (shared/jobs/completeness.ts): it holds a
+ *      `_SUCCESS` marker written by the producer, or no object of it changed in the last
+ *      `quietMinutes`. A partition still being written holds the window back; the next tick judges
+ *      it (the judge range always starts at the oldest unjudged window).
  */
 export interface GrainSchedule {
-  /** Minutes after the window boundary at which the job fires (the closed window's events have landed). */
-  readonly fireOffsetMinutes: number;
-  /** Windows recomputed by a firing, ending with the window it closes (late events land in them). */
+  /** Windows recomputed by each run, ending with the newest judgeable one. */
   readonly recompute: number;
   /** Days of metric history detection learns from. */
   readonly lookbackDays: number;
+  /** Minutes after a window's end before it may be judged. */
+  readonly lagMinutes: number;
+  /** A partition with no object changed for this long is complete (absent a `_SUCCESS` marker). */
+  readonly quietMinutes: number;
+  /** When the schedule fires (UTC cron fields, EventBridge Scheduler syntax). */
+  readonly cron: { readonly minute: string; readonly hour?: string };
+  /** Said in the schedule's description and the docs. */
+  readonly description: string;
 }
 
-export const SCHEDULE = {
-  hour: { fireOffsetMinutes: 15, recompute: 3, lookbackDays: 14 },
-  day: { fireOffsetMinutes: 90, recompute: 2, lookbackDays: 56 },
-} as const satisfies Record<Grain, GrainSchedule>;
+export const SCHEDULE: Readonly<Record<Grain, GrainSchedule>> = {
+  hour: {
+    recompute: 3,
+    lookbackDays: 14,
+    // Firehose-style delivery buffers up to 15 minutes: an hour is complete some 15 minutes after it ends.
+    lagMinutes: 15,
+    quietMinutes: 10,
+    cron: { minute: '20' },
+    description: 'Vigil hourly: recompute the last 3 hours, judge complete hours',
+  },
+  day: {
+    recompute: 2,
+    lookbackDays: 56,
+    lagMinutes: 60,
+    quietMinutes: 10,
+    cron: { minute: '30', hour: '1' },
+    description: 'Vigil daily: recompute the last 2 days (UTC), judge complete days',
+  },
+};
 
-/** The EventBridge cron fields of a grain's schedule (UTC). */
-export function cronOf(grain: Grain): { minute: string; hour?: string } {
-  const offset = SCHEDULE[grain].fireOffsetMinutes;
-  return grain === 'hour'
-    ? { minute: String(offset % 60) }
-    : { minute: String(offset % 60), hour: String(Math.floor(offset / 60)) };
+/** The marker a producer may write into a partition once it is complete. */
+export const COMPLETE_MARKER = '_SUCCESS';
+
+/**
+ * The newest window a run firing at `tick` may judge: the last one that ended `lagMinutes` or
+ * more before the tick (completeness is checked on top, by the job).
+ */
+export function newestJudgeable(grain: Grain, tick: Date, s: GrainSchedule = SCHEDULE[grain]): Date {
+  const settled = new Date(tick.getTime() - s.lagMinutes * 60_000);
+  return addGrain(floorToGrain(settled, grain), grain, -1);
 }
 
 /** What one firing of a job does. */
@@ -33,7 +64,7 @@ export interface Tick {
   readonly grain: Grain;
   /** When the schedule fired (as given). */
   readonly at: Date;
-  /** The window this firing closes: the last complete window before `at`. */
+  /** The newest window this firing may judge (newestJudgeable). */
   readonly target: Window;
   /** Windows recomputed, ending with `target`. */
   readonly recompute: readonly Window[];
@@ -42,28 +73,47 @@ export interface Tick {
 }
 
 /**
- * The tick of a job whose schedule fires at `at`: it closes the window that ended at or before `at`
- * (a firing at 10:15 or 10:00 closes 09:00–10:00, as the Lambda does with its scheduled time).
+ * The tick of a job whose schedule fires at `at`, as the Lambda runs it with its scheduled time and
+ * `vigil run hourly|daily --at` and `vigil replay` run it: recompute the last `recompute` windows up to
+ * the newest judgeable one, judge what is not judged yet, with `lookbackDays` of history.
  */
-export function tickAt(grain: Grain, at: Date): Tick {
-  const end = floorToGrain(at, grain);
-  const s = SCHEDULE[grain];
+export function tickAt(grain: Grain, at: Date, s: GrainSchedule = SCHEDULE[grain]): Tick {
+  const start = newestJudgeable(grain, at, s);
+  const end = addGrain(start, grain);
   return {
     grain,
     at,
-    target: { grain, start: addGrain(end, grain, -1), end },
-    recompute: windowsInRange(grain, addGrain(end, grain, -s.recompute), end),
+    target: { grain, start, end },
+    recompute: windowsInRange(grain, addGrain(end, grain, -Math.max(1, s.recompute)), end),
     historyFrom: addGrain(end, 'day', -s.lookbackDays),
   };
 }
 
-/** The instants the schedule fires in [from, to), in order. */
-export function firingsIn(grain: Grain, from: Date, to: Date): Date[] {
-  const offsetMs = SCHEDULE[grain].fireOffsetMinutes * 60_000;
+/** Minutes after the hour (hour grain) or after midnight (day grain) at which the cron fires. */
+function fireOffsetMinutes(grain: Grain, s: GrainSchedule): number {
+  const minute = Number(s.cron.minute);
+  return grain === 'hour' ? minute : Number(s.cron.hour ?? 0) * 60 + minute;
+}
+
+/** The instants the grain's schedule fires in [from, to), in order. */
+export function firingsIn(grain: Grain, from: Date, to: Date, s: GrainSchedule = SCHEDULE[grain]): Date[] {
+  const offsetMs = fireOffsetMinutes(grain, s) * 60_000;
   const out: Date[] = [];
   for (let b = floorToGrain(new Date(from.getTime() - offsetMs), grain); b < to; b = addGrain(b, grain)) {
     const at = new Date(b.getTime() + offsetMs);
     if (at >= from && at < to) out.push(at);
   }
   return out;
+}
+
+/** The tick whose newest judgeable window is `start` (a run asked to judge that window). */
+export function tickOfWindow(grain: Grain, start: Date, s: GrainSchedule = SCHEDULE[grain]): Tick {
+  const end = addGrain(floorToGrain(start, grain), grain);
+  return {
+    grain,
+    at: new Date(end.getTime() + s.lagMinutes * 60_000),
+    target: { grain, start: floorToGrain(start, grain), end },
+    recompute: windowsInRange(grain, addGrain(end, grain, -Math.max(1, s.recompute)), end),
+    historyFrom: addGrain(end, 'day', -s.lookbackDays),
+  };
 }

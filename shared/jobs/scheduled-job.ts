@@ -1,3 +1,4 @@
+import type { Deadline } from '../ports/deadline.js';
 import { addGrain, windowsInRange } from '../time/window.js';
 import { type BackfillSummary, judgeableEnd, runBackfill } from './backfill.js';
 import { type DetectionDeps, guardCounts, type JudgeResult, judgeWindows } from './detection.js';
@@ -12,6 +13,10 @@ export interface ScheduledJobOptions extends DetectionDeps {
   readonly lease?: LeaseOptions;
   /** Windows of the same grain computed at once (default 2). */
   readonly concurrency?: number;
+  /** The invocation's deadline: bounds every query, stops the recompute in time to release leases. */
+  readonly deadline?: Deadline;
+  /** Who holds the windows' leases while recomputing (a request id; default a random run id). */
+  readonly leaseOwner?: string;
 }
 
 export interface ScheduledJobResult extends JudgeResult {
@@ -47,7 +52,8 @@ export async function runScheduledJob(o: ScheduledJobOptions, tick: Tick): Promi
     clock: o.clock,
     ...(o.concurrency ? { concurrency: o.concurrency } : {}),
     // Two runs of one window (schedule + manual rerun): one computes it, the other skips it.
-    lease: { ...o.lease, store: o.objectStore },
+    lease: { ...o.lease, ...(o.leaseOwner ? { owner: o.leaseOwner } : {}), store: o.objectStore },
+    ...(o.deadline ? { deadline: o.deadline } : {}),
   });
   o.onRecomputed?.(recompute);
   const judgeFrom = tick.recompute[0]?.start ?? tick.target.start;

@@ -16,27 +16,9 @@ import type {
  * engines, the stats or the cloud is loaded by the report).
  */
 
-/** Units of the core catalog metrics (others default to count). */
-export const CORE_METRIC_UNITS: Readonly<Record<string, MetricUnit>> = {
-  impressions: 'count',
-  violation_prevalence: 'proportion',
-  removals: 'count',
-  removals_per_10k_impressions: 'per10k',
-  automated_action_share: 'proportion',
-  appeal_overturn_rate: 'rate',
-  decision_latency_p90_seconds: 'seconds',
-  user_reports: 'count',
-  reports_per_10k_impressions: 'per10k',
-  report_action_rate: 'rate',
-  unique_reporters: 'count',
-  login_failure_rate: 'rate',
-  account_takeover_flags: 'count',
-  high_risk_signup_share: 'proportion',
-};
-
-export function unitOfMetric(name: string): MetricUnit {
-  return CORE_METRIC_UNITS[name] ?? 'count';
-}
+/** A metric's unit by name, from the config that defines it (`unitLookup` in shared/config/units.ts). */
+export type UnitOf = (metric: string) => MetricUnit;
+const plainCount: UnitOf = () => 'count';
 
 export function fromExperimentReadout(r: ExperimentReadout): ReportExperiment {
   const multi = r.decisions.length > 1;
@@ -64,31 +46,38 @@ export function fromExperimentReadout(r: ExperimentReadout): ReportExperiment {
   };
 }
 
-export function fromPolicyReadout(r: PolicyReadout): ReportPolicy {
+export function fromPolicyReadout(r: PolicyReadout, unitOf: UnitOf = plainCount): ReportPolicy {
+  // The report draws a missing number (not enough data) as "—": NaN here, never a made-up value.
+  const n = (v: number | null) => v ?? Number.NaN;
+  const e = r.effect;
   return {
     id: r.policy,
-    region: r.region,
+    region: r.treated_regions.join(', '),
     metric: r.metric,
-    unit: unitOfMetric(r.metric),
+    unit: unitOf(r.metric),
     launch: r.launch,
-    att: r.effect.att,
-    ciLow: r.effect.ci_low,
-    ciHigh: r.effect.ci_high,
-    pValue: r.effect.p_value,
-    relativeEffect: r.effect.relative_effect,
-    relCiLow: r.effect.relative_ci_low,
-    relCiHigh: r.effect.relative_ci_high,
-    preTrendP: r.event_study?.pre_trend?.p_value ?? null,
+    att: n(e.att),
+    ciLow: n(e.ci_low),
+    ciHigh: n(e.ci_high),
+    pValue: e.p_value,
+    relativeEffect: n(e.relative_effect),
+    relCiLow: e.relative_ci_low,
+    relCiHigh: e.relative_ci_high,
+    preTrendP: r.event_study.pre_trend.p_value,
     synthetic: r.synthetic_control
       ? { estimate: r.synthetic_control.estimate, relativeEffect: r.synthetic_control.relative_effect }
       : null,
-    eventStudy: (r.event_study?.effects ?? []).map((x) => ({
+    eventStudy: r.event_study.effects.map((x) => ({
       relDay: x.event_time,
-      coef: x.estimate,
-      ciLow: x.ci_low,
-      ciHigh: x.ci_high,
+      coef: n(x.estimate),
+      ciLow: n(x.ci_low),
+      ciHigh: n(x.ci_high),
     })),
-    notes: r.notes,
+    notes: [
+      `inference: ${e.inference_detail}`,
+      ...(e.status === 'not_enough_data' ? [`not enough data: ${e.reason}`] : []),
+      ...r.notes,
+    ],
   };
 }
 
@@ -99,6 +88,7 @@ export function fromPolicyReadout(r: PolicyReadout): ReportPolicy {
 export function fromAlerts(
   alerts: readonly Alert[],
   pointsFor: (metric: string, slice: string, grain: Grain) => readonly ReportPoint[] = () => [],
+  unitOf: UnitOf = plainCount,
 ): { incidents: ReportIncident[]; dataQuality: ReportDataQuality[] } {
   const last = new Map<string, Alert>();
   const first = new Map<string, Alert>();
@@ -132,7 +122,7 @@ export function fromAlerts(
       summary: a.summary,
       observed: a.observed,
       expected: a.expected,
-      unit: unitOfMetric(a.metric),
+      unit: unitOf(a.metric),
       grain: a.grain,
       topSlices: a.topSlices.map((s) => ({ ...s })),
       points: pointsFor(a.metric, a.slice, a.grain),

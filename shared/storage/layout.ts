@@ -54,11 +54,6 @@ export const STORAGE_LAYOUT = {
     access: ['read', 'write'],
     purpose: 'the HTML report every alert links to',
   },
-  replay: {
-    prefix: 'replay',
-    access: [],
-    purpose: 'progress of `vigil replay` runs (local only: the scheduled jobs never touch it)',
-  },
   config: {
     prefix: 'config',
     access: ['read'],
