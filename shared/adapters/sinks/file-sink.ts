@@ -51,7 +51,12 @@ export class FileAlertSink implements AlertSink {
       } catch {
         if (last && torn) return;
       }
-      if (!a || typeof a.dedupeKey !== 'string' || typeof a.status !== 'string' || typeof a.windowStart !== 'string')
+      if (
+        !a ||
+        typeof a.dedupeKey !== 'string' ||
+        typeof a.status !== 'string' ||
+        typeof a.windowStart !== 'string'
+      )
         throw new InputError(
           `--alerts ${this.file}: line ${i + 1} is not a Vigil alert; refusing to append to a file that is not an alert log`,
         );
