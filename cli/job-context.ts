@@ -4,8 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FsObjectStore } from '../shared/adapters/fs/fs-object-store.js';
 import { FileAlertSink } from '../shared/adapters/sinks/file-sink.js';
-import { type JobConfig, validateJobConfig } from '../shared/config/job-config.js';
-import { parseYamlText } from '../shared/config/parse.js';
+import type { VigilConfig } from '../shared/config/file.js';
 import type { LeaseRecord } from '../shared/jobs/lease.js';
 import type { TickOptions } from '../shared/jobs/tick.js';
 import { MetricStore } from '../shared/metrics/metric-store.js';
@@ -16,14 +15,8 @@ import type { QueryEngine } from '../shared/ports/query-engine.js';
 import { incidentAnchor } from '../shared/report/model.js';
 import { reportKey } from '../shared/report/write.js';
 import { STORAGE_LAYOUT } from '../shared/storage/layout.js';
-import { readConfigFile } from './options.js';
+import { localAlertSink } from './alert-sinks.js';
 import { claimDir } from './ownership.js';
-
-/** The config file of a job command: metrics, experiments and policies (core catalog without one). */
-export async function loadJobConfig(file: string | undefined): Promise<JobConfig> {
-  if (!file) return validateJobConfig(undefined);
-  return validateJobConfig(parseYamlText(await readConfigFile(file), file), file);
-}
 
 const STORE_AREAS = new Set(Object.values(STORAGE_LAYOUT).map((a) => a.prefix.split('/')[0]!));
 
@@ -107,18 +100,6 @@ export async function openStore(dir: string, by: string): Promise<LeaseTrackingS
   return new LeaseTrackingStore(new FsObjectStore(dir));
 }
 
-/** Sends to every sink in order (the config's routing and `--alerts`); none means stored only. */
-export class FanoutSink implements AlertSink {
-  constructor(private readonly sinks: readonly AlertSink[]) {}
-  async send(alert: Alert): Promise<void> {
-    for (const s of this.sinks) await s.send(alert);
-  }
-}
-
-export function sinksOf(o: { alerts?: string }): AlertSink {
-  return new FanoutSink(o.alerts ? [new FileAlertSink(path.resolve(o.alerts))] : []);
-}
-
 /** Releases this process's leases on Ctrl-C / SIGTERM, then exits 130 / 143. Returns the uninstaller. */
 export function releaseLeasesOnSignal(store: LeaseTrackingStore, onStop?: () => void): () => void {
   const handler = (signal: NodeJS.Signals) => {
@@ -146,7 +127,7 @@ export interface JobContextFlags {
 export async function jobOptions(
   engine: QueryEngine,
   objectStore: LeaseTrackingStore,
-  cfg: JobConfig,
+  cfg: VigilConfig,
   o: JobContextFlags,
 ): Promise<TickOptions> {
   const reportUrl = pathToFileURL(objectStore.urlOf(reportKey(STORAGE_LAYOUT.report.prefix))).href;
@@ -154,9 +135,10 @@ export async function jobOptions(
     engine,
     objectStore,
     store: new MetricStore(objectStore),
-    sink: sinksOf(o),
-    config: cfg.metrics,
-    ...(cfg.experiments ? { experiments: cfg.experiments } : {}),
+    // The config's routes to its sinks, plus --alerts for every alert; delivery marks in the store.
+    sink: localAlertSink(cfg, { ...(o.alerts ? { alertsFile: path.resolve(o.alerts) } : {}), objectStore }),
+    config: cfg,
+    experiments: cfg,
     clock: systemClock,
     lease: { owner: LEASE_OWNER, takeOver: takeOverRule(o.force === true) },
     reportUrl: (key) => `${reportUrl}#${incidentAnchor(key)}`,

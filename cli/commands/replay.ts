@@ -4,8 +4,8 @@ import { runReplay } from '../../shared/jobs/replay.js';
 import type { TickResult } from '../../shared/jobs/tick.js';
 import { formatIso, isAligned, parseGrain, parseUtc } from '../../shared/time/window.js';
 import { openLakeEngine } from '../engine.js';
-import { jobOptions, loadJobConfig, openStore, releaseLeasesOnSignal } from '../job-context.js';
-import { printSummary, requireLake } from '../options.js';
+import { jobOptions, openStore, releaseLeasesOnSignal } from '../job-context.js';
+import { loadConfig, printSummary, requireLake } from '../options.js';
 import { progressBar } from '../progress.js';
 import { writeReportDir } from './report.js';
 
@@ -65,10 +65,10 @@ export async function run(o: Opts): Promise<void> {
     throw new InputError(`--from ${formatIso(from)} is not aligned to the ${grain}`);
   if (!isAligned(to, grain)) throw new InputError(`--to ${formatIso(to)} is not aligned to the ${grain}`);
   if (from >= to) throw new InputError(`--from ${formatIso(from)} must be before --to ${formatIso(to)}`);
-  const cfg = await loadJobConfig(o.config);
+  const cfg = await loadConfig(o.config);
   await requireLake(o.lake);
   const objects = await openStore(o.store, 'replay');
-  const engine = await openLakeEngine(o.lake, cfg.metrics.sources);
+  const engine = await openLakeEngine(o.lake, cfg.sources);
   const bar = progressBar(o);
   const stop = releaseLeasesOnSignal(objects, () => bar.done());
   const started = performance.now();
@@ -83,7 +83,7 @@ export async function run(o: Opts): Promise<void> {
     bar.done();
     let report: string | undefined;
     if (o.report) {
-      report = (await writeReportDir(objects, cfg.metrics, path.resolve(o.report), 'replay')).url;
+      report = (await writeReportDir(objects, cfg, path.resolve(o.report), 'replay')).url;
     }
     const seconds = (performance.now() - started) / 1000;
     const { alerts, ...rest } = summary;

@@ -6,8 +6,8 @@ import { InputError } from '../../shared/errors.js';
 import { writeStoredReport } from '../../shared/jobs/report-job.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
 import type { ReportAnalysis } from '../../shared/report/model.js';
-import { loadJobConfig, looksLikeStore } from '../job-context.js';
-import { printSummary } from '../options.js';
+import { looksLikeStore } from '../job-context.js';
+import { loadConfig, printSummary } from '../options.js';
 import { claimDir, readMarker } from '../ownership.js';
 
 interface Opts {
@@ -47,9 +47,9 @@ export async function run(o: Opts): Promise<void> {
     if (!looksLikeStore(await readdir(o.store)))
       throw new InputError(`--store ${o.store}: is not a Vigil results store`);
   }
-  const cfg = await loadJobConfig(o.config);
+  const cfg = await loadConfig(o.config);
   const out = path.resolve(o.out);
-  const written = await writeReportDir(new FsObjectStore(o.store), cfg.metrics, out, 'report');
+  const written = await writeReportDir(new FsObjectStore(o.store), cfg, out, 'report');
   printSummary(
     o.json,
     {

@@ -2,8 +2,8 @@ import { InputError, VigilError } from '../../shared/errors.js';
 import { runTick } from '../../shared/jobs/tick.js';
 import { parseUtc } from '../../shared/time/window.js';
 import { openLakeEngine } from '../engine.js';
-import { jobOptions, loadJobConfig, openStore, releaseLeasesOnSignal } from '../job-context.js';
-import { printSummary, requireLake } from '../options.js';
+import { jobOptions, openStore, releaseLeasesOnSignal } from '../job-context.js';
+import { loadConfig, printSummary, requireLake } from '../options.js';
 import { tickSummary } from './replay.js';
 
 interface Opts {
@@ -24,10 +24,10 @@ export async function runJob(job: 'hourly' | 'daily', o: Opts): Promise<void> {
   if (!o.at) throw new InputError('--at ISO is required');
   const at = parseUtc(o.at, '--at');
   const grain = job === 'hourly' ? 'hour' : 'day';
-  const cfg = await loadJobConfig(o.config);
+  const cfg = await loadConfig(o.config);
   await requireLake(o.lake);
   const objects = await openStore(o.store, `run ${job}`);
-  const engine = await openLakeEngine(o.lake, cfg.metrics.sources);
+  const engine = await openLakeEngine(o.lake, cfg.sources);
   const stop = releaseLeasesOnSignal(objects);
   try {
     const started = performance.now();

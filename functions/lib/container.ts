@@ -4,9 +4,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { AthenaQueryEngine, type QueryStats } from '../../shared/adapters/athena/athena-engine.js';
 import { S3ObjectStore } from '../../shared/adapters/s3/s3-object-store.js';
 import { SnsAlertSink } from '../../shared/adapters/sns/sns-alert-sink.js';
-import { type JobConfig, validateJobConfig } from '../../shared/config/job-config.js';
-import { coreCatalog } from '../../shared/config/load.js';
-import type { MetricConfig } from '../../shared/config/schema.js';
+import { defaultConfig, type VigilConfig, validateConfig } from '../../shared/config/file.js';
 import { DataError } from '../../shared/errors.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import type { AlertSink } from '../../shared/ports/alert-sink.js';
@@ -26,9 +24,8 @@ export interface Container {
   readonly clock: Clock;
   /** Queries of the current invocation (bytes scanned per query); reset by the handler. */
   readonly queries: QueryStats[];
-  config(): Promise<MetricConfig>;
-  /** The whole config file: metrics, and the experiments and policies the daily job reads out. */
-  jobConfig(): Promise<JobConfig>;
+  /** vigil.yaml as `vigil config export` wrote it (S3 key VIGIL_CONFIG_KEY), or the core catalog alone. */
+  config(): Promise<VigilConfig>;
 }
 
 let current: Container | undefined;
@@ -66,9 +63,9 @@ function build(env: JobEnv): Container {
     prefix: env.VIGIL_STORE_PREFIX,
     ...(env.VIGIL_LINK_BASE ? { linkBase: env.VIGIL_LINK_BASE } : {}),
   });
-  let config: Promise<JobConfig> | undefined;
-  const loadConfig = async (): Promise<JobConfig> => {
-    if (!env.VIGIL_CONFIG_KEY) return { metrics: coreCatalog() };
+  let config: Promise<VigilConfig> | undefined;
+  const loadConfig = async (): Promise<VigilConfig> => {
+    if (!env.VIGIL_CONFIG_KEY) return defaultConfig();
     const obj = await objects.get(env.VIGIL_CONFIG_KEY);
     if (!obj) throw new DataError(`metric config ${objects.urlOf(env.VIGIL_CONFIG_KEY)} does not exist`);
     // JSON (from `vigil config export`), so the bundle needs no YAML parser.
@@ -83,14 +80,7 @@ function build(env: JobEnv): Container {
         },
       );
     }
-    return validateJobConfig(raw, env.VIGIL_CONFIG_KEY);
-  };
-  const jobConfig = (): Promise<JobConfig> => {
-    config ??= loadConfig().catch((err) => {
-      config = undefined; // a failed load is retried by the next invocation
-      throw err;
-    });
-    return config;
+    return validateConfig(raw, env.VIGIL_CONFIG_KEY);
   };
   return {
     env,
@@ -100,7 +90,12 @@ function build(env: JobEnv): Container {
     sink: new SnsAlertSink({ client: sns, topicArn: env.VIGIL_TOPIC_ARN }),
     clock: systemClock,
     queries,
-    jobConfig,
-    config: async () => (await jobConfig()).metrics,
+    config: () => {
+      config ??= loadConfig().catch((err) => {
+        config = undefined; // a failed load is retried by the next invocation
+        throw err;
+      });
+      return config;
+    },
   };
 }

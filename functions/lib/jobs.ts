@@ -193,7 +193,8 @@ export async function runScheduled(
   leaseOwner?: string,
 ): Promise<{ jobs: [MetricsSummary, DetectionSummary]; report?: string }> {
   const deps = await detectionDeps(c, deadline);
-  const { experiments } = await c.jobConfig();
+  // The whole vigil.yaml: the daily tick reads out its experiments and policies.
+  const experiments = await c.config();
   const run = { deadline, ...(leaseOwner ? { leaseOwner } : {}) };
   c.queries.length = 0;
   const tick = tickAt(grain, at);
@@ -207,11 +208,7 @@ export async function runScheduled(
   let result: TickResult | undefined;
   let error: unknown;
   try {
-    result = await runTick(
-      { ...deps, ...(experiments ? { experiments } : {}), onRecomputed, ...run },
-      grain,
-      at,
-    );
+    result = await runTick({ ...deps, experiments, onRecomputed, ...run }, grain, at);
   } catch (err) {
     error = err;
   }
