@@ -1,9 +1,9 @@
 import { InputError } from '../../shared/errors.js';
 import type { ExperimentConfig } from '../../shared/experiments/config.js';
-import { analyzeExperiment, findExperiment, parseExperimentConfig } from '../../shared/experiments/index.js';
+import { analyzeExperiment, findExperiment } from '../../shared/experiments/index.js';
 import { parseUtc } from '../../shared/time/window.js';
 import { openLakeEngine } from '../engine.js';
-import { printSummary, readConfigFile, requireLake, writeFileAtomic } from '../options.js';
+import { loadConfig, printSummary, requireLake, writeFileAtomic } from '../options.js';
 
 interface Opts {
   lake: string;
@@ -15,10 +15,13 @@ interface Opts {
   quiet?: boolean;
 }
 
-/** Reads and validates an experiment/policy config file (bad file → InputError, exit 2). */
+/**
+ * Reads and validates the config file (vigil.yaml; an experiments-only file of the older form is a
+ * valid vigil.yaml too). Bad file → InputError, exit 2.
+ */
 export async function loadExperimentConfig(file: string | undefined): Promise<ExperimentConfig> {
-  if (!file) throw new InputError('--config FILE is required (experiments and policies YAML)');
-  return parseExperimentConfig(await readConfigFile(file), file);
+  if (!file) throw new InputError('--config FILE is required (vigil.yaml with experiments and policies)');
+  return loadConfig(file);
 }
 
 /** `vigil experiment analyze`: one experiment's readout JSON, written atomically. */

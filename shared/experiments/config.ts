@@ -280,7 +280,7 @@ function columnsOf(cfg: ExperimentConfig, source: string): Set<string> | undefin
 }
 
 /** Checks what the schema cannot: sources and columns exist, policy metrics are in the catalog. */
-function checkReferences(cfg: ExperimentConfig, what: string): void {
+export function checkReferences(cfg: ExperimentConfig, what: string): void {
   const fail = (path: string, message: string): never => {
     throw new InputError(`${what}: ${path}: ${message}`);
   };
