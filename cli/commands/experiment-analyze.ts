@@ -44,32 +44,29 @@ export async function run(o: Opts): Promise<void> {
   await writeFileAtomic(o.out, `${JSON.stringify(readout, null, 2)}\n`);
   const seconds = (performance.now() - started) / 1000;
   const primary = readout.metrics.filter((m) => m.role === 'primary');
+  const fmt = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)}%`);
   printSummary(
     o.json,
+    // The headline fields and the primary rows exactly as written to the file.
     {
       out: o.out,
       experiment: readout.experiment,
       decision: readout.decision,
+      decision_variant: readout.decision_variant,
+      summary: readout.summary,
       srm_p_value: readout.srm.p_value,
       units: readout.units,
-      primary: primary.map((m) => ({
-        metric: m.metric,
-        variant: m.variant,
-        status: m.status,
-        rel_lift: m.rel_lift,
-        rel_ci_low: m.rel_ci_low,
-        rel_ci_high: m.rel_ci_high,
-        p_value_adjusted: m.p_value_adjusted,
-      })),
+      primary,
       seconds,
     },
     [
-      `Experiment ${readout.experiment} as of ${readout.as_of}: ${readout.decision} (SRM p = ${readout.srm.p_value.toPrecision(3)})`,
+      `Experiment ${readout.experiment} as of ${readout.as_of}: ${readout.summary} [decision ${readout.decision}${readout.decision_variant ? `, variant ${readout.decision_variant}` : ''}] (SRM p = ${readout.srm.p_value.toPrecision(3)})`,
       ...primary.map((m) =>
         m.status === 'ok' && m.rel_lift !== null
-          ? `  ${m.metric} [${m.variant}]: ${(100 * m.rel_lift).toFixed(2)}% (CI ${(100 * m.rel_ci_low!).toFixed(2)}% .. ${(100 * m.rel_ci_high!).toFixed(2)}%), adjusted p = ${m.p_value_adjusted!.toPrecision(3)}`
+          ? `  ${m.metric} [${m.variant}]: ${fmt(m.rel_lift)} (CI ${fmt(m.rel_ci_low)} .. ${fmt(m.rel_ci_high)}), adjusted p = ${m.p_value_adjusted!.toPrecision(3)} (${readout.rule.correction.primary})`
           : `  ${m.metric} [${m.variant}]: ${m.status}${m.reason ? ` (${m.reason})` : ''}`,
       ),
+      ...readout.decisions.flatMap((d) => d.reasons.map((r) => `  ${d.variant}: ${d.decision}: ${r}`)),
       `Wrote ${o.out} in ${seconds.toFixed(2)}s`,
     ],
   );
