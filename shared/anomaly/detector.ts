@@ -56,6 +56,8 @@ export const TUNING = {
     useShort: true,
     recurrence: true,
     rawGate: true,
+    trimTop: true,
+    predictive: true,
   } as EvidenceTuning,
   novelty: {
     gridRows: 100,

@@ -21,6 +21,10 @@ export interface EvidenceTuning {
    * large for this series.
    */
   readonly rawGate: boolean;
+  /** Tail fits leave out the largest excess, so one outlier cannot blind them (TailCalibrator). */
+  readonly trimTop: boolean;
+  /** CUSUM and short-window statistics use the predictive (Lomax) tail (TailCalibrator). */
+  readonly predictive: boolean;
 }
 
 /**
@@ -47,11 +51,12 @@ export class EvidenceTracker {
     stepMs: number,
   ) {
     this.cusum = new Cusum(tuning.cusumK);
-    this.pointTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail);
-    this.shiftTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail);
-    this.shortTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail);
+    const { history, tailFraction, minTail, trimTop } = tuning;
+    this.pointTail = new TailCalibrator(history, tailFraction, minTail, 0.5, trimTop);
+    this.shiftTail = new TailCalibrator(history, tailFraction, minTail, 0.5, trimTop, tuning.predictive);
+    this.shortTail = new TailCalibrator(history, tailFraction, minTail, 0.5, trimTop, tuning.predictive);
     // Raw units have no natural scale, so no excess floor: a flat history defers to z.
-    this.rawTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail, 0);
+    this.rawTail = new TailCalibrator(history, tailFraction, minTail, 0, trimTop);
     this.recurrence = tuning.recurrence && stepMs <= 3_600_000 ? new RecurrenceContext() : undefined;
   }
 
