@@ -1,7 +1,9 @@
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { SOURCE_NAMES } from '../shared/lake/sources.js';
-import { RESULTS_PREFIX } from './constructs/results-store.js';
+import { STORAGE_LAYOUT } from '../shared/storage/layout.js';
+import type { FunctionName } from './bundling.js';
+import { areaGrants } from './storage-access.js';
 import type { VigilStack } from './vigil-stack.js';
 
 export interface NagAcknowledgement {
@@ -31,13 +33,16 @@ export function nagAcknowledgements(stack: VigilStack): NagAcknowledgement[] {
       id: `AwsSolutions-IAM5[Resource::${lakeArn}/${settings.lakePrefix}${source}/*]`,
       reason: `Read access to the objects of one lake source folder (${source}); object keys (dt/hour/file) are not known in advance.`,
     });
-  for (const prefix of Object.values(RESULTS_PREFIX))
-    out.push({
-      scope: jobs.policy,
-      id: `AwsSolutions-IAM5[Resource::${arnRef(results.bucket)}/${prefix}*]`,
-      reason: `Access to the objects under one fixed prefix of the results bucket (${prefix}); object keys are per query/window.`,
-    });
-  for (const fn of Object.values(jobs.functions)) {
+  for (const [name, fn] of Object.entries(jobs.functions) as [
+    FunctionName,
+    (typeof jobs.functions)[FunctionName],
+  ][]) {
+    for (const g of areaGrants(name))
+      out.push({
+        scope: fn.role!,
+        id: `AwsSolutions-IAM5[Resource::${arnRef(results.bucket)}/${g.prefix}*]`,
+        reason: `${g.actions.join(', ')} on the objects under one prefix of the results bucket (${g.prefix}: ${STORAGE_LAYOUT[g.area].purpose}); keys are per query/window/incident.`,
+      });
     out.push({
       scope: fn.role!,
       id: 'AwsSolutions-IAM5[Resource::*]',

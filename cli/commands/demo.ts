@@ -7,6 +7,7 @@ import { analyzeGaps } from '../../shared/analysis/gaps.js';
 import { analyzeModels } from '../../shared/analysis/models.js';
 import { analyzeReports } from '../../shared/analysis/reports.js';
 import { coreCatalog } from '../../shared/config/load.js';
+import { unitLookup } from '../../shared/config/units.js';
 import { InputError } from '../../shared/errors.js';
 import { parseExperimentConfig } from '../../shared/experiments/config.js';
 import { demoConfigYaml } from '../../shared/experiments/demo-config.js';
@@ -117,7 +118,7 @@ export async function run(o: Opts): Promise<void> {
       to,
       alerts: detection.alerts,
       experiments: readouts.experiments.map(fromExperimentReadout),
-      policies: readouts.policies.map(fromPolicyReadout),
+      policies: readouts.policies.map((r) => fromPolicyReadout(r, unitLookup(config))),
       analyses: [gapTable(analyses.gaps), funnelTable(analyses.funnel), modelTable(analyses.models)],
       now: new Date(),
     });

@@ -16,10 +16,10 @@ import {
   type FunctionName,
   MAIN_FIELDS,
 } from '../bundling.js';
+import { areaGrants, sidOf } from '../storage-access.js';
 import type { EventLake } from './event-lake.js';
 import { METRIC_HISTORY_VIEW, METRIC_STORE_TABLE } from './metric-history.js';
 import type { QueryWorkgroup } from './query-workgroup.js';
-import { RESULTS_PREFIX } from './results-store.js';
 
 export interface JobFunctionsProps {
   readonly lake: EventLake;
@@ -51,8 +51,10 @@ const SIZING: Record<FunctionName, { timeout: Duration; memory: number; descript
 
 /**
  * The three job functions (Node.js 24, arm64, esbuild ESM bundles), their dead-letter queue and a
- * least-privilege role each: Athena on the workgroup only, Glue on the database and its tables, S3
- * on the lake's source prefixes (read) and the results bucket's prefixes, SNS publish on the topic.
+ * least-privilege role each: a shared policy (Athena on the workgroup only, Glue on the database and
+ * its tables, S3 read of the lake's source prefixes, ListBucket on the results bucket), plus on each
+ * role the results-store areas that function uses (AREA_USERS × STORAGE_LAYOUT access) and SNS
+ * publish on the alert topic.
  */
 export class JobFunctions extends Construct {
   readonly functions: Record<FunctionName, NodejsFunction>;
@@ -67,7 +69,7 @@ export class JobFunctions extends Construct {
       retentionPeriod: Duration.days(14),
     });
     this.policy = new iam.ManagedPolicy(this, 'JobAccess', {
-      description: 'Vigil jobs: Athena workgroup, Glue lake tables, lake and results S3 prefixes',
+      description: 'Vigil jobs: Athena workgroup, Glue lake tables, lake S3 prefixes, results bucket listing',
       statements: jobStatements(this, props),
     });
     const env = {
@@ -97,6 +99,15 @@ export class JobFunctions extends Construct {
           resources: [logGroup.logGroupArn],
         }),
       );
+      // Its own areas of the results store, as STORAGE_LAYOUT and AREA_USERS say.
+      for (const g of areaGrants(name))
+        role.addToPolicy(
+          new iam.PolicyStatement({
+            sid: sidOf(g.area),
+            actions: [...g.actions],
+            resources: [props.resultsBucket.arnForObjects(`${g.prefix}*`)],
+          }),
+        );
       props.alerts.grantPublish(role);
       const fn = new NodejsFunction(this, cap(name), {
         entry: path.join(props.projectRoot, FUNCTION_ENTRIES[name]),
@@ -145,12 +156,6 @@ function jobStatements(scope: Construct, props: JobFunctionsProps): iam.PolicySt
   const { lake, resultsBucket } = props;
   const tables = [...Object.keys(lake.tables), METRIC_STORE_TABLE, METRIC_HISTORY_VIEW];
   const lakePrefixes = Object.keys(lake.tables).map((s) => `${lake.prefix}${s}/*`);
-  const storePrefixes = [
-    RESULTS_PREFIX.athena,
-    RESULTS_PREFIX.metrics,
-    RESULTS_PREFIX.alerts,
-    RESULTS_PREFIX.config,
-  ];
   return [
     new iam.PolicyStatement({
       sid: 'AthenaOnTheWorkgroupOnly',
@@ -193,28 +198,11 @@ function jobStatements(scope: Construct, props: JobFunctionsProps): iam.PolicySt
       resources: [lake.bucket.bucketArn, resultsBucket.bucketArn],
     }),
     new iam.PolicyStatement({
-      sid: 'AthenaQueryResults',
-      actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-      resources: [resultsBucket.arnForObjects(`${RESULTS_PREFIX.athena}*`)],
-    }),
-    new iam.PolicyStatement({
-      sid: 'MetricStoreAndAlertStateReadWrite',
-      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-      resources: [
-        resultsBucket.arnForObjects(`${RESULTS_PREFIX.metrics}*`),
-        resultsBucket.arnForObjects(`${RESULTS_PREFIX.alerts}*`),
-      ],
-    }),
-    new iam.PolicyStatement({
-      sid: 'MetricConfigRead',
-      actions: ['s3:GetObject'],
-      resources: [resultsBucket.arnForObjects(`${RESULTS_PREFIX.config}*`)],
-    }),
-    new iam.PolicyStatement({
-      sid: 'ResultsBucketListOwnPrefixes',
+      // Unconditional: without ListBucket, S3 answers a read of a key that does not exist yet (a
+      // window's first manifest, the incident book, the outbox) with 403 instead of 404.
+      sid: 'ResultsBucketList',
       actions: ['s3:ListBucket'],
       resources: [resultsBucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': storePrefixes.map((p) => `${p}*`) } },
     }),
   ];
 }

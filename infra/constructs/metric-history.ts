@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { RESULTS_PREFIX } from './results-store.js';
+import { prefixOf } from '../../shared/storage/layout.js';
 
 export interface MetricHistoryProps {
   readonly bucket: s3.IBucket;
@@ -55,7 +55,7 @@ export class MetricHistory extends Construct {
   constructor(scope: Construct, id: string, props: MetricHistoryProps) {
     super(scope, id);
     const { account } = Stack.of(this);
-    const location = `s3://${props.bucket.bucketName}/${RESULTS_PREFIX.metrics}`;
+    const location = `s3://${props.bucket.bucketName}/${prefixOf('metrics')}`;
     this.table = new glue.CfnTable(this, 'Table', {
       catalogId: account,
       databaseName: props.databaseName,

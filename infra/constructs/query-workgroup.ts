@@ -1,7 +1,7 @@
 import * as athena from 'aws-cdk-lib/aws-athena';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { RESULTS_PREFIX } from './results-store.js';
+import { prefixOf } from '../../shared/storage/layout.js';
 
 export interface QueryWorkgroupProps {
   readonly name: string;
@@ -33,7 +33,7 @@ export class QueryWorkgroup extends Construct {
         bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
         engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
         resultConfiguration: {
-          outputLocation: `s3://${props.resultsBucket.bucketName}/${RESULTS_PREFIX.athena}`,
+          outputLocation: `s3://${props.resultsBucket.bucketName}/${prefixOf('athenaResults')}`,
           encryptionConfiguration: { encryptionOption: 'SSE_S3' },
         },
       },

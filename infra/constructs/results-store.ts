@@ -1,22 +1,16 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { prefixOf } from '../../shared/storage/layout.js';
 
 export interface ResultsStoreProps {
   /** Days Athena query results are kept before the lifecycle deletes them. */
   readonly queryResultsDays: number;
 }
 
-/** Key prefixes inside the results bucket, each with its own permissions. */
-export const RESULTS_PREFIX = {
-  athena: 'athena-results/',
-  metrics: 'metrics/',
-  alerts: 'alerts/',
-  config: 'config/',
-} as const;
-
 /**
- * The bucket for Athena query results and the metric store (metric windows, alert state, config):
+ * The bucket for Athena query results and the store (every area of STORAGE_LAYOUT: metric windows,
+ * leases, alert state and outbox, report, config):
  * encrypted, TLS-only, private, versioned, access-logged, with lifecycle rules on query results.
  */
 export class ResultsStore extends Construct {
@@ -44,7 +38,7 @@ export class ResultsStore extends Construct {
       lifecycleRules: [
         {
           id: 'expire-athena-query-results',
-          prefix: RESULTS_PREFIX.athena,
+          prefix: prefixOf('athenaResults'),
           expiration: Duration.days(props.queryResultsDays),
           noncurrentVersionExpiration: Duration.days(1),
           abortIncompleteMultipartUploadAfter: Duration.days(1),

@@ -2,8 +2,10 @@ import * as z from 'zod';
 import type { Grain } from '../time/window.js';
 
 /**
- * Per-metric detection and alerting rules, keyed by metric name. Every field has a default, and
- * the core catalog gets sensible ones (`CORE_DETECTION`), so `{}` is a valid config.
+ * The detection and alerting rules of one metric. They live in the metric's own definition
+ * (`metrics[].detection` in vigil.yaml; the core catalog sets them inline), never in a table keyed
+ * by metric name. Every field is optional: what a metric leaves out comes from the defaults below,
+ * some of which depend on the grain (`detectionFor`).
  */
 export const metricDetectionSchema = z
   .object({
@@ -18,15 +20,15 @@ export const metricDetectionSchema = z
      * is an incident candidate only when observed or expected reaches it (a drop to 0 still counts).
      */
     minVolume: z.number().min(0).default(20),
-    /** Rows scored 0 while the baseline learns. */
+    /** Rows scored 0 while the baseline learns (default 48 hourly windows, 7 daily). */
     warmup: z.number().int().min(0).optional(),
     /** Smallest relative change |observed − expected| / expected worth an alert (practical significance). */
     minRelativeChange: z.number().min(0).default(0.25),
-    /** Quiet windows after which an incident is resolved. */
-    resolveAfter: z.number().int().min(1).default(2),
-    /** Windows between two updates of one incident (an escalation of severity skips the wait). */
-    cooldown: z.number().int().min(0).default(3),
-    /** Turns detection off for this metric. */
+    /** Quiet windows after which an incident is resolved (default 2 hourly, 1 daily). */
+    resolveAfter: z.number().int().min(1).optional(),
+    /** Windows between two updates of one incident (default 3 hourly, 1 daily; an escalation skips the wait). */
+    cooldown: z.number().int().min(0).optional(),
+    /** Turns detection off for this metric (it is still computed and charted). */
     enabled: z.boolean().default(true),
     /** Grains the metric is watched at (a sampled metric can be too thin to read hourly). */
     grains: z
@@ -36,56 +38,29 @@ export const metricDetectionSchema = z
   })
   .strict();
 
-export type MetricDetection = z.infer<typeof metricDetectionSchema>;
+/** Rules as declared (every field optional), the form a metric definition holds. */
 export type MetricDetectionInput = z.input<typeof metricDetectionSchema>;
 
-export const detectionConfigSchema = z
-  .object({
-    /** Applied to every metric, under its own entry. */
-    defaults: metricDetectionSchema.partial().default({}),
-    metrics: z.record(z.string(), metricDetectionSchema.partial()).default({}),
-  })
-  .strict();
-export type DetectionConfig = z.infer<typeof detectionConfigSchema>;
-export type DetectionConfigInput = z.input<typeof detectionConfigSchema>;
-
-/** Defaults for the design's core catalog: bad things alert up, good things down, counts both ways. */
-export const CORE_DETECTION: DetectionConfigInput = {
-  metrics: {
-    // A few hundred sampled labels a day: hourly prevalence is mostly sampling noise.
-    violation_prevalence: { direction: 'up', sensitivity: 0.3, grains: ['day'] },
-    removals_per_10k_impressions: { direction: 'both' },
-    automated_action_share: { direction: 'down' },
-    appeal_overturn_rate: { direction: 'up', sensitivity: 0.3 },
-    // A p90 of few decisions is heavy-tailed: only large, clear moves matter.
-    decision_latency_p90_seconds: {
-      direction: 'up',
-      sensitivity: 0.2,
-      sliceSensitivity: 0.1,
-      minRelativeChange: 1,
-    },
-    reports_per_10k_impressions: { direction: 'up' },
-    report_action_rate: { direction: 'both', sensitivity: 0.3 },
-    login_failure_rate: { direction: 'up' },
-    account_takeover_flags: { direction: 'up' },
-    high_risk_signup_share: { direction: 'up' },
-  },
+/** The effective rules of one metric at one grain: every field resolved. */
+export type MetricDetection = Omit<z.infer<typeof metricDetectionSchema>, 'resolveAfter' | 'cooldown'> & {
+  readonly resolveAfter: number;
+  readonly cooldown: number;
 };
 
-export function parseDetectionConfig(input: DetectionConfigInput = CORE_DETECTION): DetectionConfig {
-  return detectionConfigSchema.parse(input);
-}
+/** Daily series are short: learn from a week, and a day's quiet is enough to resolve. */
+const GRAIN_DEFAULTS: Record<Grain, { warmup: number; resolveAfter: number; cooldown: number }> = {
+  hour: { warmup: 48, resolveAfter: 2, cooldown: 3 },
+  day: { warmup: 7, resolveAfter: 1, cooldown: 1 },
+};
 
-/** The effective rules of one metric at one grain. */
-export function detectionFor(cfg: DetectionConfig, metric: string, grain: Grain): MetricDetection {
-  const merged = metricDetectionSchema.parse({ ...cfg.defaults, ...(cfg.metrics[metric] ?? {}) });
-  // Daily series are short: learn from a week, and a day's quiet is enough to resolve.
-  const dayDefaults = grain === 'day' ? { warmup: 7, resolveAfter: 1, cooldown: 1 } : { warmup: 48 };
-  const explicit = { ...cfg.defaults, ...(cfg.metrics[metric] ?? {}) };
+/** The effective rules of a metric (its own `detection`, or none) at one grain. */
+export function detectionFor(declared: MetricDetectionInput | undefined, grain: Grain): MetricDetection {
+  const parsed = metricDetectionSchema.parse(declared ?? {});
+  const d = GRAIN_DEFAULTS[grain];
   return {
-    ...merged,
-    warmup: explicit.warmup ?? dayDefaults.warmup,
-    resolveAfter: explicit.resolveAfter ?? (grain === 'day' ? 1 : merged.resolveAfter),
-    cooldown: explicit.cooldown ?? (grain === 'day' ? 1 : merged.cooldown),
+    ...parsed,
+    warmup: parsed.warmup ?? d.warmup,
+    resolveAfter: parsed.resolveAfter ?? d.resolveAfter,
+    cooldown: parsed.cooldown ?? d.cooldown,
   };
 }

@@ -3,7 +3,7 @@ import { getOrInsert } from '../collections.js';
 import type { Metric, MetricConfig } from '../config/schema.js';
 import type { MetricRow } from '../metrics/metric-row.js';
 import type { Grain } from '../time/window.js';
-import { type DetectionConfig, detectionFor, type MetricDetection } from './detection-config.js';
+import { detectionFor, type MetricDetection } from './detection-config.js';
 
 /** How a metric's slices add up to its total, which decides the root-cause decomposition. */
 export type MetricShape = 'count' | 'ratio' | 'other';
@@ -36,8 +36,8 @@ export function shapeOf(metric: Metric): MetricShape {
 }
 
 export interface ScoreOptions {
+  /** The metrics to score; each brings its own detection rules. */
   readonly metrics: MetricConfig;
-  readonly detection: DetectionConfig;
   readonly grain: Grain;
   /** Window starts (epoch ms), ascending: the series' time axis. */
   readonly windows: readonly number[];
@@ -66,7 +66,7 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
   }
   const out: MetricScores[] = [];
   for (const metric of o.metrics.metrics) {
-    const rules = detectionFor(o.detection, metric.name, o.grain);
+    const rules = detectionFor(metric.detection, o.grain);
     const slices = byMetric.get(metric.name);
     if (!rules.enabled || !rules.grains.includes(o.grain) || !slices) continue;
     const shape = shapeOf(metric);

@@ -3,19 +3,24 @@ import type { MetricConfigInput } from './schema.js';
 /**
  * The design's core metric catalog as a metric config (what runs without --config).
  * A plain object rather than YAML so Lambda bundles need no YAML parser;
- * `vigil config default` prints it as YAML to start a config from.
+ * `vigil config default` prints it as YAML to start a config from. Each metric carries its own
+ * unit and detection rules: bad things alert up, good things down, counts both ways.
  */
 export const CORE_CATALOG = {
   version: 1,
   metrics: [
     {
       name: 'impressions',
+      unit: 'count',
       kind: 'count',
       source: 'impressions',
       slices: ['region', 'surface', 'platform'],
     },
     {
       name: 'violation_prevalence',
+      unit: 'proportion',
+      // A few hundred sampled labels a day: hourly prevalence is mostly sampling noise.
+      detection: { direction: 'up', sensitivity: 0.3, grains: ['day'] },
       kind: 'weighted_proportion',
       description:
         'Weighted share of sampled impressions labelled violating; Wilson CI on the Kish effective sample size.',
@@ -31,6 +36,7 @@ export const CORE_CATALOG = {
     },
     {
       name: 'removals',
+      unit: 'count',
       kind: 'count',
       source: 'moderation_decisions',
       filter: [
@@ -43,6 +49,8 @@ export const CORE_CATALOG = {
     },
     {
       name: 'removals_per_10k_impressions',
+      unit: 'per10k',
+      detection: { direction: 'both' },
       kind: 'ratio',
       scale: 10000,
       numerator: {
@@ -63,6 +71,8 @@ export const CORE_CATALOG = {
     },
     {
       name: 'automated_action_share',
+      unit: 'proportion',
+      detection: { direction: 'down' },
       kind: 'ratio',
       numerator: {
         source: 'moderation_decisions',
@@ -94,6 +104,8 @@ export const CORE_CATALOG = {
     },
     {
       name: 'appeal_overturn_rate',
+      unit: 'rate',
+      detection: { direction: 'up', sensitivity: 0.3 },
       kind: 'ratio',
       numerator: {
         source: 'moderation_decisions',
@@ -123,6 +135,9 @@ export const CORE_CATALOG = {
     },
     {
       name: 'decision_latency_p90_seconds',
+      unit: 'seconds',
+      // A p90 of few decisions is heavy-tailed: only large, clear moves matter.
+      detection: { direction: 'up', sensitivity: 0.2, sliceSensitivity: 0.1, minRelativeChange: 1 },
       kind: 'percentile',
       source: 'moderation_decisions',
       column: 'latency_seconds',
@@ -131,12 +146,15 @@ export const CORE_CATALOG = {
     },
     {
       name: 'user_reports',
+      unit: 'count',
       kind: 'count',
       source: 'user_reports',
       slices: ['region', 'surface', 'reason'],
     },
     {
       name: 'reports_per_10k_impressions',
+      unit: 'per10k',
+      detection: { direction: 'up' },
       kind: 'ratio',
       scale: 10000,
       numerator: {
@@ -151,6 +169,8 @@ export const CORE_CATALOG = {
     },
     {
       name: 'report_action_rate',
+      unit: 'rate',
+      detection: { direction: 'both', sensitivity: 0.3 },
       kind: 'ratio',
       numerator: {
         source: 'user_reports',
@@ -177,6 +197,7 @@ export const CORE_CATALOG = {
     },
     {
       name: 'unique_reporters',
+      unit: 'count',
       kind: 'distinct_count',
       source: 'user_reports',
       column: 'reporter_id',
@@ -184,6 +205,8 @@ export const CORE_CATALOG = {
     },
     {
       name: 'login_failure_rate',
+      unit: 'rate',
+      detection: { direction: 'up' },
       kind: 'ratio',
       numerator: {
         source: 'account_events',
@@ -210,6 +233,8 @@ export const CORE_CATALOG = {
     },
     {
       name: 'account_takeover_flags',
+      unit: 'count',
+      detection: { direction: 'up' },
       kind: 'count',
       source: 'account_events',
       filter: [
@@ -222,6 +247,8 @@ export const CORE_CATALOG = {
     },
     {
       name: 'high_risk_signup_share',
+      unit: 'proportion',
+      detection: { direction: 'up' },
       kind: 'ratio',
       numerator: {
         source: 'account_events',

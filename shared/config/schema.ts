@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { metricDetectionSchema } from '../alerting/detection-config.js';
 
 /**
  * The metric layer: sources, dimensions, filters, measures and metrics, declared in YAML and
@@ -56,12 +57,28 @@ export const Measure = z
   });
 export type Measure = z.infer<typeof Measure>;
 
+/** How values are shown: `per10k` for 10000 × ratios, `rate`/`proportion` as percentages. */
+export const MetricUnit = z.enum(['count', 'rate', 'per10k', 'seconds', 'proportion']);
+export type MetricUnit = z.infer<typeof MetricUnit>;
+
+/** Who is responsible for a metric: alert routes match on the team, messages name both. */
+const Owner = z.string().min(1).max(200);
+
+/** What every metric kind carries besides its measures: slices, unit, detection rules, ownership. */
 const SliceSpec = {
   /** Single dimensions, each reported on its own (e.g. region=BR). */
   slices: z.array(Identifier).max(20).default([]),
   /** Combinations reported together (e.g. [region, surface] → region=BR;surface=live). */
   slice_combinations: z.array(z.array(Identifier).min(2).max(4)).max(20).default([]),
   description: z.string().max(2000).optional(),
+  /** Default: from the kind (counts `count`, ratios `rate`, scale 10000 `per10k`, weighted `proportion`). */
+  unit: MetricUnit.optional(),
+  /** Detection and alerting rules of this metric; defaults apply to what is left out. */
+  detection: metricDetectionSchema.optional(),
+  /** A person or alias answerable for the metric (shown in alerts). */
+  owner: Owner.optional(),
+  /** The team alerts of this metric are routed to (see `alerting.routes`). */
+  team: Owner.optional(),
 };
 
 const SimpleMetric = z

@@ -1,8 +1,3 @@
-import {
-  type DetectionConfig,
-  type DetectionConfigInput,
-  parseDetectionConfig,
-} from '../alerting/detection-config.js';
 import { type Finding, findAt } from '../alerting/findings.js';
 import { type IncidentBook, IncidentBookStore } from '../alerting/incident-book.js';
 import { incidentKey, type OpenIncident, stepIncident } from '../alerting/incidents.js';
@@ -24,6 +19,8 @@ import {
   sourcesByMetric,
 } from '../quality/guard.js';
 import { countPartitions } from '../quality/partition-counts.js';
+import { reportKey } from '../report/write.js';
+import { STORAGE_LAYOUT } from '../storage/layout.js';
 import { addGrain, formatIso, type Grain, windowsInRange } from '../time/window.js';
 import { mapWithConcurrency } from './pool.js';
 
@@ -37,9 +34,9 @@ export interface DetectionDeps {
   readonly store: MetricStore;
   readonly objectStore: ObjectStore;
   readonly sink: AlertSink;
+  /** The metrics to watch; each brings its own detection rules (`metrics[].detection`). */
   readonly config: MetricConfig;
   readonly clock: Clock;
-  readonly detection?: DetectionConfigInput;
   readonly quality?: Partial<QualityRules>;
   /**
    * Small-slice suppression in alerts: slices with fewer than `minSliceUsers` (default 5) distinct
@@ -70,7 +67,6 @@ export async function judgeWindows(
   judgeFrom: Date,
   judgeTo: Date,
 ): Promise<JudgeResult> {
-  const detection: DetectionConfig = parseDetectionConfig(deps.detection);
   const rules = qualityRulesSchema.parse(deps.quality ?? {});
   const windows = windowsInRange(grain, historyFrom, judgeTo).map((w) => w.start.getTime());
 
@@ -92,12 +88,13 @@ export async function judgeWindows(
     if (!r.ok) throw r.error;
     return r.value ?? [];
   });
-  const scores = scoreMetrics(rows, { metrics: deps.config, detection, grain, windows, excluded });
+  const scores = scoreMetrics(rows, { metrics: deps.config, grain, windows, excluded });
 
   const books = new IncidentBookStore(deps.objectStore);
   const { book, etag } = await books.load(grain);
   const reportUrl =
-    deps.reportUrl ?? ((key: string) => `${deps.objectStore.urlOf('report/index.html')}#${anchorOf(key)}`);
+    deps.reportUrl ??
+    ((key: string) => `${deps.objectStore.urlOf(reportKey(STORAGE_LAYOUT.report.prefix))}#${anchorOf(key)}`);
   const done = book.processedThrough ? Date.parse(book.processedThrough) : Number.NEGATIVE_INFINITY;
   const open = new Map(Object.entries(book.open));
   const alerts: Alert[] = [];

@@ -1,11 +1,11 @@
-import { parseDetectionConfig } from '../alerting/detection-config.js';
 import { type MetricScores, type ScoredPoint, scoreMetrics } from '../alerting/score-series.js';
 import type { MetricConfig } from '../config/schema.js';
+import { unitLookup, unitOf } from '../config/units.js';
 import type { MetricRow } from '../metrics/metric-row.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { Alert } from '../ports/alert-sink.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import { fromAlerts, unitOfMetric } from '../report/adapters.js';
+import { fromAlerts } from '../report/adapters.js';
 import type {
   ReportAnalysis,
   ReportData,
@@ -77,9 +77,8 @@ async function readRows(store: MetricStore, grain: Grain, from: Date, to: Date):
 export async function runReportJob(o: ReportJobOptions): Promise<WrittenReport & { data: ReportData }> {
   const hourly = await readRows(o.store, 'hour', o.from, o.to);
   const windows = windowsInRange('hour', o.from, o.to).map((w) => w.start.getTime());
-  const detection = parseDetectionConfig();
   const score = (rows: readonly MetricRow[]): MetricScores[] =>
-    scoreMetrics(rows, { metrics: o.config, detection, grain: 'hour', windows, excluded: new Map() });
+    scoreMetrics(rows, { metrics: o.config, grain: 'hour', windows, excluded: new Map() });
   const totals = score(hourly.filter((r) => r.slice === ''));
   const totalOf = new Map(totals.map((m) => [m.metric, m.slices.get('') ?? []]));
 
@@ -89,7 +88,7 @@ export async function runReportJob(o: ReportJobOptions): Promise<WrittenReport &
     const scored = score(hourly.filter((r) => r.metric === metric && r.slice === slice));
     return withBand(scored[0]?.slices.get(slice) ?? []);
   };
-  const { incidents, dataQuality } = fromAlerts(o.alerts, pointsFor);
+  const { incidents, dataQuality } = fromAlerts(o.alerts, pointsFor, unitLookup(o.config));
   const data: ReportData = {
     generatedAt: o.now.toISOString(),
     title: o.title ?? 'Vigil — trust & safety metrics',
@@ -97,7 +96,7 @@ export async function runReportJob(o: ReportJobOptions): Promise<WrittenReport &
     metrics: o.config.metrics.map((m) => ({
       name: m.name,
       grain: 'hour' as const,
-      unit: unitOfMetric(m.name),
+      unit: unitOf(m),
       ...(m.description ? { description: m.description } : {}),
       // Metrics not watched hourly are charted without an expectation.
       points: totalOf.has(m.name) ? withBand(totalOf.get(m.name)!) : observedOnly(hourly, m.name, windows),

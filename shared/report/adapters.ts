@@ -16,27 +16,9 @@ import type {
  * engines, the stats or the cloud is loaded by the report).
  */
 
-/** Units of the core catalog metrics (others default to count). */
-export const CORE_METRIC_UNITS: Readonly<Record<string, MetricUnit>> = {
-  impressions: 'count',
-  violation_prevalence: 'proportion',
-  removals: 'count',
-  removals_per_10k_impressions: 'per10k',
-  automated_action_share: 'proportion',
-  appeal_overturn_rate: 'rate',
-  decision_latency_p90_seconds: 'seconds',
-  user_reports: 'count',
-  reports_per_10k_impressions: 'per10k',
-  report_action_rate: 'rate',
-  unique_reporters: 'count',
-  login_failure_rate: 'rate',
-  account_takeover_flags: 'count',
-  high_risk_signup_share: 'proportion',
-};
-
-export function unitOfMetric(name: string): MetricUnit {
-  return CORE_METRIC_UNITS[name] ?? 'count';
-}
+/** A metric's unit by name, from the config that defines it (`unitLookup` in shared/config/units.ts). */
+export type UnitOf = (metric: string) => MetricUnit;
+const plainCount: UnitOf = () => 'count';
 
 export function fromExperimentReadout(r: ExperimentReadout): ReportExperiment {
   const multi = r.decisions.length > 1;
@@ -64,12 +46,12 @@ export function fromExperimentReadout(r: ExperimentReadout): ReportExperiment {
   };
 }
 
-export function fromPolicyReadout(r: PolicyReadout): ReportPolicy {
+export function fromPolicyReadout(r: PolicyReadout, unitOf: UnitOf = plainCount): ReportPolicy {
   return {
     id: r.policy,
     region: r.region,
     metric: r.metric,
-    unit: unitOfMetric(r.metric),
+    unit: unitOf(r.metric),
     launch: r.launch,
     att: r.effect.att,
     ciLow: r.effect.ci_low,
@@ -99,6 +81,7 @@ export function fromPolicyReadout(r: PolicyReadout): ReportPolicy {
 export function fromAlerts(
   alerts: readonly Alert[],
   pointsFor: (metric: string, slice: string, grain: Grain) => readonly ReportPoint[] = () => [],
+  unitOf: UnitOf = plainCount,
 ): { incidents: ReportIncident[]; dataQuality: ReportDataQuality[] } {
   const last = new Map<string, Alert>();
   const first = new Map<string, Alert>();
@@ -132,7 +115,7 @@ export function fromAlerts(
       summary: a.summary,
       observed: a.observed,
       expected: a.expected,
-      unit: unitOfMetric(a.metric),
+      unit: unitOf(a.metric),
       grain: a.grain,
       topSlices: a.topSlices.map((s) => ({ ...s })),
       points: pointsFor(a.metric, a.slice, a.grain),

@@ -8,7 +8,9 @@
  */
 
 /** How a metric's values read: counts get thousands separators, rates and proportions a % sign. */
-export type MetricUnit = 'count' | 'rate' | 'per10k' | 'seconds' | 'proportion';
+export type { MetricUnit } from '../config/schema.js';
+
+import type { MetricUnit } from '../config/schema.js';
 export type Grain = 'hour' | 'day';
 export type TimeValue = string | number;
 

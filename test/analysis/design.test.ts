@@ -14,9 +14,9 @@ import {
 import { kolmogorovSf, ksFromHistograms, psiFromHistograms } from '../../shared/analysis/models.js';
 import { normalCritical } from '../../shared/stats/distributions.js';
 import { createRng, type Rng } from '../../shared/stats/random.js';
-import { sharedPath } from '../helpers/shared-data.js';
+import { fixturePath } from '../helpers/fixtures.js';
 
-const VECTORS = sharedPath('reference', 'stats', 'power_sample_size');
+const VECTORS = fixturePath('reference', 'stats', 'power_sample_size');
 const vectors = readdirSync(VECTORS)
   .filter((f) => f.endsWith('.json'))
   .map((f) => JSON.parse(readFileSync(path.join(VECTORS, f), 'utf8')));

@@ -4,7 +4,8 @@
  * and root-cause slices found from those series, a simulated A/B test read out with Welch CIs, and
  * a simulated regional policy launch read out with difference in differences.
  */
-import { unitOfMetric } from '../../shared/report/adapters.js';
+import { coreCatalog } from '../../shared/config/load.js';
+import { unitLookup } from '../../shared/config/units.js';
 import type {
   Grain,
   MetricUnit,
@@ -143,7 +144,7 @@ function simulate(
   planted: readonly Planted[],
   rand: () => number,
 ): Series {
-  const unit = unitOfMetric(name);
+  const unit = unitLookup(coreCatalog())(name);
   const normal = gaussian(rand);
   const isCount = unit === 'count';
   const base = isCount ? level * share * (grain === 'hour' ? 1 / 24 : 1) : level * (0.8 + 0.4 * rand());

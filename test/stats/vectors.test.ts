@@ -9,9 +9,10 @@ import {
   welchFromMoments,
   welchFromSummary,
 } from '../../shared/stats/index.js';
-import { expectMatches, loadVectors, VECTOR_ROOT } from './vectors.js';
+import { expectMatches, loadAllVectors, loadVectors, VECTOR_ROOT } from './vectors.js';
 
 const vectors = loadVectors();
+const pending = loadAllVectors().filter((v) => !vectors.some((w) => w.file === v.file));
 const byMethod = (method: string) => vectors.filter((v) => v.method === method);
 
 interface Arm {
@@ -51,7 +52,11 @@ describe('reference vectors', () => {
     expect(fs.existsSync(VECTOR_ROOT)).toBe(true);
     for (const method of METHOD_NAMES) expect(byMethod(method).length, method).toBeGreaterThan(0);
     expect(new Set(vectors.map((v) => v.method))).toEqual(new Set(METHOD_NAMES));
+    // The fixture copy is complete: every method of the reference set is there.
+    expect(fs.readdirSync(VECTOR_ROOT).length).toBeGreaterThanOrEqual(METHOD_NAMES.length);
   });
+
+  for (const v of pending) it.todo(`${v.file}: method ${v.method} not implemented yet`);
 
   it.each(vectors.map((v) => [v.file, v] as const))('%s', (_file, vector) => {
     const actual = runMethod(vector.method, vector.input);

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { detectionFor } from '../../shared/alerting/detection-config.js';
+import { scoreMetrics } from '../../shared/alerting/score-series.js';
+import { coreCatalog, validateMetricConfig } from '../../shared/config/load.js';
+import { unitOf } from '../../shared/config/units.js';
+import type { MetricRow } from '../../shared/metrics/metric-row.js';
+
+const H = 3_600_000;
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+/** A flat hourly count series with one spike at `spikeAt`. */
+function rows(metric: string, n: number, spikeAt: number): MetricRow[] {
+  return Array.from({ length: n }, (_, i) => {
+    const value = i === spikeAt ? 1000 : 100 + (i % 3);
+    return {
+      metric,
+      grain: 'hour' as const,
+      windowStart: new Date(T0 + i * H),
+      slice: '',
+      value,
+      numerator: value,
+      denominator: null,
+      ciLow: null,
+      ciHigh: null,
+    };
+  });
+}
+
+describe('detection rules live in each metric definition', () => {
+  it('the core catalog declares them inline, with grain defaults filled by detectionFor', () => {
+    const byName = new Map(coreCatalog().metrics.map((m) => [m.name, m]));
+    const prevalence = byName.get('violation_prevalence')!;
+    expect(prevalence.detection).toMatchObject({ direction: 'up', sensitivity: 0.3, grains: ['day'] });
+    expect(detectionFor(prevalence.detection, 'day')).toMatchObject({
+      warmup: 7,
+      resolveAfter: 1,
+      cooldown: 1,
+    });
+    expect(detectionFor(byName.get('impressions')!.detection, 'hour')).toMatchObject({
+      direction: 'both',
+      warmup: 48,
+      resolveAfter: 2,
+      cooldown: 3,
+    });
+    // An explicit value wins over the grain default at both grains.
+    expect(detectionFor({ resolveAfter: 5 }, 'day').resolveAfter).toBe(5);
+    expect(unitOf(byName.get('removals_per_10k_impressions')!)).toBe('per10k');
+    expect(unitOf(byName.get('decision_latency_p90_seconds')!)).toBe('seconds');
+  });
+
+  it('scoreMetrics reads the rules of the metric it scores (enabled, grains, direction)', () => {
+    const metric = (name: string, detection: object) => ({
+      name,
+      kind: 'count',
+      source: 'user_reports',
+      detection,
+    });
+    const cfg = validateMetricConfig({
+      version: 1,
+      metrics: [
+        metric('watched', { direction: 'up', warmup: 24 }),
+        metric('off', { enabled: false }),
+        metric('daily_only', { grains: ['day'] }),
+        metric('drops_only', { direction: 'down', warmup: 24 }),
+      ],
+    });
+    const all = ['watched', 'off', 'daily_only', 'drops_only'].flatMap((m) => rows(m, 72, 60));
+    const windows = Array.from({ length: 72 }, (_, i) => T0 + i * H);
+    const scores = scoreMetrics(all, { metrics: cfg, grain: 'hour', windows, excluded: new Map() });
+    expect(scores.map((s) => s.metric)).toEqual(['watched', 'drops_only']);
+    const spike = (m: string) => scores.find((s) => s.metric === m)!.slices.get('')![60]!;
+    expect(spike('watched').isAnomaly).toBe(true);
+    expect(spike('drops_only').isAnomaly).toBe(false);
+    expect(scores[0]!.rules.warmup).toBe(24);
+  });
+
+  it('an unknown rule field is refused with its path', () => {
+    expect(() =>
+      validateMetricConfig({
+        version: 1,
+        metrics: [{ name: 'x', kind: 'count', source: 'user_reports', detection: { sensitivty: 0.4 } }],
+      }),
+    ).toThrow(/metrics\[0\]\.detection: Unrecognized key/);
+  });
+});
