@@ -4,7 +4,6 @@
  * machine — window by window as the hourly job does, and scores the incidents against the truth.
  * Used by bench/detect/planted.ts and by the detector tests (on other seeds).
  */
-import { CORE_DETECTION, parseDetectionConfig } from '../../shared/alerting/detection-config.js';
 import { findAt } from '../../shared/alerting/findings.js';
 import { incidentKey, type OpenIncident, stepIncident } from '../../shared/alerting/incidents.js';
 import { scoreMetrics } from '../../shared/alerting/score-series.js';
@@ -40,12 +39,11 @@ export interface PlantedResult {
 
 export function judgePlanted(data: PlantedSeries): PlantedResult {
   const config = selectMetrics(coreCatalog(), [...PLANTED_METRICS]);
-  const detection = parseDetectionConfig(CORE_DETECTION);
   const windows = Array.from({ length: data.hours }, (_, i) => data.start + i * HOUR);
   const rules = qualityRulesSchema.parse({});
   const issues = findDataIssues(data.counts, data.start, data.start, data.start + data.hours * HOUR, rules);
   const excluded = excludedWindows(config, issues, 'hour');
-  const scores = scoreMetrics(data.rows, { metrics: config, detection, grain: 'hour', windows, excluded });
+  const scores = scoreMetrics(data.rows, { metrics: config, grain: 'hour', windows, excluded });
 
   const open = new Map<string, OpenIncident>();
   const raised: RaisedIncident[] = [];
