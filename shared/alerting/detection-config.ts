@@ -28,6 +28,16 @@ export const metricDetectionSchema = z
     resolveAfter: z.number().int().min(1).optional(),
     /** Windows between two updates of one incident (default 3 hourly, 1 daily; an escalation skips the wait). */
     cooldown: z.number().int().min(0).optional(),
+    /**
+     * A count that comes from traffic (removals, reports) is judged against its exposure: the named
+     * count metric (e.g. `impressions`), same slice when it has one, else its total. The count's
+     * expectation moves with the exposure's observed / expected ratio, so traffic +35% with flat
+     * rates raises at most the exposure's own incident, not one per count metric.
+     */
+    exposure: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,62}$/)
+      .optional(),
     /** Turns detection off for this metric (it is still computed and charted). */
     enabled: z.boolean().default(true),
     /** Grains the metric is watched at (a sampled metric can be too thin to read hourly). */

@@ -5,6 +5,24 @@ import type { MetricRow } from '../metrics/metric-row.js';
 import type { Grain } from '../time/window.js';
 import { detectionFor, type MetricDetection } from './detection-config.js';
 
+/** Score of the exposure at which its move is passed on to the counts judged against it. */
+const EXPOSURE_MOVED = 0.5;
+
+interface ExposurePoint extends ScoredPoint {
+  /** The exposure moved in this window: the slice's own, or the total (a global traffic change). */
+  readonly moved: boolean;
+}
+
+/** The exposure series a slice is judged against: the same slice when it has one, else the total. */
+function exposureOf(exposure: MetricScores, slice: string): ExposurePoint[] | undefined {
+  const total = exposure.slices.get('');
+  const own = exposure.slices.get(slice) ?? total;
+  return own?.map((p, i) => ({
+    ...p,
+    moved: p.score >= EXPOSURE_MOVED || (total?.[i]?.score ?? 0) >= EXPOSURE_MOVED,
+  }));
+}
+
 /** How a metric's slices add up to its total, which decides the root-cause decomposition. */
 export type MetricShape = 'count' | 'ratio' | 'other';
 
@@ -64,24 +82,55 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
       i
     ] = r;
   }
-  const out: MetricScores[] = [];
-  for (const metric of o.metrics.metrics) {
+  const scoredBy = new Map<string, MetricScores>();
+  // Exposures first: a count judged against its exposure needs the exposure's expectation.
+  const ordered = [...o.metrics.metrics].sort(
+    (a, b) => Number(a.detection?.exposure !== undefined) - Number(b.detection?.exposure !== undefined),
+  );
+  for (const metric of ordered) {
     const rules = detectionFor(metric.detection, o.grain);
     const slices = byMetric.get(metric.name);
     if (!rules.enabled || !rules.grains.includes(o.grain) || !slices) continue;
+    const exposure = rules.exposure !== undefined ? scoredBy.get(rules.exposure) : undefined;
     const shape = shapeOf(metric);
     // Weighted sums are not counts: treating them as such would understate the sampling noise.
     const volumeAware = metric.kind !== 'weighted_proportion';
     const excluded = o.excluded.get(metric.name) ?? new Set<number>();
     const scored = new Map<string, ScoredPoint[]>();
-    for (const [slice, series] of slices)
+    for (const [slice, series] of slices) {
+      const traffic = exposure ? exposureOf(exposure, slice) : undefined;
       scored.set(
         slice,
-        scoreOne(series, o.windows, excluded, computed, shape, rules, slice === '', volumeAware),
+        scoreOne(series, o.windows, excluded, computed, shape, rules, slice === '', volumeAware, traffic),
       );
-    out.push({ metric: metric.name, shape, rules, slices: scored });
+    }
+    scoredBy.set(metric.name, { metric: metric.name, shape, rules, slices: scored });
   }
-  return out;
+  return o.metrics.metrics.flatMap((m) => scoredBy.get(m.name) ?? []);
+}
+
+/**
+ * The sampling sd of a value that carries a 95% confidence interval (a weighted proportion of
+ * sampled labels): half the interval's width over 1.96. A sampled metric read hourly is then only
+ * as sure as its few labels allow, which is what lets it be watched at that grain at all.
+ */
+function noiseSdOf(row: MetricRow | undefined): number | undefined {
+  if (!row || row.ciLow === null || row.ciHigh === null) return undefined;
+  const w = row.ciHigh - row.ciLow;
+  return w > 0 ? w / (2 * 1.959964) : undefined;
+}
+
+/**
+ * How far the exposure is from its own expectation (observed / expected) when the exposure itself
+ * moved (its score at the default alert level or above), else 1. A count that moves with its
+ * traffic is then expected to move by as much; an ordinary miss of the traffic baseline is not
+ * passed on to every count that depends on it.
+ */
+function exposureFactor(p: ExposurePoint | undefined): number {
+  if (!p || p.excluded || p.observed === null || p.expected === null) return 1;
+  if (!p.moved) return 1;
+  if (!(p.expected > 0) || !(p.observed > 0)) return 1;
+  return Math.min(20, Math.max(0.05, p.observed / p.expected));
 }
 
 function scoreOne(
@@ -93,6 +142,8 @@ function scoreOne(
   rules: MetricDetection,
   isTotal: boolean,
   volumeAware: boolean,
+  /** The exposure's scored points (same windows), for a count judged against its traffic. */
+  exposure?: readonly ExposurePoint[],
 ): ScoredPoint[] {
   const detector = new StreamingDetector({
     direction: rules.direction,
@@ -100,8 +151,10 @@ function scoreOne(
     // Counts are gated on max(observed, expected) later: a drop to zero must still be scored.
     minVolume: shape === 'ratio' ? rules.minVolume : 0,
     ...(rules.warmup !== undefined ? { warmup: rules.warmup } : {}),
-    // Incidents dedupe repeats themselves; every anomalous window must stay visible here.
+    // Incidents dedupe repeats themselves; every anomalous window must stay visible here, and
+    // an incident stays anomalous for as long as it lasts.
     cooldown: 0,
+    episodeCalibration: 'hold',
   });
   return windows.map((t, i) => {
     const row = series[i];
@@ -119,17 +172,21 @@ function scoreOne(
     if (value === null) return { ...empty, excluded: false };
     const numerator = row?.numerator ?? (shape === 'count' ? value : null);
     const denominator = row?.denominator ?? null;
+    // Judged per unit of expected traffic: the detector learns and scores the count divided by
+    // the exposure's observed / expected ratio, and its expectation is scaled back.
+    const e = exposure ? exposureFactor(exposure[i]) : 1;
     const s: PointScore = detector.push({
       t,
-      value,
-      ...(volumeAware && numerator !== null ? { numerator } : {}),
+      value: value / e,
+      ...(volumeAware && numerator !== null ? { numerator: numerator / e } : {}),
       ...(volumeAware && denominator !== null ? { denominator } : {}),
+      ...(noiseSdOf(row) !== undefined ? { noiseSd: noiseSdOf(row) } : {}),
     });
     const gated = shape === 'ratio' && denominator !== null && denominator < rules.minVolume;
     return {
       t,
       observed: value,
-      expected: gated ? null : s.expected,
+      expected: gated ? null : s.expected * e,
       numerator,
       denominator,
       score: s.score,

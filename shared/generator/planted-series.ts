@@ -185,7 +185,10 @@ export function generatePlanted(o: PlantedOptions): PlantedSeries {
       id: 'spike-ng',
       kind: 'small_slice_spike',
       ...span(at(33, 2), 2),
-      metrics: [{ metric: 'removals', slice: 'region=NG' }],
+      metrics: [
+        { metric: 'removals', slice: 'region=NG' },
+        { metric: 'removals_per_10k_impressions', slice: 'region=NG' },
+      ],
     },
   ];
   const byId = new Map(truth.map((p) => [p.id, p]));
