@@ -47,7 +47,11 @@ export interface BackfillSummary {
   readonly superseded: number;
   readonly failed: readonly { readonly window: string; readonly error: string }[];
   /** Windows held by another run's lease: not computed here, not a failure. */
-  readonly skipped: readonly { readonly window: string; readonly heldBy: string }[];
+  readonly skipped: readonly {
+    readonly window: string;
+    readonly heldBy: string;
+    readonly expiresAt: string;
+  }[];
   /** Row-level data-quality warnings (with `rowChecks`). */
   readonly warnings: readonly RowQualityWarning[];
 }
@@ -74,7 +78,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
   let bytesScanned = 0;
   let superseded = 0;
   const failed: { window: string; error: string }[] = [];
-  const skipped: { window: string; heldBy: string }[] = [];
+  const skipped: { window: string; heldBy: string; expiresAt: string }[] = [];
   const warnings: RowQualityWarning[] = [];
   const remaining = o.deadline?.remainingMs() ?? Number.POSITIVE_INFINITY;
   // A lease outliving the invocation only delays the next run after a crash.
@@ -101,7 +105,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
             batch.push(w);
           } else {
             skippedAt.add(w.start.getTime());
-            skipped.push({ window: formatIso(w.start), heldBy: got.heldBy });
+            skipped.push({ window: formatIso(w.start), heldBy: got.heldBy, expiresAt: got.expiresAt });
             o.onProgress?.(++done, o.windows.length);
           }
         }

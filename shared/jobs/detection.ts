@@ -34,7 +34,7 @@ import {
   qualityRulesSchema,
   sourcesByMetric,
 } from '../quality/guard.js';
-import { countPartitions } from '../quality/partition-counts.js';
+import { countPartitions, type PartitionCounts } from '../quality/partition-counts.js';
 import { incidentAnchor } from '../report/model.js';
 import { reportKey } from '../report/write.js';
 import { type Slice, TOTAL } from '../slices/slice.js';
@@ -78,6 +78,21 @@ export interface JudgeResult {
 }
 
 /**
+ * The data-quality guard's partition counts for judging up to `judgeTo` with history from
+ * `historyFrom` (one engine query; the scheduled job also derives the lake's coverage from it).
+ */
+export async function guardCounts(
+  deps: Pick<DetectionDeps, 'engine' | 'config' | 'quality'>,
+  historyFrom: Date,
+  judgeTo: Date,
+): Promise<PartitionCounts> {
+  const rules = qualityRulesSchema.parse(deps.quality ?? {});
+  const sources = [...new Set([...sourcesByMetric(deps.config).values()].flat())].sort();
+  const countedFrom = addGrain(historyFrom, 'day', -rules.historyDays);
+  return countPartitions(deps.engine, deps.config, sources, countedFrom, judgeTo);
+}
+
+/**
  * Scores [historyFrom, judgeTo) and judges the windows in [judgeFrom, judgeTo) that the incident
  * state has not judged yet. Then delivers every pending alert (including earlier failures).
  */
@@ -87,13 +102,14 @@ export async function judgeWindows(
   historyFrom: Date,
   judgeFrom: Date,
   judgeTo: Date,
+  /** The guard's partition counts when the caller already has them (guardCounts over a range ending at or after judgeTo). */
+  precounted?: PartitionCounts,
 ): Promise<JudgeResult> {
   const rules = qualityRulesSchema.parse(deps.quality ?? {});
   const windows = windowsInRange(grain, historyFrom, judgeTo).map((w) => w.start.getTime());
 
-  const sources = [...new Set([...sourcesByMetric(deps.config).values()].flat())].sort();
   const countedFrom = addGrain(historyFrom, 'day', -rules.historyDays);
-  const counts = await countPartitions(deps.engine, deps.config, sources, countedFrom, judgeTo);
+  const counts = precounted ?? (await guardCounts(deps, historyFrom, judgeTo));
   const issues = findDataIssues(
     counts,
     countedFrom.getTime(),
