@@ -23,6 +23,7 @@ console.log(
   `metric incidents opened ${s.metricIncidents}, real ${s.realMetricIncidents} (${((100 * s.realMetricIncidents) / Math.max(1, s.metricIncidents)).toFixed(0)}%); ` +
     `data-quality alerts ${s.dataAlerts}, real ${s.realDataAlerts}`,
 );
+console.log(`traffic days: incidents on the exposure (impressions) per day: ${s.trafficNotices.join(', ')}`);
 const false_ = new Map<string, number>();
 for (const f of s.falseAlarms) {
   const key = `${f.metric} ${f.slice || '(total)'}`;

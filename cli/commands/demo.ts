@@ -121,6 +121,8 @@ export async function run(o: Opts): Promise<void> {
       policies: readouts.policies.map((r) => fromPolicyReadout(r, unitLookup(config))),
       analyses: [gapTable(analyses.gaps), funnelTable(analyses.funnel), modelTable(analyses.models)],
       now: new Date(),
+      // The lake counts the people behind each slice series (k-anonymity of the report).
+      engine,
     });
   } finally {
     await engine.close();
@@ -223,6 +225,8 @@ function effectsVsTruth(manifest: LakeManifest, readouts: AllReadouts) {
       truth: planted.trueRelativeEffect,
       covers:
         !!e &&
+        e.relative_ci_low !== null &&
+        e.relative_ci_high !== null &&
         e.relative_ci_low <= planted.trueRelativeEffect &&
         planted.trueRelativeEffect <= e.relative_ci_high,
     });

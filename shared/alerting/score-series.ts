@@ -1,7 +1,10 @@
 import { type PointScore, StreamingDetector } from '../anomaly/index.js';
+import { peek } from '../anomaly/peek.js';
+import type { EventWindows, KnownEvents } from '../calendar/calendar.js';
 import { getOrInsert } from '../collections.js';
 import type { Metric, MetricConfig } from '../config/schema.js';
 import type { MetricRow } from '../metrics/metric-row.js';
+import { dimensionValue, type Slice } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
 import { detectionFor, type MetricDetection } from './detection-config.js';
 
@@ -35,16 +38,24 @@ export interface ScoredPoint {
   readonly denominator: number | null;
   readonly score: number;
   readonly isAnomaly: boolean;
+  /** Residual in robust standard deviations (0 while learning): how far off the window still is. */
+  readonly z: number;
   /** The window's data was missing or late: not scored, not learned. */
   readonly excluded: boolean;
+  /** A known event (calendar) covers the window: scored against the baseline, never learned. */
+  readonly known?: true;
+  /** …and that event suppresses alerts: never anomalous, and open incidents hold still. */
+  readonly suppressed?: true;
 }
 
 export interface MetricScores {
   readonly metric: string;
   readonly shape: MetricShape;
   readonly rules: MetricDetection;
-  /** slice ('' = total) → one point per window, aligned with the `windows` given to scoreMetrics. */
+  /** slice key ('' = total) → one point per window, aligned with the `windows` given to scoreMetrics. */
   readonly slices: ReadonlyMap<string, readonly ScoredPoint[]>;
+  /** slice key → the structured slice. */
+  readonly sliceOf: ReadonlyMap<string, Slice>;
 }
 
 export function shapeOf(metric: Metric): MetricShape {
@@ -61,6 +72,8 @@ export interface ScoreOptions {
   readonly windows: readonly number[];
   /** metric name → window starts whose data is missing or late for that metric. */
   readonly excluded: ReadonlyMap<string, ReadonlySet<number>>;
+  /** Known events (vigil.yaml `calendar:`): their windows are not learned, and may be suppressed. */
+  readonly known?: KnownEvents;
 }
 
 /**
@@ -71,6 +84,7 @@ export interface ScoreOptions {
 export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): MetricScores[] {
   const index = new Map(o.windows.map((t, i) => [t, i]));
   const byMetric = new Map<string, Map<string, (MetricRow | undefined)[]>>();
+  const sliceOf = new Map<string, Slice>();
   // Windows never computed (before the lake, or not backfilled) are unknown, not zero.
   const computed = new Set<number>();
   for (const r of rows) {
@@ -78,9 +92,10 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
     if (i === undefined || r.grain !== o.grain) continue;
     computed.add(r.windowStart.getTime());
     const slices = getOrInsert(byMetric, r.metric, () => new Map<string, (MetricRow | undefined)[]>());
-    getOrInsert(slices, r.slice, () => new Array<MetricRow | undefined>(o.windows.length).fill(undefined))[
-      i
-    ] = r;
+    sliceOf.set(r.slice.key, r.slice);
+    getOrInsert(slices, r.slice.key, () =>
+      new Array<MetricRow | undefined>(o.windows.length).fill(undefined),
+    )[i] = r;
   }
   const scoredBy = new Map<string, MetricScores>();
   // Exposures first: a count judged against its exposure needs the exposure's expectation.
@@ -98,13 +113,32 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
     const excluded = o.excluded.get(metric.name) ?? new Set<number>();
     const scored = new Map<string, ScoredPoint[]>();
     for (const [slice, series] of slices) {
+      const region = dimensionValue(sliceOf.get(slice)!, 'region');
+      const events = o.known?.windowsOf({ metric: metric.name, region }, o.grain, o.windows);
       const traffic = exposure ? exposureOf(exposure, slice) : undefined;
       scored.set(
         slice,
-        scoreOne(series, o.windows, excluded, computed, shape, rules, slice === '', volumeAware, traffic),
+        scoreOne(
+          series,
+          o.windows,
+          excluded,
+          computed,
+          shape,
+          rules,
+          slice === '',
+          volumeAware,
+          events,
+          traffic,
+        ),
       );
     }
-    scoredBy.set(metric.name, { metric: metric.name, shape, rules, slices: scored });
+    scoredBy.set(metric.name, {
+      metric: metric.name,
+      shape,
+      rules,
+      slices: scored,
+      sliceOf: new Map([...slices.keys()].map((k) => [k, sliceOf.get(k)!])),
+    });
   }
   return o.metrics.metrics.flatMap((m) => scoredBy.get(m.name) ?? []);
 }
@@ -142,6 +176,7 @@ function scoreOne(
   rules: MetricDetection,
   isTotal: boolean,
   volumeAware: boolean,
+  events?: EventWindows,
   /** The exposure's scored points (same windows), for a count judged against its traffic. */
   exposure?: readonly ExposurePoint[],
 ): ScoredPoint[] {
@@ -166,6 +201,7 @@ function scoreOne(
       denominator: null,
       score: 0,
       isAnomaly: false,
+      z: 0,
     };
     if (excluded.has(t)) return { ...empty, excluded: true };
     const value = row ? row.value : shape === 'count' && computed.has(t) ? 0 : null;
@@ -175,13 +211,18 @@ function scoreOne(
     // Judged per unit of expected traffic: the detector learns and scores the count divided by
     // the exposure's observed / expected ratio, and its expectation is scaled back.
     const e = exposure ? exposureFactor(exposure[i]) : 1;
-    const s: PointScore = detector.push({
+    const sd = noiseSdOf(row);
+    const point = {
       t,
       value: value / e,
       ...(volumeAware && numerator !== null ? { numerator: numerator / e } : {}),
       ...(volumeAware && denominator !== null ? { denominator } : {}),
-      ...(noiseSdOf(row) !== undefined ? { noiseSd: noiseSdOf(row) } : {}),
-    });
+      ...(sd !== undefined ? { noiseSd: sd } : {}),
+    };
+    // A known event is judged against what was learned before it, and not learned itself.
+    const known = events?.unlearned.has(t) === true;
+    const suppressed = events?.suppressed.has(t) === true;
+    const s: PointScore = known ? peek(detector, point) : detector.push(point);
     const gated = shape === 'ratio' && denominator !== null && denominator < rules.minVolume;
     return {
       t,
@@ -190,8 +231,11 @@ function scoreOne(
       numerator,
       denominator,
       score: s.score,
-      isAnomaly: s.isAnomaly,
+      isAnomaly: s.isAnomaly && !suppressed,
+      z: gated ? 0 : s.z,
       excluded: false,
+      ...(known ? { known: true as const } : {}),
+      ...(suppressed ? { suppressed: true as const } : {}),
     };
   });
 }

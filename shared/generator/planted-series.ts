@@ -1,5 +1,6 @@
 import type { MetricRow } from '../metrics/metric-row.js';
 import type { PartitionCounts } from '../quality/partition-counts.js';
+import { type Slice, sliceOf, TOTAL } from '../slices/slice.js';
 import { createRng, type Rng } from '../stats/random.js';
 import { REGIONS } from './scenario.js';
 
@@ -256,14 +257,15 @@ export function generatePlanted(o: PlantedOptions): PlantedSeries {
       }
       return a;
     };
-    const slices: [string, Acc][] = [['', sum(() => true)]];
-    for (const r of REGIONS) slices.push([`region=${r.region}`, sum((region) => region === r.region)]);
+    const slices: [Slice, Acc][] = [[TOTAL, sum(() => true)]];
+    for (const r of REGIONS)
+      slices.push([sliceOf([['region', r.region]]), sum((region) => region === r.region)]);
     for (const s of SURFACES)
-      slices.push([`surface=${s.surface}`, sum((_, surface) => surface === s.surface)]);
+      slices.push([sliceOf([['surface', s.surface]]), sum((_, surface) => surface === s.surface)]);
     const windowStart = new Date(t);
     const row = (
       metric: string,
-      slice: string,
+      slice: Slice,
       value: number | null,
       numerator: number | null,
       denominator: number | null,

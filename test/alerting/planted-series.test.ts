@@ -28,7 +28,7 @@ describe('the alerting path on planted T&S series it was not tuned on', () => {
     expect(s.realDataAlerts).toBe(s.dataAlerts);
   });
 
-  it('a day of traffic +35% with flat rates raises at most one notice, on the exposure itself', () => {
+  it('a day of traffic +35% with flat rates raises notices on the exposure only, no count or rate incident', () => {
     for (const seed of HELD_OUT) {
       const data = generatePlanted({ seed });
       const traffic = data.truth.find((p) => p.kind === 'traffic')!;
@@ -36,7 +36,8 @@ describe('the alerting path on planted T&S series it was not tuned on', () => {
         (i) => i.kind === 'metric_incident' && i.since < traffic.end + 2 * HOUR && i.until > traffic.start,
       );
       expect(during.filter((i) => i.metric !== 'impressions')).toEqual([]);
-      expect(during.length).toBeLessThanOrEqual(1);
+      // One notice for the day (a slice's tail may resolve a little later than the total's).
+      expect(during.filter((i) => i.slice === '')).toHaveLength(1);
     }
   });
 
