@@ -1,20 +1,16 @@
-import type { Deadline } from '../ports/deadline.js';
-import { addGrain, floorToGrain, windowsInRange } from '../time/window.js';
-import { type BackfillSummary, judgeableEnd, runBackfill } from './backfill.js';
+import { addGrain, floorToGrain } from '../time/window.js';
+import type { BackfillSummary } from './backfill.js';
 import { type DetectionDeps, type JudgeResult, judgeWindows } from './detection.js';
+import { type RecomputeOptions, recomputeRecent } from './recompute.js';
 import { newestJudgeable, SCHEDULE } from './schedule.js';
 
-export interface DailyJobOptions extends DetectionDeps {
+export interface DailyJobOptions extends DetectionDeps, RecomputeOptions {
   /** The newest day to judge; defaults to the newest one the schedule's lag allows (yesterday, UTC). */
   readonly day?: Date;
   /** Days recomputed before judging, ending with the judged one (default 2: late data of yesterday). */
   readonly recomputeDays?: number;
   /** Called once the recompute is done, before detection (callers report failed windows even if detection then throws). */
   readonly onRecomputed?: (summary: BackfillSummary) => void;
-  /** The invocation's deadline: bounds every query, stops the recompute in time to release leases. */
-  readonly deadline?: Deadline;
-  /** Who holds the windows' leases while recomputing (a request id; default a random run id). */
-  readonly leaseOwner?: string;
   /** Days of metric history the detector learns from (default 56). */
   readonly lookbackDays?: number;
 }
@@ -29,17 +25,7 @@ export async function runDailyJob(o: DailyJobOptions): Promise<DailyJobResult> {
   const day = floorToGrain(o.day ?? newestJudgeable('day', o.clock.now()), 'day');
   const end = addGrain(day, 'day');
   const recompute = Math.max(1, o.recomputeDays ?? SCHEDULE.day.recompute);
-  const backfill = await runBackfill({
-    engine: o.engine,
-    store: o.store,
-    config: o.config,
-    grain: 'day',
-    windows: windowsInRange('day', addGrain(end, 'day', -recompute), end),
-    clock: o.clock,
-    // Two runs of one window (schedule + manual rerun): one computes it, the other skips it.
-    lease: { store: o.objectStore, ...(o.leaseOwner ? { owner: o.leaseOwner } : {}) },
-    ...(o.deadline ? { deadline: o.deadline } : {}),
-  });
+  const { backfill, judgeTo } = await recomputeRecent(o, 'day', end, recompute);
   o.onRecomputed?.(backfill);
   const historyFrom = addGrain(end, 'day', -(o.lookbackDays ?? SCHEDULE.day.lookbackDays));
   const result = await judgeWindows(
@@ -47,8 +33,8 @@ export async function runDailyJob(o: DailyJobOptions): Promise<DailyJobResult> {
     'day',
     historyFrom,
     addGrain(end, 'day', -recompute),
-    // Never judge a window whose metrics failed or are being written by another run: a retry will.
-    judgeableEnd(backfill, end),
+    // Never judge a window that failed, that another run holds, or whose partitions are still being written.
+    judgeTo,
   );
   return { ...result, recomputed: backfill.written, failedWindows: backfill.failed };
 }

@@ -33,6 +33,8 @@ export interface WindowManifest {
   readonly inputs?: Readonly<Record<string, PartitionFingerprint>>;
   /** Key of the scan's additive aggregates, for rolling up coarser windows. */
   readonly aggregates?: string;
+  /** Signature of the plan that computed the rows (shared/jobs/rollup.ts: planSignature). */
+  readonly plan?: string;
 }
 
 /** What a window's rows were computed from: the objects of its partitions in one source. */
@@ -48,6 +50,7 @@ export interface WriteExtras {
   readonly inputs?: Readonly<Record<string, PartitionFingerprint>>;
   /** Serialized additive aggregates, stored beside the rows. */
   readonly aggregates?: string;
+  readonly plan?: string;
 }
 
 export type WriteOutcome =
@@ -131,6 +134,7 @@ export class MetricStore {
       computed_at: computedAt,
       ...(extras.inputs ? { inputs: extras.inputs } : {}),
       ...(aggregates ? { aggregates } : {}),
+      ...(extras.plan ? { plan: extras.plan } : {}),
     };
     const body = ENC.encode(`${JSON.stringify(manifest)}\n`);
     for (let attempt = 0; attempt < 8; attempt++) {
