@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { coreCatalog, zodErrorLine } from '../config/load.js';
 import { parseYamlText } from '../config/parse.js';
-import { Condition, Identifier, SourceMapping } from '../config/schema.js';
+import { Condition, Identifier, Metric, type MetricConfig, SourceMapping } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { isSourceName, SOURCE_COLUMNS } from '../lake/sources.js';
 import { parseUtc } from '../time/window.js';
@@ -156,15 +156,25 @@ export const Experiment = z
   });
 export type Experiment = z.infer<typeof Experiment>;
 
+const RegionCode = z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'must be a region code');
+
 export const Policy = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_.-]{1,120}$/, 'must be 1..120 of letters, digits, _ . -'),
     description: z.string().max(2000).optional(),
-    /** The treated region (upper-case code); every other region is a control / donor. */
-    region: z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'must be a region code'),
-    /** Launch instant; must be midnight UTC (the panel is region × day). */
-    launch: Instant,
-    /** A core catalog metric with a region slice, evaluated per region × day. */
+    /** The treated regions (upper-case codes); `region: DE` is the one-region form. */
+    regions: z.array(RegionCode).min(1).max(100).optional(),
+    region: RegionCode.optional(),
+    /**
+     * One launch instant for every treated region, or one per region (a staggered roll-out). Each
+     * must be midnight UTC (the panel is region × day).
+     */
+    launch: z.union([Instant, z.record(RegionCode, Instant)]),
+    /** Regions left out of the comparison (spill-over, other launches); never treated, never donors. */
+    exclude_regions: z.array(RegionCode).max(100).default([]),
+    /** Comparison regions: never treated only, or also regions whose own launch comes later. */
+    control_group: z.enum(['never_treated', 'not_yet_treated']).default('not_yet_treated'),
+    /** Any metric of the config or the core catalog with a `region` slice, evaluated per region × day. */
     metric: Name,
     pre_days: z.number().int().min(2).max(365).default(7),
     post_days: z.number().int().min(1).max(365).default(7),
@@ -172,15 +182,60 @@ export const Policy = z
   })
   .strict()
   .superRefine((p, ctx) => {
-    if (p.launch.getTime() % 86_400_000 !== 0)
-      ctx.addIssue({ code: 'custom', path: ['launch'], message: 'must be midnight UTC (a day boundary)' });
+    if (p.regions === undefined && p.region === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['regions'],
+        message: 'name the treated regions (regions: [..] or region: XX)',
+      });
+    if (p.regions !== undefined && p.region !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['region'], message: 'use regions or region, not both' });
+    const treated = p.regions ?? (p.region !== undefined ? [p.region] : []);
+    treated.forEach((r, i) => {
+      if (treated.indexOf(r) !== i)
+        ctx.addIssue({ code: 'custom', path: ['regions', i], message: `duplicate region '${r}'` });
+      if (p.exclude_regions.includes(r))
+        ctx.addIssue({ code: 'custom', path: ['exclude_regions'], message: `'${r}' is also treated` });
+    });
+    const launches: [string[], Date][] =
+      p.launch instanceof Date
+        ? [[['launch'], p.launch]]
+        : Object.entries(p.launch).map(([r, d]) => [['launch', r], d]);
+    for (const [path, d] of launches)
+      if (d.getTime() % 86_400_000 !== 0)
+        ctx.addIssue({ code: 'custom', path, message: 'must be midnight UTC (a day boundary)' });
+    if (!(p.launch instanceof Date)) {
+      for (const r of treated)
+        if (!Object.hasOwn(p.launch, r))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['launch'],
+            message: `has no launch for treated region '${r}'`,
+          });
+      for (const r of Object.keys(p.launch))
+        if (!treated.includes(r))
+          ctx.addIssue({ code: 'custom', path: ['launch', r], message: `'${r}' is not a treated region` });
+    }
   });
 export type Policy = z.infer<typeof Policy>;
+
+/** The treated regions of a policy and each one's launch, earliest first. */
+export function policySchedule(p: Policy): { region: string; launch: Date }[] {
+  const treated = p.regions ?? [p.region!];
+  return treated
+    .map((region) => ({
+      region,
+      launch: p.launch instanceof Date ? p.launch : (p.launch as Record<string, Date>)[region]!,
+    }))
+    .sort((a, b) => a.launch.getTime() - b.launch.getTime() || (a.region < b.region ? -1 : 1));
+}
 
 export const ExperimentConfig = z
   .object({
     version: z.literal(1),
     sources: z.record(Identifier, SourceMapping).default({}),
+    /** Team metrics (as in the metric config): a policy may name any of them with a region slice. */
+    metrics: z.array(Metric).max(500).default([]),
     experiments: z.array(Experiment).max(200).default([]),
     policies: z.array(Policy).max(200).default([]),
   })
@@ -236,13 +291,33 @@ function checkReferences(cfg: ExperimentConfig, what: string): void {
       } else checkMeasure(m, mat);
     });
   });
-  const catalog = new Map(coreCatalog().metrics.map((m) => [m.name, m]));
+  const catalog = new Map(policyMetrics(cfg).metrics.map((m) => [m.name, m]));
   cfg.policies.forEach((p, i) => {
     const m = catalog.get(p.metric);
-    if (!m) fail(`policies[${i}].metric`, `unknown core catalog metric '${p.metric}'`);
-    if (!m!.slices.includes('region'))
+    if (!m)
+      fail(
+        `policies[${i}].metric`,
+        `unknown metric '${p.metric}' (not in the config's metrics or the core catalog)`,
+      );
+    if (
+      !m!.slices.includes('region') &&
+      !m!.slice_combinations.some((c) => c.length === 1 && c[0] === 'region')
+    )
       fail(`policies[${i}].metric`, `metric '${p.metric}' has no region slice`);
   });
+}
+
+/**
+ * The metrics a policy can name: the config's own metrics, then the core catalog's (a config metric
+ * with a core name replaces it), with the config's source mappings.
+ */
+export function policyMetrics(cfg: Pick<ExperimentConfig, 'metrics' | 'sources'>): MetricConfig {
+  const own = new Set(cfg.metrics.map((m) => m.name));
+  return {
+    version: 1,
+    sources: cfg.sources,
+    metrics: [...cfg.metrics, ...coreCatalog().metrics.filter((m) => !own.has(m.name))],
+  };
 }
 
 /** Parses and validates experiment/policy YAML; `what` names the file in errors. */

@@ -47,30 +47,37 @@ export function fromExperimentReadout(r: ExperimentReadout): ReportExperiment {
 }
 
 export function fromPolicyReadout(r: PolicyReadout, unitOf: UnitOf = plainCount): ReportPolicy {
+  // The report draws a missing number (not enough data) as "—": NaN here, never a made-up value.
+  const n = (v: number | null) => v ?? Number.NaN;
+  const e = r.effect;
   return {
     id: r.policy,
-    region: r.region,
+    region: r.treated_regions.join(', '),
     metric: r.metric,
     unit: unitOf(r.metric),
     launch: r.launch,
-    att: r.effect.att,
-    ciLow: r.effect.ci_low,
-    ciHigh: r.effect.ci_high,
-    pValue: r.effect.p_value,
-    relativeEffect: r.effect.relative_effect,
-    relCiLow: r.effect.relative_ci_low,
-    relCiHigh: r.effect.relative_ci_high,
-    preTrendP: r.event_study?.pre_trend?.p_value ?? null,
+    att: n(e.att),
+    ciLow: n(e.ci_low),
+    ciHigh: n(e.ci_high),
+    pValue: e.p_value,
+    relativeEffect: n(e.relative_effect),
+    relCiLow: e.relative_ci_low,
+    relCiHigh: e.relative_ci_high,
+    preTrendP: r.event_study.pre_trend.p_value,
     synthetic: r.synthetic_control
       ? { estimate: r.synthetic_control.estimate, relativeEffect: r.synthetic_control.relative_effect }
       : null,
-    eventStudy: (r.event_study?.effects ?? []).map((x) => ({
+    eventStudy: r.event_study.effects.map((x) => ({
       relDay: x.event_time,
-      coef: x.estimate,
-      ciLow: x.ci_low,
-      ciHigh: x.ci_high,
+      coef: n(x.estimate),
+      ciLow: n(x.ci_low),
+      ciHigh: n(x.ci_high),
     })),
-    notes: r.notes,
+    notes: [
+      `inference: ${e.inference_detail}`,
+      ...(e.status === 'not_enough_data' ? [`not enough data: ${e.reason}`] : []),
+      ...r.notes,
+    ],
   };
 }
 
