@@ -62,7 +62,9 @@ export function withBand(points: readonly ScoredPoint[]): ReportPoint[] {
 
 function observedOnly(rows: readonly MetricRow[], metric: string, windows: readonly number[]): ReportPoint[] {
   const byT = new Map(
-    rows.filter((r) => r.metric === metric && r.slice === '').map((r) => [r.windowStart.getTime(), r.value]),
+    rows
+      .filter((r) => r.metric === metric && r.slice.key === '')
+      .map((r) => [r.windowStart.getTime(), r.value]),
   );
   return windows.map((t) => ({ t, value: byT.get(t) ?? null }));
 }
@@ -79,13 +81,13 @@ export async function runReportJob(o: ReportJobOptions): Promise<WrittenReport &
   const windows = windowsInRange('hour', o.from, o.to).map((w) => w.start.getTime());
   const score = (rows: readonly MetricRow[]): MetricScores[] =>
     scoreMetrics(rows, { metrics: o.config, grain: 'hour', windows, excluded: new Map() });
-  const totals = score(hourly.filter((r) => r.slice === ''));
+  const totals = score(hourly.filter((r) => r.slice.key === ''));
   const totalOf = new Map(totals.map((m) => [m.metric, m.slices.get('') ?? []]));
 
   const pointsFor = (metric: string, slice: string, grain: Grain): ReportPoint[] => {
     if (grain !== 'hour') return [];
     if (slice === '') return withBand(totalOf.get(metric) ?? []);
-    const scored = score(hourly.filter((r) => r.metric === metric && r.slice === slice));
+    const scored = score(hourly.filter((r) => r.metric === metric && r.slice.key === slice));
     return withBand(scored[0]?.slices.get(slice) ?? []);
   };
   const { incidents, dataQuality } = fromAlerts(o.alerts, pointsFor, unitLookup(o.config));

@@ -2,8 +2,8 @@ import type { Metric, MetricConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { type Policy, policyMetrics, policySchedule } from '../experiments/config.js';
 import { computeMetrics } from '../jobs/compute-metrics.js';
-import { sliceKey } from '../metrics/metric-row.js';
 import type { QueryEngine } from '../ports/query-engine.js';
+import { dimensionValue, type Slice } from '../slices/slice.js';
 import { addGrain, formatDt, formatIso, windowsInRange } from '../time/window.js';
 
 /**
@@ -65,7 +65,7 @@ export function panelFromRows(
   metric: Metric,
   days: readonly string[],
   rows: readonly {
-    slice: string;
+    slice: Slice;
     windowStart: Date;
     value: number | null;
     numerator: number | null;
@@ -79,12 +79,10 @@ export function panelFromRows(
   const num = new Map<string, Float64Array>();
   const den = new Map<string, Float64Array>();
   const seen = new Set<string>();
-  const prefix = 'region=';
   for (const r of rows) {
-    // Only single-dimension region slices (the key of region=X is exactly sliceKey([['region', X]])).
-    if (!r.slice.startsWith(prefix) || r.slice.includes(';')) continue;
-    const region = r.slice.slice(prefix.length);
-    if (sliceKey([['region', region]]) !== r.slice) continue;
+    // Only the region slice alone; a NULL region is no unit of the panel.
+    const region = r.slice.pairs.length === 1 ? dimensionValue(r.slice, 'region') : undefined;
+    if (typeof region !== 'string') continue;
     const d = dayIndex.get(formatDt(r.windowStart));
     if (d === undefined) continue;
     if (!num.has(region)) {

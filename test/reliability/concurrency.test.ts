@@ -10,6 +10,7 @@ import { LeaseManager } from '../../shared/jobs/lease.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { type Clock, fixedClock } from '../../shared/ports/clock.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
+import { TOTAL } from '../../shared/slices/slice.js';
 import { windowsInRange } from '../../shared/time/window.js';
 import { TMP_ROOT, tinyLake } from '../helpers/lake.js';
 import { FaultyEngine, MemoryObjectStore } from './faults.js';
@@ -218,7 +219,7 @@ describe('manifests under racing writers', () => {
       metric: 'impressions',
       grain: 'hour' as const,
       windowStart: start,
-      slice: '',
+      slice: TOTAL,
       value,
       numerator: null,
       denominator: null,
