@@ -35,7 +35,7 @@ const ADDITIVE_KINDS = new Set(['count', 'sum', 'ratio', 'weighted_proportion'])
 const kindOf = new Map(config.metrics.map((m) => [m.name, m.kind]));
 
 function byKey(rows: readonly MetricRow[]): Map<string, MetricRow> {
-  return new Map(rows.map((r) => [`${r.metric}|${r.windowStart.toISOString()}|${r.slice}`, r]));
+  return new Map(rows.map((r) => [`${r.metric}|${r.windowStart.toISOString()}|${r.slice.key}`, r]));
 }
 
 /** Same rows; counts exact, sums within 1e-12 relative, the rest (distinct, percentile) exact. */
@@ -104,7 +104,13 @@ describe('day windows rolled up from stored hourly aggregates', () => {
     const folder = path.join(lake, 'impressions', 'dt=2026-01-04', 'hour=07');
     const file = readdirSync(folder).find((f) => f.endsWith('.parquet'))!;
     cpSync(path.join(folder, file), path.join(folder, `late-${file}`));
-    const late = await runBackfill({ ...base(), grain: 'day', windows: days, incremental: true, rollup: true });
+    const late = await runBackfill({
+      ...base(),
+      grain: 'day',
+      windows: days,
+      incremental: true,
+      rollup: true,
+    });
     expect(late.failed).toEqual([]);
     expect(late.unchanged).toBe(days.length - 1);
     // One hour of impressions rescanned (the hour all its sources), then the day's non-additive scan.
@@ -124,7 +130,7 @@ describe('day windows rolled up from stored hourly aggregates', () => {
       )
     ).rows;
     expect(hourRows.get('impressions|2026-01-04T07:00:00.000Z|')?.value).toBe(
-      rawHour.find((r) => r.metric === 'impressions' && r.slice === '')?.value,
+      rawHour.find((r) => r.metric === 'impressions' && r.slice.key === '')?.value,
     );
   });
 });
