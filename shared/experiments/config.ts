@@ -56,6 +56,12 @@ const MetricCommon = {
   /** The desired direction: for a guardrail, a significant move the other way is harm. */
   direction: z.enum(['increase', 'decrease']).default('increase'),
   description: z.string().max(2000).optional(),
+  /**
+   * Guardrails only: the largest relative harm still acceptable (0.02 = 2% worse). The guardrail
+   * then passes only when its CI excludes a harm that large (non-inferiority), not merely when no
+   * significant harm is seen.
+   */
+  non_inferiority_margin: z.number().gt(0).lt(1).optional(),
 };
 
 const Cuped = z
@@ -90,6 +96,8 @@ const RatioMetric = z
     kind: z.literal('ratio'),
     numerator: UnitMeasure,
     denominator: UnitMeasure,
+    /** CUPED on the linearised ratio: the same numerator and denominator over the pre-period. */
+    cuped: Cuped,
   })
   .strict();
 
@@ -123,6 +131,11 @@ export const Experiment = z
     /** What a unit is (label only; ids come from the assignment source's unit_id). */
     unit: Identifier.default('user'),
     metrics: z.array(ExperimentMetric).min(1).max(100),
+    /**
+     * Unit attributes of the assignment source (region, platform, ...) to read the primary metrics
+     * out per segment: heterogeneous effects with Benjamini–Hochberg FDR control.
+     */
+    segments: z.array(Identifier).max(5).default([]),
     rule: DecisionRule.default({ alpha: 0.05, method: 'fixed_horizon', srm_alpha: 0.001 }),
   })
   .strict()
@@ -150,6 +163,14 @@ export const Experiment = z
           message: `duplicate metric '${m.name}'`,
         });
       metrics.add(m.name);
+    });
+    e.metrics.forEach((m, i) => {
+      if (m.non_inferiority_margin !== undefined && m.role !== 'guardrail')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'non_inferiority_margin'],
+          message: 'only guardrails take a non-inferiority margin',
+        });
     });
     if (!e.metrics.some((m) => m.role === 'primary'))
       ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'needs at least one primary metric' });
@@ -259,7 +280,7 @@ function columnsOf(cfg: ExperimentConfig, source: string): Set<string> | undefin
 }
 
 /** Checks what the schema cannot: sources and columns exist, policy metrics are in the catalog. */
-function checkReferences(cfg: ExperimentConfig, what: string): void {
+export function checkReferences(cfg: ExperimentConfig, what: string): void {
   const fail = (path: string, message: string): never => {
     throw new InputError(`${what}: ${path}: ${message}`);
   };
@@ -283,6 +304,13 @@ function checkReferences(cfg: ExperimentConfig, what: string): void {
     if (!cols) fail(`${at}.assignment_source`, `unknown source '${e.assignment_source}'`);
     for (const c of ['experiment_id', 'variant', 'unit_id'])
       if (!cols!.has(c)) fail(`${at}.assignment_source`, `source ${e.assignment_source} has no column ${c}`);
+    e.segments.forEach((c, j) => {
+      if (!cols!.has(c))
+        fail(
+          `${at}.segments[${j}]`,
+          `unknown column '${c}' in source ${e.assignment_source} (segments are unit attributes of the assignments)`,
+        );
+    });
     e.metrics.forEach((m, j) => {
       const mat = `${at}.metrics[${j}]`;
       if (m.kind === 'ratio') {

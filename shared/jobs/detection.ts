@@ -1,3 +1,4 @@
+import { annotateAlert } from '../alerting/annotate.js';
 import {
   candidatesAt,
   type Finding,
@@ -11,6 +12,8 @@ import { incidentKey, type OpenIncident, stepIncident } from '../alerting/incide
 import { AlertOutbox, type DeliveryReport } from '../alerting/outbox.js';
 import { OTHER } from '../alerting/root-cause.js';
 import { type MetricScores, scoreMetrics } from '../alerting/score-series.js';
+import { KnownEvents } from '../calendar/calendar.js';
+import type { Calendar } from '../calendar/schema.js';
 import type { MetricConfig } from '../config/schema.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { Alert, AlertSink } from '../ports/alert-sink.js';
@@ -48,8 +51,11 @@ export interface DetectionDeps {
   readonly store: MetricStore;
   readonly objectStore: ObjectStore;
   readonly sink: AlertSink;
-  /** The metrics to watch; each brings its own detection rules (`metrics[].detection`). */
-  readonly config: MetricConfig;
+  /**
+   * The metrics to watch, each with its own detection rules (`metrics[].detection`), team and owner;
+   * a vigil.yaml's calendar of known events when there is one.
+   */
+  readonly config: MetricConfig & { readonly calendar?: Calendar };
   readonly clock: Clock;
   readonly quality?: Partial<QualityRules>;
   /**
@@ -180,6 +186,11 @@ export async function judgeWindows(
     // Incidents of metrics no longer scored (or data issues) step on their own findings only.
     for (const key of [...rest].sort()) apply(key, open.get(key), dataFindings.get(key));
   }
+
+  // Team, owner and known events: what the config knows about each alert, before it is recorded.
+  const events = new KnownEvents(deps.config.calendar);
+  const metricsByName = new Map(deps.config.metrics.map((m) => [m.name, m]));
+  for (let i = 0; i < alerts.length; i++) alerts[i] = annotateAlert(alerts[i]!, metricsByName, events);
 
   const outbox = new AlertOutbox(deps.objectStore);
   const now = deps.clock.now();

@@ -53,6 +53,24 @@ export interface Alert {
   readonly reportUrl: string;
   /** Regions named in the alert, for subscriber filter policies. */
   readonly regions: readonly string[];
+  /** The team the metric belongs to (`metrics[].team`), when declared: routes and filters match on it. */
+  readonly team?: string;
+  /** The person or alias answerable for the metric (`metrics[].owner`), when declared. */
+  readonly owner?: string;
+  /** Known events (vigil.yaml `calendar:`) the alert's window falls in. */
+  readonly events?: readonly KnownEventRef[];
+}
+
+/** A known event as alerts and the report name it. */
+export interface KnownEventRef {
+  readonly id: string;
+  readonly kind: 'holiday' | 'launch' | 'outage' | 'other';
+  readonly title: string;
+  /** ISO-8601 UTC, half-open [start, end). */
+  readonly start: string;
+  readonly end: string;
+  readonly suppress: boolean;
+  readonly regions?: readonly string[];
 }
 
 export interface AlertSink {

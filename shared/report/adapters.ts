@@ -22,27 +22,50 @@ const plainCount: UnitOf = () => 'count';
 
 export function fromExperimentReadout(r: ExperimentReadout): ReportExperiment {
   const multi = r.decisions.length > 1;
+  const direction = new Map(r.metrics.map((m) => [m.metric, m.direction]));
   return {
     id: r.experiment,
     decision: r.decision,
     asOf: r.as_of,
     srm: { pValue: r.srm.p_value, ok: r.srm.passed },
     units: r.units,
-    reasons: r.decisions.flatMap((d) => d.reasons.map((x) => (multi ? `${d.variant}: ${x}` : x))),
-    metrics: r.metrics.map((m) => ({
-      name: m.metric,
-      role: m.role,
-      variant: m.variant,
-      lift: m.rel_lift,
-      liftCiLow: m.rel_ci_low,
-      liftCiHigh: m.rel_ci_high,
-      pValue: m.p_value,
-      adjustedPValue: m.p_value_adjusted,
-      cupedApplied: m.cuped?.applied ?? false,
-      varianceReduction: m.cuped?.variance_reduction ?? null,
-      status: m.status,
-      direction: m.direction,
-    })),
+    reasons: [
+      r.summary,
+      ...r.decisions.flatMap((d) => d.reasons.map((x) => (multi ? `${d.variant}: ${x}` : x))),
+    ],
+    metrics: [
+      ...r.metrics.map((m) => ({
+        name: m.metric,
+        role: m.role,
+        variant: m.variant,
+        lift: m.rel_lift,
+        liftCiLow: m.rel_ci_low,
+        liftCiHigh: m.rel_ci_high,
+        pValue: m.p_value,
+        adjustedPValue: m.p_value_adjusted,
+        cupedApplied: m.cuped?.applied ?? false,
+        varianceReduction: m.cuped?.variance_reduction ?? null,
+        status: m.status,
+        direction: m.direction,
+      })),
+      // Segment effects (heterogeneous effects) join the forest plot as rows "metric · region=BR".
+      // Only cells significant after the FDR correction keep their direction, so the others are
+      // drawn neutral even where their raw CI excludes 0.
+      ...r.segments.map((s) => ({
+        name: `${s.metric} · ${s.dimension}=${s.value ?? '(null)'}`,
+        role: 'secondary' as const,
+        variant: s.variant,
+        lift: s.rel_lift,
+        liftCiLow: s.rel_ci_low,
+        liftCiHigh: s.rel_ci_high,
+        pValue: s.p_value,
+        adjustedPValue: s.q_value,
+        cupedApplied: false,
+        varianceReduction: null,
+        status: s.status,
+        ...(s.significant ? { direction: direction.get(s.metric) ?? 'increase' } : {}),
+      })),
+    ],
   };
 }
 
