@@ -1,4 +1,3 @@
-import { newestJudgeable } from '../shared/jobs/schedule.js';
 import { Deadline } from '../shared/ports/deadline.js';
 import { container } from './lib/container.js';
 import { parseEvent, ScheduleEvent, scheduledTimeOf } from './lib/events.js';
@@ -18,6 +17,5 @@ export const handler = wrap(async (event: unknown, context) => {
   const parsed = parseEvent(ScheduleEvent, event, 'hourly schedule event');
   // One deadline for the whole invocation: queries stop and leases are released before Lambda's timeout.
   const deadline = Deadline.ofLambda(context);
-  const target = newestJudgeable('hour', scheduledTimeOf(parsed, c.clock.now()));
-  return runScheduled(c, 'hour', target, deadline, context.awsRequestId);
+  return runScheduled(c, 'hour', scheduledTimeOf(parsed, c.clock.now()), deadline, context.awsRequestId);
 });

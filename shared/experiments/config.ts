@@ -350,7 +350,11 @@ export function policyMetrics(cfg: Pick<ExperimentConfig, 'metrics' | 'sources'>
 
 /** Parses and validates experiment/policy YAML; `what` names the file in errors. */
 export function parseExperimentConfig(text: string, what = 'experiment config'): ExperimentConfig {
-  const raw = parseYamlText(text, what);
+  return validateExperimentConfig(parseYamlText(text, what), what);
+}
+
+/** Validates a parsed experiment/policy config object (from YAML or JSON). */
+export function validateExperimentConfig(raw: unknown, what = 'experiment config'): ExperimentConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new InputError(`${what}: must be a YAML mapping with version, experiments and policies`);
   const parsed = ExperimentConfig.safeParse(raw);

@@ -84,7 +84,11 @@ export interface BackfillSummary {
   readonly rolledUp?: number;
   readonly failed: readonly { readonly window: string; readonly error: string }[];
   /** Windows held by another run's lease: not computed here, not a failure. */
-  readonly skipped: readonly { readonly window: string; readonly heldBy: string }[];
+  readonly skipped: readonly {
+    readonly window: string;
+    readonly heldBy: string;
+    readonly expiresAt: string;
+  }[];
   /** Row-level data-quality warnings (with `rowChecks`). */
   readonly warnings: readonly RowQualityWarning[];
 }
@@ -114,7 +118,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
   let rolledUp = 0;
   const queryBytes: number[] = [];
   const failed: { window: string; error: string }[] = [];
-  const skipped: { window: string; heldBy: string }[] = [];
+  const skipped: { window: string; heldBy: string; expiresAt: string }[] = [];
   const warnings: RowQualityWarning[] = [];
   const remaining = o.deadline?.remainingMs() ?? Number.POSITIVE_INFINITY;
   // A lease outliving the invocation only delays the next run after a crash.
@@ -160,7 +164,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
             batch.push(w);
           } else {
             settled.add(w.start.getTime());
-            skipped.push({ window: formatIso(w.start), heldBy: got.heldBy });
+            skipped.push({ window: formatIso(w.start), heldBy: got.heldBy, expiresAt: got.expiresAt });
             o.onProgress?.(++done, o.windows.length);
           }
         }

@@ -34,7 +34,7 @@ import {
   qualityRulesSchema,
   sourcesByMetric,
 } from '../quality/guard.js';
-import { countPartitions } from '../quality/partition-counts.js';
+import { countPartitions, type PartitionCounts } from '../quality/partition-counts.js';
 import { reportKey } from '../report/write.js';
 import { type Slice, TOTAL } from '../slices/slice.js';
 import { STORAGE_LAYOUT } from '../storage/layout.js';
@@ -77,6 +77,21 @@ export interface JudgeResult {
 }
 
 /**
+ * The data-quality guard's partition counts for judging up to `judgeTo` with history from
+ * `historyFrom` (one engine query; the scheduled job also derives the lake's coverage from it).
+ */
+export async function guardCounts(
+  deps: Pick<DetectionDeps, 'engine' | 'config' | 'quality'>,
+  historyFrom: Date,
+  judgeTo: Date,
+): Promise<PartitionCounts> {
+  const rules = qualityRulesSchema.parse(deps.quality ?? {});
+  const sources = [...new Set([...sourcesByMetric(deps.config).values()].flat())].sort();
+  const countedFrom = addGrain(historyFrom, 'day', -rules.historyDays);
+  return countPartitions(deps.engine, deps.config, sources, countedFrom, judgeTo);
+}
+
+/**
  * Scores [historyFrom, judgeTo) and judges the windows in [judgeFrom, judgeTo) that the incident
  * state has not judged yet. Then delivers every pending alert (including earlier failures).
  */
@@ -86,13 +101,14 @@ export async function judgeWindows(
   historyFrom: Date,
   judgeFrom: Date,
   judgeTo: Date,
+  /** The guard's partition counts when the caller already has them (guardCounts over a range ending at or after judgeTo). */
+  precounted?: PartitionCounts,
 ): Promise<JudgeResult> {
   const rules = qualityRulesSchema.parse(deps.quality ?? {});
   const windows = windowsInRange(grain, historyFrom, judgeTo).map((w) => w.start.getTime());
 
-  const sources = [...new Set([...sourcesByMetric(deps.config).values()].flat())].sort();
   const countedFrom = addGrain(historyFrom, 'day', -rules.historyDays);
-  const counts = await countPartitions(deps.engine, deps.config, sources, countedFrom, judgeTo);
+  const counts = precounted ?? (await guardCounts(deps, historyFrom, judgeTo));
   const issues = findDataIssues(
     counts,
     countedFrom.getTime(),
@@ -108,7 +124,9 @@ export async function judgeWindows(
     if (!r.ok) throw r.error;
     return r.value ?? [];
   });
-  const scores = scoreMetrics(rows, { metrics: deps.config, grain, windows, excluded });
+  // Known events (calendar): not learned from, annotated, and suppressed where they say so.
+  const events = new KnownEvents(deps.config.calendar);
+  const scores = scoreMetrics(rows, { metrics: deps.config, grain, windows, excluded, known: events });
 
   const books = new IncidentBookStore(deps.objectStore);
   const { book, etag } = await books.load(grain);
@@ -169,6 +187,8 @@ export async function judgeWindows(
       const { claimed, fresh } = groupFindings(ms, i, views);
       for (const [key, inc] of mine) {
         scored.add(key);
+        // A known event that suppresses alerts covers the incident's series: it holds still.
+        if (ms.slices.get(inc.slice.key)?.[i]?.suppressed) continue;
         const f = claimed.get(key);
         apply(key, inc, f && protectFinding(f, guard), ms);
       }
@@ -188,7 +208,6 @@ export async function judgeWindows(
   }
 
   // Team, owner and known events: what the config knows about each alert, before it is recorded.
-  const events = new KnownEvents(deps.config.calendar);
   const metricsByName = new Map(deps.config.metrics.map((m) => [m.name, m]));
   for (let i = 0; i < alerts.length; i++) alerts[i] = annotateAlert(alerts[i]!, metricsByName, events);
 

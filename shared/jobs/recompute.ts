@@ -6,11 +6,12 @@ import type { Deadline } from '../ports/deadline.js';
 import { type LakeInventory, memoizedInventory } from '../ports/lake-inventory.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
-import { addGrain, type Grain, windowsInRange } from '../time/window.js';
+import { addGrain, type Grain, type Window, windowsInRange } from '../time/window.js';
 import { type BackfillSummary, judgeableEnd, runBackfill } from './backfill.js';
 import type { ScanStat } from './compute-metrics.js';
 import type { ScanBudget } from './cost.js';
 import { settledEnd, type Unsettled } from './lake-state.js';
+import type { LeaseOptions } from './lease.js';
 import { SCHEDULE } from './schedule.js';
 
 /** What the scheduled jobs take beyond detection's dependencies: time, cost and lake state. */
@@ -35,6 +36,10 @@ interface Deps {
   readonly objectStore: ObjectStore;
   readonly config: MetricConfig;
   readonly clock: Clock;
+  /** Who holds the window leases, and for how long (shared/jobs/lease.ts). */
+  readonly lease?: LeaseOptions;
+  /** Windows of the same grain computed at once (default 2). */
+  readonly concurrency?: number;
 }
 
 export interface Recomputed {
@@ -46,16 +51,17 @@ export interface Recomputed {
 }
 
 /**
- * The scheduled recompute: the last `recompute` windows ending at `end` (late data lands there),
- * incrementally (only changed partitions are rescanned) and, for days, rolled up from hours.
+ * The scheduled recompute of `windows` (ending at `end`): incrementally when the lake is listed
+ * (only windows whose partitions changed are rescanned) and, for days, rolled up from the stored
+ * hours; then the end up to which they may be judged (failures, other runs' leases and the
+ * completeness watermark hold windows back).
  */
-export async function recomputeRecent(
+export async function recomputeWindows(
   o: Deps & RecomputeOptions,
   grain: Grain,
+  windows: readonly Window[],
   end: Date,
-  recompute: number,
 ): Promise<Recomputed> {
-  const windows = windowsInRange(grain, addGrain(end, grain, -recompute), end);
   const inventory = o.inventory ? memoizedInventory(o.inventory) : undefined;
   const backfill = await runBackfill({
     engine: o.engine,
@@ -64,8 +70,9 @@ export async function recomputeRecent(
     grain,
     windows,
     clock: o.clock,
+    ...(o.concurrency ? { concurrency: o.concurrency } : {}),
     // Two runs of one window (schedule + manual rerun): one computes it, the other skips it.
-    lease: { store: o.objectStore, ...(o.leaseOwner ? { owner: o.leaseOwner } : {}) },
+    lease: { ...o.lease, ...(o.leaseOwner ? { owner: o.leaseOwner } : {}), store: o.objectStore },
     ...(o.deadline ? { deadline: o.deadline } : {}),
     ...(inventory ? { inventory, incremental: true, rollup: true } : {}),
     ...(o.budget ? { budget: o.budget } : {}),
@@ -73,11 +80,21 @@ export async function recomputeRecent(
   });
   // Never judge a window whose metrics failed or are being written by another run: a retry will.
   let judgeTo = judgeableEnd(backfill, end);
-  if (!inventory) return { backfill, judgeTo };
+  if (!inventory || windows.length === 0) return { backfill, judgeTo };
   // Nor one whose partitions are still being written (the completeness watermark).
   const sources = planMetrics(o.config, grain, new Date(0), new Date(0)).scans.map((s) => s.source);
   const settled = await settledEnd(inventory, o.config, sources, windows, o.clock.now(), SCHEDULE[grain]);
   const settledTo = settled.end ?? windows[0]!.start;
   if (settledTo < judgeTo) judgeTo = settledTo;
   return { backfill, judgeTo, ...(settled.unsettled ? { unsettled: settled.unsettled } : {}) };
+}
+
+/** The last `recompute` windows ending at `end`, recomputed as a scheduled run does. */
+export function recomputeRecent(
+  o: Deps & RecomputeOptions,
+  grain: Grain,
+  end: Date,
+  recompute: number,
+): Promise<Recomputed> {
+  return recomputeWindows(o, grain, windowsInRange(grain, addGrain(end, grain, -recompute), end), end);
 }

@@ -1,4 +1,4 @@
-import { addGrain, floorToGrain, type Grain } from '../time/window.js';
+import { addGrain, floorToGrain, type Grain, type Window, windowsInRange } from '../time/window.js';
 
 /**
  * The schedule of the scheduled jobs, declared once: the jobs, the Lambda handlers, the CDK
@@ -57,4 +57,63 @@ export const COMPLETE_MARKER = '_SUCCESS';
 export function newestJudgeable(grain: Grain, tick: Date, s: GrainSchedule = SCHEDULE[grain]): Date {
   const settled = new Date(tick.getTime() - s.lagMinutes * 60_000);
   return addGrain(floorToGrain(settled, grain), grain, -1);
+}
+
+/** What one firing of a job does. */
+export interface Tick {
+  readonly grain: Grain;
+  /** When the schedule fired (as given). */
+  readonly at: Date;
+  /** The newest window this firing may judge (newestJudgeable). */
+  readonly target: Window;
+  /** Windows recomputed, ending with `target`. */
+  readonly recompute: readonly Window[];
+  /** First window the detector's history covers. */
+  readonly historyFrom: Date;
+}
+
+/**
+ * The tick of a job whose schedule fires at `at`, as the Lambda runs it with its scheduled time and
+ * `vigil run hourly|daily --at` and `vigil replay` run it: recompute the last `recompute` windows up to
+ * the newest judgeable one, judge what is not judged yet, with `lookbackDays` of history.
+ */
+export function tickAt(grain: Grain, at: Date, s: GrainSchedule = SCHEDULE[grain]): Tick {
+  const start = newestJudgeable(grain, at, s);
+  const end = addGrain(start, grain);
+  return {
+    grain,
+    at,
+    target: { grain, start, end },
+    recompute: windowsInRange(grain, addGrain(end, grain, -Math.max(1, s.recompute)), end),
+    historyFrom: addGrain(end, 'day', -s.lookbackDays),
+  };
+}
+
+/** Minutes after the hour (hour grain) or after midnight (day grain) at which the cron fires. */
+function fireOffsetMinutes(grain: Grain, s: GrainSchedule): number {
+  const minute = Number(s.cron.minute);
+  return grain === 'hour' ? minute : Number(s.cron.hour ?? 0) * 60 + minute;
+}
+
+/** The instants the grain's schedule fires in [from, to), in order. */
+export function firingsIn(grain: Grain, from: Date, to: Date, s: GrainSchedule = SCHEDULE[grain]): Date[] {
+  const offsetMs = fireOffsetMinutes(grain, s) * 60_000;
+  const out: Date[] = [];
+  for (let b = floorToGrain(new Date(from.getTime() - offsetMs), grain); b < to; b = addGrain(b, grain)) {
+    const at = new Date(b.getTime() + offsetMs);
+    if (at >= from && at < to) out.push(at);
+  }
+  return out;
+}
+
+/** The tick whose newest judgeable window is `start` (a run asked to judge that window). */
+export function tickOfWindow(grain: Grain, start: Date, s: GrainSchedule = SCHEDULE[grain]): Tick {
+  const end = addGrain(floorToGrain(start, grain), grain);
+  return {
+    grain,
+    at: new Date(end.getTime() + s.lagMinutes * 60_000),
+    target: { grain, start: floorToGrain(start, grain), end },
+    recompute: windowsInRange(grain, addGrain(end, grain, -Math.max(1, s.recompute)), end),
+    historyFrom: addGrain(end, 'day', -s.lookbackDays),
+  };
 }

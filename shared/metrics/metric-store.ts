@@ -194,6 +194,17 @@ export class MetricStore {
     }
   }
 
+  /** Starts of every window of a grain the store holds (with a manifest), ascending. */
+  async listWindows(grain: Grain): Promise<Date[]> {
+    const keys = await this.store.list(`${this.prefix}/grain=${grain}/`);
+    const out: Date[] = [];
+    for (const key of keys) {
+      const m = /\/window=(\d{4}-\d{2}-\d{2}T\d{2})(\d{2})(\d{2})Z\/_manifest\.json$/.exec(key);
+      if (m) out.push(new Date(`${m[1]}:${m[2]}:${m[3]}Z`));
+    }
+    return out.sort((a, b) => a.getTime() - b.getTime());
+  }
+
   /** The additive aggregates stored with a window, if its run stored them. */
   async readAggregates(manifest: WindowManifest): Promise<string | undefined> {
     if (!manifest.aggregates) return undefined;
