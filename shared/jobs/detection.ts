@@ -35,6 +35,7 @@ import {
   sourcesByMetric,
 } from '../quality/guard.js';
 import { countPartitions, type PartitionCounts } from '../quality/partition-counts.js';
+import { incidentAnchor } from '../report/model.js';
 import { reportKey } from '../report/write.js';
 import { type Slice, TOTAL } from '../slices/slice.js';
 import { STORAGE_LAYOUT } from '../storage/layout.js';
@@ -258,6 +259,5 @@ function dataFindingsAt(issues: readonly DataIssue[], t: number, cfg: MetricConf
   return out;
 }
 
-export function anchorOf(dedupeKey: string): string {
-  return `incident-${dedupeKey.replace(/[^A-Za-z0-9_-]+/g, '-')}`;
-}
+/** The report anchor of an incident (one rule, the report's). */
+export const anchorOf = incidentAnchor;
