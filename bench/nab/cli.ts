@@ -2,7 +2,8 @@
  * `vigil detect` — the built CLI itself, one process per file, no options — over every file of
  * the public NAB split, then NAB's scorer over what it wrote. Prints per-file rows, repeated and
  * late timestamps, exit status and time, and the three normalised scores. The NAB split is
- * external data: `VIGIL_NAB_DIR`, default `../shared/bench/nab` beside the repo.
+ * external data: `$VIGIL_SHARED_DIR/bench/nab`, VIGIL_SHARED_DIR defaulting to `../shared` beside
+ * the repo (as for the other NAB runners).
  *
  *   npm run build && npx tsx bench/nab/cli.ts
  */
@@ -12,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const nab = resolve(process.env.VIGIL_NAB_DIR ?? join(repo, '../shared/bench/nab'));
+const nab = resolve(process.env.VIGIL_SHARED_DIR ?? resolve(repo, '../shared'), 'bench/nab');
 const dataDir = join(nab, 'data');
 const outDir = join(repo, 'bench/out/nab-cli');
 const bin = join(repo, 'bin/vigil.mjs');
