@@ -186,8 +186,7 @@ program
   )
   .option(
     '--max-series <n>',
-    'most distinct series in one input (each holds 1-3.5 MiB of detector state)',
-    '1000',
+    'most distinct series in one input (default 1000; each holds 1-3.5 MiB of detector state)',
   )
   .option('--json', 'print the summary as JSON')
   .addHelpText(

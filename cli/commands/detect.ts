@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CsvSeriesScorer, DEFAULT_MAX_SERIES, type ScoreSummary } from '../../shared/anomaly/score-csv.js';
@@ -46,6 +46,13 @@ export async function run(opts: DetectOptions): Promise<void> {
   const input = handle.createReadStream({ encoding: 'utf8', highWaterMark: 1 << 20 });
   let out: OutputFile | undefined;
   let summary: ScoreSummary;
+  // Ctrl-C or SIGTERM mid-file (10M rows take minutes): remove the temp file, leave nothing behind.
+  const onSignal = (signal: NodeJS.Signals) => {
+    rmSync(tmp, { force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     out = await OutputFile.open(tmp, opts.output);
     let batch: string[] = [];
@@ -81,6 +88,9 @@ export async function run(opts: DetectOptions): Promise<void> {
     await handle.close().catch(() => undefined);
     await rm(tmp, { force: true });
     throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   if (opts.json) {
     process.stdout.write(

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { scoreSeriesCsv } from '../../shared/anomaly/score-csv.js';
 import { InputError } from '../../shared/errors.js';
 import { MAX_LINE_CHARS } from '../../shared/text/lines.js';
 import { vigil } from '../helpers/cli.js';
+import { REPO_ROOT } from '../helpers/lake.js';
 
 describe('vigil detect (in process)', () => {
   afterEach(() => vi.restoreAllMocks());
@@ -35,6 +37,12 @@ describe('vigil detect (in process)', () => {
       InputError,
     );
     expect(readdirSync(dir)).toEqual(['in.csv']);
+  });
+
+  it('refuses a bad --max-series', async () => {
+    await expect(run({ input: 'x.csv', output: 'y.csv', maxSeries: '0' })).rejects.toThrow(
+      /--max-series must be a positive integer, got '0'/,
+    );
   });
 
   it('names a missing input file', async () => {
@@ -142,6 +150,31 @@ describe('vigil detect, the built CLI', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--series-column 'metric' is not a column/);
+    expect(readdirSync(dir)).toEqual(['in.csv']);
+  });
+});
+
+describe('vigil detect killed mid-file', () => {
+  it('SIGTERM removes the temp output: nothing is left behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-detect-'));
+    const rows = ['timestamp,value'];
+    for (let i = 0; i < 400_000; i++)
+      rows.push(`${new Date(Date.UTC(2020, 0, 1) + i * 60_000).toISOString()},${i % 17}`);
+    writeFileSync(join(dir, 'in.csv'), rows.join('\n'));
+    const child = spawn(process.execPath, [
+      join(REPO_ROOT, 'bin/vigil.mjs'),
+      'detect',
+      '--input',
+      join(dir, 'in.csv'),
+      '--output',
+      join(dir, 'out.csv'),
+    ]);
+    // Wait until the temp file exists (scoring has started), then stop the process.
+    for (let i = 0; i < 600 && readdirSync(dir).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(dir).length).toBe(2);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(code).toBe(143);
     expect(readdirSync(dir)).toEqual(['in.csv']);
   });
 });
