@@ -9,3 +9,4 @@ export {
 export { detectSeries, type PointScore, type SeriesPoint, StreamingDetector } from './detector.js';
 export { type ScoredCsv, scoreSeriesCsv } from './score-csv.js';
 export { formatScore, parseSeriesCsv, parseTimestamp, type SeriesCsv } from './series-csv.js';
+export { DETECTOR_STATE_VERSION, decodeDetectorState, encodeDetectorState } from './state.js';
