@@ -59,6 +59,8 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
     const { claimed, fresh } = groupFindings(ms, o.i, views);
     for (const [key, inc] of mine) {
       stepped.add(key);
+      // A known event that suppresses alerts covers the incident's series: it holds still.
+      if (ms.slices.get(inc.slice.key)?.[o.i]?.suppressed) continue;
       const f = claimed.get(key);
       apply(key, inc, f && protectFinding(f, o.guard), ms);
     }

@@ -1,8 +1,10 @@
 import { type PointScore, StreamingDetector } from '../anomaly/index.js';
+import { peek } from '../anomaly/peek.js';
+import type { EventWindows, KnownEvents } from '../calendar/calendar.js';
 import { getOrInsert } from '../collections.js';
 import type { Metric, MetricConfig } from '../config/schema.js';
 import type { MetricRow } from '../metrics/metric-row.js';
-import type { Slice } from '../slices/slice.js';
+import { dimensionValue, type Slice } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
 import { detectionFor, type MetricDetection } from './detection-config.js';
 
@@ -22,6 +24,10 @@ export interface ScoredPoint {
   readonly z: number;
   /** The window's data was missing or late: not scored, not learned. */
   readonly excluded: boolean;
+  /** A known event (calendar) covers the window: scored against the baseline, never learned. */
+  readonly known?: true;
+  /** …and that event suppresses alerts: never anomalous, and open incidents hold still. */
+  readonly suppressed?: true;
 }
 
 export interface MetricScores {
@@ -48,6 +54,8 @@ export interface ScoreOptions {
   readonly windows: readonly number[];
   /** metric name → window starts whose data is missing or late for that metric. */
   readonly excluded: ReadonlyMap<string, ReadonlySet<number>>;
+  /** Known events (vigil.yaml `calendar:`): their windows are not learned, and may be suppressed. */
+  readonly known?: KnownEvents;
 }
 
 /**
@@ -81,11 +89,14 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
     const volumeAware = metric.kind !== 'weighted_proportion';
     const excluded = o.excluded.get(metric.name) ?? new Set<number>();
     const scored = new Map<string, ScoredPoint[]>();
-    for (const [slice, series] of slices)
+    for (const [slice, series] of slices) {
+      const region = dimensionValue(sliceOf.get(slice)!, 'region');
+      const events = o.known?.windowsOf({ metric: metric.name, region }, o.grain, o.windows);
       scored.set(
         slice,
-        scoreOne(series, o.windows, excluded, computed, shape, rules, slice === '', volumeAware),
+        scoreOne(series, o.windows, excluded, computed, shape, rules, slice === '', volumeAware, events),
       );
+    }
     out.push({
       metric: metric.name,
       shape,
@@ -106,6 +117,7 @@ function scoreOne(
   rules: MetricDetection,
   isTotal: boolean,
   volumeAware: boolean,
+  events?: EventWindows,
 ): ScoredPoint[] {
   const detector = new StreamingDetector({
     direction: rules.direction,
@@ -133,12 +145,16 @@ function scoreOne(
     if (value === null) return { ...empty, excluded: false };
     const numerator = row?.numerator ?? (shape === 'count' ? value : null);
     const denominator = row?.denominator ?? null;
-    const s: PointScore = detector.push({
+    const point = {
       t,
       value,
       ...(volumeAware && numerator !== null ? { numerator } : {}),
       ...(volumeAware && denominator !== null ? { denominator } : {}),
-    });
+    };
+    // A known event is judged against what was learned before it, and not learned itself.
+    const known = events?.unlearned.has(t) === true;
+    const suppressed = events?.suppressed.has(t) === true;
+    const s: PointScore = known ? peek(detector, point) : detector.push(point);
     const gated = shape === 'ratio' && denominator !== null && denominator < rules.minVolume;
     return {
       t,
@@ -147,9 +163,11 @@ function scoreOne(
       numerator,
       denominator,
       score: s.score,
-      isAnomaly: s.isAnomaly,
+      isAnomaly: s.isAnomaly && !suppressed,
       z: gated ? 0 : s.z,
       excluded: false,
+      ...(known ? { known: true as const } : {}),
+      ...(suppressed ? { suppressed: true as const } : {}),
     };
   });
 }

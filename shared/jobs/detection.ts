@@ -114,7 +114,9 @@ export async function judgeWindows(
     if (!r.ok) throw r.error;
     return r.value ?? [];
   });
-  const scores = scoreMetrics(rows, { metrics: deps.config, grain, windows, excluded });
+  // Known events (calendar): not learned from, annotated, and suppressed where they say so.
+  const events = new KnownEvents(deps.config.calendar);
+  const scores = scoreMetrics(rows, { metrics: deps.config, grain, windows, excluded, known: events });
 
   const books = new IncidentBookStore(deps.objectStore);
   const { book, etag } = await books.load(grain);
@@ -152,7 +154,6 @@ export async function judgeWindows(
   }
 
   // Team, owner and known events: what the config knows about each alert, before it is recorded.
-  const events = new KnownEvents(deps.config.calendar);
   const metricsByName = new Map(deps.config.metrics.map((m) => [m.name, m]));
   for (let i = 0; i < alerts.length; i++) alerts[i] = annotateAlert(alerts[i]!, metricsByName, events);
 
