@@ -174,7 +174,10 @@ function buildDesign(
       if (x.diff === null) missing.add(r);
       diff[c]![k] = x.diff ?? 0;
       variance[c]![k] = x.variance;
-      varianceDf[c]![k] = Math.max(0, x.pre.days - 1) + Math.max(0, x.post.days - 1);
+      // A window's day-replicate variance rests on its days with events: few events, few df.
+      const df = (w: { days: number; eventDays: number }) =>
+        Math.max(0, Math.min(w.days, w.eventDays + 1) - 1);
+      varianceDf[c]![k] = Math.max(1, df(x.pre) + df(x.post));
       if (on) effect[c]![k] = exposureShare(s, w.post, on) - exposureShare(s, w.pre, on);
     });
   });
