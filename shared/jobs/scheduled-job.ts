@@ -17,6 +17,11 @@ export interface ScheduledJobOptions extends DetectionDeps {
   readonly deadline?: Deadline;
   /** Who holds the windows' leases while recomputing (a request id; default a random run id). */
   readonly leaseOwner?: string;
+  /**
+   * Windows (start, ms) this process already computed from the lake as it is now (a replay computes
+   * its whole range first): the tick does not recompute them, the rows would be the same.
+   */
+  readonly fresh?: ReadonlySet<number>;
 }
 
 export interface ScheduledJobResult extends JudgeResult {
@@ -48,7 +53,7 @@ export async function runScheduledJob(o: ScheduledJobOptions, tick: Tick): Promi
     store: o.store,
     config: o.config,
     grain,
-    windows: covered,
+    windows: o.fresh ? covered.filter((w) => !o.fresh!.has(w.start.getTime())) : covered,
     clock: o.clock,
     ...(o.concurrency ? { concurrency: o.concurrency } : {}),
     // Two runs of one window (schedule + manual rerun): one computes it, the other skips it.

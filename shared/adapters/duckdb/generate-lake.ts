@@ -22,7 +22,12 @@ export async function generateLake(
   if (existsSync(out)) {
     const entries = await readdir(out);
     const foreign = entries.filter(
-      (e) => !SOURCE_NAMES.includes(e as never) && e !== MANIFEST_FILE && !e.startsWith('.tmp-'),
+      // `.vigil-owned`: the ownership marker the CLI writes into folders it created (cli/ownership.ts).
+      (e) =>
+        !SOURCE_NAMES.includes(e as never) &&
+        e !== MANIFEST_FILE &&
+        e !== '.vigil-owned' &&
+        !e.startsWith('.tmp-'),
     );
     if (foreign.length > 0)
       throw new InputError(
