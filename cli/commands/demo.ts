@@ -2,29 +2,34 @@ import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateLake } from '../../shared/adapters/duckdb/generate-lake.js';
-import { AlertOutbox } from '../../shared/alerting/outbox.js';
+import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
+import { FileAlertSink } from '../../shared/adapters/sinks/file-sink.js';
 import { analyzeGaps } from '../../shared/analysis/gaps.js';
 import { analyzeModels } from '../../shared/analysis/models.js';
 import { analyzeReports } from '../../shared/analysis/reports.js';
-import { parseConfig } from '../../shared/config/read.js';
+import { coreCatalog } from '../../shared/config/load.js';
+import { unitLookup } from '../../shared/config/units.js';
 import { InputError } from '../../shared/errors.js';
+import { parseExperimentConfig } from '../../shared/experiments/config.js';
 import { demoConfigYaml } from '../../shared/experiments/demo-config.js';
-import type { AllReadouts } from '../../shared/experiments/index.js';
+import { type AllReadouts, analyzeAll } from '../../shared/experiments/index.js';
 import type { LakeManifest } from '../../shared/generator/manifest.js';
 import { buildScenario, SCALES } from '../../shared/generator/scenario.js';
 import { funnelTable, gapTable, modelTable } from '../../shared/jobs/analysis-tables.js';
-import { scoreAgainstManifest } from '../../shared/jobs/detection-demo.js';
-import { loadReadouts } from '../../shared/jobs/readouts-store.js';
-import { type ReplaySummary, runReplay } from '../../shared/jobs/replay.js';
-import type { Alert } from '../../shared/ports/alert-sink.js';
-import { addGrain, parseUtc } from '../../shared/time/window.js';
+import { runBackfill } from '../../shared/jobs/backfill.js';
+import { runDemoDetection } from '../../shared/jobs/detection-demo.js';
+import { runReportJob } from '../../shared/jobs/report-job.js';
+import { MetricStore } from '../../shared/metrics/metric-store.js';
+import { systemClock } from '../../shared/ports/clock.js';
+import { fromExperimentReadout, fromPolicyReadout } from '../../shared/report/adapters.js';
+import { incidentAnchor } from '../../shared/report/model.js';
+import { parseUtc, windowsInRange } from '../../shared/time/window.js';
 import { openLakeEngine } from '../engine.js';
-import { jobOptions, openStore, releaseLeasesOnSignal } from '../job-context.js';
+import { openStore } from '../job-context.js';
 import { printSummary } from '../options.js';
 import { claimDir, onlyWrittenBy } from '../ownership.js';
 import { progressBar } from '../progress.js';
 import { isGeneratedLake } from './generate.js';
-import { writeReportDir } from './report.js';
 
 interface Opts {
   dir: string;
@@ -45,20 +50,16 @@ export async function run(o: Opts): Promise<void> {
   const started = performance.now();
   const dir = path.resolve(o.dir);
   const lake = path.join(dir, 'lake');
-  const storeDir = path.join(dir, 'store');
   const alertsFile = path.join(dir, 'alerts.jsonl');
+  const storeDir = path.join(dir, 'store');
   // Everything goes under DIR, a folder the demo made (or a new/empty one): never a user's folder.
   await claimDir(dir, 'demo', 'demo', '--dir', (entries) => entries.includes('lake') && isLegacyDemo(dir));
   // A demo run starts from a clean store and alert log so its summary describes this lake only —
   // but only a store nothing else wrote into (`vigil backfill` into DIR/store makes it the user's).
-  if (existsSync(storeDir)) {
-    if (!(await onlyWrittenBy(storeDir, 'store', 'demo')))
-      throw new InputError(
-        `--dir ${dir}: ${storeDir} holds a store other commands wrote into (not only the demo); refusing to wipe it — move it or use another --dir`,
-      );
-    await rm(storeDir, { recursive: true, force: true });
-  }
-  await rm(alertsFile, { force: true });
+  if (existsSync(storeDir) && !(await onlyWrittenBy(storeDir, 'store', 'demo')))
+    throw new InputError(
+      `--dir ${dir}: ${storeDir} holds a store other commands wrote into (not only the demo); refusing to wipe it — move it or use another --dir`,
+    );
   await claimDir(lake, 'lake', 'demo', '--dir', isGeneratedLake);
   const bar = progressBar(o);
   const scenario = buildScenario({
@@ -70,47 +71,50 @@ export async function run(o: Opts): Promise<void> {
   bar.done();
   const tGenerate = performance.now();
 
-  // The team's config of this lake: the core catalog, its A/B test and its policy launch.
-  const configYaml = demoConfigYaml(manifest);
-  await writeFile(path.join(dir, 'vigil.yaml'), configYaml);
-  const config = parseConfig(configYaml, 'demo config');
-  const objects = await openStore(storeDir, 'demo');
+  const config = coreCatalog();
+  await rm(storeDir, { recursive: true, force: true });
+  await rm(alertsFile, { force: true });
+  const objectStore = await openStore(storeDir, 'demo');
+  const store = new MetricStore(objectStore);
   const engine = await openLakeEngine(lake, config.sources);
-  const stop = releaseLeasesOnSignal(objects, () => bar.done());
   const from = parseUtc(manifest.start, 'start');
   const to = parseUtc(manifest.end, 'end');
-  let hourly: ReplaySummary;
-  let daily: ReplaySummary;
-  let report: Awaited<ReturnType<typeof writeReportDir>>;
-  let readouts: AllReadouts;
+  const reportIndex = path.join(dir, 'report', 'index.html');
+  let detection: Awaited<ReturnType<typeof runDemoDetection>>;
+  let daily: Awaited<ReturnType<typeof runBackfill>>;
+  let report: Awaited<ReturnType<typeof runReportJob>>;
+  let readouts: Awaited<ReturnType<typeof analyzeAll>>;
   let analyses: {
     gaps: Awaited<ReturnType<typeof analyzeGaps>>;
     funnel: Awaited<ReturnType<typeof analyzeReports>>;
     models: Awaited<ReturnType<typeof analyzeModels>>;
   };
-  let alerts: Alert[];
   try {
-    // The jobs as the schedules would have run them over the lake — `vigil replay` — every hourly
-    // tick (metrics → guard → detection → incidents → alerts), then every daily tick (the same on
-    // days, readouts of the experiment and the policy, the report into the store).
-    const jobs = await jobOptions(engine, objects, config, { alerts: alertsFile });
-    const progress = (what: string) => (done: number, total: number) => bar.update(done, total, what);
-    hourly = await runReplay({
-      ...jobs,
-      grain: 'hour',
-      from,
-      to: addGrain(to, 'hour'),
-      onTick: progress('hourly ticks'),
+    // Hourly job replayed over the lake: metrics → detection → alerts.
+    detection = await runDemoDetection({
+      engine,
+      store,
+      objectStore,
+      sink: new FileAlertSink(alertsFile),
+      lakeManifest: manifest,
+      config,
+      clock: systemClock,
+      reportUrl: (key) => `file://${reportIndex}#${incidentAnchor(key)}`,
+      // Slices with fewer than k distinct users are merged into "other" before any alert names them.
+      privacy: { minSliceUsers: 5 },
     });
-    daily = await runReplay({
-      ...jobs,
+    daily = await runBackfill({
+      engine,
+      store,
+      config,
       grain: 'day',
-      from,
-      to: addGrain(to, 'day'),
-      onTick: progress('daily ticks'),
+      windows: windowsInRange('day', from, to),
+      clock: systemClock,
     });
-    bar.done();
-    readouts = (await loadReadouts(objects)) ?? { experiments: [], policies: [], skipped: [] };
+    // Daily job: read out the experiment and the policy launch of the lake, then the analyses.
+    const experimentsYaml = demoConfigYaml(manifest);
+    await writeFile(path.join(dir, 'experiments.yaml'), experimentsYaml);
+    readouts = await analyzeAll({ engine, config: parseExperimentConfig(experimentsYaml), asOf: to });
     await writeFile(path.join(dir, 'readouts.json'), `${JSON.stringify(readouts, null, 2)}\n`);
     analyses = {
       gaps: await analyzeGaps({ engine, from, to }),
@@ -118,27 +122,23 @@ export async function run(o: Opts): Promise<void> {
       models: await analyzeModels({ engine, from, to }),
     };
     await writeFile(path.join(dir, 'analyses.json'), `${JSON.stringify(analyses, null, 2)}\n`);
-    // `vigil report` from the store, with the demo's analysis tables.
-    report = await writeReportDir(objects, config, path.join(dir, 'report'), 'demo', [
-      gapTable(analyses.gaps),
-      funnelTable(analyses.funnel),
-      modelTable(analyses.models),
-    ]);
-    alerts = await new AlertOutbox(objects).all();
+    report = await runReportJob({
+      objectStore: new FsObjectStore(dir),
+      store,
+      config,
+      from,
+      to,
+      alerts: detection.alerts,
+      experiments: readouts.experiments.map(fromExperimentReadout),
+      policies: readouts.policies.map((r) => fromPolicyReadout(r, unitLookup(config))),
+      analyses: [gapTable(analyses.gaps), funnelTable(analyses.funnel), modelTable(analyses.models)],
+      now: new Date(),
+      // The lake counts the people behind each slice series (k-anonymity of the report).
+      engine,
+    });
   } finally {
-    bar.done();
-    stop();
-    await objects.releaseAll();
     await engine.close();
   }
-  // Scored against the planted truth: the hourly incidents (the daily ones are counted apart).
-  const detection = scoreAgainstManifest(
-    alerts.filter((a) => a.grain === 'hour'),
-    manifest,
-  );
-  const dailyIncidents = new Set(
-    alerts.filter((a) => a.grain === 'day' && a.kind === 'metric_incident').map((a) => a.dedupeKey),
-  ).size;
   const seconds = (performance.now() - started) / 1000;
   const effects = effectsVsTruth(manifest, readouts);
   const summary = {
@@ -148,17 +148,12 @@ export async function run(o: Opts): Promise<void> {
     report: report.url,
     report_bytes: report.bytes,
     readouts: path.join(dir, 'readouts.json'),
-    config: path.join(dir, 'vigil.yaml'),
-    store: storeDir,
     seconds: Number(seconds.toFixed(2)),
     generate_seconds: Number(((tGenerate - started) / 1000).toFixed(2)),
     rows: manifest.rows,
     metrics: config.metrics.length,
-    hourly_windows: hourly.judged,
-    hourly_ticks: hourly.ticks,
-    daily_windows: daily.judged,
-    daily_ticks: daily.ticks,
-    daily_incidents: dailyIncidents,
+    hourly_windows: detection.windows,
+    daily_windows: daily.written,
     detection: {
       metric_incidents: detection.metricIncidents,
       matched: detection.incidentsFound,
@@ -167,7 +162,7 @@ export async function run(o: Opts): Promise<void> {
       planted_incidents_caught: detection.incidentRecall,
       data_alerts: detection.dataAlerts,
       missing_partitions_found: detection.missingPartitionsFound,
-      alerts_delivered: hourly.delivered + daily.delivered,
+      alerts_delivered: detection.delivered,
     },
     effects,
     analyses: {
@@ -187,12 +182,12 @@ export async function run(o: Opts): Promise<void> {
   printSummary(o.json, summary, [
     `Vigil demo — ${manifest.start} .. ${manifest.end}, seed ${manifest.seed}`,
     `  lake         ${lake} (${events.toLocaleString('en-US')} events, generated in ${summary.generate_seconds}s)`,
-    `  jobs         ${hourly.ticks} hourly + ${daily.ticks} daily ticks replayed: ${config.metrics.length} metrics × ${hourly.judged} hourly + ${daily.judged} daily windows judged`,
+    `  metrics      ${config.metrics.length} metrics × ${detection.windows} hourly + ${daily.written} daily windows`,
     `  incidents    ${detection.metricIncidents} raised, ${detection.incidentsFound} match planted ones — precision ${pct(detection.precision)}, recall ${pct(detection.recall)} (${pct(detection.incidentRecall)} of ${manifest.incidents.length} planted incidents caught)`,
     `  data quality ${detection.missingPartitionsFound}/${detection.missingPartitions} missing partitions alerted as data issues (${detection.dataAlerts} data alerts)`,
     ...effects.map(fmtEffect),
     `  analyses     top gap ${summary.analyses.top_gap} (planted ${summary.analyses.planted_gap}); weakest reason ${summary.analyses.weakest_reason} (planted ${summary.analyses.planted_weak_reason}); model_score drift from ${summary.analyses.model_drift_from ?? 'never'} (planted ${manifest.model_drift.start.slice(0, 10)})`,
-    `  alerts       ${alertsFile} (${hourly.delivered + daily.delivered} messages; ${dailyIncidents} daily incident(s))`,
+    `  alerts       ${alertsFile} (${detection.delivered} messages)`,
     `  report       ${report.url} (${Math.round(report.bytes / 1024)} KiB) — open it in a browser`,
     `  total        ${seconds.toFixed(1)}s`,
   ]);
