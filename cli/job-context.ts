@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { FsLakeInventory } from '../shared/adapters/fs/fs-lake-inventory.js';
 import { FsObjectStore } from '../shared/adapters/fs/fs-object-store.js';
 import type { VigilConfig } from '../shared/config/file.js';
 import type { LeaseRecord } from '../shared/jobs/lease.js';
@@ -126,7 +127,7 @@ export async function jobOptions(
   engine: QueryEngine,
   objectStore: LeaseTrackingStore,
   cfg: VigilConfig,
-  o: JobContextFlags,
+  o: JobContextFlags & { lake: string },
 ): Promise<TickOptions> {
   const reportUrl = pathToFileURL(objectStore.urlOf(reportKey(STORAGE_LAYOUT.report.prefix))).href;
   return {
@@ -139,6 +140,9 @@ export async function jobOptions(
     experiments: cfg,
     clock: systemClock,
     lease: { owner: LEASE_OWNER, takeOver: takeOverRule(o.force === true) },
+    // The lake's files: windows whose partitions did not change are not rescanned, and the newest
+    // window is judged once its partitions are complete (shared/jobs/recompute.ts).
+    inventory: new FsLakeInventory(o.lake),
     reportUrl: (key) => `${reportUrl}#${incidentAnchor(key)}`,
   };
 }

@@ -66,6 +66,7 @@ export class VigilStack extends Stack {
       workgroup: this.workgroup,
       alerts: this.topics.alerts,
       projectRoot: PROJECT_ROOT,
+      ...(s.lakeBytesPerDay ? { lakeBytesPerDay: s.lakeBytesPerDay } : {}),
     });
     this.schedules = new JobSchedules(this, 'Schedules', {
       hourly: this.jobs.functions.hourly,

@@ -15,7 +15,8 @@ const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'] as con
 type Profile = (typeof PROFILES)[number];
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const nab = resolve(repo, '../shared/bench/nab');
+// The shared folder sits next to the repo unless VIGIL_SHARED_DIR says otherwise (e.g. a worktree).
+const nab = resolve(process.env.VIGIL_SHARED_DIR ?? resolve(repo, '../shared'), 'bench/nab');
 const dataDir = join(nab, 'data');
 const labels = join(nab, 'labels/combined_windows.json');
 const outDir = join(repo, 'bench/out/nab');
@@ -36,8 +37,7 @@ function scoreAll(): { files: number; rows: number; seconds: number } {
     for (const name of readdirSync(join(dataDir, category)).sort()) {
       if (!name.endsWith('.csv')) continue;
       const text = readFileSync(join(dataDir, category, name), 'utf8');
-      // NAB repeats a few timestamps at a DST change; everything else is exactly `vigil detect`.
-      const result = scoreSeriesCsv(text, `${category}/${name}`, {}, { allowDuplicateTimestamps: true });
+      const result = scoreSeriesCsv(text, `${category}/${name}`);
       mkdirSync(join(outDir, category), { recursive: true });
       writeFileSync(join(outDir, category, name), result.csv);
       files++;

@@ -1,5 +1,7 @@
+import { FsLakeInventory } from '../../shared/adapters/fs/fs-lake-inventory.js';
 import { VigilError } from '../../shared/errors.js';
 import { runBackfill } from '../../shared/jobs/backfill.js';
+import { formatBytes, scanCost } from '../../shared/jobs/cost.js';
 import { requireCoveredWindows } from '../../shared/jobs/lake-coverage.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { systemClock } from '../../shared/ports/clock.js';
@@ -43,6 +45,8 @@ export async function run(o: Opts): Promise<void> {
       // a killed local run's lease is taken over, and with --force any holder that is not alive here.
       lease: { store: objects, owner: LEASE_OWNER, takeOver: takeOverRule(o.force === true) },
       rowChecks: o.rowChecks === true,
+      // Fingerprints of the partitions each window is computed from: the schedules then rescan only changes.
+      inventory: new FsLakeInventory(o.lake),
       config,
       grain,
       windows: covered,
@@ -52,18 +56,33 @@ export async function run(o: Opts): Promise<void> {
     });
     bar.done();
     const seconds = (performance.now() - started) / 1000;
+    // DuckDB's bytes are an estimate (the Parquet files of the partitions read), priced as Athena would bill them.
+    const cost = scanCost(summary.queryBytes ?? []);
+    const { queryBytes: _perQuery, ...totals } = summary;
     const uncovered = windows.length - covered.length;
-    printSummary(o.json, { store: o.store, grain, seconds, ...summary, windows: windows.length, uncovered }, [
-      `Stored ${summary.written}/${windows.length} ${grain} windows (${summary.rows} metric rows, ${summary.scans} source scans) in ${o.store} in ${seconds.toFixed(1)}s`,
-      ...summary.failed.slice(0, 10).map((f) => `  FAILED ${f.window}: ${f.error}`),
-      ...(uncovered > 0 ? [`  ${uncovered} window(s) without any partition in the lake: not written`] : []),
-      ...summary.skipped
-        .slice(0, 10)
-        .map((f) => `  skipped ${f.window}: being computed by ${f.heldBy} until ${f.expiresAt}`),
-      ...summary.warnings
-        .slice(0, 10)
-        .map((w) => `  warning ${w.kind} in ${w.source} ${w.window}: ${w.rows} of ${w.of} rows`),
-    ]);
+    printSummary(
+      o.json,
+      {
+        store: o.store,
+        grain,
+        seconds,
+        ...totals,
+        windows: windows.length,
+        uncovered,
+        dollars: cost.dollars,
+      },
+      [
+        `Stored ${summary.written}/${windows.length} ${grain} windows (${summary.rows} metric rows, ${summary.scans} source scans, ${formatBytes(summary.bytesScanned)} scanned ≈ $${cost.dollars.toFixed(4)} on Athena) in ${o.store} in ${seconds.toFixed(1)}s`,
+        ...summary.failed.slice(0, 10).map((f) => `  FAILED ${f.window}: ${f.error}`),
+        ...(uncovered > 0 ? [`  ${uncovered} window(s) without any partition in the lake: not written`] : []),
+        ...summary.skipped
+          .slice(0, 10)
+          .map((f) => `  skipped ${f.window}: being computed by ${f.heldBy} until ${f.expiresAt}`),
+        ...summary.warnings
+          .slice(0, 10)
+          .map((w) => `  warning ${w.kind} in ${w.source} ${w.window}: ${w.rows} of ${w.of} rows`),
+      ],
+    );
     if (summary.failed.length > 0)
       throw new VigilError(`${summary.failed.length} of ${summary.windows} windows failed`);
     const held = summary.skipped[0];

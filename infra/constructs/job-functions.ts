@@ -28,6 +28,8 @@ export interface JobFunctionsProps {
   readonly alerts: sns.ITopic;
   /** Repository root (entries and the lock file are resolved from it). */
   readonly projectRoot: string;
+  /** The lake's declared size per day: the jobs refuse a run over its share (shared/jobs/cost.ts). */
+  readonly lakeBytesPerDay?: number;
 }
 
 /** Per-function sizing: timeouts leave the Athena deadline a margin to stop its query and report. */
@@ -78,6 +80,10 @@ export class JobFunctions extends Construct {
       VIGIL_RESULTS_BUCKET: props.resultsBucket.bucketName,
       VIGIL_STORE_PREFIX: '',
       VIGIL_TOPIC_ARN: props.alerts.topicArn,
+      // Listed (ListObjectsV2, never read) for partition fingerprints and the completeness watermark.
+      VIGIL_LAKE_BUCKET: props.lake.bucket.bucketName,
+      VIGIL_LAKE_PREFIX: props.lake.prefix,
+      ...(props.lakeBytesPerDay ? { VIGIL_LAKE_BYTES_PER_DAY: String(props.lakeBytesPerDay) } : {}),
       POWERTOOLS_SERVICE_NAME: 'vigil',
       POWERTOOLS_METRICS_NAMESPACE: 'Vigil',
     };

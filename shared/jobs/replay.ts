@@ -23,10 +23,10 @@ export interface ReplayOptions extends TickOptions {
   /** Checked between ticks: an aborted replay stops after the tick in flight, resumable. */
   readonly signal?: AbortSignal;
   /**
-   * Compute every window the remaining ticks recompute first, in batches (one scan per source per
-   * day of hours), instead of 3 windows per tick (default true). A tick's recompute of a window
-   * this replay computed from the same lake gives the same rows, so the ticks then skip it;
-   * test/jobs/replay.test.ts checks the alerts equal those of the ticks run one by one.
+   * With an `inventory`: compute every window the remaining ticks recompute first, in batches,
+   * recording their partitions' fingerprints (default true); the ticks' incremental recompute then
+   * rescans only partitions that changed since. test/jobs/replay.test.ts checks the alerts equal
+   * those of the ticks run one by one.
    */
   readonly prefetch?: boolean;
   readonly onPrefetch?: (done: number, total: number) => void;
@@ -102,25 +102,26 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   const alerts: TickResult['job']['alerts'] = [];
   const failedWindows: { window: string; error: string }[] = [];
   const todo = firings.filter((at) => at.getTime() > doneThrough);
-  const fresh = new Set<number>();
-  if ((o.prefetch ?? true) && todo.length > 1) {
+  if (o.inventory && (o.prefetch ?? true) && todo.length > 1) {
+    // One pass over the windows the ticks will recompute (one scan per source per day of hours),
+    // fingerprinted: each tick then finds its windows unchanged and rescans nothing, exactly as a
+    // `vigil run` of that tick would on this lake (shared/jobs/recompute.ts, incremental).
     const first = tickAt(o.grain, todo[0]!).recompute[0]!.start;
     const last = tickAt(o.grain, todo[todo.length - 1]!).target.end;
-    const windows = await coveredWindows(o.engine, o.config, o.grain, windowsInRange(o.grain, first, last));
-    const r = await runBackfill({
+    await runBackfill({
       engine: o.engine,
       store: o.store,
       config: o.config,
       grain: o.grain,
-      windows,
+      windows: await coveredWindows(o.engine, o.config, o.grain, windowsInRange(o.grain, first, last)),
       clock: o.clock,
-      lease: { ...o.lease, store: o.objectStore },
+      lease: { ...o.lease, ...(o.leaseOwner ? { owner: o.leaseOwner } : {}), store: o.objectStore },
+      inventory: o.inventory,
+      incremental: true,
+      ...(o.grain === 'day' ? { rollup: true } : {}),
       ...(o.onPrefetch ? { onProgress: o.onPrefetch } : {}),
     });
-    const notFresh = new Set([...r.failed, ...r.skipped].map((f) => Date.parse(f.window)));
-    for (const w of windows) if (!notFresh.has(w.start.getTime())) fresh.add(w.start.getTime());
   }
-  const tickOptions: TickOptions = fresh.size > 0 ? { ...o, fresh } : o;
   for (const [i, at] of firings.entries()) {
     if (o.signal?.aborted) break;
     if (at.getTime() <= doneThrough) {
@@ -131,7 +132,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     }
     let r: TickResult;
     try {
-      r = await runTick(tickOptions, o.grain, at);
+      r = await runTick(o, o.grain, at);
     } catch (err) {
       // Ticks before the lake's first partition have nothing to judge; past it, no data is an error.
       if (err instanceof NoLakeDataError && !seenData) {
