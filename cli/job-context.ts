@@ -30,14 +30,18 @@ export function looksLikeStore(entries: readonly string[]): boolean {
  */
 export class LeaseTrackingStore implements ObjectStore {
   private readonly held = new Map<string, string>();
+  private stopping = false;
   constructor(readonly inner: ObjectStore) {}
 
   get(key: string): Promise<StoredObject | undefined> {
     return this.inner.get(key);
   }
   async put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<{ etag: string }> {
+    const lease = key.startsWith(`${STORAGE_LAYOUT.leases.prefix}/`);
+    // Stopping: no new lease, so none is taken after the last release.
+    if (lease && this.stopping) throw new Error('stopping: no new leases');
     const r = await this.inner.put(key, body, options);
-    if (key.startsWith(`${STORAGE_LAYOUT.leases.prefix}/`)) this.held.set(key, r.etag);
+    if (lease) this.held.set(key, r.etag);
     return r;
   }
   list(prefix: string): Promise<string[]> {
@@ -50,6 +54,14 @@ export class LeaseTrackingStore implements ObjectStore {
   urlOf(key: string): string {
     return this.inner.urlOf(key);
   }
+  get holding(): number {
+    return this.held.size;
+  }
+  /** Refuses new leases from now on (a signal is stopping the process). */
+  stop(): void {
+    this.stopping = true;
+  }
+
   /** Deletes every lease still ours (same version as we wrote); returns how many. */
   async releaseAll(): Promise<number> {
     let n = 0;
@@ -103,7 +115,16 @@ export async function openStore(dir: string, by: string): Promise<LeaseTrackingS
 export function releaseLeasesOnSignal(store: LeaseTrackingStore, onStop?: () => void): () => void {
   const handler = (signal: NodeJS.Signals) => {
     onStop?.();
-    void store.releaseAll().finally(() => {
+    store.stop();
+    // A lease being written as the signal came lands after the first pass: release until none is left.
+    const release = async () => {
+      for (let i = 0; i < 20; i++) {
+        await store.releaseAll();
+        await new Promise((r) => setTimeout(r, 25));
+        if (store.holding === 0) break;
+      }
+    };
+    void release().finally(() => {
       process.stderr.write(`\nvigil: stopped by ${signal}; leases released (rerun to resume)\n`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     });

@@ -47,7 +47,7 @@ describe('folders Vigil did not create', () => {
 
   it('vigil generate --out onto a folder it generated regenerates it', () => {
     const mine = path.join(DIR, 'generated');
-    const args = ['generate', '--out', mine, '--days', '7', '--impressions', '5000', '--quiet'];
+    const args = ['generate', '--out', mine, '--days', '7', '--impressions', '20000', '--quiet'];
     expect(vigil(args).status).toBe(0);
     expect(vigil(args).status).toBe(0);
     expect(existsSync(path.join(mine, '_manifest.json'))).toBe(true);

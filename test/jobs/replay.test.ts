@@ -15,7 +15,7 @@ import { runTick, type TickOptions } from '../../shared/jobs/tick.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { systemClock } from '../../shared/ports/clock.js';
 import type { ObjectStore, PutOptions, StoredObject } from '../../shared/ports/object-store.js';
-import { mulberry32 } from '../../shared/stats/random.js';
+import { uniformStream } from '../../shared/stats/random.js';
 import { addGrain, windowsInRange } from '../../shared/time/window.js';
 
 /**
@@ -139,7 +139,7 @@ describe('vigil replay', () => {
   }, 300_000);
 
   it('killed at 20 random writes and run again, sends the same alerts with none twice', async () => {
-    const rand = mulberry32(20260105);
+    const rand = uniformStream(20260105);
     let crashes = 0;
     for (let trial = 0; trial < 20; trial++) {
       const budget = 1 + Math.floor(rand() * (referencePuts - 1));
@@ -151,7 +151,10 @@ describe('vigil replay', () => {
         (err: Error) => err.message,
       );
       // The process died at the chosen write; the run ended with an error, not a success.
-      expect(crashing.dead, `trial ${trial}`).toBe(true);
+      expect(
+        crashing.dead,
+        `trial ${trial}: crash at ${budget}, ${crashing.puts} writes (${referencePuts} in the reference)`,
+      ).toBe(true);
       if (outcome !== 'finished') crashes++;
       const resumed = await runReplay({
         ...options(new FsObjectStore(root), t.alerts),
