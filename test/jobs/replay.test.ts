@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LEASE_OWNER, takeOverRule } from '../../cli/job-context.js';
 import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
 import { generateLake } from '../../shared/adapters/duckdb/generate-lake.js';
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
@@ -141,12 +144,21 @@ describe('vigil replay', () => {
   it('killed at 20 random writes and run again, sends the same alerts with none twice', async () => {
     const rand = uniformStream(20260105);
     let crashes = 0;
+    const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!;
     for (let trial = 0; trial < 20; trial++) {
       const budget = 1 + Math.floor(rand() * (referencePuts - 1));
       const t = fresh(`crash-${trial}`);
       const root = path.join(t.dir, 'store');
       const crashing = new CrashingStore(new FsObjectStore(root), budget);
-      const outcome = await runReplay({ ...options(crashing, t.alerts), grain: 'hour', from, to }).then(
+      // The killed run held its leases as a local CLI process that is gone now (kill -9).
+      const killed = { owner: `cli@${hostname()}:${deadPid}` };
+      const outcome = await runReplay({
+        ...options(crashing, t.alerts),
+        lease: killed,
+        grain: 'hour',
+        from,
+        to,
+      }).then(
         () => 'finished',
         (err: Error) => err.message,
       );
@@ -156,8 +168,10 @@ describe('vigil replay', () => {
         `trial ${trial}: crash at ${budget}, ${crashing.puts} writes (${referencePuts} in the reference)`,
       ).toBe(true);
       if (outcome !== 'finished') crashes++;
+      // Run again as the CLI does: a dead local holder's lease is taken over.
       const resumed = await runReplay({
         ...options(new FsObjectStore(root), t.alerts),
+        lease: { owner: LEASE_OWNER, takeOver: takeOverRule(false) },
         grain: 'hour',
         from,
         to,
