@@ -15,3 +15,4 @@ export {
   scoreSeriesCsv,
 } from './score-csv.js';
 export { formatScore, parseTimestamp } from './series-csv.js';
+export { DETECTOR_STATE_VERSION, decodeDetectorState, encodeDetectorState } from './state.js';
