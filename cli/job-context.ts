@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { FsLakeInventory } from '../shared/adapters/fs/fs-lake-inventory.js';
 import { FsObjectStore } from '../shared/adapters/fs/fs-object-store.js';
 import type { VigilConfig } from '../shared/config/file.js';
 import type { LeaseRecord } from '../shared/jobs/lease.js';
@@ -29,14 +30,18 @@ export function looksLikeStore(entries: readonly string[]): boolean {
  */
 export class LeaseTrackingStore implements ObjectStore {
   private readonly held = new Map<string, string>();
+  private stopping = false;
   constructor(readonly inner: ObjectStore) {}
 
   get(key: string): Promise<StoredObject | undefined> {
     return this.inner.get(key);
   }
   async put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<{ etag: string }> {
+    const lease = key.startsWith(`${STORAGE_LAYOUT.leases.prefix}/`);
+    // Stopping: no new lease, so none is taken after the last release.
+    if (lease && this.stopping) throw new Error('stopping: no new leases');
     const r = await this.inner.put(key, body, options);
-    if (key.startsWith(`${STORAGE_LAYOUT.leases.prefix}/`)) this.held.set(key, r.etag);
+    if (lease) this.held.set(key, r.etag);
     return r;
   }
   list(prefix: string): Promise<string[]> {
@@ -49,6 +54,14 @@ export class LeaseTrackingStore implements ObjectStore {
   urlOf(key: string): string {
     return this.inner.urlOf(key);
   }
+  get holding(): number {
+    return this.held.size;
+  }
+  /** Refuses new leases from now on (a signal is stopping the process). */
+  stop(): void {
+    this.stopping = true;
+  }
+
   /** Deletes every lease still ours (same version as we wrote); returns how many. */
   async releaseAll(): Promise<number> {
     let n = 0;
@@ -102,7 +115,16 @@ export async function openStore(dir: string, by: string): Promise<LeaseTrackingS
 export function releaseLeasesOnSignal(store: LeaseTrackingStore, onStop?: () => void): () => void {
   const handler = (signal: NodeJS.Signals) => {
     onStop?.();
-    void store.releaseAll().finally(() => {
+    store.stop();
+    // A lease being written as the signal came lands after the first pass: release until none is left.
+    const release = async () => {
+      for (let i = 0; i < 20; i++) {
+        await store.releaseAll();
+        await new Promise((r) => setTimeout(r, 25));
+        if (store.holding === 0) break;
+      }
+    };
+    void release().finally(() => {
       process.stderr.write(`\nvigil: stopped by ${signal}; leases released (rerun to resume)\n`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     });
@@ -126,7 +148,7 @@ export async function jobOptions(
   engine: QueryEngine,
   objectStore: LeaseTrackingStore,
   cfg: VigilConfig,
-  o: JobContextFlags,
+  o: JobContextFlags & { lake: string },
 ): Promise<TickOptions> {
   const reportUrl = pathToFileURL(objectStore.urlOf(reportKey(STORAGE_LAYOUT.report.prefix))).href;
   return {
@@ -139,6 +161,9 @@ export async function jobOptions(
     experiments: cfg,
     clock: systemClock,
     lease: { owner: LEASE_OWNER, takeOver: takeOverRule(o.force === true) },
+    // The lake's files: windows whose partitions did not change are not rescanned, and the newest
+    // window is judged once its partitions are complete (shared/jobs/recompute.ts).
+    inventory: new FsLakeInventory(o.lake),
     reportUrl: (key) => `${reportUrl}#${incidentAnchor(key)}`,
   };
 }

@@ -151,6 +151,7 @@ for (const [name, what] of [
     .requiredOption('--to <iso>', 'end, exclusive (aligned to the grain)')
     .option('--store <dir>', 'metric store directory', '.vigil/store')
     .option('--concurrency <n>', 'windows computed at once', '2')
+    .option('--force', 'take over leases of a run that is gone (its lease not expired yet)')
     .option(
       '--row-checks',
       'also count out-of-partition timestamps and duplicate ids (data-quality warnings)',

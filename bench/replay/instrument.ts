@@ -23,6 +23,21 @@ export class CountingEngine implements QueryEngine {
   close(): Promise<void> {
     return this.inner.close();
   }
+  get partitionRowCounts() {
+    const f = this.inner.partitionRowCounts?.bind(this.inner);
+    if (!f) return undefined;
+    return async (table: string, fromDt: string, toDt: string) => {
+      const started = performance.now();
+      try {
+        return await f(table, fromDt, toDt);
+      } finally {
+        const e = this.byLabel.get('partition listing') ?? { n: 0, ms: 0 };
+        e.n++;
+        e.ms += performance.now() - started;
+        this.byLabel.set('partition listing', e);
+      }
+    };
+  }
   reset(): void {
     this.byLabel.clear();
   }

@@ -1,4 +1,5 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateLake } from '../../shared/adapters/duckdb/generate-lake.js';
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
@@ -24,8 +25,11 @@ import { fromExperimentReadout, fromPolicyReadout } from '../../shared/report/ad
 import { incidentAnchor } from '../../shared/report/model.js';
 import { parseUtc, windowsInRange } from '../../shared/time/window.js';
 import { openLakeEngine } from '../engine.js';
+import { openStore } from '../job-context.js';
 import { printSummary } from '../options.js';
+import { claimDir, onlyWrittenBy } from '../ownership.js';
 import { progressBar } from '../progress.js';
+import { isGeneratedLake } from './generate.js';
 
 interface Opts {
   dir: string;
@@ -47,7 +51,16 @@ export async function run(o: Opts): Promise<void> {
   const dir = path.resolve(o.dir);
   const lake = path.join(dir, 'lake');
   const alertsFile = path.join(dir, 'alerts.jsonl');
-  await mkdir(dir, { recursive: true });
+  const storeDir = path.join(dir, 'store');
+  // Everything goes under DIR, a folder the demo made (or a new/empty one): never a user's folder.
+  await claimDir(dir, 'demo', 'demo', '--dir', (entries) => entries.includes('lake') && isLegacyDemo(dir));
+  // A demo run starts from a clean store and alert log so its summary describes this lake only —
+  // but only a store nothing else wrote into (`vigil backfill` into DIR/store makes it the user's).
+  if (existsSync(storeDir) && !(await onlyWrittenBy(storeDir, 'store', 'demo')))
+    throw new InputError(
+      `--dir ${dir}: ${storeDir} holds a store other commands wrote into (not only the demo); refusing to wipe it — move it or use another --dir`,
+    );
+  await claimDir(lake, 'lake', 'demo', '--dir', isGeneratedLake);
   const bar = progressBar(o);
   const scenario = buildScenario({
     seed: Number(o.seed),
@@ -59,10 +72,9 @@ export async function run(o: Opts): Promise<void> {
   const tGenerate = performance.now();
 
   const config = coreCatalog();
-  const objectStore = new FsObjectStore(path.join(dir, 'store'));
-  // A demo run starts from a clean store and alert log so its summary describes this lake only.
-  await rm(objectStore.root, { recursive: true, force: true });
+  await rm(storeDir, { recursive: true, force: true });
   await rm(alertsFile, { force: true });
+  const objectStore = await openStore(storeDir, 'demo');
   const store = new MetricStore(objectStore);
   const engine = await openLakeEngine(lake, config.sources);
   const from = parseUtc(manifest.start, 'start');
@@ -232,4 +244,9 @@ function effectsVsTruth(manifest: LakeManifest, readouts: AllReadouts) {
     });
   }
   return out;
+}
+
+/** A demo folder written before ownership markers: its lake carries the generator's ground truth. */
+function isLegacyDemo(dir: string): boolean {
+  return existsSync(path.join(dir, 'lake', '_manifest.json'));
 }

@@ -3,6 +3,7 @@ import { InputError } from '../../shared/errors.js';
 import { buildScenario, SCALES, type ScaleName } from '../../shared/generator/scenario.js';
 import { parseUtc } from '../../shared/time/window.js';
 import { parsePositiveInt, printSummary } from '../options.js';
+import { claimDir } from '../ownership.js';
 import { progressBar } from '../progress.js';
 
 interface Opts {
@@ -28,6 +29,8 @@ export async function run(o: Opts): Promise<void> {
     days: o.days ? parsePositiveInt(o.days, '--days', 400) : scale.days,
     impressions: o.impressions ? parsePositiveInt(o.impressions, '--impressions') : scale.impressions,
   });
+  // Generating replaces the six source folders: only in a new or empty folder, or a lake Vigil generated.
+  await claimDir(o.out, 'lake', 'generate', '--out', isGeneratedLake);
   const bar = progressBar(o);
   const started = performance.now();
   const manifest = await generateLake(scenario, o.out, (step, done, total) => bar.update(done, total, step));
@@ -42,4 +45,9 @@ export async function run(o: Opts): Promise<void> {
     `  planted: ${manifest.incidents.length} incidents, ${manifest.missing_partitions.length} missing partition(s), 1 A/B test, 1 policy launch`,
     `  ground truth: ${o.out}/_manifest.json`,
   ]);
+}
+
+/** A lake generated before ownership markers: it carries the generator's ground truth. */
+export function isGeneratedLake(entries: readonly string[]): boolean {
+  return entries.includes('_manifest.json');
 }

@@ -1,5 +1,6 @@
 import { selectMetrics } from '../../shared/config/load.js';
 import { batchWindows, computeMetrics } from '../../shared/jobs/compute-metrics.js';
+import { requireCoveredWindows } from '../../shared/jobs/lake-coverage.js';
 import { metricRowsToCsv } from '../../shared/metrics/csv.js';
 import type { MetricRow } from '../../shared/metrics/metric-row.js';
 import { openLakeEngine } from '../engine.js';
@@ -31,6 +32,8 @@ export async function run(o: Opts): Promise<void> {
   let scans = 0;
   const bar = progressBar(o);
   try {
+    // A lake without any partition for the range is an error, never a file of zeros.
+    await requireCoveredWindows(engine, config, grain, windows, o.lake);
     // A batch is one plan: one scan per source covering many windows.
     const batches = batchWindows(windows, grain === 'hour' ? 24 * 7 : 31);
     let done = 0;

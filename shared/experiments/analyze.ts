@@ -13,7 +13,7 @@ import {
 } from '../stats/index.js';
 import { ratioCupedFromSums } from '../stats/ratio-cuped.js';
 import { formatIso } from '../time/window.js';
-import { controlOf, type Experiment, type ExperimentConfig, findExperiment } from './config.js';
+import { controlOf, type Experiment, type ExperimentConfig, findExperiment, segmentLevel } from './config.js';
 import {
   crossColumn,
   type ExperimentPlan,
@@ -21,6 +21,7 @@ import {
   type PlannedExperimentMetric,
   planExperiment,
   renderAssignmentCount,
+  renderEventSegmentPlan,
   renderExperimentPlan,
   sumColumns,
 } from './plan.js';
@@ -80,12 +81,18 @@ export async function computeExperimentSums(
   cfg: Pick<ExperimentConfig, 'sources'>,
   e: Experiment,
   asOf: Date,
-  segment?: string,
+  segment?: SegmentBy,
 ): Promise<ExperimentSums> {
-  const plan = planExperiment(e, analysisEnd(e, asOf));
-  const sql = renderExperimentPlan(plan, cfg, engine.dialect, segment);
+  const to = analysisEnd(e, asOf);
+  // An event attribute segments the primary metrics only (the ones the readout segments).
+  const plan =
+    segment?.level === 'event' ? planExperiment(e, to, (m) => m.role === 'primary') : planExperiment(e, to);
+  const sql =
+    segment?.level === 'event'
+      ? renderEventSegmentPlan(plan, cfg, engine.dialect, segment.column)
+      : renderExperimentPlan(plan, cfg, engine.dialect, segment?.column);
   const result = await engine.query(sql, {
-    label: `experiment ${e.id} sufficient statistics${segment ? ` by ${segment}` : ''}`,
+    label: `experiment ${e.id} sufficient statistics${segment ? ` by ${segment.column}` : ''}`,
   });
   const variants = stringColumn(result, 'variant');
   const segments = segment ? stringColumn(result, 'segment') : undefined;
@@ -116,24 +123,36 @@ export async function computeExperimentSums(
       cross,
     };
   });
+  // Sums sit at their metric's index in e.metrics (a plan may skip metrics).
+  const indexed = <T>(xs: T[]): T[] => {
+    const at: T[] = [];
+    xs.forEach((x, j) => {
+      at[plan.metrics[j]!.index] = x;
+    });
+    return at;
+  };
   const out: VariantSums[] = [];
   let conflicting = 0;
   for (let i = 0; i < result.rowCount; i++) {
     const variant = variants[i];
     if (variant === null || variant === undefined) {
-      conflicting += n[i] ?? 0;
+      // By an event attribute every segment row repeats the variant's n: count those units once.
+      if (segment?.level === 'event') conflicting = n[i] ?? 0;
+      else conflicting += n[i] ?? 0;
       continue;
     }
     out.push({
       variant,
       ...(segments ? { segment: segments[i] ?? null } : {}),
       n: n[i] ?? 0,
-      metrics: cols.map((c) => ({
-        y: c.y[i] ?? 0,
-        y2: c.y2[i] ?? 0,
-        ...(c.x ? { x: c.x[i] ?? 0, x2: c.x2![i] ?? 0, xy: c.xy![i] ?? 0 } : {}),
-        ...(c.cross.length ? { cross: Object.fromEntries(c.cross.map(([k, v]) => [k, v[i] ?? 0])) } : {}),
-      })),
+      metrics: indexed(
+        cols.map((c) => ({
+          y: c.y[i] ?? 0,
+          y2: c.y2[i] ?? 0,
+          ...(c.x ? { x: c.x[i] ?? 0, x2: c.x2![i] ?? 0, xy: c.xy![i] ?? 0 } : {}),
+          ...(c.cross.length ? { cross: Object.fromEntries(c.cross.map(([k, v]) => [k, v[i] ?? 0])) } : {}),
+        })),
+      ),
     });
   }
   return { plan, sql, variants: out, conflicting };
@@ -371,8 +390,20 @@ export async function analyzeExperiment(o: AnalyzeOptions): Promise<ExperimentRe
     throw new InputError(await noUnitsReason(o.engine, o.config, e, sums.plan.to));
   const segments: SegmentSums[] = [];
   for (const dimension of e.segments)
-    segments.push({ dimension, sums: await computeExperimentSums(o.engine, o.config, e, o.asOf, dimension) });
+    segments.push({
+      dimension,
+      sums: await computeExperimentSums(o.engine, o.config, e, o.asOf, {
+        column: dimension,
+        level: segmentLevel(o.config, e, dimension),
+      }),
+    });
   return readoutFromSums(e, sums, o.asOf, segments);
+}
+
+/** A segment dimension: a unit attribute of the assignments, or an event attribute of the metrics' sources. */
+export interface SegmentBy {
+  readonly column: string;
+  readonly level: 'unit' | 'event';
 }
 
 export interface SegmentSums {

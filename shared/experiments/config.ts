@@ -273,10 +273,30 @@ export const ExperimentConfig = z
   });
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
 
-function columnsOf(cfg: ExperimentConfig, source: string): Set<string> | undefined {
+function columnsOf(cfg: Pick<ExperimentConfig, 'sources'>, source: string): Set<string> | undefined {
   if (isSourceName(source)) return new Set(Object.keys(SOURCE_COLUMNS[source]));
   const mapping = cfg.sources[source];
   return mapping ? new Set([mapping.time_column, ...Object.keys(mapping.columns)]) : undefined;
+}
+
+/** The measures (sources) of the primary metrics: where an event-level segment column must exist. */
+function primarySources(e: Experiment): string[] {
+  const sources = e.metrics
+    .filter((m) => m.role === 'primary')
+    .flatMap((m) => (m.kind === 'ratio' ? [m.numerator.source, m.denominator.source] : [m.source]));
+  return [...new Set(sources)];
+}
+
+/**
+ * Where a segment dimension lives: a column of the assignment source is a unit attribute; any other
+ * column (checkReferences guarantees every primary metric's sources have it) is an event attribute.
+ */
+export function segmentLevel(
+  cfg: Pick<ExperimentConfig, 'sources'>,
+  e: Experiment,
+  column: string,
+): 'unit' | 'event' {
+  return columnsOf(cfg, e.assignment_source)?.has(column) ? 'unit' : 'event';
 }
 
 /** Checks what the schema cannot: sources and columns exist, policy metrics are in the catalog. */
@@ -305,10 +325,12 @@ export function checkReferences(cfg: ExperimentConfig, what: string): void {
     for (const c of ['experiment_id', 'variant', 'unit_id'])
       if (!cols!.has(c)) fail(`${at}.assignment_source`, `source ${e.assignment_source} has no column ${c}`);
     e.segments.forEach((c, j) => {
-      if (!cols!.has(c))
+      if (cols!.has(c)) return;
+      const missing = primarySources(e).filter((s) => !columnsOf(cfg, s)?.has(c));
+      if (missing.length > 0)
         fail(
           `${at}.segments[${j}]`,
-          `unknown column '${c}' in source ${e.assignment_source} (segments are unit attributes of the assignments)`,
+          `unknown column '${c}': neither a unit attribute of ${e.assignment_source} nor an event attribute of every primary metric's source (missing in ${missing.join(', ')})`,
         );
     });
     e.metrics.forEach((m, j) => {

@@ -99,7 +99,11 @@ class ScanBuilder {
 }
 
 /** Plans one experiment's readout as of `to` (already clamped to the experiment end). */
-export function planExperiment(e: Experiment, to: Date): ExperimentPlan {
+export function planExperiment(
+  e: Experiment,
+  to: Date,
+  keep: (m: ExperimentMetric) => boolean = () => true,
+): ExperimentPlan {
   const scans = new Map<string, ScanBuilder>();
   const scan = (source: string, unitColumn: string) =>
     getOrInsert(
@@ -118,7 +122,8 @@ export function planExperiment(e: Experiment, to: Date): ExperimentPlan {
       period: pre ? 'pre' : 'post',
       ...(pre ? { preFrom: pre } : {}),
     });
-  const metrics = e.metrics.map((metric, index): PlannedExperimentMetric => {
+  const planned = e.metrics.map((metric, index): PlannedExperimentMetric | undefined => {
+    if (!keep(metric)) return undefined;
     if (metric.kind === 'ratio') {
       const y = measure(metric.numerator);
       const x = measure(metric.denominator);
@@ -146,6 +151,8 @@ export function planExperiment(e: Experiment, to: Date): ExperimentPlan {
     const x = measure(m, addGrain(e.start, 'day', -metric.cuped.pre_days));
     return { index, metric, kind: 'cuped', y, x };
   });
+  // Skipped metrics leave no scan behind; the kept ones keep their index in e.metrics.
+  const metrics = planned.filter((m) => m !== undefined);
   return {
     experimentId: e.id,
     assignmentSource: e.assignment_source,
@@ -252,31 +259,8 @@ export function renderExperimentPlan(
     'vg_variant AS variant',
     ...(seg ? ['vg_seg AS segment'] : []),
     'CAST(count(*) AS DOUBLE) AS n',
+    ...sumExpressions(plan, d).map(([expr, name]) => `${expr} AS ${quoteIdent(name)}`),
   ];
-  for (const m of plan.metrics) {
-    const c = sumColumns(m.index);
-    const u = (k: string) => `m${m.index}_u${k}`;
-    const series = metricSeries(m);
-    sums.push(
-      `${d.sum(u('y'))} AS ${quoteIdent(c.y)}`,
-      `${d.sum(`${u('y')} * ${u('y')}`)} AS ${quoteIdent(c.y2)}`,
-    );
-    if (m.x)
-      sums.push(
-        `${d.sum(u('x'))} AS ${quoteIdent(c.x)}`,
-        `${d.sum(`${u('x')} * ${u('x')}`)} AS ${quoteIdent(c.x2)}`,
-        `${d.sum(`${u('x')} * ${u('y')}`)} AS ${quoteIdent(c.xy)}`,
-      );
-    // Ratio CUPED: the pre-period series and every cross product with the others.
-    for (const k of series.filter((x) => x === 'u' || x === 'v')) {
-      sums.push(`${d.sum(u(k))} AS ${quoteIdent(crossColumn(m.index, k))}`);
-      for (const j of series) {
-        const pair = series.indexOf(j) <= series.indexOf(k) ? [j, k] : [k, j];
-        if (j === 'u' && k === 'v') continue;
-        sums.push(`${d.sum(`${u(j)} * ${u(k)}`)} AS ${quoteIdent(crossColumn(m.index, pair[0]!, pair[1]!))}`);
-      }
-    }
-  }
   return [
     `WITH ${ctes.join(',\n')}`,
     `SELECT ${sums.join(',\n  ')}`,
@@ -284,6 +268,33 @@ export function renderExperimentPlan(
     `GROUP BY vg_variant${seg ? ', vg_seg' : ''}`,
     `ORDER BY vg_variant${seg ? ', vg_seg' : ''}`,
   ].join('\n');
+}
+
+/** The sufficient statistics of every planned metric over the per-unit columns m{i}_u{k} of vg_u. */
+function sumExpressions(plan: ExperimentPlan, d: Dialect): [expr: string, name: string][] {
+  const sums: [string, string][] = [];
+  for (const m of plan.metrics) {
+    const c = sumColumns(m.index);
+    const u = (k: string) => `m${m.index}_u${k}`;
+    const series = metricSeries(m);
+    sums.push([d.sum(u('y')), c.y], [d.sum(`${u('y')} * ${u('y')}`), c.y2]);
+    if (m.x)
+      sums.push(
+        [d.sum(u('x')), c.x],
+        [d.sum(`${u('x')} * ${u('x')}`), c.x2],
+        [d.sum(`${u('x')} * ${u('y')}`), c.xy],
+      );
+    // Ratio CUPED: the pre-period series and every cross product with the others.
+    for (const k of series.filter((x) => x === 'u' || x === 'v')) {
+      sums.push([d.sum(u(k)), crossColumn(m.index, k)]);
+      for (const j of series) {
+        const pair = series.indexOf(j) <= series.indexOf(k) ? [j, k] : [k, j];
+        if (j === 'u' && k === 'v') continue;
+        sums.push([d.sum(`${u(j)} * ${u(k)}`), crossColumn(m.index, pair[0]!, pair[1]!)]);
+      }
+    }
+  }
+  return sums;
 }
 
 /** Counts the assignment rows of one experiment id over the whole source (no time bounds). */
@@ -298,5 +309,93 @@ export function renderAssignmentCount(
     'SELECT CAST(count(*) AS DOUBLE) AS n',
     `FROM ${d.table(r.table(src))}`,
     `WHERE ${r.column(src, 'experiment_id')} = ${quoteString(e.id)}`,
+  ].join('\n');
+}
+
+/**
+ * Renders the plan segmented by an event attribute `column` of the metrics' sources (surface, …), in
+ * one statement. The effect for value s is each metric computed on the unit's events with column = s:
+ * per (unit, s) aggregates over the events only (inner join), summed per (variant, s); every assigned
+ * unit counts in n, so a unit without events in s contributes zeros (count and sum metrics: 0; ratio
+ * metrics: numerator and denominator are both restricted to s). Every (variant, s) pair gets a row.
+ * Events whose column is NULL form the NULL segment.
+ */
+export function renderEventSegmentPlan(
+  plan: ExperimentPlan,
+  cfg: Pick<ExperimentConfig, 'sources'>,
+  d: Dialect,
+  column: string,
+): string {
+  const r = new SourceResolver(cfg.sources);
+  const src = plan.assignmentSource;
+  const at = r.timeColumn(src);
+  const variant = r.column(src, 'variant');
+  const ctes: string[] = [
+    [
+      'vg_a AS (',
+      `  SELECT ${r.column(src, 'unit_id')} AS vg_unit,`,
+      `    CASE WHEN min(${variant}) = max(${variant}) THEN min(${variant}) END AS vg_variant,`,
+      `    min(${at}) AS vg_exposed`,
+      `  FROM ${d.table(r.table(src))}`,
+      `  WHERE ${partitionPredicate(plan.start, plan.to)}`,
+      `    AND ${r.column(src, 'experiment_id')} = ${quoteString(plan.experimentId)}`,
+      `    AND ${at} >= ${timestampLiteral(plan.start)} AND ${at} < ${timestampLiteral(plan.to)}`,
+      '  GROUP BY 1',
+      ')',
+    ].join('\n'),
+  ];
+  const aliases = plan.scans.flatMap((s) => s.aggregates.map((a) => `${s.name}_${a.alias}`));
+  for (const s of plan.scans) {
+    const time = r.timeColumn(s.source);
+    const own = new Set(s.aggregates.map((a) => `${s.name}_${a.alias}`));
+    ctes.push(
+      [
+        `${s.name} AS (`,
+        `  SELECT vg_a.vg_unit, vg_a.vg_variant, CAST(e.${r.column(s.source, column)} AS VARCHAR) AS vg_seg,`,
+        `    ${s.aggregates.map((a) => `${aggregateSql(a, s, plan.start, r, d)} AS ${s.name}_${a.alias}`).join(',\n    ')}`,
+        '  FROM vg_a JOIN (',
+        `    SELECT * FROM ${d.table(r.table(s.source))}`,
+        `    WHERE ${partitionPredicate(s.from, plan.to)}`,
+        `      AND ${time} >= ${timestampLiteral(s.from)} AND ${time} < ${timestampLiteral(plan.to)}`,
+        `  ) e ON e.${r.column(s.source, s.unitColumn)} = vg_a.vg_unit`,
+        '  GROUP BY 1, 2, 3',
+        ')',
+      ].join('\n'),
+      // Each scan's rows padded with zeros for the other scans' aggregates, stacked below.
+      `${s.name}_p AS (SELECT vg_unit, vg_variant, vg_seg, ${aliases
+        .map((a) => (own.has(a) ? a : `CAST(0 AS DOUBLE) AS ${a}`))
+        .join(', ')} FROM ${s.name})`,
+    );
+  }
+  const ref = (a: AggRef) => d.sum(`${a.scan}_${a.agg}`);
+  const unitCols = ['vg_variant', 'vg_seg'];
+  for (const m of plan.metrics)
+    for (const k of metricSeries(m)) unitCols.push(`${ref(m[k]!)} AS m${m.index}_u${k}`);
+  const sums = sumExpressions(plan, d);
+  ctes.push(
+    [
+      'vg_u AS (',
+      `  SELECT ${unitCols.join(',\n    ')}`,
+      `  FROM (${plan.scans.map((s) => `SELECT * FROM ${s.name}_p`).join(' UNION ALL ')}) vg_all`,
+      '  GROUP BY vg_unit, vg_variant, vg_seg',
+      ')',
+    ].join('\n'),
+    [
+      'vg_g AS (',
+      `  SELECT vg_variant, vg_seg, ${sums.map(([expr, name]) => `${expr} AS ${quoteIdent(name)}`).join(',\n    ')}`,
+      '  FROM vg_u GROUP BY vg_variant, vg_seg',
+      ')',
+    ].join('\n'),
+    // n: every assigned unit of the variant, whether or not it has events in the segment.
+    'vg_n AS (SELECT vg_variant, CAST(count(*) AS DOUBLE) AS n FROM vg_a GROUP BY vg_variant)',
+    'vg_v AS (SELECT DISTINCT vg_seg FROM vg_u)',
+  );
+  return [
+    `WITH ${ctes.join(',\n')}`,
+    `SELECT vg_n.vg_variant AS variant, vg_v.vg_seg AS segment, vg_n.n,`,
+    `  ${sums.map(([, name]) => `coalesce(vg_g.${quoteIdent(name)}, 0) AS ${quoteIdent(name)}`).join(',\n  ')}`,
+    'FROM vg_n CROSS JOIN vg_v LEFT JOIN vg_g',
+    '  ON vg_g.vg_variant IS NOT DISTINCT FROM vg_n.vg_variant AND vg_g.vg_seg IS NOT DISTINCT FROM vg_v.vg_seg',
+    'ORDER BY 1, 2',
   ].join('\n');
 }

@@ -1,9 +1,10 @@
 import { DataError, VigilError } from '../errors.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { STORAGE_LAYOUT } from '../storage/layout.js';
-import { formatIso, type Grain } from '../time/window.js';
-import { NoLakeDataError } from './lake-coverage.js';
-import { firingsIn } from './schedule.js';
+import { formatIso, type Grain, windowsInRange } from '../time/window.js';
+import { runBackfill } from './backfill.js';
+import { coveredWindows, NoLakeDataError } from './lake-coverage.js';
+import { firingsIn, tickAt } from './schedule.js';
 import { runTick, type TickOptions, type TickResult } from './tick.js';
 
 /** What a replay has done so far, kept in the results store so a killed replay resumes. */
@@ -21,6 +22,14 @@ export interface ReplayOptions extends TickOptions {
   readonly onTick?: (done: number, total: number, at: Date) => void;
   /** Checked between ticks: an aborted replay stops after the tick in flight, resumable. */
   readonly signal?: AbortSignal;
+  /**
+   * With an `inventory`: compute every window the remaining ticks recompute first, in batches,
+   * recording their partitions' fingerprints (default true); the ticks' incremental recompute then
+   * rescans only partitions that changed since. test/jobs/replay.test.ts checks the alerts equal
+   * those of the ticks run one by one.
+   */
+  readonly prefetch?: boolean;
+  readonly onPrefetch?: (done: number, total: number) => void;
 }
 
 export interface ReplaySummary {
@@ -92,6 +101,27 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   let seenData = false;
   const alerts: TickResult['job']['alerts'] = [];
   const failedWindows: { window: string; error: string }[] = [];
+  const todo = firings.filter((at) => at.getTime() > doneThrough);
+  if (o.inventory && (o.prefetch ?? true) && todo.length > 1) {
+    // One pass over the windows the ticks will recompute (one scan per source per day of hours),
+    // fingerprinted: each tick then finds its windows unchanged and rescans nothing, exactly as a
+    // `vigil run` of that tick would on this lake (shared/jobs/recompute.ts, incremental).
+    const first = tickAt(o.grain, todo[0]!).recompute[0]!.start;
+    const last = tickAt(o.grain, todo[todo.length - 1]!).target.end;
+    await runBackfill({
+      engine: o.engine,
+      store: o.store,
+      config: o.config,
+      grain: o.grain,
+      windows: await coveredWindows(o.engine, o.config, o.grain, windowsInRange(o.grain, first, last)),
+      clock: o.clock,
+      lease: { ...o.lease, ...(o.leaseOwner ? { owner: o.leaseOwner } : {}), store: o.objectStore },
+      inventory: o.inventory,
+      incremental: true,
+      ...(o.grain === 'day' ? { rollup: true } : {}),
+      ...(o.onPrefetch ? { onProgress: o.onPrefetch } : {}),
+    });
+  }
   for (const [i, at] of firings.entries()) {
     if (o.signal?.aborted) break;
     if (at.getTime() <= doneThrough) {

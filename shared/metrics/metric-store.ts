@@ -74,7 +74,11 @@ function runTimeOf(key: string): number | undefined {
   return m ? Number.parseInt(m[1]!, 36) : undefined;
 }
 
+/** Windows whose parsed rows one MetricStore keeps (a replay re-reads each window for every tick). */
+const PARSED_CACHE = 4096;
+
 export class MetricStore {
+  private readonly parsed = new Map<string, MetricRow[]>();
   constructor(
     private readonly store: ObjectStore,
     private readonly prefix: string = STORAGE_LAYOUT.metrics.prefix,
@@ -186,8 +190,16 @@ export class MetricStore {
     for (let attempt = 0; ; attempt++) {
       const manifest = await this.readManifest(grain, start);
       if (!manifest) return undefined;
+      // A run's data file is written once under a unique name: its parsed rows never change.
+      const cached = this.parsed.get(manifest.data);
+      if (cached) return cached;
       const obj = await this.store.get(manifest.data);
-      if (obj) return metricRowsFromCsv(DEC.decode(obj.body), manifest.data);
+      if (obj) {
+        const rows = metricRowsFromCsv(DEC.decode(obj.body), manifest.data);
+        if (this.parsed.size >= PARSED_CACHE) this.parsed.delete(this.parsed.keys().next().value!);
+        this.parsed.set(manifest.data, rows);
+        return rows;
+      }
       const now = await this.readManifest(grain, start);
       if (attempt < 2 && now && now.run_id !== manifest.run_id) continue;
       throw new DataError(`metric store data ${manifest.data} named by its manifest is missing`);

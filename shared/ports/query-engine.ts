@@ -27,6 +27,15 @@ export interface QueryEngine {
   /** Runs one statement. */
   query(sql: string, options?: QueryOptions): Promise<QueryResult>;
   close(): Promise<void>;
+  /**
+   * Optional: rows per (dt, hour) partition of a physical table for dt in [fromDt, toDt], when the
+   * engine can tell them cheaper than a query (a local engine reading Parquet footers once).
+   */
+  partitionRowCounts?(
+    table: string,
+    fromDt: string,
+    toDt: string,
+  ): Promise<readonly { readonly dt: string; readonly hour: string; readonly rows: number }[]>;
 }
 
 /**

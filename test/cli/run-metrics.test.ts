@@ -2,14 +2,16 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { LakeManifest } from '../../shared/generator/manifest.js';
 import { METRIC_CSV_HEADER } from '../../shared/metrics/csv.js';
 import { vigil } from '../helpers/cli.js';
 import { TMP_ROOT, tinyLake } from '../helpers/lake.js';
 
 let lake: string;
+let manifest: LakeManifest;
 const out = path.join(TMP_ROOT, 'cli-run-metrics');
 beforeAll(async () => {
-  ({ dir: lake } = await tinyLake('cli'));
+  ({ dir: lake, manifest } = await tinyLake('cli'));
   mkdirSync(out, { recursive: true });
 });
 
@@ -137,7 +139,39 @@ describe('vigil run metrics', () => {
     expect(existsSync(file)).toBe(false);
   });
 
-  it('windows with missing partitions or no data give zeros and empty values, not errors', () => {
+  it('a window whose impressions partition is missing gives zeros and empty values for it, not errors', () => {
+    const gap = manifest.missing_partitions.find((m) => m.source === 'impressions')!;
+    const hour = `${gap.dt}T${gap.hour}:00:00Z`;
+    const next = new Date(Date.parse(hour) + 3_600_000).toISOString().replace('.000Z', 'Z');
+    const file = path.join(out, 'gap.csv');
+    const r = vigil([
+      'run',
+      'metrics',
+      '--lake',
+      lake,
+      '--grain',
+      'hour',
+      '--from',
+      hour,
+      '--to',
+      next,
+      '--out',
+      file,
+    ]);
+    expect(r.status).toBe(0);
+    const rows = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
+    const total = new Map(rows.filter((f) => f[3] === '').map((f) => [f[0], f]));
+    expect(total.get('impressions')![4]).toBe('0');
+    // A ratio over impressions has an empty value, never NaN or Infinity.
+    expect(total.get('removals_per_10k_impressions')![4]).toBe('');
+    expect(total.get('removals_per_10k_impressions')![6]).toBe('0');
+  });
+
+  it('a range the lake has no partition for at all is an error, not a file of zeros', () => {
     const file = path.join(out, 'empty.csv');
     const r = vigil([
       'run',
@@ -153,18 +187,11 @@ describe('vigil run metrics', () => {
       '--out',
       file,
     ]);
-    expect(r.status).toBe(0);
-    const rows = readFileSync(file, 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => l.split(','));
-    expect(rows).toHaveLength(14 * 2); // totals only
-    const byMetric = new Map(rows.map((f) => [f[0], f]));
-    expect(byMetric.get('impressions')![4]).toBe('0');
-    expect(byMetric.get('unique_reporters')![4]).toBe('0');
-    expect(byMetric.get('login_failure_rate')!.slice(4, 7)).toEqual(['', '0', '0']);
-    expect(byMetric.get('decision_latency_p90_seconds')![4]).toBe('');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /^vigil: error: lake .* has no partitions of .* in \[2027-01-01T00:00:00Z, 2027-01-01T02:00:00Z\)\n$/,
+    );
+    expect(existsSync(file)).toBe(false);
   });
 });
 

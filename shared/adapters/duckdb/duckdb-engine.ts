@@ -247,6 +247,66 @@ export class DuckDbQueryEngine implements QueryEngine {
     }
   }
 
+  /** Parquet row counts by file, valid while the file keeps its size and mtime. */
+  private readonly fileRows = new Map<string, { size: number; mtimeMs: number; rows: number }>();
+
+  /**
+   * Rows per (dt, hour) partition of a table for dt in [fromDt, toDt], from the Parquet footers.
+   * Footers are read once per file (and again only when it changes), so the data-quality guard of
+   * a tick costs a directory listing instead of thousands of footer reads.
+   */
+  async partitionRowCounts(
+    table: string,
+    fromDt: string,
+    toDt: string,
+  ): Promise<{ dt: string; hour: string; rows: number }[]> {
+    const t = this.tables.get(table);
+    if (!t || !existsSync(t.dir)) return [];
+    const parts: { dt: string; hour: string; files: { file: string; size: number; mtimeMs: number }[] }[] =
+      [];
+    for (const dt of readdirSync(t.dir)) {
+      if (!dt.startsWith('dt=') || dt.slice(3) < fromDt || dt.slice(3) > toDt) continue;
+      const dtDir = path.join(t.dir, dt);
+      if (!statSync(dtDir).isDirectory()) continue;
+      for (const hour of readdirSync(dtDir)) {
+        if (!hour.startsWith('hour=')) continue;
+        const folder = path.join(dtDir, hour);
+        if (!statSync(folder).isDirectory()) continue;
+        const files = readdirSync(folder)
+          .filter((f) => f.endsWith('.parquet'))
+          .map((f) => {
+            const file = path.join(folder, f);
+            const st = statSync(file);
+            return { file, size: st.size, mtimeMs: st.mtimeMs };
+          });
+        if (files.length > 0) parts.push({ dt: dt.slice(3), hour: hour.slice(5), files });
+      }
+    }
+    const stale = parts
+      .flatMap((p) => p.files)
+      .filter((f) => {
+        const c = this.fileRows.get(f.file);
+        return !c || c.size !== f.size || c.mtimeMs !== f.mtimeMs;
+      });
+    for (let i = 0; i < stale.length; i += 2000) {
+      const chunk = stale.slice(i, i + 2000);
+      const r = await this.query(
+        `SELECT file_name, CAST(num_rows AS DOUBLE) AS n FROM parquet_file_metadata([${chunk.map((f) => quoteString(f.file)).join(', ')}])`,
+        { label: 'partition row counts (footers)' },
+      );
+      const rows = new Map(
+        (r.data.file_name ?? []).map((name, j) => [String(name), Number(r.data.n?.[j] ?? 0)]),
+      );
+      for (const f of chunk)
+        this.fileRows.set(f.file, { size: f.size, mtimeMs: f.mtimeMs, rows: rows.get(f.file) ?? 0 });
+    }
+    return parts.map((p) => ({
+      dt: p.dt,
+      hour: p.hour,
+      rows: p.files.reduce((n, f) => n + (this.fileRows.get(f.file)?.rows ?? 0), 0),
+    }));
+  }
+
   async close(): Promise<void> {
     this.conn.closeSync();
     this.instance.closeSync();

@@ -5,6 +5,7 @@ import { InputError } from '../../errors.js';
 import { copySql, generatorSql } from '../../generator/generator-sql.js';
 import { buildManifest, type LakeManifest, MANIFEST_FILE } from '../../generator/manifest.js';
 import type { Scenario } from '../../generator/scenario.js';
+import { COMPLETE_MARKER } from '../../jobs/schedule.js';
 import { SOURCE_NAMES } from '../../lake/sources.js';
 import { DuckDbQueryEngine } from './duckdb-engine.js';
 
@@ -22,7 +23,12 @@ export async function generateLake(
   if (existsSync(out)) {
     const entries = await readdir(out);
     const foreign = entries.filter(
-      (e) => !SOURCE_NAMES.includes(e as never) && e !== MANIFEST_FILE && !e.startsWith('.tmp-'),
+      // `.vigil-owned`: the ownership marker the CLI writes into folders it created (cli/ownership.ts).
+      (e) =>
+        !SOURCE_NAMES.includes(e as never) &&
+        e !== MANIFEST_FILE &&
+        e !== '.vigil-owned' &&
+        !e.startsWith('.tmp-'),
     );
     if (foreign.length > 0)
       throw new InputError(
@@ -45,6 +51,7 @@ export async function generateLake(
       const tmp = path.join(out, `.tmp-${source}`);
       await rm(tmp, { recursive: true, force: true });
       await engine.exec(copySql(scenario, source, tmp), `write ${source}`);
+      await markComplete(tmp);
       const count = await engine.query(`SELECT CAST(count(*) AS DOUBLE) AS n FROM gen_${source}`);
       rows[source] = Number(count.data.n?.[0] ?? 0);
       await rm(path.join(out, source), { recursive: true, force: true });
@@ -56,5 +63,17 @@ export async function generateLake(
     return manifest;
   } finally {
     await engine.close();
+  }
+}
+
+/**
+ * Writes the producer's completion marker into every partition written: the lake is whole, so the
+ * scheduled jobs may judge its hours at once instead of waiting for its files to go quiet.
+ */
+async function markComplete(dir: string): Promise<void> {
+  for (const dt of await readdir(dir, { withFileTypes: true })) {
+    if (!dt.isDirectory()) continue;
+    for (const hour of await readdir(path.join(dir, dt.name), { withFileTypes: true }))
+      if (hour.isDirectory()) await writeFile(path.join(dir, dt.name, hour.name, COMPLETE_MARKER), '');
   }
 }
