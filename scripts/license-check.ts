@@ -106,8 +106,7 @@ function resolve(packages: Record<string, LockPackage>, from: string, name: stri
 /** The production tree's license problems, in lock order. Throws when the lock is not v2/v3. */
 export function checkLicenses(lock: LockFile): Finding[] {
   const packages = lock.packages;
-  if (!packages || !packages[''])
-    throw new Error('package-lock.json has no "packages" map (lockfile v2 or v3 needed)');
+  if (!packages?.['']) throw new Error('package-lock.json has no "packages" map (lockfile v2 or v3 needed)');
   const via = new Map<string, string[]>([['', []]]);
   const queue = [''];
   while (queue.length > 0) {

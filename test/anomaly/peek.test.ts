@@ -6,7 +6,10 @@ const H = 3_600_000;
 /** A daily-seasonal count series with noise and a few spikes (deterministic). */
 function series(n: number): { t: number; value: number; numerator: number }[] {
   let seed = 7;
-  const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const rand = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
   return Array.from({ length: n }, (_, i) => {
     const value = Math.round(
       100 + 40 * Math.sin((2 * Math.PI * i) / 24) + 10 * rand() + (i % 97 === 50 ? 200 : 0),

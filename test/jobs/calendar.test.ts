@@ -224,7 +224,7 @@ describe('calendar of known events through the detection job', () => {
       if (t < start || t >= end || r.value === null) return r;
       return { ...r, value: r.value * 5, numerator: r.numerator === null ? null : r.numerator * 5 };
     });
-    const after = (input: MetricRow[], known?: KnownEvents) =>
+    const scoresAfter = (input: MetricRow[], known?: KnownEvents) =>
       scoreMetrics(input, {
         metrics: cfg,
         grain: 'hour',
@@ -237,9 +237,9 @@ describe('calendar of known events through the detection job', () => {
         .filter((p) => p.t >= end)
         .map((p) => [p.expected, p.score]);
     const known = new KnownEvents(config([{ id: 'x', start: outage.start, end: outage.end }]).calendar);
-    expect(after(bent, known)).toEqual(after(rows, known));
+    expect(scoresAfter(bent, known)).toEqual(scoresAfter(rows, known));
     // Without the calendar the bent windows are learned, and what follows changes.
-    expect(after(bent)).not.toEqual(after(rows));
+    expect(scoresAfter(bent)).not.toEqual(scoresAfter(rows));
     // Inside the event the windows are still scored (against what was learned before).
     const inside = scoreMetrics(rows, { metrics: cfg, grain: 'hour', windows, excluded: new Map(), known })
       .find((m) => m.metric === 'removals')!
