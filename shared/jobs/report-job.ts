@@ -1,8 +1,8 @@
 import { AlertOutbox } from '../alerting/outbox.js';
 import { type MetricScores, type ScoredPoint, scoreMetrics } from '../alerting/score-series.js';
-import { getOrInsert } from '../collections.js';
 import { KnownEvents } from '../calendar/calendar.js';
 import type { Calendar } from '../calendar/schema.js';
+import { getOrInsert } from '../collections.js';
 import type { MetricConfig } from '../config/schema.js';
 import { unitLookup, unitOf } from '../config/units.js';
 import { DataError } from '../errors.js';
