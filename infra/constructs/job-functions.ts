@@ -28,6 +28,12 @@ export interface JobFunctionsProps {
   readonly alerts: sns.ITopic;
   /** Repository root (entries and the lock file are resolved from it). */
   readonly projectRoot: string;
+  /** Key of the deployed config in the results bucket. */
+  readonly configKey: string;
+  /** Glue database of the metric history tables. */
+  readonly historyDatabaseName: string;
+  /** KMS key of an SSE-KMS lake bucket. */
+  readonly lakeKmsKeyArn?: string;
 }
 
 /** Per-function sizing: timeouts leave the Athena deadline a margin to stop its query and report. */
@@ -77,6 +83,7 @@ export class JobFunctions extends Construct {
       VIGIL_DATABASE: props.lake.databaseName,
       VIGIL_RESULTS_BUCKET: props.resultsBucket.bucketName,
       VIGIL_STORE_PREFIX: '',
+      VIGIL_CONFIG_KEY: props.configKey,
       VIGIL_TOPIC_ARN: props.alerts.topicArn,
       POWERTOOLS_SERVICE_NAME: 'vigil',
       POWERTOOLS_METRICS_NAMESPACE: 'Vigil',
@@ -154,8 +161,9 @@ function cap(s: string): string {
 function jobStatements(scope: Construct, props: JobFunctionsProps): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
   const { lake, resultsBucket } = props;
-  const tables = [...Object.keys(lake.tables), METRIC_STORE_TABLE, METRIC_HISTORY_VIEW];
-  const lakePrefixes = Object.keys(lake.tables).map((s) => `${lake.prefix}${s}/*`);
+  const lakePrefixes = lake.folders().map((f) => `${f}*`);
+  const glueArn = (resource: string, resourceName?: string) =>
+    stack.formatArn({ service: 'glue', resource, ...(resourceName ? { resourceName } : {}) });
   return [
     new iam.PolicyStatement({
       sid: 'AthenaOnTheWorkgroupOnly',
@@ -173,12 +181,17 @@ function jobStatements(scope: Construct, props: JobFunctionsProps): iam.PolicySt
     new iam.PolicyStatement({
       sid: 'GlueLakeTablesRead',
       actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
+      // The tables the config's mappings name (not the six default names), and the history tables.
       resources: [
-        stack.formatArn({ service: 'glue', resource: 'catalog' }),
-        stack.formatArn({ service: 'glue', resource: 'database', resourceName: lake.databaseName }),
-        ...tables.map((t) =>
-          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${lake.databaseName}/${t}` }),
-        ),
+        ...new Set([
+          glueArn('catalog'),
+          glueArn('database', lake.databaseName),
+          glueArn('database', props.historyDatabaseName),
+          ...Object.values(lake.tableNames).map((t) => glueArn('table', `${lake.databaseName}/${t}`)),
+          ...[METRIC_STORE_TABLE, METRIC_HISTORY_VIEW].map((t) =>
+            glueArn('table', `${props.historyDatabaseName}/${t}`),
+          ),
+        ]),
       ],
     }),
     new iam.PolicyStatement({
@@ -192,6 +205,17 @@ function jobStatements(scope: Construct, props: JobFunctionsProps): iam.PolicySt
       resources: [lake.bucket.bucketArn],
       conditions: { StringLike: { 's3:prefix': lakePrefixes } },
     }),
+    ...(props.lakeKmsKeyArn
+      ? [
+          new iam.PolicyStatement({
+            // SSE-KMS lake: S3 decrypts the objects Athena reads for the job, with the job's rights.
+            sid: 'LakeKeyDecryptViaS3',
+            actions: ['kms:Decrypt'],
+            resources: [props.lakeKmsKeyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+          }),
+        ]
+      : []),
     new iam.PolicyStatement({
       sid: 'BucketLocations',
       actions: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
