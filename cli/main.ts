@@ -64,6 +64,75 @@ runCmd
   )
   .action(lazy(() => import('./commands/run-metrics.js')));
 
+for (const [job, what, at] of [
+  [
+    'hourly',
+    'The hourly job as its schedule fires at --at: recompute, data-quality guard, detection, incidents, alerts',
+    '2026-01-05T10:15:00Z',
+  ],
+  [
+    'daily',
+    'The daily job as its schedule fires at --at: the hourly chain on days, readouts of every experiment and policy, the report into the store',
+    '2026-01-06T01:30:00Z',
+  ],
+] as const) {
+  runCmd
+    .command(job)
+    .description(what)
+    .requiredOption('--lake <dir>', 'event lake directory')
+    .requiredOption('--store <dir>', 'results store directory (metrics, incident state, outbox, report)')
+    .requiredOption(
+      '--at <iso>',
+      'when the schedule fires (the tick closes the last complete window before it)',
+    )
+    .option('--config <file>', 'vigil.yaml (default: built-in core catalog, no experiments)')
+    .option('--alerts <file>', 'also append each alert as a JSON line to this file')
+    .option('--force', 'take over leases of a run that is gone (its lease not expired yet)')
+    .option('--json', 'print the summary as JSON')
+    .addHelpText(
+      'after',
+      `\nExample:\n  vigil run ${job} --lake .vigil/lake --store .vigil/store --at ${at} --alerts alerts.jsonl`,
+    )
+    .action(lazy(() => import(`./commands/run-${job}.js`)));
+}
+
+program
+  .command('replay')
+  .description('Run every scheduled tick in [from, to) in order, as the schedule would have (resumable)')
+  .requiredOption('--lake <dir>', 'event lake directory')
+  .requiredOption('--store <dir>', 'results store directory (progress is kept there)')
+  .requiredOption('--grain <grain>', 'hour (the hourly job) | day (the daily job)')
+  .requiredOption('--from <iso>', 'first instant, aligned to the grain')
+  .requiredOption('--to <iso>', 'end, exclusive, aligned to the grain')
+  .option('--config <file>', 'vigil.yaml (default: built-in core catalog, no experiments)')
+  .option('--alerts <file>', 'also append each alert as a JSON line to this file')
+  .option('--report <dir>', 'write the HTML report from the store into this folder at the end')
+  .option('--force', 'take over leases of a run that is gone (its lease not expired yet)')
+  .option('--json', 'print the summary as JSON')
+  .option('--quiet', 'no progress output')
+  .addHelpText(
+    'after',
+    [
+      '',
+      'A tick firing at T closes the last complete window before T (hourly fires at :15, daily at 01:30 UTC).',
+      'Killed or stopped, rerun the same command: done ticks are skipped and no alert is sent twice.',
+      '',
+      'Example:',
+      '  vigil replay --lake .vigil/lake --store .vigil/store --grain hour --from 2026-01-01 --to 2026-01-29 --alerts alerts.jsonl',
+    ].join('\n'),
+  )
+  .action(lazy(() => import('./commands/replay.js')));
+
+program
+  .command('report')
+  .description('Write the HTML report from what a results store holds')
+  .requiredOption('--store <dir>', 'results store directory')
+  .requiredOption('--out <dir>', 'folder to write index.html into (new, empty, or a Vigil report folder)')
+  .option('--config <file>', 'vigil.yaml (default: built-in core catalog)')
+  .option('--json', 'print the summary as JSON')
+  .addHelpText('after', '\nExample:\n  vigil report --store .vigil/store --out .vigil/report')
+  .action(lazy(() => import('./commands/report.js')));
+
 for (const [name, what] of [
   ['backfill', 'Compute and store metrics for every window in [from, to) (idempotent)'],
   ['rerun', 'Recompute and replace stored metric windows in [from, to) (idempotent)'],

@@ -1,15 +1,16 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { coreCatalog } from '../shared/config/load.js';
-import { parseMetricConfig } from '../shared/config/parse.js';
-import type { MetricConfig } from '../shared/config/schema.js';
+import { defaultConfig, type VigilConfig } from '../shared/config/file.js';
+import { parseConfig } from '../shared/config/read.js';
 import { InputError } from '../shared/errors.js';
 import { type Grain, parseGrain, parseUtc, type Window, windowsInRange } from '../shared/time/window.js';
 
 /** Shared parsing of CLI flags into validated values (bad input → InputError, exit 2). */
-export async function loadConfig(file: string | undefined): Promise<MetricConfig> {
-  if (!file) return coreCatalog();
-  return parseMetricConfig(await readConfigFile(file), file);
+
+/** The `--config` file (vigil.yaml) resolved, or the core catalog alone without one. */
+export async function loadConfig(file: string | undefined): Promise<VigilConfig> {
+  if (!file) return defaultConfig();
+  return parseConfig(await readConfigFile(file), file);
 }
 
 /** The text of a `--config` file; an unreadable file is an InputError naming it and why. */

@@ -1,4 +1,4 @@
-import { addGrain, floorToGrain } from '../shared/time/window.js';
+import { Deadline } from '../shared/ports/deadline.js';
 import { container } from './lib/container.js';
 import { parseEvent, ScheduleEvent, scheduledTimeOf } from './lib/events.js';
 import { RECOMPUTE, runScheduled } from './lib/jobs.js';
@@ -12,9 +12,10 @@ export const LATE_HOURS = RECOMPUTE.hour;
  * whole) → data-quality guard → detection of the hours not judged yet → alerts to SNS via the outbox.
  * Fails the invocation when a window failed or an alert was not delivered (Lambda retries, then the DLQ).
  */
-export const handler = wrap(async (event: unknown) => {
+export const handler = wrap(async (event: unknown, context) => {
   const c = container();
   const parsed = parseEvent(ScheduleEvent, event, 'hourly schedule event');
-  const end = floorToGrain(scheduledTimeOf(parsed, c.clock.now()), 'hour');
-  return runScheduled(c, 'hour', addGrain(end, 'hour', -1));
+  // One deadline for the whole invocation: queries stop and leases are released before Lambda's timeout.
+  const deadline = Deadline.ofLambda(context);
+  return runScheduled(c, 'hour', scheduledTimeOf(parsed, c.clock.now()), deadline, context.awsRequestId);
 });

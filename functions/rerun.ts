@@ -1,5 +1,6 @@
 import { InputError } from '../shared/errors.js';
 import { batchWindows } from '../shared/jobs/compute-metrics.js';
+import { Deadline } from '../shared/ports/deadline.js';
 import { formatIso, parseUtc, windowsInRange } from '../shared/time/window.js';
 import { container } from './lib/container.js';
 import { parseEvent, RerunPayload } from './lib/events.js';
@@ -22,7 +23,7 @@ export const MAX_PLAN_WINDOWS = 24 * 366;
  * range into metrics chunks that the rerun state machine runs with bounded concurrency. Every window
  * is replaced whole and detection never judges a window twice, so a rerun is always safe.
  */
-export const handler = wrap(async (event: unknown) => {
+export const handler = wrap(async (event: unknown, context) => {
   const p = parseEvent(RerunPayload, event, 'rerun payload');
   const from = parseUtc(p.from, 'from');
   const to = parseUtc(p.to, 'to');
@@ -51,5 +52,5 @@ export const handler = wrap(async (event: unknown) => {
         ? `rerun payload: ${windows.length} ${p.grain} windows is more than one run may compute (${max}); start the rerun state machine instead`
         : `rerun payload: ${windows.length} ${p.grain} windows is more than one detection run may judge (${max}); split the range`,
     );
-  return runRerun(container(), p.jobs, p.grain, windows);
+  return runRerun(container(), p.jobs, p.grain, windows, Deadline.ofLambda(context), context.awsRequestId);
 });

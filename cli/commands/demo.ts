@@ -223,6 +223,8 @@ function effectsVsTruth(manifest: LakeManifest, readouts: AllReadouts) {
       truth: planted.trueRelativeEffect,
       covers:
         !!e &&
+        e.relative_ci_low !== null &&
+        e.relative_ci_high !== null &&
         e.relative_ci_low <= planted.trueRelativeEffect &&
         planted.trueRelativeEffect <= e.relative_ci_high,
     });

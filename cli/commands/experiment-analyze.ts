@@ -1,9 +1,9 @@
 import { InputError } from '../../shared/errors.js';
 import type { ExperimentConfig } from '../../shared/experiments/config.js';
-import { analyzeExperiment, findExperiment, parseExperimentConfig } from '../../shared/experiments/index.js';
+import { analyzeExperiment, findExperiment } from '../../shared/experiments/index.js';
 import { parseUtc } from '../../shared/time/window.js';
 import { openLakeEngine } from '../engine.js';
-import { printSummary, readConfigFile, requireLake, writeFileAtomic } from '../options.js';
+import { loadConfig, printSummary, requireLake, writeFileAtomic } from '../options.js';
 
 interface Opts {
   lake: string;
@@ -15,10 +15,13 @@ interface Opts {
   quiet?: boolean;
 }
 
-/** Reads and validates an experiment/policy config file (bad file → InputError, exit 2). */
+/**
+ * Reads and validates the config file (vigil.yaml; an experiments-only file of the older form is a
+ * valid vigil.yaml too). Bad file → InputError, exit 2.
+ */
 export async function loadExperimentConfig(file: string | undefined): Promise<ExperimentConfig> {
-  if (!file) throw new InputError('--config FILE is required (experiments and policies YAML)');
-  return parseExperimentConfig(await readConfigFile(file), file);
+  if (!file) throw new InputError('--config FILE is required (vigil.yaml with experiments and policies)');
+  return loadConfig(file);
 }
 
 /** `vigil experiment analyze`: one experiment's readout JSON, written atomically. */
@@ -41,32 +44,29 @@ export async function run(o: Opts): Promise<void> {
   await writeFileAtomic(o.out, `${JSON.stringify(readout, null, 2)}\n`);
   const seconds = (performance.now() - started) / 1000;
   const primary = readout.metrics.filter((m) => m.role === 'primary');
+  const fmt = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)}%`);
   printSummary(
     o.json,
+    // The headline fields and the primary rows exactly as written to the file.
     {
       out: o.out,
       experiment: readout.experiment,
       decision: readout.decision,
+      decision_variant: readout.decision_variant,
+      summary: readout.summary,
       srm_p_value: readout.srm.p_value,
       units: readout.units,
-      primary: primary.map((m) => ({
-        metric: m.metric,
-        variant: m.variant,
-        status: m.status,
-        rel_lift: m.rel_lift,
-        rel_ci_low: m.rel_ci_low,
-        rel_ci_high: m.rel_ci_high,
-        p_value_adjusted: m.p_value_adjusted,
-      })),
+      primary,
       seconds,
     },
     [
-      `Experiment ${readout.experiment} as of ${readout.as_of}: ${readout.decision} (SRM p = ${readout.srm.p_value.toPrecision(3)})`,
+      `Experiment ${readout.experiment} as of ${readout.as_of}: ${readout.summary} [decision ${readout.decision}${readout.decision_variant ? `, variant ${readout.decision_variant}` : ''}] (SRM p = ${readout.srm.p_value.toPrecision(3)})`,
       ...primary.map((m) =>
         m.status === 'ok' && m.rel_lift !== null
-          ? `  ${m.metric} [${m.variant}]: ${(100 * m.rel_lift).toFixed(2)}% (CI ${(100 * m.rel_ci_low!).toFixed(2)}% .. ${(100 * m.rel_ci_high!).toFixed(2)}%), adjusted p = ${m.p_value_adjusted!.toPrecision(3)}`
+          ? `  ${m.metric} [${m.variant}]: ${fmt(m.rel_lift)} (CI ${fmt(m.rel_ci_low)} .. ${fmt(m.rel_ci_high)}), adjusted p = ${m.p_value_adjusted!.toPrecision(3)} (${readout.rule.correction.primary})`
           : `  ${m.metric} [${m.variant}]: ${m.status}${m.reason ? ` (${m.reason})` : ''}`,
       ),
+      ...readout.decisions.flatMap((d) => d.reasons.map((r) => `  ${d.variant}: ${d.decision}: ${r}`)),
       `Wrote ${o.out} in ${seconds.toFixed(2)}s`,
     ],
   );

@@ -16,7 +16,7 @@ interface Opts {
 
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
-/** `vigil policy evaluate`: DiD + event study + synthetic control readout JSON, written atomically. */
+/** `vigil policy evaluate`: the policy readout JSON (written atomically) and its headline. */
 export async function run(o: Opts): Promise<void> {
   if (!o.out) throw new InputError('--out FILE.json is required');
   if (!o.policy) throw new InputError('--policy ID is required');
@@ -33,30 +33,43 @@ export async function run(o: Opts): Promise<void> {
   }
   await writeFileAtomic(o.out, `${JSON.stringify(readout, null, 2)}\n`);
   const seconds = (performance.now() - started) / 1000;
-  const d = readout.did;
+  const e = readout.effect;
+  const pre = readout.event_study.pre_trend;
   printSummary(
     o.json,
+    // The headline object exactly as written to the file.
     {
       out: o.out,
       policy: readout.policy,
       metric: readout.metric,
-      relative_effect: d.relative_effect,
-      relative_ci_low: d.relative_ci_low,
-      relative_ci_high: d.relative_ci_high,
-      p_value: d.p_value,
-      pre_trend_p_value: readout.event_study?.pre_trend?.p_value ?? null,
-      synthetic_control_relative_effect: readout.synthetic_control?.relative_effect ?? null,
+      treated_regions: readout.treated_regions,
+      effect: e,
       seconds,
     },
     [
-      `Policy ${readout.policy} (${readout.region}, ${readout.metric}): DiD effect ${pct(d.relative_effect)} (CI ${pct(d.relative_ci_low)} .. ${pct(d.relative_ci_high)}), p = ${d.p_value.toPrecision(3)}`,
-      ...(readout.event_study?.pre_trend
-        ? [`  pre-trend test p = ${readout.event_study.pre_trend.p_value.toPrecision(3)}`]
-        : []),
-      ...(readout.synthetic_control
-        ? [`  synthetic control: ${pct(readout.synthetic_control.relative_effect)}`]
-        : []),
+      `Policy ${readout.policy} (${readout.treated_regions.join(', ')}, ${readout.metric}): ${headline(e)}`,
+      `  inference: ${e.inference_detail}`,
+      pre.status === 'ok'
+        ? `  pre-trend test (${pre.leads} lead bin${pre.leads === 1 ? '' : 's'}): p = ${pre.p_value!.toPrecision(3)}`
+        : `  pre-trend: ${pre.reason}`,
+      ...readout.notes.map((n) => `  note: ${n}`),
       `Wrote ${o.out} in ${seconds.toFixed(2)}s`,
     ],
   );
 }
+
+/** The headline `effect` in words: the same numbers as the JSON, nothing recomputed. */
+export function headline(e: PolicyReadout['effect']): string {
+  const rel =
+    e.relative_effect === null
+      ? `ATT ${e.att === null ? 'n/a' : e.att.toPrecision(4)}`
+      : `effect ${pct(e.relative_effect)}`;
+  if (e.status === 'not_enough_data') return `${rel}, not enough data (${e.reason})`;
+  const ci =
+    e.relative_effect !== null && e.relative_ci_low !== null && e.relative_ci_high !== null
+      ? `CI ${pct(e.relative_ci_low)} .. ${pct(e.relative_ci_high)}`
+      : `CI ${fmt(e.ci_low)} .. ${fmt(e.ci_high)}`;
+  return `${rel} (${ci}), p = ${e.p_value!.toPrecision(3)} [${e.inference}]`;
+}
+
+const fmt = (v: number | null) => (v === null ? 'unbounded' : v.toPrecision(4));

@@ -4,8 +4,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { AthenaQueryEngine, type QueryStats } from '../../shared/adapters/athena/athena-engine.js';
 import { S3ObjectStore } from '../../shared/adapters/s3/s3-object-store.js';
 import { SnsAlertSink } from '../../shared/adapters/sns/sns-alert-sink.js';
-import { coreCatalog, validateMetricConfig } from '../../shared/config/load.js';
-import type { MetricConfig } from '../../shared/config/schema.js';
+import { defaultConfig, type VigilConfig, validateConfig } from '../../shared/config/file.js';
 import { DataError } from '../../shared/errors.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import type { AlertSink } from '../../shared/ports/alert-sink.js';
@@ -25,7 +24,8 @@ export interface Container {
   readonly clock: Clock;
   /** Queries of the current invocation (bytes scanned per query); reset by the handler. */
   readonly queries: QueryStats[];
-  config(): Promise<MetricConfig>;
+  /** vigil.yaml as `vigil config export` wrote it (S3 key VIGIL_CONFIG_KEY), or the core catalog alone. */
+  config(): Promise<VigilConfig>;
 }
 
 let current: Container | undefined;
@@ -63,9 +63,9 @@ function build(env: JobEnv): Container {
     prefix: env.VIGIL_STORE_PREFIX,
     ...(env.VIGIL_LINK_BASE ? { linkBase: env.VIGIL_LINK_BASE } : {}),
   });
-  let config: Promise<MetricConfig> | undefined;
-  const loadConfig = async (): Promise<MetricConfig> => {
-    if (!env.VIGIL_CONFIG_KEY) return coreCatalog();
+  let config: Promise<VigilConfig> | undefined;
+  const loadConfig = async (): Promise<VigilConfig> => {
+    if (!env.VIGIL_CONFIG_KEY) return defaultConfig();
     const obj = await objects.get(env.VIGIL_CONFIG_KEY);
     if (!obj) throw new DataError(`metric config ${objects.urlOf(env.VIGIL_CONFIG_KEY)} does not exist`);
     // JSON (from `vigil config export`), so the bundle needs no YAML parser.
@@ -80,7 +80,7 @@ function build(env: JobEnv): Container {
         },
       );
     }
-    return validateMetricConfig(raw, env.VIGIL_CONFIG_KEY);
+    return validateConfig(raw, env.VIGIL_CONFIG_KEY);
   };
   return {
     env,

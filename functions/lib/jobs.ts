@@ -2,10 +2,12 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { QueryStats } from '../../shared/adapters/athena/athena-engine.js';
 import { VigilError } from '../../shared/errors.js';
 import { type BackfillSummary, runBackfill } from '../../shared/jobs/backfill.js';
-import { runDailyJob } from '../../shared/jobs/daily-job.js';
 import { type DetectionDeps, type JudgeResult, judgeWindows } from '../../shared/jobs/detection.js';
-import { runHourlyJob } from '../../shared/jobs/hourly-job.js';
-import { addGrain, formatIso, type Grain, type Window, windowsInRange } from '../../shared/time/window.js';
+import { SCHEDULE, tickAt } from '../../shared/jobs/schedule.js';
+import { runTick, type TickResult } from '../../shared/jobs/tick.js';
+import { Deadline } from '../../shared/ports/deadline.js';
+import { withDeadline } from '../../shared/ports/query-engine.js';
+import { addGrain, formatIso, type Grain, type Window } from '../../shared/time/window.js';
 import type { Container } from './container.js';
 import type { RerunJob } from './events.js';
 import { logger, metrics } from './powertools.js';
@@ -13,10 +15,10 @@ import { logger, metrics } from './powertools.js';
 /** A job finished with failed windows or undelivered alerts: the invocation fails so Lambda retries and the DLQ see it. */
 export class JobFailedError extends VigilError {}
 
-/** Windows the scheduled jobs recompute before judging (late data): the last 3 hours, the last 2 days. */
-export const RECOMPUTE = { hour: 3, day: 2 } as const;
-/** Days of metric history detection learns from (the jobs' defaults, stated once here). */
-export const LOOKBACK_DAYS = { hour: 14, day: 56 } as const;
+/** Windows the scheduled jobs recompute before judging (late data), from the one schedule declaration. */
+export const RECOMPUTE = { hour: SCHEDULE.hour.recompute, day: SCHEDULE.day.recompute } as const;
+/** Days of metric history detection learns from (shared/jobs/schedule.ts). */
+export const LOOKBACK_DAYS = { hour: SCHEDULE.hour.lookbackDays, day: SCHEDULE.day.lookbackDays } as const;
 
 export interface MetricsSummary {
   readonly job: 'metrics';
@@ -136,7 +138,12 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
  * Throws when any part failed — failed windows, a detection error, undelivered alerts — after
  * logging which. The message names the first failure of each kind; the log line has them all.
  */
-function failIfAny(summaries: readonly JobSummary[], error: unknown, skipped?: string): void {
+function failIfAny(
+  summaries: readonly JobSummary[],
+  error: unknown,
+  skipped?: string,
+  failedJob = 'detection',
+): void {
   const problems: string[] = [];
   for (const s of summaries) {
     if (s.job === 'metrics' && s.failed.length > 0)
@@ -148,7 +155,7 @@ function failIfAny(summaries: readonly JobSummary[], error: unknown, skipped?: s
         `${s.undelivered.length} alert(s) not delivered, kept pending for the next run; first: ${s.undelivered[0]!.dedupeKey}: ${s.undelivered[0]!.error}`,
       );
   }
-  if (error !== undefined) problems.push(`detection job failed: ${messageOf(error)}`);
+  if (error !== undefined) problems.push(`${failedJob} job failed: ${messageOf(error)}`);
   if (skipped) problems.push(skipped);
   if (problems.length === 0) return;
   logger.error('job failed', {
@@ -160,9 +167,10 @@ function failIfAny(summaries: readonly JobSummary[], error: unknown, skipped?: s
   throw new JobFailedError(problems.join('; '), error !== undefined ? { cause: error } : undefined);
 }
 
-async function detectionDeps(c: Container): Promise<DetectionDeps> {
+async function detectionDeps(c: Container, deadline: Deadline): Promise<DetectionDeps> {
   return {
-    engine: c.engine,
+    // Every query of the invocation, detection's included, is bounded by its one deadline.
+    engine: withDeadline(c.engine, deadline),
     store: c.store,
     objectStore: c.objects,
     sink: c.sink,
@@ -172,18 +180,24 @@ async function detectionDeps(c: Container): Promise<DetectionDeps> {
 }
 
 /**
- * The scheduled chain for the window that starts at `target`: recompute the last few windows
- * (late data) → data-quality guard → detection → alerts. Returns the two summaries, or throws.
+ * One firing of the grain's schedule at `at` (shared/jobs/tick.ts — the same use case as
+ * `vigil run hourly|daily --at` and `vigil replay`): recompute the tick's windows (late data) →
+ * data-quality guard → detection → alerts; the daily firing also reads out every experiment and
+ * policy and writes the report into the results bucket. Returns the two summaries, or throws.
  */
 export async function runScheduled(
   c: Container,
   grain: Grain,
-  target: Date,
-): Promise<{ jobs: [MetricsSummary, DetectionSummary] }> {
-  const deps = await detectionDeps(c);
+  at: Date,
+  deadline: Deadline = Deadline.none(),
+  leaseOwner?: string,
+): Promise<{ jobs: [MetricsSummary, DetectionSummary]; report?: string }> {
+  const deps = await detectionDeps(c, deadline);
+  // The whole vigil.yaml: the daily tick reads out its experiments and policies.
+  const experiments = await c.config();
+  const run = { deadline, ...(leaseOwner ? { leaseOwner } : {}) };
   c.queries.length = 0;
-  const end = addGrain(target, grain);
-  const windows = windowsInRange(grain, addGrain(end, grain, -RECOMPUTE[grain]), end);
+  const tick = tickAt(grain, at);
   const started = Date.now();
   let recomputed: BackfillSummary | undefined;
   let metricsMs = 0;
@@ -191,38 +205,32 @@ export async function runScheduled(
     recomputed = s;
     metricsMs = Date.now() - started;
   };
-  let result: JudgeResult | undefined;
+  let result: TickResult | undefined;
   let error: unknown;
   try {
-    result =
-      grain === 'hour'
-        ? await runHourlyJob({
-            ...deps,
-            hour: target,
-            recomputeHours: RECOMPUTE.hour,
-            lookbackDays: LOOKBACK_DAYS.hour,
-            onRecomputed,
-          })
-        : await runDailyJob({
-            ...deps,
-            day: target,
-            recomputeDays: RECOMPUTE.day,
-            lookbackDays: LOOKBACK_DAYS.day,
-            onRecomputed,
-          });
+    result = await runTick({ ...deps, experiments, onRecomputed, ...run }, grain, at);
   } catch (err) {
     error = err;
   }
-  const m = metricsSummary(c, grain, windows, recomputed, metricsMs);
+  const m = metricsSummary(c, grain, tick.recompute, recomputed, metricsMs);
   report(m);
   if (!result) {
-    failIfAny([m], error ?? new Error('no result'));
+    // Before the recompute (the guard's partition count) the whole job failed, else detection did.
+    const stage = recomputed ? 'detection' : grain === 'hour' ? 'hourly' : 'daily';
+    failIfAny([m], error ?? new Error('no result'), undefined, stage);
     throw error; // unreachable: failIfAny throws
   }
-  const d = detectionSummary(c, grain, windows[0]!.start, end, result, Date.now() - started - metricsMs);
+  const d = detectionSummary(
+    c,
+    grain,
+    tick.recompute[0]!.start,
+    tick.target.end,
+    result.job,
+    Date.now() - started - metricsMs,
+  );
   report(d);
   failIfAny([m, d], undefined);
-  return { jobs: [m, d] };
+  return { jobs: [m, d], ...(result.report ? { report: result.report.url } : {}) };
 }
 
 /**
@@ -235,8 +243,10 @@ export async function runRerun(
   jobs: readonly RerunJob[],
   grain: Grain,
   windows: readonly Window[],
+  deadline: Deadline = Deadline.none(),
+  leaseOwner?: string,
 ): Promise<{ jobs: JobSummary[] }> {
-  const deps = await detectionDeps(c);
+  const deps = await detectionDeps(c, deadline);
   c.queries.length = 0;
   const out: JobSummary[] = [];
   if (windows.length === 0) return { jobs: out };
@@ -252,6 +262,9 @@ export async function runRerun(
       windows,
       clock: deps.clock,
       concurrency: c.env.VIGIL_CONCURRENCY,
+      // The same leases as the schedules: a rerun and a scheduled run never write one window at once.
+      lease: { store: c.objects, ...(leaseOwner ? { owner: leaseOwner } : {}) },
+      deadline,
     });
     const m = metricsSummary(c, grain, windows, r, Date.now() - started);
     report(m);

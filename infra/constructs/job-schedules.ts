@@ -4,6 +4,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { SCHEDULE } from '../../shared/jobs/schedule.js';
 
 export interface JobSchedulesProps {
   readonly hourly: lambda.IFunction;
@@ -12,9 +13,10 @@ export interface JobSchedulesProps {
 }
 
 /**
- * EventBridge Scheduler schedules (UTC). Hourly at :15 (events of the past hour have landed; the job
- * recomputes the last 3 hours for late data), daily at 01:30 for yesterday. A failed delivery is
- * retried, then sent to the DLQ; a failed run is retried by Lambda's async retries, then also DLQ'd.
+ * EventBridge Scheduler schedules (UTC), from the one schedule declaration (shared/jobs/schedule.ts:
+ * when each job fires, what it recomputes, how long a window settles before it is judged). A failed
+ * delivery is retried, then sent to the DLQ; a failed run is retried by Lambda's async retries,
+ * then also DLQ'd.
  */
 export class JobSchedules extends Construct {
   readonly hourly: scheduler.Schedule;
@@ -33,13 +35,13 @@ export class JobSchedules extends Construct {
         maxEventAge: Duration.hours(1),
       });
     this.hourly = new scheduler.Schedule(this, 'Hourly', {
-      description: 'Vigil hourly metrics (last 3 complete hours)',
-      schedule: scheduler.ScheduleExpression.cron({ minute: '15' }),
+      description: SCHEDULE.hour.description,
+      schedule: scheduler.ScheduleExpression.cron({ ...SCHEDULE.hour.cron }),
       target: target(props.hourly, 'hourly'),
     });
     this.daily = new scheduler.Schedule(this, 'Daily', {
-      description: 'Vigil daily metrics (yesterday, UTC)',
-      schedule: scheduler.ScheduleExpression.cron({ minute: '30', hour: '1' }),
+      description: SCHEDULE.day.description,
+      schedule: scheduler.ScheduleExpression.cron({ ...SCHEDULE.day.cron }),
       target: target(props.daily, 'daily'),
     });
   }

@@ -1,23 +1,31 @@
-import type { AlertKind, ContributingSlice, Severity } from '../ports/alert-sink.js';
+import type { AlertKind, Severity } from '../ports/alert-sink.js';
+import { compareSlices, isTotal, type Slice, TOTAL } from '../slices/slice.js';
 import type { MetricDetection } from './detection-config.js';
-import { rankSlices } from './root-cause.js';
+import { rankSlices, type SliceShare } from './root-cause.js';
 import type { MetricScores, ScoredPoint } from './score-series.js';
 
-/** One anomalous window of one metric (or one source, for data quality): the input to incidents. */
+/**
+ * One incident's evidence in one window: its head slice's numbers and every candidate slice it
+ * claims. The input to the incident state machine.
+ */
 export interface Finding {
   readonly kind: AlertKind;
   readonly metric: string;
   readonly t: number;
-  /** The slice that best states the move: the total when it moved, else the strongest slice. */
-  readonly slice: string;
+  /** The slice that states the move: the total when it moved, else the strongest slice. */
+  readonly slice: Slice;
+  /** The head slice has fewer than k people (privacy): alerts name it `other`. */
+  readonly suppressed?: boolean;
   readonly observed: number | null;
   readonly expected: number | null;
   readonly score: number;
   readonly direction: 'up' | 'down';
   readonly severity: Severity;
-  /** Every slice that is an incident candidate in this window, sorted. */
-  readonly slices: readonly string[];
-  readonly topSlices: readonly ContributingSlice[];
+  /** Every candidate slice this incident claims in this window (small ones left out), sorted. */
+  readonly slices: readonly Slice[];
+  /** Candidate slices left out of `slices` because they have fewer than k people. */
+  readonly hiddenSlices?: number;
+  readonly topSlices: readonly SliceShare[];
   /** Extra words for the message (e.g. which metrics a data gap affects). */
   readonly note?: string;
 }
@@ -28,14 +36,37 @@ export function relativeChange(observed: number, expected: number): number {
   return (observed - expected) / Math.max(Math.abs(expected), 1e-9);
 }
 
-/** A window's point counts only when it clears the score, the direction, the size and the volume gates. */
-export function isCandidate(p: ScoredPoint, rules: MetricDetection, countLike: boolean): boolean {
-  if (!p.isAnomaly || p.observed === null || p.expected === null) return false;
+function moveGates(p: ScoredPoint, rules: MetricDetection, countLike: boolean, direction?: 'up' | 'down') {
+  if (p.observed === null || p.expected === null) return false;
   const up = p.observed > p.expected;
-  if ((rules.direction === 'up' && !up) || (rules.direction === 'down' && up)) return false;
+  const allowed = direction ?? rules.direction;
+  if ((allowed === 'up' && !up) || (allowed === 'down' && up)) return false;
   if (Math.abs(relativeChange(p.observed, p.expected)) < rules.minRelativeChange) return false;
   if (countLike && Math.max(p.observed, p.expected) < rules.minVolume) return false;
   return true;
+}
+
+/** A window's point counts only when it clears the score, the direction, the size and the volume gates. */
+export function isCandidate(p: ScoredPoint, rules: MetricDetection, countLike: boolean): boolean {
+  return p.isAnomaly && moveGates(p, rules, countLike);
+}
+
+/** Residual (robust SDs) beyond which a window is still clearly off its expectation. */
+export const STILL_OFF_Z = 3;
+
+/**
+ * The series is still off in the incident's direction, even if the detector no longer flags the
+ * window as new (a level that stays shifted): it clears the size and volume gates and is still
+ * far outside its noise. An incident is never resolved while one of its slices is in this state.
+ */
+export function isStillOff(
+  p: ScoredPoint | undefined,
+  rules: MetricDetection,
+  countLike: boolean,
+  direction: 'up' | 'down',
+): boolean {
+  if (!p || p.excluded) return false;
+  return (p.isAnomaly || Math.abs(p.z) >= STILL_OFF_Z) && moveGates(p, rules, countLike, direction);
 }
 
 export function severityOf(score: number, relChange: number, isTotal: boolean): Severity {
@@ -46,39 +77,127 @@ export function severityOf(score: number, relChange: number, isTotal: boolean): 
   return 'low';
 }
 
-/** The points of every slice of a metric at window index i. */
-export function pointsAt(ms: MetricScores, i: number): Map<string, ScoredPoint> {
-  const out = new Map<string, ScoredPoint>();
-  for (const [slice, series] of ms.slices) {
+export interface SlicePoint {
+  readonly slice: Slice;
+  readonly point: ScoredPoint;
+}
+
+/** The points of every slice of a metric at window index i, keyed by slice key. */
+export function pointsAt(ms: MetricScores, i: number): Map<string, SlicePoint> {
+  const out = new Map<string, SlicePoint>();
+  for (const [key, series] of ms.slices) {
     const p = series[i];
-    if (p) out.set(slice, p);
+    if (p) out.set(key, { slice: ms.sliceOf.get(key) ?? TOTAL, point: p });
   }
   return out;
 }
 
-/** The finding of a metric at window index i, or undefined when nothing there is an incident. */
-export function findAt(ms: MetricScores, i: number): Finding | undefined {
+/** The incident candidates of a metric at window index i, sorted by slice. */
+export function candidatesAt(ms: MetricScores, i: number): SlicePoint[] {
+  return [...pointsAt(ms, i).values()]
+    .filter((x) => isCandidate(x.point, ms.rules, ms.shape === 'count'))
+    .sort((a, b) => compareSlices(a.slice, b.slice));
+}
+
+/** Root-cause slices of a metric at window index i for a move in `direction`. */
+export function topSlicesAt(ms: MetricScores, i: number, direction: 'up' | 'down'): SliceShare[] {
   const points = pointsAt(ms, i);
-  const candidates = [...points].filter(([, p]) => isCandidate(p, ms.rules, ms.shape === 'count'));
-  if (candidates.length === 0) return undefined;
-  const total = candidates.find(([slice]) => slice === '');
-  const [slice, head] =
-    total ?? candidates.reduce((best, c) => (c[1].score > best[1].score ? c : best), candidates[0]!);
-  const observed = head.observed!;
-  const expected = head.expected!;
-  const direction = observed > expected ? 'up' : 'down';
-  const totalPoint = points.get('');
+  return rankSlices(
+    ms.shape,
+    points.get('')?.point,
+    [...points.values()].map((x) => [x.slice, x.point] as const),
+    direction,
+  );
+}
+
+/** Two slices can hold the same rows: no dimension they share has different values. */
+export function compatible(a: Slice, b: Slice): boolean {
+  return a.pairs.every(([d, v]) => b.pairs.every(([d2, v2]) => d2 !== d || v2 === v));
+}
+
+/** What grouping needs to know of an open incident of the metric. */
+export interface OpenView {
+  readonly key: string;
+  readonly slice: Slice;
+  readonly slices: readonly Slice[];
+  readonly direction: 'up' | 'down';
+}
+
+function directionOf(p: ScoredPoint): 'up' | 'down' {
+  return (p.observed ?? 0) > (p.expected ?? 0) ? 'up' : 'down';
+}
+
+/**
+ * Splits a metric's candidates at window i into incidents. An open incident keeps what is its own:
+ * its head slice (either way), the slices it already named, and slices moving its way that can hold
+ * the same rows (for an incident on the total: every slice moving its way). What is left opens new
+ * incidents: the total first if it is a candidate, else the strongest slice, each taking the
+ * candidates moving its way that can overlap it. So one wave seen in region, surface and policy is
+ * one incident, while region=BR and region=ID moving at once (disjoint rows) are two.
+ */
+export function groupFindings(
+  ms: MetricScores,
+  i: number,
+  open: readonly OpenView[],
+): { claimed: Map<string, Finding>; fresh: Finding[] } {
+  const points = pointsAt(ms, i);
+  let left = candidatesAt(ms, i);
+  const claimed = new Map<string, Finding>();
+  const take = (pred: (c: SlicePoint) => boolean): SlicePoint[] => {
+    const mine = left.filter(pred);
+    left = left.filter((c) => !pred(c));
+    return mine;
+  };
+  for (const inc of open) {
+    const named = new Set(inc.slices.map((s) => s.key));
+    const mine = take(
+      (c) =>
+        c.slice.key === inc.slice.key ||
+        (directionOf(c.point) === inc.direction &&
+          (named.has(c.slice.key) || isTotal(inc.slice) || compatible(inc.slice, c.slice))),
+    );
+    if (mine.length === 0) continue;
+    const head = points.get(inc.slice.key)?.point;
+    claimed.set(inc.key, finding(ms, i, inc.slice, head, mine, inc.direction));
+  }
+  const fresh: Finding[] = [];
+  while (left.length > 0) {
+    const head =
+      left.find((c) => isTotal(c.slice)) ?? left.reduce((b, c) => (c.point.score > b.point.score ? c : b));
+    const dir = directionOf(head.point);
+    const mine = take(
+      (c) =>
+        c === head ||
+        (directionOf(c.point) === dir && (isTotal(head.slice) || compatible(head.slice, c.slice))),
+    );
+    fresh.push(finding(ms, i, head.slice, head.point, mine, dir));
+  }
+  return { claimed, fresh };
+}
+
+function finding(
+  ms: MetricScores,
+  i: number,
+  slice: Slice,
+  head: ScoredPoint | undefined,
+  members: readonly SlicePoint[],
+  direction: 'up' | 'down',
+): Finding {
+  const observed = head?.observed ?? null;
+  const expected = head?.expected ?? null;
+  const score = Math.max(head?.isAnomaly ? head.score : 0, ...members.map((m) => m.point.score));
+  const rel = observed !== null && expected !== null ? relativeChange(observed, expected) : 0;
   return {
     kind: 'metric_incident',
     metric: ms.metric,
-    t: head.t,
+    t: head?.t ?? members[0]!.point.t,
     slice,
     observed,
     expected,
-    score: head.score,
+    score,
     direction,
-    severity: severityOf(head.score, relativeChange(observed, expected), slice === ''),
-    slices: candidates.map(([s]) => s).sort(),
-    topSlices: rankSlices(ms.shape, totalPoint, points, direction),
+    severity: severityOf(score, rel, isTotal(slice)),
+    slices: members.map((m) => m.slice),
+    topSlices: topSlicesAt(ms, i, direction),
   };
 }

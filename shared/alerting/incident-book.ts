@@ -1,14 +1,15 @@
 import { DataError } from '../errors.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import { parseSliceKey, type Slice, type SlicePair, sliceOf, TOTAL } from '../slices/slice.js';
 import { STORAGE_LAYOUT } from '../storage/layout.js';
 import type { Grain } from '../time/window.js';
-import type { OpenIncident } from './incidents.js';
+import { incidentKey, type OpenIncident } from './incidents.js';
 
 /** Every open incident of a grain and the last window judged, stored as one object. */
 export interface IncidentBook {
   /** Start of the last window judged (ISO); a rerun of it or an earlier window sends nothing new. */
   readonly processedThrough?: string;
-  /** incidentKey (kind:metric) → its open incident */
+  /** incidentKey (kind, metric, slice) → its open incident */
   readonly open: Readonly<Record<string, OpenIncident>>;
 }
 
@@ -35,7 +36,7 @@ export class IncidentBookStore {
     const obj = await this.store.get(this.key(grain));
     if (!obj) return { book: { open: {} }, etag: undefined };
     try {
-      return { book: JSON.parse(DEC.decode(obj.body)) as IncidentBook, etag: obj.etag };
+      return { book: reviveBook(JSON.parse(DEC.decode(obj.body)) as IncidentBook), etag: obj.etag };
     } catch (err) {
       throw new DataError(`incident state ${this.key(grain)} is not valid JSON`, { cause: err });
     }
@@ -53,4 +54,32 @@ export class IncidentBookStore {
     });
     return put.etag;
   }
+}
+
+type StoredSlice = Slice | string | { readonly pairs: readonly SlicePair[] };
+
+/** A slice as stored: structured (rebuilt, so its key is ours) or a key of an older book (read back exactly). */
+function reviveSlice(s: StoredSlice, what: string): Slice {
+  // `other` (a suppressed slice in older books) cannot be recovered: the incident continues on the total.
+  if (s === 'other') return TOTAL;
+  return typeof s === 'string' ? parseSliceKey(s, what) : sliceOf(s.pairs);
+}
+
+/** Rebuilds slices and keys; books written before incidents were keyed by slice are read too. */
+function reviveBook(raw: IncidentBook): IncidentBook {
+  const open: Record<string, OpenIncident> = {};
+  for (const stored of Object.values(raw.open ?? {})) {
+    const old = stored as OpenIncident & { slice: StoredSlice; slices: readonly StoredSlice[] };
+    const slice = reviveSlice(old.slice, `incident ${old.dedupeKey} slice`);
+    const inc: OpenIncident = {
+      ...old,
+      slice,
+      suppressed: old.suppressed ?? old.slice === 'other',
+      slices: (old.slices ?? []).map((x) => reviveSlice(x, `incident ${old.dedupeKey} slices`)),
+      peak: old.peak ?? { windowStart: old.since, observed: null, expected: null, topSlices: [] },
+      openingTopSlices: old.openingTopSlices ?? [],
+    };
+    open[incidentKey(inc.kind, inc.metric, slice)] = inc;
+  }
+  return { ...(raw.processedThrough ? { processedThrough: raw.processedThrough } : {}), open };
 }

@@ -1,24 +1,43 @@
 import type { Alert, AlertKind, AlertStatus, ContributingSlice, Severity } from '../ports/alert-sink.js';
+import { compareSlices, dimensionValue, isTotal, type Slice } from '../slices/slice.js';
 import { formatIso, type Grain } from '../time/window.js';
 import { type Finding, relativeChange, SEVERITY_RANK } from './findings.js';
+import { OTHER, type SliceShare, shareKey } from './root-cause.js';
 
 /**
- * The incident state machine, pure: one incident per (kind, metric) at a time. A first anomalous
- * window opens it (one message), growth sends an update (at most one per cooldown, unless severity
- * escalates), and `resolveAfter` quiet windows resolve it.
+ * The incident state machine, pure: one incident per (kind, metric, slice) at a time. A first
+ * anomalous window opens it (one message), growth sends an update (at most one per cooldown, unless
+ * severity escalates), and `resolveAfter` quiet windows resolve it. A window is quiet only when the
+ * incident has no finding AND its own slices are no longer off their expectation (`stillOff`): a
+ * level that stays shifted keeps the incident open even when the detector stops flagging it.
  */
+export interface IncidentPeak {
+  readonly windowStart: string;
+  readonly observed: number | null;
+  readonly expected: number | null;
+  readonly topSlices: readonly ContributingSlice[];
+}
+
 export interface OpenIncident {
   readonly dedupeKey: string;
   readonly kind: AlertKind;
   readonly metric: string;
-  readonly slice: string;
+  /** The incident's own slice (structured; the state is internal and never shown as is). */
+  readonly slice: Slice;
+  /** Its slice has fewer than k people: messages name it `other`. */
+  readonly suppressed: boolean;
   readonly since: string;
   readonly lastAnomalous: string;
   /** Quiet windows in a row since the last anomalous one. */
   readonly quiet: number;
   readonly severity: Severity;
-  readonly slices: readonly string[];
+  /** Every slice the incident has claimed so far, sorted. */
+  readonly slices: readonly Slice[];
   readonly peakDeviation: number;
+  /** The window of the largest deviation of the incident's slice, with its root-cause slices. */
+  readonly peak: IncidentPeak;
+  /** Root-cause slices of the opening message. */
+  readonly openingTopSlices: readonly ContributingSlice[];
   readonly lastSentWindow: string;
   readonly direction: 'up' | 'down';
   /** Messages sent for this incident so far (orders them in the outbox). */
@@ -32,6 +51,8 @@ export interface StepContext {
   readonly cooldown: number;
   /** The incident slice's point at this window, for the numbers of an update or resolution. */
   readonly current?: { readonly observed: number | null; readonly expected: number | null };
+  /** The incident's own slices are still off their expectation (never quiet, never resolved). */
+  readonly stillOff?: boolean;
   readonly reportUrl: (dedupeKey: string) => string;
 }
 
@@ -40,11 +61,26 @@ export interface StepResult {
   readonly alert?: Alert;
 }
 
-export function incidentKey(kind: AlertKind, metric: string): string {
-  return `${kind}:${metric}`;
+/** The identity of an incident in the state: kind, metric and slice. */
+export function incidentKey(kind: AlertKind, metric: string, slice: Slice): string {
+  return JSON.stringify([kind, metric, slice.key]);
 }
 
 const GRAIN_MS = { hour: 3_600_000, day: 86_400_000 } as const;
+
+export function renderShares(shares: readonly SliceShare[]): ContributingSlice[] {
+  return shares.map((s) => ({
+    slice: shareKey(s),
+    observed: s.observed,
+    expected: s.expected,
+    contribution: s.contribution,
+  }));
+}
+
+/** The slice as messages name it: its key, or `other` when it is too small to name. */
+export function publicSlice(slice: Slice, suppressed: boolean | undefined): string {
+  return suppressed ? OTHER : slice.key;
+}
 
 export function stepIncident(
   open: OpenIncident | undefined,
@@ -54,34 +90,50 @@ export function stepIncident(
   const at = formatIso(new Date(ctx.t));
   if (!open) {
     if (!finding) return { open: undefined };
-    const dedupeKey = `${finding.kind}:${finding.metric}:${finding.slice}:${at}`;
+    const dedupeKey = `${finding.kind}:${finding.metric}:${publicSlice(finding.slice, finding.suppressed)}:${at}`;
+    const topSlices = renderShares(finding.topSlices);
     const opened: OpenIncident = {
       dedupeKey,
       kind: finding.kind,
       metric: finding.metric,
       slice: finding.slice,
+      suppressed: finding.suppressed ?? false,
       since: at,
       lastAnomalous: at,
       quiet: 0,
       severity: finding.severity,
-      slices: finding.slices,
+      slices: [...finding.slices].sort(compareSlices),
       peakDeviation: deviationOf(finding.observed, finding.expected),
+      peak: { windowStart: at, observed: finding.observed, expected: finding.expected, topSlices },
+      openingTopSlices: topSlices,
       lastSentWindow: at,
       direction: finding.direction,
       seq: 1,
     };
     return { open: opened, alert: buildAlert(opened, 'open', finding, ctx) };
   }
+  const observed = ctx.current?.observed ?? finding?.observed ?? null;
+  const expected = ctx.current?.expected ?? finding?.expected ?? null;
+  const deviation = deviationOf(observed, expected);
+  const peaked = deviation > open.peakDeviation;
+  const peak: IncidentPeak = peaked
+    ? {
+        windowStart: at,
+        observed,
+        expected,
+        topSlices: finding ? renderShares(finding.topSlices) : open.peak.topSlices,
+      }
+    : open.peak;
   if (!finding) {
+    // Still off: the incident holds (not quiet), whatever the detector says about this window.
+    if (ctx.stillOff)
+      return { open: { ...open, quiet: 0, peak, peakDeviation: Math.max(open.peakDeviation, deviation) } };
     const quiet = open.quiet + 1;
     if (quiet < ctx.resolveAfter) return { open: { ...open, quiet } };
     return { open: undefined, alert: buildAlert({ ...open, seq: open.seq + 1 }, 'resolved', undefined, ctx) };
   }
-  const newSlices = finding.slices.filter((s) => !open.slices.includes(s));
-  const deviation = deviationOf(
-    ctx.current?.observed ?? finding.observed,
-    ctx.current?.expected ?? finding.expected,
-  );
+  const known = new Set(open.slices.map((s) => s.key));
+  const newSlices = finding.slices.filter((s) => !known.has(s.key));
   const escalated = SEVERITY_RANK[finding.severity] > SEVERITY_RANK[open.severity];
   const grew = newSlices.length > 0 || deviation >= 1.5 * open.peakDeviation;
   const sinceSent = (ctx.t - Date.parse(open.lastSentWindow)) / GRAIN_MS[ctx.grain];
@@ -90,8 +142,9 @@ export function stepIncident(
     lastAnomalous: at,
     quiet: 0,
     severity: escalated ? finding.severity : open.severity,
-    slices: [...open.slices, ...newSlices].sort(),
+    slices: [...open.slices, ...newSlices].sort(compareSlices),
     peakDeviation: Math.max(open.peakDeviation, deviation),
+    peak,
   };
   if (escalated || (grew && sinceSent >= ctx.cooldown)) {
     const sent = { ...next, lastSentWindow: at, seq: open.seq + 1 };
@@ -113,14 +166,16 @@ function buildAlert(
   const windowStart = formatIso(new Date(ctx.t));
   const observed = ctx.current?.observed ?? finding?.observed ?? null;
   const expected = ctx.current?.expected ?? finding?.expected ?? null;
-  const topSlices: readonly ContributingSlice[] = finding?.topSlices ?? [];
+  const topSlices = renderShares(finding?.topSlices ?? []);
+  const named = [...(inc.suppressed ? [] : [inc.slice]), ...inc.slices];
   const alert: Omit<Alert, 'summary'> = {
     dedupeKey: inc.dedupeKey,
     kind: inc.kind,
     status,
     severity: inc.severity,
     metric: inc.metric,
-    slice: inc.slice,
+    slice: publicSlice(inc.slice, inc.suppressed),
+    ...(inc.suppressed ? { sliceSuppressed: true } : {}),
     grain: ctx.grain,
     since: inc.since,
     windowStart,
@@ -129,17 +184,24 @@ function buildAlert(
     score: finding?.score ?? 0,
     direction: status === 'resolved' ? 'none' : inc.direction,
     topSlices,
+    peak: inc.peak,
     reportUrl: ctx.reportUrl(inc.dedupeKey),
-    regions: regionsOf([inc.slice, ...inc.slices, ...topSlices.map((s) => s.slice)]),
+    regions: regionsOf([
+      ...named,
+      ...(finding?.topSlices ?? []).flatMap((s) => (s.slice === OTHER ? [] : [s.slice])),
+    ]),
   };
   return { ...alert, summary: summarize(alert, inc, finding?.note) };
 }
 
-/** Region codes named by slices, for subscriber filter policies. */
-export function regionsOf(slices: readonly string[]): string[] {
+/** Region codes named by slices (NULL regions are not codes), for subscriber filter policies. */
+export function regionsOf(slices: readonly Slice[]): string[] {
   const out = new Set<string>();
-  for (const s of slices)
-    for (const pair of s.split(';')) if (pair.startsWith('region=')) out.add(pair.slice('region='.length));
+  for (const s of slices) {
+    if (isTotal(s)) continue;
+    const region = dimensionValue(s, 'region');
+    if (typeof region === 'string') out.add(region);
+  }
   return [...out].sort();
 }
 

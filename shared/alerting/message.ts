@@ -14,6 +14,10 @@ export interface AlertMessage {
     readonly metric: string;
     /** The one region the alert is about, its regions joined by ',' or 'ALL' when none is named. */
     readonly region: string;
+    readonly grain: string;
+    /** The metric's team and owner ('' when not declared; SNS leaves empty attributes out). */
+    readonly team: string;
+    readonly owner: string;
   };
 }
 
@@ -35,6 +39,9 @@ export function renderAlertMessage(alert: Alert, maxBodyBytes = BODY_MAX_BYTES):
       severity: alert.severity,
       metric: alert.metric,
       region: alert.regions.length ? alert.regions.join(',') : 'ALL',
+      grain: alert.grain,
+      team: alert.team ?? '',
+      owner: alert.owner ?? '',
     },
   };
 }
@@ -68,6 +75,15 @@ function bodyOf(a: Alert): string {
     `direction:   ${a.direction}`,
     `dedupe key:  ${a.dedupeKey}`,
   ];
+  if (a.team) lines.push(`team:        ${a.team}`);
+  if (a.owner) lines.push(`owner:       ${a.owner}`);
+  if (a.events?.length) {
+    lines.push('', 'Known events in this window (calendar; not learned as normal):');
+    for (const e of a.events)
+      lines.push(
+        `  ${e.title} (${e.kind}, ${e.start} to ${e.end}${e.regions ? `, ${e.regions.join(',')}` : ''})`,
+      );
+  }
   if (a.topSlices.length) {
     lines.push('', 'Top contributing slices (share of the deviation):');
     for (const s of a.topSlices)

@@ -25,6 +25,9 @@ export interface DeliveryReport {
   readonly failed: { readonly alert: Alert; readonly error: string }[];
 }
 
+/** Within one window a resolution precedes a new opening of the same incident key. */
+const STATUS_ORDER: Record<Alert['status'], number> = { resolved: 0, update: 1, open: 2 };
+
 const ENC = new TextEncoder();
 const DEC = new TextDecoder();
 
@@ -104,6 +107,29 @@ export class AlertOutbox {
       report.sent.push(rec.alert);
     }
     return report;
+  }
+
+  /**
+   * Every alert the outbox holds, sent and pending, in the order they were (or will be) sent:
+   * by window, then by the order they were recorded. The report reads its incidents from here.
+   */
+  async all(): Promise<Alert[]> {
+    const recs: OutboxRecord[] = [];
+    for (const folder of ['sent', 'pending'] as const)
+      for (const key of await this.store.list(`${this.prefix}/${folder}/`)) {
+        const obj = await this.store.get(key);
+        if (obj) recs.push(JSON.parse(DEC.decode(obj.body)) as OutboxRecord);
+      }
+    const seen = new Set<string>();
+    return recs
+      .filter((r) => !seen.has(r.id) && seen.add(r.id))
+      .sort(
+        (a, b) =>
+          a.alert.windowStart.localeCompare(b.alert.windowStart) ||
+          a.recordedAt.localeCompare(b.recordedAt) ||
+          STATUS_ORDER[a.alert.status] - STATUS_ORDER[b.alert.status],
+      )
+      .map((r) => r.alert);
   }
 
   async pendingCount(): Promise<number> {

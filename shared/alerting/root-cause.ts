@@ -1,24 +1,42 @@
-import type { ContributingSlice } from '../ports/alert-sink.js';
+import { dimensionSetKey, isTotal, type Slice } from '../slices/slice.js';
 import type { MetricShape, ScoredPoint } from './score-series.js';
 
+/** Slices below the privacy threshold, merged into one entry (see privacy/k-anonymity). */
+export const OTHER = 'other' as const;
+
+/** One root-cause slice: how much of the incident's move it explains. */
+export interface SliceShare {
+  readonly slice: Slice | typeof OTHER;
+  readonly observed: number | null;
+  readonly expected: number | null;
+  /** Share of the deviation explained in the incident's direction, in [0, 1]. */
+  readonly contribution: number;
+}
+
+export function shareKey(s: SliceShare): string {
+  return s.slice === OTHER ? OTHER : s.slice.key;
+}
+
 /**
- * Ranks slices by their share of the total's deviation (observed − expected).
- * - counts add up: a slice contributes its own deviation;
- * - ratios (N/D) use the rate effect at the observed mix: (D_s / D_total) × (R_s − R̂_s), which sums
- *   over one dimension to the total's deviation up to the mix effect, and puts each slice in the
- *   total's units;
- * - other metrics (percentiles) do not decompose: the slice's own deviation is used as a proxy.
- * Shares are relative to the total's deviation when the total moved in the incident's direction,
- * else to the sum of absolute deviations in the slice's dimension (the total can stay flat while a
- * slice moves). Near-ties (within 0.1) are ordered by the slice's anomaly score.
+ * Ranks slices by their share of the deviation they explain. Every slice's deviation is put in the
+ * total's units:
+ * - counts add up: a slice contributes its own deviation (observed − expected);
+ * - ratios (N/D) use the rate effect at the observed mix: (D_s / D_total) × (R_s − R̂_s);
+ * - other metrics (percentiles) do not decompose: the slice's own deviation is the proxy.
+ * The slices of one dimension set partition the rows, so within it the deviations in the
+ * incident's direction are the explained move: a slice's share is its deviation over their sum.
+ * Shares are therefore in [0, 1] and those of one dimension add up to 100%, whether or not the
+ * total itself moved (a flat total with one slice up and another down still has a cause to show).
+ * Slices moving the other way are not causes and are left out. Near-ties (within 0.1) are ordered
+ * by the slice's anomaly score.
  */
 export function rankSlices(
   shape: MetricShape,
   total: ScoredPoint | undefined,
-  slices: ReadonlyMap<string, ScoredPoint>,
+  slices: Iterable<readonly [Slice, ScoredPoint]>,
   direction: 'up' | 'down',
   limit = 5,
-): ContributingSlice[] {
+): SliceShare[] {
   const sign = direction === 'up' ? 1 : -1;
   const totalDen = total?.denominator ?? null;
   const deviation = (p: ScoredPoint): number | null => {
@@ -28,45 +46,34 @@ export function rankSlices(
     if (p.denominator === null || !totalDen) return null;
     return (p.denominator / totalDen) * d;
   };
-  const devs: { slice: string; p: ScoredPoint; dev: number }[] = [];
+  const movers: { slice: Slice; p: ScoredPoint; dev: number }[] = [];
+  const explained = new Map<string, number>();
   for (const [slice, p] of slices) {
-    if (slice === '') continue;
+    if (isTotal(slice)) continue;
     const dev = deviation(p);
-    if (dev !== null && Number.isFinite(dev)) devs.push({ slice, p, dev });
+    if (dev === null || !Number.isFinite(dev) || sign * dev <= 0) continue;
+    movers.push({ slice, p, dev: sign * dev });
+    const dims = dimensionSetKey(slice);
+    explained.set(dims, (explained.get(dims) ?? 0) + sign * dev);
   }
-  const totalDev =
-    total && total.observed !== null && total.expected !== null ? total.observed - total.expected : 0;
-  const perDimension = new Map<string, number>();
-  for (const d of devs) {
-    const dim = dimensionsOf(d.slice);
-    perDimension.set(dim, (perDimension.get(dim) ?? 0) + Math.abs(d.dev));
-  }
-  const scored = devs.map((d) => {
-    const reference = sign * totalDev > 0 ? totalDev : sign * (perDimension.get(dimensionsOf(d.slice)) ?? 0);
-    return { ...d, contribution: reference === 0 ? 0 : d.dev / reference };
-  });
+  const scored = movers.map((m) => ({
+    ...m,
+    contribution: m.dev / explained.get(dimensionSetKey(m.slice))!,
+  }));
   scored.sort((a, b) => {
     const gap = b.contribution - a.contribution;
     if (Math.abs(gap) > 0.1) return gap;
-    return b.p.score - a.p.score || gap || a.slice.localeCompare(b.slice);
+    return b.p.score - a.p.score || gap || b.dev - a.dev || (a.slice.key < b.slice.key ? -1 : 1);
   });
   return scored
-    .filter((d) => d.contribution > 0)
+    .filter((d) => d.contribution >= 0.005)
     .slice(0, limit)
     .map((d) => ({
       slice: d.slice,
       observed: d.p.observed,
       expected: d.p.expected,
-      contribution: round(d.contribution, 4),
+      contribution: Math.min(1, round(d.contribution, 4)),
     }));
-}
-
-/** `region=BR;surface=live` → `region;surface`. */
-function dimensionsOf(slice: string): string {
-  return slice
-    .split(';')
-    .map((pair) => pair.slice(0, pair.indexOf('=')))
-    .join(';');
 }
 
 export function round(x: number, digits: number): number {

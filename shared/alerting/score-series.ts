@@ -2,6 +2,7 @@ import { type PointScore, StreamingDetector } from '../anomaly/index.js';
 import { getOrInsert } from '../collections.js';
 import type { Metric, MetricConfig } from '../config/schema.js';
 import type { MetricRow } from '../metrics/metric-row.js';
+import type { Slice } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
 import { detectionFor, type MetricDetection } from './detection-config.js';
 
@@ -17,6 +18,8 @@ export interface ScoredPoint {
   readonly denominator: number | null;
   readonly score: number;
   readonly isAnomaly: boolean;
+  /** Residual in robust standard deviations (0 while learning): how far off the window still is. */
+  readonly z: number;
   /** The window's data was missing or late: not scored, not learned. */
   readonly excluded: boolean;
 }
@@ -25,8 +28,10 @@ export interface MetricScores {
   readonly metric: string;
   readonly shape: MetricShape;
   readonly rules: MetricDetection;
-  /** slice ('' = total) → one point per window, aligned with the `windows` given to scoreMetrics. */
+  /** slice key ('' = total) → one point per window, aligned with the `windows` given to scoreMetrics. */
   readonly slices: ReadonlyMap<string, readonly ScoredPoint[]>;
+  /** slice key → the structured slice. */
+  readonly sliceOf: ReadonlyMap<string, Slice>;
 }
 
 export function shapeOf(metric: Metric): MetricShape {
@@ -53,6 +58,7 @@ export interface ScoreOptions {
 export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): MetricScores[] {
   const index = new Map(o.windows.map((t, i) => [t, i]));
   const byMetric = new Map<string, Map<string, (MetricRow | undefined)[]>>();
+  const sliceOf = new Map<string, Slice>();
   // Windows never computed (before the lake, or not backfilled) are unknown, not zero.
   const computed = new Set<number>();
   for (const r of rows) {
@@ -60,9 +66,10 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
     if (i === undefined || r.grain !== o.grain) continue;
     computed.add(r.windowStart.getTime());
     const slices = getOrInsert(byMetric, r.metric, () => new Map<string, (MetricRow | undefined)[]>());
-    getOrInsert(slices, r.slice, () => new Array<MetricRow | undefined>(o.windows.length).fill(undefined))[
-      i
-    ] = r;
+    sliceOf.set(r.slice.key, r.slice);
+    getOrInsert(slices, r.slice.key, () =>
+      new Array<MetricRow | undefined>(o.windows.length).fill(undefined),
+    )[i] = r;
   }
   const out: MetricScores[] = [];
   for (const metric of o.metrics.metrics) {
@@ -79,7 +86,13 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
         slice,
         scoreOne(series, o.windows, excluded, computed, shape, rules, slice === '', volumeAware),
       );
-    out.push({ metric: metric.name, shape, rules, slices: scored });
+    out.push({
+      metric: metric.name,
+      shape,
+      rules,
+      slices: scored,
+      sliceOf: new Map([...slices.keys()].map((k) => [k, sliceOf.get(k)!])),
+    });
   }
   return out;
 }
@@ -113,6 +126,7 @@ function scoreOne(
       denominator: null,
       score: 0,
       isAnomaly: false,
+      z: 0,
     };
     if (excluded.has(t)) return { ...empty, excluded: true };
     const value = row ? row.value : shape === 'count' && computed.has(t) ? 0 : null;
@@ -134,6 +148,7 @@ function scoreOne(
       denominator,
       score: s.score,
       isAnomaly: s.isAnomaly,
+      z: gated ? 0 : s.z,
       excluded: false,
     };
   });

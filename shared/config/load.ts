@@ -26,9 +26,18 @@ function describe(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** Formats the first zod issue as one line naming the path and the offending value. */
-export function zodErrorLine(error: z.ZodError, input: unknown, what: string): string {
-  const issue = error.issues[0]!;
+/**
+ * Formats the first zod issue as one line naming the path and the offending value; `prefix` is where
+ * the parsed value sits in `input` (for a part validated on its own).
+ */
+export function zodErrorLine(
+  error: z.ZodError,
+  input: unknown,
+  what: string,
+  prefix: readonly PropertyKey[] = [],
+): string {
+  const first = error.issues[0]!;
+  const issue = { ...first, path: [...prefix, ...first.path] };
   const path = formatPath(issue.path);
   const extra = error.issues.length > 1 ? ` (+${error.issues.length - 1} more)` : '';
   return `${what}: ${path || '(root)'}: ${issue.message} (got ${describe(valueAt(input, issue.path))})${extra}`;
@@ -42,8 +51,15 @@ function sourceColumns(cfg: MetricConfig, source: string): Set<string> | undefin
   return mapping ? new Set([mapping.time_column, ...Object.keys(mapping.columns)]) : undefined;
 }
 
-/** Checks references that a schema cannot: sources, columns and slice dimensions exist. */
-function checkReferences(cfg: MetricConfig, what: string): void {
+/**
+ * Checks references that a schema cannot: sources, columns and slice dimensions exist. `pathOf`
+ * names metric i in errors (its place in the file the user wrote).
+ */
+export function checkMetricReferences(
+  cfg: MetricConfig,
+  what: string,
+  pathOf: (i: number) => string = (i) => `metrics[${i}]`,
+): void {
   const fail = (path: string, message: string): never => {
     throw new InputError(`${what}: ${path}: ${message}`);
   };
@@ -68,7 +84,7 @@ function checkReferences(cfg: MetricConfig, what: string): void {
   };
 
   cfg.metrics.forEach((metric, i) => {
-    const at = `metrics[${i}]`;
+    const at = pathOf(i);
     const sources = metricSources(metric);
     if (metric.kind === 'ratio') {
       checkMeasure(metric.numerator, `${at}.numerator`);
@@ -107,7 +123,7 @@ export function validateMetricConfig(raw: unknown, what = 'config'): MetricConfi
     throw new InputError(`${what}: must be a mapping with version and metrics`);
   const parsed = MetricConfig.safeParse(raw);
   if (!parsed.success) throw new InputError(zodErrorLine(parsed.error, raw, what), { cause: parsed.error });
-  checkReferences(parsed.data, what);
+  checkMetricReferences(parsed.data, what);
   return parsed.data;
 }
 

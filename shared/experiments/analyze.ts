@@ -11,15 +11,26 @@ import {
   summarizeCross,
   welchFromMoments,
 } from '../stats/index.js';
+import { ratioCupedFromSums } from '../stats/ratio-cuped.js';
 import { formatIso } from '../time/window.js';
 import { controlOf, type Experiment, type ExperimentConfig, findExperiment } from './config.js';
-import { type ExperimentPlan, planExperiment, renderExperimentPlan, sumColumns } from './plan.js';
+import {
+  crossColumn,
+  type ExperimentPlan,
+  metricSeries,
+  type PlannedExperimentMetric,
+  planExperiment,
+  renderAssignmentCount,
+  renderExperimentPlan,
+  sumColumns,
+} from './plan.js';
 import {
   assertFinite,
   type CupedInfo,
   type Decision,
   type ExperimentReadout,
   type MetricReadout,
+  type SegmentEffect,
   type VariantDecision,
 } from './readout.js';
 
@@ -30,10 +41,14 @@ export interface MetricSums {
   readonly x?: number;
   readonly x2?: number;
   readonly xy?: number;
+  /** Ratio CUPED: Σ of the pre-period series u, v and their products (crossColumn names, e.g. yu). */
+  readonly cross?: Readonly<Record<string, number>>;
 }
 
 export interface VariantSums {
   readonly variant: string;
+  /** The segment value (segment queries only; null = the unit's attribute is missing or varies). */
+  readonly segment?: string | null;
   readonly n: number;
   /** In plan metric order. */
   readonly metrics: readonly MetricSums[];
@@ -65,19 +80,40 @@ export async function computeExperimentSums(
   cfg: Pick<ExperimentConfig, 'sources'>,
   e: Experiment,
   asOf: Date,
+  segment?: string,
 ): Promise<ExperimentSums> {
   const plan = planExperiment(e, analysisEnd(e, asOf));
-  const sql = renderExperimentPlan(plan, cfg, engine.dialect);
-  const result = await engine.query(sql, { label: `experiment ${e.id} sufficient statistics` });
+  const sql = renderExperimentPlan(plan, cfg, engine.dialect, segment);
+  const result = await engine.query(sql, {
+    label: `experiment ${e.id} sufficient statistics${segment ? ` by ${segment}` : ''}`,
+  });
   const variants = stringColumn(result, 'variant');
+  const segments = segment ? stringColumn(result, 'segment') : undefined;
   const n = numberColumn(result, 'n');
   const col = (name: string) => numberColumn(result, name);
   const cols = plan.metrics.map((m) => {
     const c = sumColumns(m.index);
+    const series = metricSeries(m);
+    const cross: [string, (number | null)[]][] = [];
+    if (m.u) {
+      for (const k of ['u', 'v']) cross.push([k, col(crossColumn(m.index, k))]);
+      for (const [a, b] of [
+        ['y', 'u'],
+        ['x', 'u'],
+        ['u', 'u'],
+        ['u', 'v'],
+        ['y', 'v'],
+        ['x', 'v'],
+        ['v', 'v'],
+      ] as const)
+        if (series.includes(a) && series.includes(b))
+          cross.push([`${a}${b}`, col(crossColumn(m.index, a, b))]);
+    }
     return {
       y: col(c.y),
       y2: col(c.y2),
       ...(m.x ? { x: col(c.x), x2: col(c.x2), xy: col(c.xy) } : {}),
+      cross,
     };
   });
   const out: VariantSums[] = [];
@@ -90,15 +126,35 @@ export async function computeExperimentSums(
     }
     out.push({
       variant,
+      ...(segments ? { segment: segments[i] ?? null } : {}),
       n: n[i] ?? 0,
       metrics: cols.map((c) => ({
         y: c.y[i] ?? 0,
         y2: c.y2[i] ?? 0,
         ...(c.x ? { x: c.x[i] ?? 0, x2: c.x2![i] ?? 0, xy: c.xy![i] ?? 0 } : {}),
+        ...(c.cross.length ? { cross: Object.fromEntries(c.cross.map(([k, v]) => [k, v[i] ?? 0])) } : {}),
       })),
     });
   }
   return { plan, sql, variants: out, conflicting };
+}
+
+/**
+ * Why an experiment has no units: its id is absent from the assignment source altogether, or it
+ * has assignments but none in the analysis window. One count query; the id is a validated
+ * config value rendered as a literal.
+ */
+export async function noUnitsReason(
+  engine: QueryEngine,
+  cfg: Pick<ExperimentConfig, 'sources'>,
+  e: Experiment,
+  to: Date,
+): Promise<string> {
+  const sql = renderAssignmentCount(e, cfg, engine.dialect);
+  const result = await engine.query(sql, { label: `experiment ${e.id} assignment count` });
+  const total = numberColumn(result, 'n')[0] ?? 0;
+  if (total === 0) return `no assignments with experiment_id = '${e.id}' in ${e.assignment_source}`;
+  return `experiment '${e.id}': no units assigned between ${formatIso(e.start)} and ${formatIso(to)} (${total} assignment rows outside that window)`;
 }
 
 interface Estimate {
@@ -125,8 +181,8 @@ function relative(
   return { rel: mt / mc - 1, relSe: Math.sqrt(vt / (mc * mc) + (mt * mt * vc) / mc ** 4) };
 }
 
-function estimate(
-  kind: 'mean' | 'cuped' | 'ratio',
+/** Ratio CUPED, or the plain delta method (cuped.applied false, with the reason) when θ is undefined. */
+function ratioCupedEstimate(
   preDays: number,
   nc: number,
   c: MetricSums,
@@ -134,6 +190,71 @@ function estimate(
   t: MetricSums,
   alpha: number,
 ): Estimate {
+  const arm = (n: number, s: MetricSums) => {
+    const k = s.cross ?? {};
+    const g = (name: string) => k[name] ?? 0;
+    return {
+      n,
+      y: s.y,
+      x: s.x!,
+      u: g('u'),
+      v: g('v'),
+      yy: s.y2,
+      xx: s.x2!,
+      xy: s.xy!,
+      uu: g('uu'),
+      vv: g('vv'),
+      uv: g('uv'),
+      yu: g('yu'),
+      yv: g('yv'),
+      xu: g('xu'),
+      xv: g('xv'),
+    };
+  };
+  try {
+    const r = ratioCupedFromSums({ control: arm(nc, c), treatment: arm(nt, t), alpha });
+    return {
+      controlMean: r.ratioControl,
+      treatmentMean: r.ratioTreatment,
+      diff: r.diffAdjusted,
+      se: r.seAdjusted,
+      pValue: r.pValue,
+      ciLow: r.ciLow,
+      ciHigh: r.ciHigh,
+      ...relative(
+        r.adjustedControl.mean,
+        r.adjustedControl.varMean,
+        r.adjustedTreatment.mean,
+        r.adjustedTreatment.varMean,
+      ),
+      cuped: { applied: true, pre_days: preDays, theta: r.theta, variance_reduction: r.varianceReduction },
+    };
+  } catch (err) {
+    if (!(err instanceof InputError) || !/theta is undefined/.test(err.message)) throw err;
+    const plain = estimate('ratio', 0, nc, c, nt, t, alpha);
+    return {
+      ...plain,
+      cuped: {
+        applied: false,
+        pre_days: preDays,
+        theta: null,
+        variance_reduction: null,
+        reason: err.message.replace(/^ratio_cuped: /, ''),
+      },
+    };
+  }
+}
+
+function estimate(
+  kind: 'mean' | 'cuped' | 'ratio' | 'ratio_cuped',
+  preDays: number,
+  nc: number,
+  c: MetricSums,
+  nt: number,
+  t: MetricSums,
+  alpha: number,
+): Estimate {
+  if (kind === 'ratio_cuped') return ratioCupedEstimate(preDays, nc, c, nt, t, alpha);
   if (kind === 'ratio') {
     const moments = (n: number, s: MetricSums) => ({
       n,
@@ -242,15 +363,164 @@ export interface AnalyzeOptions {
   readonly asOf: Date;
 }
 
-/** Reads out one experiment as of a time: sums in one engine query, statistics here. */
+/** Reads out one experiment as of a time: sums in one engine query (plus one per segment), statistics here. */
 export async function analyzeExperiment(o: AnalyzeOptions): Promise<ExperimentReadout> {
   const e = findExperiment(o.config, o.experiment);
   const sums = await computeExperimentSums(o.engine, o.config, e, o.asOf);
-  return readoutFromSums(e, sums, o.asOf);
+  if (sums.variants.reduce((a, v) => a + v.n, 0) === 0)
+    throw new InputError(await noUnitsReason(o.engine, o.config, e, sums.plan.to));
+  const segments: SegmentSums[] = [];
+  for (const dimension of e.segments)
+    segments.push({ dimension, sums: await computeExperimentSums(o.engine, o.config, e, o.asOf, dimension) });
+  return readoutFromSums(e, sums, o.asOf, segments);
+}
+
+export interface SegmentSums {
+  readonly dimension: string;
+  /** Rows per (variant, segment value). */
+  readonly sums: ExperimentSums;
+}
+
+type Variant = VariantSums | undefined;
+
+/** One metric of one treatment variant against control (no multiplicity adjustment yet). */
+function metricRow(
+  pm: PlannedExperimentMetric,
+  c: Variant,
+  t: Variant,
+  control: string,
+  variant: string,
+  alpha: number,
+  method: 'fixed_horizon' | 'sequential',
+  fraction: number,
+): MetricReadout {
+  const m = pm.metric;
+  const base = {
+    metric: m.name,
+    role: m.role,
+    kind: m.kind,
+    direction: m.direction,
+    variant,
+    control,
+    method:
+      pm.kind === 'ratio'
+        ? ('delta_method' as const)
+        : pm.kind === 'ratio_cuped'
+          ? ('ratio_cuped' as const)
+          : pm.kind === 'cuped'
+            ? ('cuped' as const)
+            : ('welch' as const),
+    n_control: c?.n ?? 0,
+    n_treatment: t?.n ?? 0,
+    ...(m.non_inferiority_margin !== undefined ? { non_inferiority_margin: m.non_inferiority_margin } : {}),
+  };
+  const empty = (reason: string): MetricReadout => ({
+    ...base,
+    status: 'not_enough_data',
+    reason,
+    control_mean: null,
+    treatment_mean: null,
+    abs_diff: null,
+    abs_ci_low: null,
+    abs_ci_high: null,
+    rel_lift: null,
+    rel_ci_low: null,
+    rel_ci_high: null,
+    p_value: null,
+    p_value_adjusted: null,
+    significant: false,
+    cuped: null,
+    ...(m.non_inferiority_margin !== undefined ? { non_inferior: null } : {}),
+  });
+  if (!c || !t || c.n < 2 || t.n < 2)
+    return empty(`needs at least 2 units per arm (control ${c?.n ?? 0}, ${variant} ${t?.n ?? 0})`);
+  let est: Estimate;
+  try {
+    est = estimate(
+      pm.kind,
+      m.cuped ? m.cuped.pre_days : 0,
+      c.n,
+      c.metrics[pm.index]!,
+      t.n,
+      t.metrics[pm.index]!,
+      alpha,
+    );
+  } catch (err) {
+    if (err instanceof VigilError) return empty(err.message);
+    throw err;
+  }
+  let { pValue, ciLow, ciHigh } = est;
+  let rel = { low: null as number | null, high: null as number | null };
+  if (method === 'sequential') {
+    ({ pValue, ciLow, ciHigh } = sequentialLook(est.diff, est.se, alpha, fraction));
+    if (est.rel !== null && est.relSe !== null && est.relSe > 0) {
+      const sq = sequentialLook(est.rel, est.relSe, alpha, fraction);
+      rel = { low: sq.ciLow, high: sq.ciHigh };
+    }
+  } else if (est.rel !== null && est.relSe !== null) {
+    const q = normalCritical(alpha);
+    rel = { low: est.rel - q * est.relSe, high: est.rel + q * est.relSe };
+  }
+  const margin = m.non_inferiority_margin;
+  // Non-inferior: the CI excludes a relative harm as large as the margin.
+  const nonInferior =
+    margin === undefined
+      ? undefined
+      : rel.low === null || rel.high === null
+        ? null
+        : m.direction === 'increase'
+          ? rel.low > -margin
+          : rel.high < margin;
+  return {
+    ...base,
+    status: 'ok',
+    control_mean: est.controlMean,
+    treatment_mean: est.treatmentMean,
+    abs_diff: est.diff,
+    abs_ci_low: ciLow,
+    abs_ci_high: ciHigh,
+    rel_lift: rel.low === null ? null : est.rel,
+    rel_ci_low: rel.low,
+    rel_ci_high: rel.high,
+    p_value: pValue,
+    p_value_adjusted: null,
+    significant: false,
+    cuped: est.cuped,
+    ...(nonInferior !== undefined ? { non_inferior: nonInferior } : {}),
+  };
+}
+
+/**
+ * Multiplicity across every treatment arm and metric of a role: Holm for the primaries (family-wise:
+ * the ship decision may pick any arm), Benjamini–Hochberg for the secondaries; guardrails are
+ * not adjusted, so that correcting never hides a harm.
+ */
+export const CORRECTION = { primary: 'holm', guardrail: 'none', secondary: 'bh' } as const;
+
+function adjust(rows: MetricReadout[], alpha: number): MetricReadout[] {
+  const out = [...rows];
+  for (const role of ['primary', 'guardrail', 'secondary'] as const) {
+    const idx = out.flatMap((r, i) => (r.role === role && r.p_value !== null ? [i] : []));
+    if (idx.length === 0) continue;
+    const how = CORRECTION[role];
+    const adj =
+      how === 'none'
+        ? { adjusted: idx.map((i) => out[i]!.p_value!), rejected: idx.map((i) => out[i]!.p_value! <= alpha) }
+        : adjustPValues({ p_values: idx.map((i) => out[i]!.p_value!), method: how, alpha });
+    idx.forEach((i, k) => {
+      out[i] = { ...out[i]!, p_value_adjusted: adj.adjusted[k]!, significant: adj.rejected[k]! };
+    });
+  }
+  return out;
 }
 
 /** Pure part of the readout: statistics and the decision from per-variant sums. */
-export function readoutFromSums(e: Experiment, sums: ExperimentSums, asOf: Date): ExperimentReadout {
+export function readoutFromSums(
+  e: Experiment,
+  sums: ExperimentSums,
+  asOf: Date,
+  segmentSums: readonly SegmentSums[] = [],
+): ExperimentReadout {
   const configured = e.variants.map((v) => v.name);
   for (const v of sums.variants)
     if (!configured.includes(v.variant))
@@ -276,104 +546,15 @@ export function readoutFromSums(e: Experiment, sums: ExperimentSums, asOf: Date)
     1,
     (sums.plan.to.getTime() - e.start.getTime()) / (e.end.getTime() - e.start.getTime()),
   );
-
-  const metrics: MetricReadout[] = [];
   const treatments = configured.filter((v) => v !== control);
-  for (const variant of treatments) {
-    const c = byName.get(control);
-    const t = byName.get(variant);
-    const rows: MetricReadout[] = sums.plan.metrics.map((pm) => {
-      const m = pm.metric;
-      const base = {
-        metric: m.name,
-        role: m.role,
-        kind: m.kind,
-        direction: m.direction,
-        variant,
-        control,
-        method:
-          pm.kind === 'ratio'
-            ? ('delta_method' as const)
-            : pm.kind === 'cuped'
-              ? ('cuped' as const)
-              : ('welch' as const),
-        n_control: c?.n ?? 0,
-        n_treatment: t?.n ?? 0,
-      };
-      const empty = (reason: string): MetricReadout => ({
-        ...base,
-        status: 'not_enough_data',
-        reason,
-        control_mean: null,
-        treatment_mean: null,
-        abs_diff: null,
-        abs_ci_low: null,
-        abs_ci_high: null,
-        rel_lift: null,
-        rel_ci_low: null,
-        rel_ci_high: null,
-        p_value: null,
-        p_value_adjusted: null,
-        significant: false,
-        cuped: null,
-      });
-      if (!c || !t || c.n < 2 || t.n < 2)
-        return empty(`needs at least 2 units per arm (control ${c?.n ?? 0}, ${variant} ${t?.n ?? 0})`);
-      let est: Estimate;
-      try {
-        est = estimate(
-          pm.kind,
-          m.kind !== 'ratio' && m.cuped ? m.cuped.pre_days : 0,
-          c.n,
-          c.metrics[pm.index]!,
-          t.n,
-          t.metrics[pm.index]!,
-          alpha,
-        );
-      } catch (err) {
-        if (err instanceof VigilError) return empty(err.message);
-        throw err;
-      }
-      let { pValue, ciLow, ciHigh } = est;
-      let rel = { low: null as number | null, high: null as number | null };
-      if (method === 'sequential') {
-        ({ pValue, ciLow, ciHigh } = sequentialLook(est.diff, est.se, alpha, fraction));
-        if (est.rel !== null && est.relSe !== null && est.relSe > 0) {
-          const s = sequentialLook(est.rel, est.relSe, alpha, fraction);
-          rel = { low: s.ciLow, high: s.ciHigh };
-        }
-      } else if (est.rel !== null && est.relSe !== null) {
-        const q = normalCritical(alpha);
-        rel = { low: est.rel - q * est.relSe, high: est.rel + q * est.relSe };
-      }
-      return {
-        ...base,
-        status: 'ok',
-        control_mean: est.controlMean,
-        treatment_mean: est.treatmentMean,
-        abs_diff: est.diff,
-        abs_ci_low: ciLow,
-        abs_ci_high: ciHigh,
-        rel_lift: rel.low === null ? null : est.rel,
-        rel_ci_low: rel.low,
-        rel_ci_high: rel.high,
-        p_value: pValue,
-        p_value_adjusted: null,
-        significant: false,
-        cuped: est.cuped,
-      };
-    });
-    // Benjamini–Hochberg within each role of this variant, over the metrics with a result.
-    for (const role of ['primary', 'guardrail', 'secondary'] as const) {
-      const idx = rows.flatMap((r, i) => (r.role === role && r.p_value !== null ? [i] : []));
-      if (idx.length === 0) continue;
-      const adj = adjustPValues({ p_values: idx.map((i) => rows[i]!.p_value!), method: 'bh', alpha });
-      idx.forEach((i, k) => {
-        rows[i] = { ...rows[i]!, p_value_adjusted: adj.adjusted[k]!, significant: adj.rejected[k]! };
-      });
-    }
-    metrics.push(...rows);
-  }
+  const metrics = adjust(
+    treatments.flatMap((variant) =>
+      sums.plan.metrics.map((pm) =>
+        metricRow(pm, byName.get(control), byName.get(variant), control, variant, alpha, method, fraction),
+      ),
+    ),
+    alpha,
+  );
 
   const srmPassed = !(srm.pValue < srm_alpha);
   const decisions: VariantDecision[] = treatments.map((variant) =>
@@ -385,21 +566,22 @@ export function readoutFromSums(e: Experiment, sums: ExperimentSums, asOf: Date)
       method,
     ),
   );
-  const decision: Decision = !srmPassed
-    ? 'invalid_srm'
-    : decisions.some((d) => d.decision === 'ship')
-      ? 'ship'
-      : decisions.every((d) => d.decision === 'dont_ship')
-        ? 'dont_ship'
-        : 'keep_running';
+  const { decision, decisionVariant, summary } = overallDecision(decisions, metrics, srmPassed);
+  const segments = segmentEffects(sums.plan, segmentSums, control, treatments, alpha, method, fraction);
   const readout: ExperimentReadout = {
-    schema: 'vigil.experiment_readout/1',
+    schema: 'vigil.experiment_readout/2',
     experiment: e.id,
     as_of: formatIso(asOf),
     analysis_window: { start: formatIso(e.start), end: formatIso(sums.plan.to) },
     experiment_end: formatIso(e.end),
     horizon_reached: horizonReached,
-    rule: { alpha, method, srm_alpha, correction: 'bh' },
+    rule: {
+      alpha,
+      method,
+      srm_alpha,
+      correction: CORRECTION,
+      correction_family: 'all treatment arms × metrics of a role',
+    },
     units,
     units_in_several_variants: sums.conflicting,
     srm: {
@@ -414,9 +596,107 @@ export function readoutFromSums(e: Experiment, sums: ExperimentSums, asOf: Date)
     metrics,
     decisions,
     decision,
+    decision_variant: decisionVariant,
+    summary,
+    segments,
   };
   assertFinite(readout);
   return readout;
+}
+
+/**
+ * The experiment's decision from its arms': invalid_srm; else ship the best shippable arm (named;
+ * best = largest relative lift of the first primary metric in its desired direction); else
+ * keep_running while any arm is; else dont_ship.
+ */
+function overallDecision(
+  decisions: readonly VariantDecision[],
+  metrics: readonly MetricReadout[],
+  srmPassed: boolean,
+): { decision: Decision; decisionVariant: string | null; summary: string } {
+  if (!srmPassed)
+    return { decision: 'invalid_srm', decisionVariant: null, summary: 'invalid: sample ratio mismatch' };
+  const ship = decisions.filter((d) => d.decision === 'ship').map((d) => d.variant);
+  if (ship.length > 0) {
+    const score = (v: string) => {
+      const m = metrics.find((x) => x.variant === v && x.role === 'primary');
+      const lift = m?.rel_lift ?? m?.abs_diff ?? 0;
+      return m?.direction === 'decrease' ? -lift : lift;
+    };
+    const best = [...ship].sort((a, b) => score(b) - score(a))[0]!;
+    const others = ship.filter((v) => v !== best);
+    return {
+      decision: 'ship',
+      decisionVariant: best,
+      summary: `ship ${best}${others.length ? ` (also shippable: ${others.join(', ')}; ${best} has the largest primary lift)` : ''}`,
+    };
+  }
+  if (decisions.some((d) => d.decision === 'keep_running'))
+    return { decision: 'keep_running', decisionVariant: null, summary: 'keep running' };
+  return { decision: 'dont_ship', decisionVariant: null, summary: "don't ship any variant" };
+}
+
+/**
+ * Heterogeneous effects: every primary metric of every treatment arm within each segment value,
+ * Benjamini–Hochberg over all those cells together (FDR control across segments, arms and metrics).
+ */
+function segmentEffects(
+  plan: ExperimentPlan,
+  segmentSums: readonly SegmentSums[],
+  control: string,
+  treatments: readonly string[],
+  alpha: number,
+  method: 'fixed_horizon' | 'sequential',
+  fraction: number,
+): SegmentEffect[] {
+  const cells: SegmentEffect[] = [];
+  for (const { dimension, sums } of segmentSums) {
+    const values = [...new Set(sums.variants.map((v) => v.segment ?? null))].sort((a, b) =>
+      a === null ? 1 : b === null ? -1 : a < b ? -1 : a > b ? 1 : 0,
+    );
+    for (const value of values) {
+      const inSeg = new Map(
+        sums.variants.filter((v) => (v.segment ?? null) === value).map((v) => [v.variant, v]),
+      );
+      for (const variant of treatments)
+        for (const pm of plan.metrics.filter((x) => x.metric.role === 'primary')) {
+          const row = metricRow(
+            pm,
+            inSeg.get(control),
+            inSeg.get(variant),
+            control,
+            variant,
+            alpha,
+            method,
+            fraction,
+          );
+          cells.push({
+            dimension,
+            value,
+            metric: row.metric,
+            variant,
+            status: row.status,
+            ...(row.reason !== undefined ? { reason: row.reason } : {}),
+            n_control: row.n_control,
+            n_treatment: row.n_treatment,
+            rel_lift: row.rel_lift,
+            rel_ci_low: row.rel_ci_low,
+            rel_ci_high: row.rel_ci_high,
+            p_value: row.p_value,
+            q_value: null,
+            significant: false,
+          });
+        }
+    }
+  }
+  const idx = cells.flatMap((c, i) => (c.p_value !== null ? [i] : []));
+  if (idx.length > 0) {
+    const adj = adjustPValues({ p_values: idx.map((i) => cells[i]!.p_value!), method: 'bh', alpha });
+    idx.forEach((i, k) => {
+      cells[i] = { ...cells[i]!, q_value: adj.adjusted[k]!, significant: adj.rejected[k]! };
+    });
+  }
+  return cells;
 }
 
 const good = (m: MetricReadout) =>
@@ -425,10 +705,11 @@ const bad = (m: MetricReadout) =>
   m.significant && m.abs_diff !== null && (m.direction === 'increase' ? m.abs_diff < 0 : m.abs_diff > 0);
 
 /**
- * The decision rule, in order: SRM → invalid_srm; a guardrail significantly harmed or a primary
- * significantly in the wrong direction → dont_ship; every primary significant in its desired
- * direction → ship (fixed horizon: only once the horizon is reached); otherwise keep_running until
- * the horizon, then dont_ship (no detectable effect).
+ * The decision rule for one arm, in order: SRM → invalid_srm; a guardrail significantly harmed or a
+ * primary significantly in the wrong direction → dont_ship; a primary or a guardrail without data,
+ * or a guardrail with a margin not shown non-inferior, blocks ship (keep_running, dont_ship once the
+ * horizon is reached); every primary significant in its desired direction → ship (fixed horizon:
+ * only once the horizon is reached); otherwise keep_running until the horizon, then dont_ship.
  */
 function decide(
   rows: readonly MetricReadout[],
@@ -440,7 +721,8 @@ function decide(
   if (!srmPassed)
     return { variant, decision: 'invalid_srm', reasons: ['sample ratio mismatch: the assignment is broken'] };
   const primaries = rows.filter((m) => m.role === 'primary');
-  const harmed = rows.filter((m) => m.role === 'guardrail' && bad(m));
+  const guardrails = rows.filter((m) => m.role === 'guardrail');
+  const harmed = guardrails.filter(bad);
   if (harmed.length > 0)
     return {
       variant,
@@ -454,12 +736,24 @@ function decide(
       decision: 'dont_ship',
       reasons: wrong.map((m) => `primary ${m.metric} significantly moved against its desired direction`),
     };
-  const missing = primaries.filter((m) => m.status !== 'ok');
-  if (missing.length > 0)
+  const blocking = [
+    ...primaries.filter((m) => m.status !== 'ok').map((m) => `primary ${m.metric}: not enough data`),
+    ...guardrails.filter((m) => m.status !== 'ok').map((m) => `guardrail ${m.metric}: not enough data`),
+    ...guardrails
+      .filter((m) => m.status === 'ok' && m.non_inferior === false)
+      .map(
+        (m) =>
+          `guardrail ${m.metric} not shown non-inferior: the CI allows a harm beyond the ${100 * m.non_inferiority_margin!}% margin`,
+      ),
+    ...guardrails
+      .filter((m) => m.status === 'ok' && m.non_inferior === null)
+      .map((m) => `guardrail ${m.metric}: no relative CI to check its non-inferiority margin`),
+  ];
+  if (blocking.length > 0)
     return {
       variant,
-      decision: 'keep_running',
-      reasons: missing.map((m) => `primary ${m.metric}: not enough data`),
+      decision: horizonReached && method === 'fixed_horizon' ? 'dont_ship' : 'keep_running',
+      reasons: blocking,
     };
   if (primaries.every(good)) {
     if (method === 'sequential' || horizonReached)
@@ -470,7 +764,9 @@ function decide(
           ...primaries.map(
             (m) => `primary ${m.metric} significantly ${m.direction === 'increase' ? 'up' : 'down'}`,
           ),
-          'no guardrail significantly harmed',
+          guardrails.some((m) => m.non_inferior === true)
+            ? 'no guardrail significantly harmed; guardrails with a margin shown non-inferior'
+            : 'no guardrail significantly harmed',
         ],
       };
     return { variant, decision: 'keep_running', reasons: ['fixed horizon not reached yet'] };

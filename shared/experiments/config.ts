@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { coreCatalog, zodErrorLine } from '../config/load.js';
 import { parseYamlText } from '../config/parse.js';
-import { Condition, Identifier, SourceMapping } from '../config/schema.js';
+import { Condition, Identifier, Metric, type MetricConfig, SourceMapping } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { isSourceName, SOURCE_COLUMNS } from '../lake/sources.js';
 import { parseUtc } from '../time/window.js';
@@ -56,6 +56,12 @@ const MetricCommon = {
   /** The desired direction: for a guardrail, a significant move the other way is harm. */
   direction: z.enum(['increase', 'decrease']).default('increase'),
   description: z.string().max(2000).optional(),
+  /**
+   * Guardrails only: the largest relative harm still acceptable (0.02 = 2% worse). The guardrail
+   * then passes only when its CI excludes a harm that large (non-inferiority), not merely when no
+   * significant harm is seen.
+   */
+  non_inferiority_margin: z.number().gt(0).lt(1).optional(),
 };
 
 const Cuped = z
@@ -90,6 +96,8 @@ const RatioMetric = z
     kind: z.literal('ratio'),
     numerator: UnitMeasure,
     denominator: UnitMeasure,
+    /** CUPED on the linearised ratio: the same numerator and denominator over the pre-period. */
+    cuped: Cuped,
   })
   .strict();
 
@@ -123,6 +131,11 @@ export const Experiment = z
     /** What a unit is (label only; ids come from the assignment source's unit_id). */
     unit: Identifier.default('user'),
     metrics: z.array(ExperimentMetric).min(1).max(100),
+    /**
+     * Unit attributes of the assignment source (region, platform, ...) to read the primary metrics
+     * out per segment: heterogeneous effects with Benjamini–Hochberg FDR control.
+     */
+    segments: z.array(Identifier).max(5).default([]),
     rule: DecisionRule.default({ alpha: 0.05, method: 'fixed_horizon', srm_alpha: 0.001 }),
   })
   .strict()
@@ -151,20 +164,38 @@ export const Experiment = z
         });
       metrics.add(m.name);
     });
+    e.metrics.forEach((m, i) => {
+      if (m.non_inferiority_margin !== undefined && m.role !== 'guardrail')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'non_inferiority_margin'],
+          message: 'only guardrails take a non-inferiority margin',
+        });
+    });
     if (!e.metrics.some((m) => m.role === 'primary'))
       ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'needs at least one primary metric' });
   });
 export type Experiment = z.infer<typeof Experiment>;
 
+const RegionCode = z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'must be a region code');
+
 export const Policy = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_.-]{1,120}$/, 'must be 1..120 of letters, digits, _ . -'),
     description: z.string().max(2000).optional(),
-    /** The treated region (upper-case code); every other region is a control / donor. */
-    region: z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'must be a region code'),
-    /** Launch instant; must be midnight UTC (the panel is region × day). */
-    launch: Instant,
-    /** A core catalog metric with a region slice, evaluated per region × day. */
+    /** The treated regions (upper-case codes); `region: DE` is the one-region form. */
+    regions: z.array(RegionCode).min(1).max(100).optional(),
+    region: RegionCode.optional(),
+    /**
+     * One launch instant for every treated region, or one per region (a staggered roll-out). Each
+     * must be midnight UTC (the panel is region × day).
+     */
+    launch: z.union([Instant, z.record(RegionCode, Instant)]),
+    /** Regions left out of the comparison (spill-over, other launches); never treated, never donors. */
+    exclude_regions: z.array(RegionCode).max(100).default([]),
+    /** Comparison regions: never treated only, or also regions whose own launch comes later. */
+    control_group: z.enum(['never_treated', 'not_yet_treated']).default('not_yet_treated'),
+    /** Any metric of the config or the core catalog with a `region` slice, evaluated per region × day. */
     metric: Name,
     pre_days: z.number().int().min(2).max(365).default(7),
     post_days: z.number().int().min(1).max(365).default(7),
@@ -172,15 +203,60 @@ export const Policy = z
   })
   .strict()
   .superRefine((p, ctx) => {
-    if (p.launch.getTime() % 86_400_000 !== 0)
-      ctx.addIssue({ code: 'custom', path: ['launch'], message: 'must be midnight UTC (a day boundary)' });
+    if (p.regions === undefined && p.region === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['regions'],
+        message: 'name the treated regions (regions: [..] or region: XX)',
+      });
+    if (p.regions !== undefined && p.region !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['region'], message: 'use regions or region, not both' });
+    const treated = p.regions ?? (p.region !== undefined ? [p.region] : []);
+    treated.forEach((r, i) => {
+      if (treated.indexOf(r) !== i)
+        ctx.addIssue({ code: 'custom', path: ['regions', i], message: `duplicate region '${r}'` });
+      if (p.exclude_regions.includes(r))
+        ctx.addIssue({ code: 'custom', path: ['exclude_regions'], message: `'${r}' is also treated` });
+    });
+    const launches: [string[], Date][] =
+      p.launch instanceof Date
+        ? [[['launch'], p.launch]]
+        : Object.entries(p.launch).map(([r, d]) => [['launch', r], d]);
+    for (const [path, d] of launches)
+      if (d.getTime() % 86_400_000 !== 0)
+        ctx.addIssue({ code: 'custom', path, message: 'must be midnight UTC (a day boundary)' });
+    if (!(p.launch instanceof Date)) {
+      for (const r of treated)
+        if (!Object.hasOwn(p.launch, r))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['launch'],
+            message: `has no launch for treated region '${r}'`,
+          });
+      for (const r of Object.keys(p.launch))
+        if (!treated.includes(r))
+          ctx.addIssue({ code: 'custom', path: ['launch', r], message: `'${r}' is not a treated region` });
+    }
   });
 export type Policy = z.infer<typeof Policy>;
+
+/** The treated regions of a policy and each one's launch, earliest first. */
+export function policySchedule(p: Policy): { region: string; launch: Date }[] {
+  const treated = p.regions ?? [p.region!];
+  return treated
+    .map((region) => ({
+      region,
+      launch: p.launch instanceof Date ? p.launch : (p.launch as Record<string, Date>)[region]!,
+    }))
+    .sort((a, b) => a.launch.getTime() - b.launch.getTime() || (a.region < b.region ? -1 : 1));
+}
 
 export const ExperimentConfig = z
   .object({
     version: z.literal(1),
     sources: z.record(Identifier, SourceMapping).default({}),
+    /** Team metrics (as in the metric config): a policy may name any of them with a region slice. */
+    metrics: z.array(Metric).max(500).default([]),
     experiments: z.array(Experiment).max(200).default([]),
     policies: z.array(Policy).max(200).default([]),
   })
@@ -204,7 +280,7 @@ function columnsOf(cfg: ExperimentConfig, source: string): Set<string> | undefin
 }
 
 /** Checks what the schema cannot: sources and columns exist, policy metrics are in the catalog. */
-function checkReferences(cfg: ExperimentConfig, what: string): void {
+export function checkReferences(cfg: ExperimentConfig, what: string): void {
   const fail = (path: string, message: string): never => {
     throw new InputError(`${what}: ${path}: ${message}`);
   };
@@ -228,6 +304,13 @@ function checkReferences(cfg: ExperimentConfig, what: string): void {
     if (!cols) fail(`${at}.assignment_source`, `unknown source '${e.assignment_source}'`);
     for (const c of ['experiment_id', 'variant', 'unit_id'])
       if (!cols!.has(c)) fail(`${at}.assignment_source`, `source ${e.assignment_source} has no column ${c}`);
+    e.segments.forEach((c, j) => {
+      if (!cols!.has(c))
+        fail(
+          `${at}.segments[${j}]`,
+          `unknown column '${c}' in source ${e.assignment_source} (segments are unit attributes of the assignments)`,
+        );
+    });
     e.metrics.forEach((m, j) => {
       const mat = `${at}.metrics[${j}]`;
       if (m.kind === 'ratio') {
@@ -236,18 +319,42 @@ function checkReferences(cfg: ExperimentConfig, what: string): void {
       } else checkMeasure(m, mat);
     });
   });
-  const catalog = new Map(coreCatalog().metrics.map((m) => [m.name, m]));
+  const catalog = new Map(policyMetrics(cfg).metrics.map((m) => [m.name, m]));
   cfg.policies.forEach((p, i) => {
     const m = catalog.get(p.metric);
-    if (!m) fail(`policies[${i}].metric`, `unknown core catalog metric '${p.metric}'`);
-    if (!m!.slices.includes('region'))
+    if (!m)
+      fail(
+        `policies[${i}].metric`,
+        `unknown metric '${p.metric}' (not in the config's metrics or the core catalog)`,
+      );
+    if (
+      !m!.slices.includes('region') &&
+      !m!.slice_combinations.some((c) => c.length === 1 && c[0] === 'region')
+    )
       fail(`policies[${i}].metric`, `metric '${p.metric}' has no region slice`);
   });
 }
 
+/**
+ * The metrics a policy can name: the config's own metrics, then the core catalog's (a config metric
+ * with a core name replaces it), with the config's source mappings.
+ */
+export function policyMetrics(cfg: Pick<ExperimentConfig, 'metrics' | 'sources'>): MetricConfig {
+  const own = new Set(cfg.metrics.map((m) => m.name));
+  return {
+    version: 1,
+    sources: cfg.sources,
+    metrics: [...cfg.metrics, ...coreCatalog().metrics.filter((m) => !own.has(m.name))],
+  };
+}
+
 /** Parses and validates experiment/policy YAML; `what` names the file in errors. */
 export function parseExperimentConfig(text: string, what = 'experiment config'): ExperimentConfig {
-  const raw = parseYamlText(text, what);
+  return validateExperimentConfig(parseYamlText(text, what), what);
+}
+
+/** Validates a parsed experiment/policy config object (from YAML or JSON). */
+export function validateExperimentConfig(raw: unknown, what = 'experiment config'): ExperimentConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new InputError(`${what}: must be a YAML mapping with version, experiments and policies`);
   const parsed = ExperimentConfig.safeParse(raw);

@@ -50,7 +50,10 @@ export interface PlannedExperimentMetric {
   /** y: the outcome (or ratio numerator); x: the CUPED covariate (or ratio denominator). */
   readonly y: AggRef;
   readonly x?: AggRef;
-  readonly kind: 'mean' | 'cuped' | 'ratio';
+  /** ratio_cuped: the pre-period numerator (u) and denominator (v). */
+  readonly u?: AggRef;
+  readonly v?: AggRef;
+  readonly kind: 'mean' | 'cuped' | 'ratio' | 'ratio_cuped';
 }
 
 export interface ExperimentPlan {
@@ -116,8 +119,21 @@ export function planExperiment(e: Experiment, to: Date): ExperimentPlan {
       ...(pre ? { preFrom: pre } : {}),
     });
   const metrics = e.metrics.map((metric, index): PlannedExperimentMetric => {
-    if (metric.kind === 'ratio')
-      return { index, metric, kind: 'ratio', y: measure(metric.numerator), x: measure(metric.denominator) };
+    if (metric.kind === 'ratio') {
+      const y = measure(metric.numerator);
+      const x = measure(metric.denominator);
+      if (!metric.cuped) return { index, metric, kind: 'ratio', y, x };
+      const pre = addGrain(e.start, 'day', -metric.cuped.pre_days);
+      return {
+        index,
+        metric,
+        kind: 'ratio_cuped',
+        y,
+        x,
+        u: measure(metric.numerator, pre),
+        v: measure(metric.denominator, pre),
+      };
+    }
     const m = {
       agg: metric.kind,
       source: metric.source,
@@ -145,6 +161,16 @@ export function sumColumns(i: number) {
   return { y: `m${i}_y`, y2: `m${i}_y2`, x: `m${i}_x`, x2: `m${i}_x2`, xy: `m${i}_xy` };
 }
 
+/** The per-unit series of a planned metric, in order: y, then x, u, v when present. */
+export function metricSeries(m: PlannedExperimentMetric): ('y' | 'x' | 'u' | 'v')[] {
+  return (['y', 'x', 'u', 'v'] as const).filter((k) => m[k] !== undefined);
+}
+
+/** Column names of the sums beyond sumColumns: Σ of each series and of every pairwise product. */
+export function crossColumn(i: number, a: string, b?: string): string {
+  return b === undefined ? `m${i}_${a}` : `m${i}_${a}${b}`;
+}
+
 function aggregateSql(a: UnitAggregate, scan: UnitScan, start: Date, r: SourceResolver): string {
   const time = `e.${r.timeColumn(scan.source)}`;
   const when =
@@ -159,21 +185,28 @@ function aggregateSql(a: UnitAggregate, scan: UnitScan, start: Date, r: SourceRe
   return `coalesce(sum(CAST(e.${r.column(scan.source, a.column!)} AS DOUBLE)) ${filter}, 0)`;
 }
 
-/** Renders the plan as one statement: one row per variant (NULL = units seen in several variants). */
+/**
+ * Renders the plan as one statement: one row per variant (NULL = units seen in several variants),
+ * or per variant and value of `segment` (a unit attribute of the assignment source; a unit whose
+ * rows disagree, or have none, is in the NULL segment).
+ */
 export function renderExperimentPlan(
   plan: ExperimentPlan,
   cfg: Pick<ExperimentConfig, 'sources'>,
   d: Dialect,
+  segment?: string,
 ): string {
   const r = new SourceResolver(cfg.sources);
   const src = plan.assignmentSource;
   const at = r.timeColumn(src);
   const variant = r.column(src, 'variant');
+  const seg = segment === undefined ? undefined : `CAST(${r.column(src, segment)} AS VARCHAR)`;
   const ctes: string[] = [
     [
       'vg_a AS (',
       `  SELECT ${r.column(src, 'unit_id')} AS vg_unit,`,
       `    CASE WHEN min(${variant}) = max(${variant}) THEN min(${variant}) END AS vg_variant,`,
+      ...(seg ? [`    CASE WHEN min(${seg}) = max(${seg}) THEN min(${seg}) END AS vg_seg,`] : []),
       `    min(${at}) AS vg_exposed`,
       `  FROM ${d.table(r.table(src))}`,
       `  WHERE ${partitionPredicate(plan.start, plan.to)}`,
@@ -189,25 +222,23 @@ export function renderExperimentPlan(
     ctes.push(
       [
         `${s.name} AS (`,
-        '  SELECT vg_a.vg_unit, vg_a.vg_variant,',
+        `  SELECT vg_a.vg_unit, vg_a.vg_variant,${seg ? ' vg_a.vg_seg,' : ''}`,
         `    ${s.aggregates.map((a) => `${aggregateSql(a, s, plan.start, r)} AS ${a.alias}`).join(',\n    ')}`,
         '  FROM vg_a LEFT JOIN (',
         `    SELECT * FROM ${d.table(r.table(s.source))}`,
         `    WHERE ${partitionPredicate(s.from, plan.to)}`,
         `      AND ${time} >= ${timestampLiteral(s.from)} AND ${time} < ${timestampLiteral(plan.to)}`,
         `  ) e ON e.${r.column(s.source, s.unitColumn)} = vg_a.vg_unit`,
-        '  GROUP BY vg_a.vg_unit, vg_a.vg_variant',
+        `  GROUP BY vg_a.vg_unit, vg_a.vg_variant${seg ? ', vg_a.vg_seg' : ''}`,
         ')',
       ].join('\n'),
     );
   }
   const first = plan.scans[0]!.name;
   const ref = (a: AggRef) => `${a.scan}.${a.agg}`;
-  const unitCols: string[] = [`${first}.vg_variant`];
-  for (const m of plan.metrics) {
-    unitCols.push(`${ref(m.y)} AS m${m.index}_uy`);
-    if (m.x) unitCols.push(`${ref(m.x)} AS m${m.index}_ux`);
-  }
+  const unitCols: string[] = [`${first}.vg_variant`, ...(seg ? [`${first}.vg_seg`] : [])];
+  for (const m of plan.metrics)
+    for (const k of metricSeries(m)) unitCols.push(`${ref(m[k]!)} AS m${m.index}_u${k}`);
   ctes.push(
     [
       'vg_u AS (',
@@ -217,24 +248,52 @@ export function renderExperimentPlan(
       ')',
     ].join('\n'),
   );
-  const sums: string[] = ['vg_variant AS variant', 'CAST(count(*) AS DOUBLE) AS n'];
+  const sums: string[] = [
+    'vg_variant AS variant',
+    ...(seg ? ['vg_seg AS segment'] : []),
+    'CAST(count(*) AS DOUBLE) AS n',
+  ];
   for (const m of plan.metrics) {
     const c = sumColumns(m.index);
-    const y = `m${m.index}_uy`;
-    const x = `m${m.index}_ux`;
-    sums.push(`sum(${y}) AS ${quoteIdent(c.y)}`, `sum(${y} * ${y}) AS ${quoteIdent(c.y2)}`);
+    const u = (k: string) => `m${m.index}_u${k}`;
+    const series = metricSeries(m);
+    sums.push(`sum(${u('y')}) AS ${quoteIdent(c.y)}`, `sum(${u('y')} * ${u('y')}) AS ${quoteIdent(c.y2)}`);
     if (m.x)
       sums.push(
-        `sum(${x}) AS ${quoteIdent(c.x)}`,
-        `sum(${x} * ${x}) AS ${quoteIdent(c.x2)}`,
-        `sum(${x} * ${y}) AS ${quoteIdent(c.xy)}`,
+        `sum(${u('x')}) AS ${quoteIdent(c.x)}`,
+        `sum(${u('x')} * ${u('x')}) AS ${quoteIdent(c.x2)}`,
+        `sum(${u('x')} * ${u('y')}) AS ${quoteIdent(c.xy)}`,
       );
+    // Ratio CUPED: the pre-period series and every cross product with the others.
+    for (const k of series.filter((x) => x === 'u' || x === 'v')) {
+      sums.push(`sum(${u(k)}) AS ${quoteIdent(crossColumn(m.index, k))}`);
+      for (const j of series) {
+        const pair = series.indexOf(j) <= series.indexOf(k) ? [j, k] : [k, j];
+        if (j === 'u' && k === 'v') continue;
+        sums.push(`sum(${u(j)} * ${u(k)}) AS ${quoteIdent(crossColumn(m.index, pair[0]!, pair[1]!))}`);
+      }
+    }
   }
   return [
     `WITH ${ctes.join(',\n')}`,
     `SELECT ${sums.join(',\n  ')}`,
     'FROM vg_u',
-    'GROUP BY vg_variant',
-    'ORDER BY vg_variant',
+    `GROUP BY vg_variant${seg ? ', vg_seg' : ''}`,
+    `ORDER BY vg_variant${seg ? ', vg_seg' : ''}`,
+  ].join('\n');
+}
+
+/** Counts the assignment rows of one experiment id over the whole source (no time bounds). */
+export function renderAssignmentCount(
+  e: Pick<Experiment, 'id' | 'assignment_source'>,
+  cfg: Pick<ExperimentConfig, 'sources'>,
+  d: Dialect,
+): string {
+  const r = new SourceResolver(cfg.sources);
+  const src = e.assignment_source;
+  return [
+    'SELECT CAST(count(*) AS DOUBLE) AS n',
+    `FROM ${d.table(r.table(src))}`,
+    `WHERE ${r.column(src, 'experiment_id')} = ${quoteString(e.id)}`,
   ].join('\n');
 }

@@ -23,7 +23,7 @@ export interface MetricReadout {
   readonly control: string;
   readonly status: 'ok' | 'not_enough_data';
   readonly reason?: string;
-  readonly method: 'welch' | 'cuped' | 'delta_method';
+  readonly method: 'welch' | 'cuped' | 'delta_method' | 'ratio_cuped';
   readonly n_control: number;
   readonly n_treatment: number;
   readonly control_mean: number | null;
@@ -38,6 +38,29 @@ export interface MetricReadout {
   readonly p_value_adjusted: number | null;
   readonly significant: boolean;
   readonly cuped: CupedInfo | null;
+  /** Guardrails with a margin: the relative harm accepted, and whether the CI excludes a larger one. */
+  readonly non_inferiority_margin?: number;
+  readonly non_inferior?: boolean | null;
+}
+
+/** A primary metric's effect within one segment (heterogeneous effects), FDR-controlled. */
+export interface SegmentEffect {
+  readonly dimension: string;
+  /** The segment value; null = units whose attribute is missing or varies across their assignments. */
+  readonly value: string | null;
+  readonly metric: string;
+  readonly variant: string;
+  readonly status: 'ok' | 'not_enough_data';
+  readonly reason?: string;
+  readonly n_control: number;
+  readonly n_treatment: number;
+  readonly rel_lift: number | null;
+  readonly rel_ci_low: number | null;
+  readonly rel_ci_high: number | null;
+  readonly p_value: number | null;
+  /** Benjamini–Hochberg adjusted over every segment cell of the readout. */
+  readonly q_value: number | null;
+  readonly significant: boolean;
 }
 
 export interface SrmReadout {
@@ -57,7 +80,7 @@ export interface VariantDecision {
 }
 
 export interface ExperimentReadout {
-  readonly schema: 'vigil.experiment_readout/1';
+  readonly schema: 'vigil.experiment_readout/2';
   readonly experiment: string;
   readonly as_of: string;
   readonly analysis_window: { readonly start: string; readonly end: string };
@@ -67,7 +90,12 @@ export interface ExperimentReadout {
     readonly alpha: number;
     readonly method: 'fixed_horizon' | 'sequential';
     readonly srm_alpha: number;
-    readonly correction: 'bh';
+    readonly correction: {
+      readonly primary: 'holm';
+      readonly guardrail: 'none';
+      readonly secondary: 'bh';
+    };
+    readonly correction_family: string;
   };
   readonly units: Record<string, number>;
   /** Units assigned to more than one variant: excluded from every metric. */
@@ -75,7 +103,12 @@ export interface ExperimentReadout {
   readonly srm: SrmReadout;
   readonly metrics: MetricReadout[];
   readonly decisions: VariantDecision[];
+  /** The headline: the experiment's decision and, for ship, the variant to ship. */
   readonly decision: Decision;
+  readonly decision_variant: string | null;
+  /** The decision in words, naming the variant ("ship B"). */
+  readonly summary: string;
+  readonly segments: SegmentEffect[];
 }
 
 /** Throws if any number in a readout is not finite (the output contract forbids NaN/Infinity). */

@@ -2,6 +2,7 @@ import type { MetricConfig } from '../config/schema.js';
 import type { MetricRow } from '../metrics/metric-row.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { Clock } from '../ports/clock.js';
+import type { Deadline } from '../ports/deadline.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
 import { checkRows, type RowQualityWarning } from '../quality/row-checks.js';
@@ -28,6 +29,11 @@ export interface BackfillOptions {
   readonly lease?: LeaseOptions & { readonly store: ObjectStore };
   /** Also runs the row-level data-quality checks (shared/quality/row-checks.ts) of each batch. */
   readonly rowChecks?: boolean;
+  /**
+   * The invocation's deadline: every query is bounded by it, no batch starts past it, and leases
+   * last no longer than it (plus a margin), so a killed run's windows free up quickly.
+   */
+  readonly deadline?: Deadline;
 }
 
 export interface BackfillSummary {
@@ -35,9 +41,17 @@ export interface BackfillSummary {
   readonly written: number;
   readonly rows: number;
   readonly scans: number;
+  /** Bytes the scans read (Athena: billed; DuckDB: estimated from the partition files). */
+  readonly bytesScanned: number;
+  /** Windows another run had meanwhile stored from a later scan: kept, ours dropped. */
+  readonly superseded: number;
   readonly failed: readonly { readonly window: string; readonly error: string }[];
   /** Windows held by another run's lease: not computed here, not a failure. */
-  readonly skipped: readonly { readonly window: string; readonly heldBy: string }[];
+  readonly skipped: readonly {
+    readonly window: string;
+    readonly heldBy: string;
+    readonly expiresAt: string;
+  }[];
   /** Row-level data-quality warnings (with `rowChecks`). */
   readonly warnings: readonly RowQualityWarning[];
 }
@@ -61,16 +75,26 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
   let rows = 0;
   let scans = 0;
   let written = 0;
+  let bytesScanned = 0;
+  let superseded = 0;
   const failed: { window: string; error: string }[] = [];
-  const skipped: { window: string; heldBy: string }[] = [];
+  const skipped: { window: string; heldBy: string; expiresAt: string }[] = [];
   const warnings: RowQualityWarning[] = [];
-  const leases = o.lease ? new LeaseManager(o.lease.store, o.clock, o.lease) : undefined;
+  const remaining = o.deadline?.remainingMs() ?? Number.POSITIVE_INFINITY;
+  // A lease outliving the invocation only delays the next run after a crash.
+  const ttlMs = Number.isFinite(remaining)
+    ? Math.min(o.lease?.ttlMs ?? 15 * 60_000, remaining + 60_000)
+    : o.lease?.ttlMs;
+  const leases = o.lease
+    ? new LeaseManager(o.lease.store, o.clock, { ...o.lease, ...(ttlMs !== undefined ? { ttlMs } : {}) })
+    : undefined;
   const leaseName = (w: Window) =>
     `metrics/grain=${o.grain}/window=${formatIso(w.start).replaceAll(':', '')}`;
   const skippedAt = new Set<number>();
   const results = await mapWithConcurrency(batches, o.concurrency ?? 2, async (all) => {
     const held: Lease[] = [];
     try {
+      o.deadline?.check(`${o.grain} windows from ${formatIso(all[0]!.start)} not computed`);
       let batch = all;
       if (leases) {
         batch = [];
@@ -81,7 +105,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
             batch.push(w);
           } else {
             skippedAt.add(w.start.getTime());
-            skipped.push({ window: formatIso(w.start), heldBy: got.heldBy });
+            skipped.push({ window: formatIso(w.start), heldBy: got.heldBy, expiresAt: got.expiresAt });
             o.onProgress?.(++done, o.windows.length);
           }
         }
@@ -93,7 +117,10 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
   });
   async function computeBatch(batch: Window[]): Promise<void> {
     if (batch.length === 0) return;
-    const computed = await computeMetrics(o.engine, o.config, o.grain, batch);
+    const computedAt = o.clock.now();
+    const computed = await computeMetrics(o.engine, o.config, o.grain, batch, {
+      ...(o.deadline ? { deadline: o.deadline } : {}),
+    });
     if (o.rowChecks) {
       const sources = [...new Set(computed.scans.map((x) => x.source))].sort();
       warnings.push(
@@ -101,13 +128,17 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
       );
     }
     scans += computed.scans.length;
+    bytesScanned += computed.scans.reduce((n, x) => n + (x.bytesScanned ?? 0), 0);
     const byWindow = new Map<number, MetricRow[]>(batch.map((w) => [w.start.getTime(), []]));
     for (const r of computed.rows) byWindow.get(r.windowStart.getTime())?.push(r);
     for (const w of batch) {
       try {
         const windowRows = byWindow.get(w.start.getTime()) ?? [];
-        await o.store.writeWindow(o.grain, w.start, windowRows, o.clock.now());
-        rows += windowRows.length;
+        const outcome = await o.store.writeWindow(o.grain, w.start, windowRows, o.clock.now(), {
+          computedAt,
+        });
+        if (outcome.written) rows += windowRows.length;
+        else superseded++;
         written++;
       } catch (err) {
         failed.push({ window: formatIso(w.start), error: err instanceof Error ? err.message : String(err) });
@@ -126,5 +157,15 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
   });
   failed.sort((a, b) => a.window.localeCompare(b.window));
   skipped.sort((a, b) => a.window.localeCompare(b.window));
-  return { windows: o.windows.length, written, rows, scans, failed, skipped, warnings };
+  return {
+    windows: o.windows.length,
+    written,
+    rows,
+    scans,
+    bytesScanned,
+    superseded,
+    failed,
+    skipped,
+    warnings,
+  };
 }

@@ -3,6 +3,7 @@ import { evaluatePlan } from '../metrics/evaluate.js';
 import type { MetricRow } from '../metrics/metric-row.js';
 import { planMetrics } from '../metrics/plan.js';
 import { renderPlan } from '../metrics/sql-render.js';
+import type { Deadline } from '../ports/deadline.js';
 import type { QueryEngine, QueryResult } from '../ports/query-engine.js';
 import type { Grain, Window } from '../time/window.js';
 
@@ -27,6 +28,7 @@ export async function computeMetrics(
   cfg: MetricConfig,
   grain: Grain,
   windows: readonly Window[],
+  options: { readonly deadline?: Deadline } = {},
 ): Promise<ComputedMetrics> {
   if (windows.length === 0) return { rows: [], scans: [] };
   const from = windows[0]!.start;
@@ -38,7 +40,10 @@ export async function computeMetrics(
   await Promise.all(
     queries.map(async (q) => {
       const started = performance.now();
-      const result = await engine.query(q.sql, { label: `metrics scan of ${q.source}` });
+      const result = await engine.query(q.sql, {
+        label: `metrics scan of ${q.source}`,
+        ...(options.deadline ? { deadline: options.deadline } : {}),
+      });
       results.set(q.source, result);
       scans.push({
         source: q.source,

@@ -1,47 +1,34 @@
-import { addGrain, floorToGrain, windowsInRange } from '../time/window.js';
-import { type BackfillSummary, judgeableEnd, runBackfill } from './backfill.js';
-import { type DetectionDeps, type JudgeResult, judgeWindows } from './detection.js';
+import { floorToGrain } from '../time/window.js';
+import type { BackfillSummary } from './backfill.js';
+import type { JudgeResult } from './detection.js';
+import { newestJudgeable, tickOfWindow } from './schedule.js';
+import { runScheduledJob, type ScheduledJobOptions, withOverrides } from './scheduled-job.js';
 
-export interface DailyJobOptions extends DetectionDeps {
-  /** The day to judge; defaults to yesterday (UTC) by the clock. */
+export interface DailyJobOptions extends ScheduledJobOptions {
+  /** The newest day to judge; defaults to the newest one the schedule's lag allows (yesterday, UTC). */
   readonly day?: Date;
-  /** Days recomputed before judging, ending with the judged one (default 2: late data of yesterday). */
+  /** Days recomputed before judging, ending with the judged one (default: SCHEDULE.day). */
   readonly recomputeDays?: number;
-  /** Called once the recompute is done, before detection (callers report failed windows even if detection then throws). */
-  readonly onRecomputed?: (summary: BackfillSummary) => void;
-  /** Days of metric history the detector learns from (default 56). */
+  /** Days of metric history the detector learns from (default: SCHEDULE.day). */
   readonly lookbackDays?: number;
 }
 
 export interface DailyJobResult extends JudgeResult {
   readonly recomputed: number;
   readonly failedWindows: readonly { readonly window: string; readonly error: string }[];
+  readonly recompute: BackfillSummary;
 }
 
-/** The daily job: the hourly job's chain on day windows (data gaps hold a day back, silently). */
+/**
+ * The daily job's metrics and detection: the hourly chain on day windows (data gaps hold a day back,
+ * silently). The readouts and the report are added by shared/jobs/tick.ts.
+ */
 export async function runDailyJob(o: DailyJobOptions): Promise<DailyJobResult> {
-  const day = floorToGrain(o.day ?? addGrain(o.clock.now(), 'day', -1), 'day');
-  const end = addGrain(day, 'day');
-  const recompute = Math.max(1, o.recomputeDays ?? 2);
-  const backfill = await runBackfill({
-    engine: o.engine,
-    store: o.store,
-    config: o.config,
-    grain: 'day',
-    windows: windowsInRange('day', addGrain(end, 'day', -recompute), end),
-    clock: o.clock,
-    // Two runs of one window (schedule + manual rerun): one computes it, the other skips it.
-    lease: { store: o.objectStore },
+  const day = floorToGrain(o.day ?? newestJudgeable('day', o.clock.now()), 'day');
+  const tick = withOverrides(tickOfWindow('day', day), {
+    ...(o.recomputeDays !== undefined ? { recompute: o.recomputeDays } : {}),
+    ...(o.lookbackDays !== undefined ? { lookbackDays: o.lookbackDays } : {}),
   });
-  o.onRecomputed?.(backfill);
-  const historyFrom = addGrain(end, 'day', -(o.lookbackDays ?? 56));
-  const result = await judgeWindows(
-    o,
-    'day',
-    historyFrom,
-    addGrain(end, 'day', -recompute),
-    // Never judge a window whose metrics failed or are being written by another run: a retry will.
-    judgeableEnd(backfill, end),
-  );
-  return { ...result, recomputed: backfill.written, failedWindows: backfill.failed };
+  const r = await runScheduledJob(o, tick);
+  return { ...r, recomputed: r.recompute.written, failedWindows: r.recompute.failed };
 }

@@ -1,15 +1,31 @@
-import { type Finding, findAt } from '../alerting/findings.js';
+import { annotateAlert } from '../alerting/annotate.js';
+import {
+  candidatesAt,
+  type Finding,
+  groupFindings,
+  isStillOff,
+  type OpenView,
+  topSlicesAt,
+} from '../alerting/findings.js';
 import { type IncidentBook, IncidentBookStore } from '../alerting/incident-book.js';
 import { incidentKey, type OpenIncident, stepIncident } from '../alerting/incidents.js';
 import { AlertOutbox, type DeliveryReport } from '../alerting/outbox.js';
+import { OTHER } from '../alerting/root-cause.js';
 import { type MetricScores, scoreMetrics } from '../alerting/score-series.js';
+import { KnownEvents } from '../calendar/calendar.js';
+import type { Calendar } from '../calendar/schema.js';
 import type { MetricConfig } from '../config/schema.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import type { Alert, AlertSink } from '../ports/alert-sink.js';
 import type { Clock } from '../ports/clock.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
-import { type PrivacyOptions, protectFindings } from '../privacy/k-anonymity.js';
+import {
+  buildSliceGuard,
+  type PrivacyOptions,
+  protectFinding,
+  type SliceUserRequest,
+} from '../privacy/k-anonymity.js';
 import {
   type DataIssue,
   excludedWindows,
@@ -18,8 +34,9 @@ import {
   qualityRulesSchema,
   sourcesByMetric,
 } from '../quality/guard.js';
-import { countPartitions } from '../quality/partition-counts.js';
+import { countPartitions, type PartitionCounts } from '../quality/partition-counts.js';
 import { reportKey } from '../report/write.js';
+import { type Slice, TOTAL } from '../slices/slice.js';
 import { STORAGE_LAYOUT } from '../storage/layout.js';
 import { addGrain, formatIso, type Grain, windowsInRange } from '../time/window.js';
 import { mapWithConcurrency } from './pool.js';
@@ -34,8 +51,11 @@ export interface DetectionDeps {
   readonly store: MetricStore;
   readonly objectStore: ObjectStore;
   readonly sink: AlertSink;
-  /** The metrics to watch; each brings its own detection rules (`metrics[].detection`). */
-  readonly config: MetricConfig;
+  /**
+   * The metrics to watch, each with its own detection rules (`metrics[].detection`), team and owner;
+   * a vigil.yaml's calendar of known events when there is one.
+   */
+  readonly config: MetricConfig & { readonly calendar?: Calendar };
   readonly clock: Clock;
   readonly quality?: Partial<QualityRules>;
   /**
@@ -57,6 +77,21 @@ export interface JudgeResult {
 }
 
 /**
+ * The data-quality guard's partition counts for judging up to `judgeTo` with history from
+ * `historyFrom` (one engine query; the scheduled job also derives the lake's coverage from it).
+ */
+export async function guardCounts(
+  deps: Pick<DetectionDeps, 'engine' | 'config' | 'quality'>,
+  historyFrom: Date,
+  judgeTo: Date,
+): Promise<PartitionCounts> {
+  const rules = qualityRulesSchema.parse(deps.quality ?? {});
+  const sources = [...new Set([...sourcesByMetric(deps.config).values()].flat())].sort();
+  const countedFrom = addGrain(historyFrom, 'day', -rules.historyDays);
+  return countPartitions(deps.engine, deps.config, sources, countedFrom, judgeTo);
+}
+
+/**
  * Scores [historyFrom, judgeTo) and judges the windows in [judgeFrom, judgeTo) that the incident
  * state has not judged yet. Then delivers every pending alert (including earlier failures).
  */
@@ -66,13 +101,14 @@ export async function judgeWindows(
   historyFrom: Date,
   judgeFrom: Date,
   judgeTo: Date,
+  /** The guard's partition counts when the caller already has them (guardCounts over a range ending at or after judgeTo). */
+  precounted?: PartitionCounts,
 ): Promise<JudgeResult> {
   const rules = qualityRulesSchema.parse(deps.quality ?? {});
   const windows = windowsInRange(grain, historyFrom, judgeTo).map((w) => w.start.getTime());
 
-  const sources = [...new Set([...sourcesByMetric(deps.config).values()].flat())].sort();
   const countedFrom = addGrain(historyFrom, 'day', -rules.historyDays);
-  const counts = await countPartitions(deps.engine, deps.config, sources, countedFrom, judgeTo);
+  const counts = precounted ?? (await guardCounts(deps, historyFrom, judgeTo));
   const issues = findDataIssues(
     counts,
     countedFrom.getTime(),
@@ -100,51 +136,77 @@ export async function judgeWindows(
   const alerts: Alert[] = [];
   let judged = 0;
   let last = book.processedThrough;
-  const byMetric = new Map(scores.map((s) => [s.metric, s]));
-  // Findings first, then small slices merged into `other` (k-anonymity) before any alert names them.
-  const raw: Finding[] = [];
-  windows.forEach((t, i) => {
-    if (t < judgeFrom.getTime() || t <= done) return;
+  const judgedIdx = windows.flatMap((t, i) => (t < judgeFrom.getTime() || t <= done ? [] : [i]));
+  // Small slices (k-anonymity) are decided before any message names them: people are counted once
+  // for every slice that could be named (candidates and root-cause slices) in the judged windows.
+  const requests: SliceUserRequest[] = [];
+  for (const i of judgedIdx)
     for (const ms of scores) {
-      const f = findAt(ms, i);
-      if (f) raw.push(f);
+      const candidates = candidatesAt(ms, i);
+      if (candidates.length === 0) continue;
+      const named = new Map<string, Slice>(candidates.map((c) => [c.slice.key, c.slice]));
+      for (const dir of ['up', 'down'] as const)
+        for (const s of topSlicesAt(ms, i, dir)) if (s.slice !== OTHER) named.set(s.slice.key, s.slice);
+      requests.push({ metric: ms.metric, t: windows[i]!, slices: [...named.values()] });
     }
-  });
   // On by default: alerts never name a slice of fewer than k people (minSliceUsers ≤ 1 turns it off).
-  const safe = await protectFindings(raw, { ...deps, grain });
-  const findings = new Map(safe.map((f) => [`${f.metric}@${f.t}`, f]));
-  windows.forEach((t, i) => {
-    if (t < judgeFrom.getTime() || t <= done) return;
+  const guard = await buildSliceGuard(requests, { ...deps, grain });
+  for (const i of judgedIdx) {
+    const t = windows[i]!;
     judged++;
     last = formatIso(new Date(t));
-    // Data quality is judged on hours only: the daily job holds affected days back, silently.
-    const dataFindings =
-      grain === 'hour' ? dataFindingsAt(issues, t, deps.config) : new Map<string, Finding>();
-    const keys = new Set<string>([
-      ...scores.map((s) => incidentKey('metric_incident', s.metric)),
-      ...[...dataFindings.keys()],
-      ...open.keys(),
-    ]);
-    for (const key of [...keys].sort()) {
-      const ms = key.startsWith('metric_incident:')
-        ? byMetric.get(key.slice('metric_incident:'.length))
-        : undefined;
-      const finding = ms ? findings.get(`${ms.metric}@${t}`) : dataFindings.get(key);
-      const current = open.get(key);
+    const apply = (
+      key: string,
+      current: OpenIncident | undefined,
+      finding: Finding | undefined,
+      ms?: MetricScores,
+    ) => {
       const rulesOf = ms?.rules ?? { resolveAfter: 1, cooldown: 3 };
+      const point = current && ms ? ms.slices.get(current.slice.key)?.[i] : undefined;
       const step = stepIncident(current, finding, {
         t,
         grain,
         resolveAfter: rulesOf.resolveAfter,
         cooldown: rulesOf.cooldown,
-        ...(current && ms ? { current: pointOf(ms, current.slice, i) } : {}),
+        ...(point ? { current: { observed: point.observed, expected: point.expected } } : {}),
+        ...(current && ms ? { stillOff: stillOff(ms, i, current) } : {}),
         reportUrl,
       });
       if (step.open) open.set(key, step.open);
       else open.delete(key);
       if (step.alert) alerts.push(step.alert);
+    };
+    const scored = new Set<string>();
+    for (const ms of scores) {
+      const mine = [...open].filter(([, inc]) => inc.kind === 'metric_incident' && inc.metric === ms.metric);
+      const views: OpenView[] = mine
+        .sort(([, a], [, b]) => a.since.localeCompare(b.since) || a.dedupeKey.localeCompare(b.dedupeKey))
+        .map(([key, inc]) => ({ key, slice: inc.slice, slices: inc.slices, direction: inc.direction }));
+      const { claimed, fresh } = groupFindings(ms, i, views);
+      for (const [key, inc] of mine) {
+        scored.add(key);
+        const f = claimed.get(key);
+        apply(key, inc, f && protectFinding(f, guard), ms);
+      }
+      for (const f of fresh) {
+        const safe = protectFinding(f, guard);
+        const key = incidentKey('metric_incident', ms.metric, f.slice);
+        scored.add(key);
+        apply(key, open.get(key), safe, ms);
+      }
     }
-  });
+    // Data quality is judged on hours only: the daily job holds affected days back, silently.
+    const dataFindings =
+      grain === 'hour' ? dataFindingsAt(issues, t, deps.config) : new Map<string, Finding>();
+    const rest = new Set([...dataFindings.keys(), ...[...open.keys()].filter((k) => !scored.has(k))]);
+    // Incidents of metrics no longer scored (or data issues) step on their own findings only.
+    for (const key of [...rest].sort()) apply(key, open.get(key), dataFindings.get(key));
+  }
+
+  // Team, owner and known events: what the config knows about each alert, before it is recorded.
+  const events = new KnownEvents(deps.config.calendar);
+  const metricsByName = new Map(deps.config.metrics.map((m) => [m.name, m]));
+  for (let i = 0; i < alerts.length; i++) alerts[i] = annotateAlert(alerts[i]!, metricsByName, events);
 
   const outbox = new AlertOutbox(deps.objectStore);
   const now = deps.clock.now();
@@ -161,13 +223,11 @@ export async function judgeWindows(
   return { judged, alerts: recorded, delivery, dataIssues: issues, open: [...open.values()] };
 }
 
-function pointOf(
-  ms: MetricScores,
-  slice: string,
-  i: number,
-): { observed: number | null; expected: number | null } {
-  const p = ms.slices.get(slice)?.[i];
-  return { observed: p?.observed ?? null, expected: p?.expected ?? null };
+/** The incident's own slice, or a slice it named, is still off its expectation in its direction. */
+function stillOff(ms: MetricScores, i: number, inc: OpenIncident): boolean {
+  return [inc.slice, ...inc.slices].some((s) =>
+    isStillOff(ms.slices.get(s.key)?.[i], ms.rules, ms.shape === 'count', inc.direction),
+  );
 }
 
 /** One data_quality finding per source with an issue in hour t. */
@@ -177,11 +237,11 @@ function dataFindingsAt(issues: readonly DataIssue[], t: number, cfg: MetricConf
   for (const issue of issues) {
     if (issue.t !== t) continue;
     const affected = [...users].filter(([, s]) => s.includes(issue.source)).map(([m]) => m);
-    out.set(incidentKey('data_quality', issue.source), {
+    out.set(incidentKey('data_quality', issue.source, TOTAL), {
       kind: 'data_quality',
       metric: issue.source,
       t,
-      slice: '',
+      slice: TOTAL,
       observed: issue.observed,
       expected: issue.expected,
       score: 1,

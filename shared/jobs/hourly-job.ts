@@ -1,51 +1,34 @@
-import { addGrain, floorToGrain, windowsInRange } from '../time/window.js';
-import { type BackfillSummary, judgeableEnd, runBackfill } from './backfill.js';
-import { type DetectionDeps, type JudgeResult, judgeWindows } from './detection.js';
+import { floorToGrain } from '../time/window.js';
+import type { BackfillSummary } from './backfill.js';
+import type { JudgeResult } from './detection.js';
+import { newestJudgeable, tickOfWindow } from './schedule.js';
+import { runScheduledJob, type ScheduledJobOptions, withOverrides } from './scheduled-job.js';
 
-export interface HourlyJobOptions extends DetectionDeps {
-  /** The hour to judge; defaults to the last complete hour before the clock. */
+export interface HourlyJobOptions extends ScheduledJobOptions {
+  /** The newest hour to judge; defaults to the newest one the schedule's lag allows (SCHEDULE.hour). */
   readonly hour?: Date;
-  /** Hours recomputed before judging, ending with the judged one: late data lands in them (default 3). */
+  /** Hours recomputed before judging, ending with the judged one (default: SCHEDULE.hour). */
   readonly recomputeHours?: number;
-  /** Called once the recompute is done, before detection (callers report failed windows even if detection then throws). */
-  readonly onRecomputed?: (summary: BackfillSummary) => void;
-  /** Days of metric history the detector learns from (default 14). */
+  /** Days of metric history the detector learns from (default: SCHEDULE.hour). */
   readonly lookbackDays?: number;
 }
 
 export interface HourlyJobResult extends JudgeResult {
   readonly recomputed: number;
   readonly failedWindows: readonly { readonly window: string; readonly error: string }[];
+  readonly recompute: BackfillSummary;
 }
 
 /**
- * The hourly job: recompute the last few hours of metrics (late data), then judge every hour not
- * judged yet up to the target hour (at most the lookback), and send alerts. Rerunning an hour is safe.
+ * The hourly job: the firing of the hourly schedule that closes `hour` (shared/jobs/schedule.ts):
+ * recompute the last few hours (late data), then judge every hour not judged yet, and send alerts.
  */
 export async function runHourlyJob(o: HourlyJobOptions): Promise<HourlyJobResult> {
-  const hour = floorToGrain(o.hour ?? addGrain(o.clock.now(), 'hour', -1), 'hour');
-  const end = addGrain(hour, 'hour');
-  const recompute = Math.max(1, o.recomputeHours ?? 3);
-  const backfill = await runBackfill({
-    engine: o.engine,
-    store: o.store,
-    config: o.config,
-    grain: 'hour',
-    windows: windowsInRange('hour', addGrain(end, 'hour', -recompute), end),
-    clock: o.clock,
-    // Two runs of one window (schedule + manual rerun): one computes it, the other skips it.
-    lease: { store: o.objectStore },
+  const hour = floorToGrain(o.hour ?? newestJudgeable('hour', o.clock.now()), 'hour');
+  const tick = withOverrides(tickOfWindow('hour', hour), {
+    ...(o.recomputeHours !== undefined ? { recompute: o.recomputeHours } : {}),
+    ...(o.lookbackDays !== undefined ? { lookbackDays: o.lookbackDays } : {}),
   });
-  o.onRecomputed?.(backfill);
-  const historyFrom = addGrain(end, 'day', -(o.lookbackDays ?? 14));
-  // Judge from the recompute range at most: older hours were judged (or are out of reach).
-  const result = await judgeWindows(
-    o,
-    'hour',
-    historyFrom,
-    addGrain(end, 'hour', -recompute),
-    // Never judge a window whose metrics failed or are being written by another run: a retry will.
-    judgeableEnd(backfill, end),
-  );
-  return { ...result, recomputed: backfill.written, failedWindows: backfill.failed };
+  const r = await runScheduledJob(o, tick);
+  return { ...r, recomputed: r.recompute.written, failedWindows: r.recompute.failed };
 }

@@ -36,6 +36,11 @@ export interface LeaseOptions {
   /** How long a lease lasts without release (default 15 minutes). */
   readonly ttlMs?: number;
   readonly prefix?: string;
+  /**
+   * Decides whether a live (unexpired) lease may be taken over anyway: its holder is known to be
+   * gone (a killed local process) or the user said so (`--force`). Default: never.
+   */
+  readonly takeOver?: (held: LeaseRecord) => boolean;
 }
 
 const ENC = new TextEncoder();
@@ -45,6 +50,7 @@ export class LeaseManager {
   readonly owner: string;
   private readonly ttlMs: number;
   private readonly prefix: string;
+  private readonly takeOver: (held: LeaseRecord) => boolean;
 
   constructor(
     private readonly store: ObjectStore,
@@ -54,6 +60,7 @@ export class LeaseManager {
     this.owner = o.owner ?? `run-${randomUUID().slice(0, 8)}`;
     this.ttlMs = o.ttlMs ?? 15 * 60_000;
     this.prefix = o.prefix ?? STORAGE_LAYOUT.leases.prefix;
+    this.takeOver = o.takeOver ?? (() => false);
   }
 
   key(name: string): string {
@@ -87,7 +94,7 @@ export class LeaseManager {
       const current = await this.store.get(key);
       if (!current) continue;
       const held = parse(current.body);
-      if (held && Date.parse(held.expiresAt) > this.clock.now().getTime())
+      if (held && Date.parse(held.expiresAt) > this.clock.now().getTime() && !this.takeOver(held))
         return { acquired: false, heldBy: held.owner, expiresAt: held.expiresAt };
       // Expired (or unreadable): take it over, unless another taker changed it first.
       try {

@@ -1,11 +1,13 @@
+import { AlertOutbox } from '../alerting/outbox.js';
 import { type MetricScores, type ScoredPoint, scoreMetrics } from '../alerting/score-series.js';
 import type { MetricConfig } from '../config/schema.js';
 import { unitLookup, unitOf } from '../config/units.js';
+import { DataError } from '../errors.js';
 import type { MetricRow } from '../metrics/metric-row.js';
-import type { MetricStore } from '../metrics/metric-store.js';
+import { MetricStore } from '../metrics/metric-store.js';
 import type { Alert } from '../ports/alert-sink.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import { fromAlerts } from '../report/adapters.js';
+import { fromAlerts, fromExperimentReadout, fromPolicyReadout } from '../report/adapters.js';
 import type {
   ReportAnalysis,
   ReportData,
@@ -14,8 +16,10 @@ import type {
   ReportPolicy,
 } from '../report/model.js';
 import { type WrittenReport, writeReport } from '../report/write.js';
-import { formatIso, type Grain, windowsInRange } from '../time/window.js';
+import { STORAGE_LAYOUT } from '../storage/layout.js';
+import { addGrain, formatIso, type Grain, windowsInRange } from '../time/window.js';
 import { mapWithConcurrency } from './pool.js';
+import { loadReadouts } from './readouts-store.js';
 
 export interface ReportJobOptions {
   readonly objectStore: ObjectStore;
@@ -62,7 +66,9 @@ export function withBand(points: readonly ScoredPoint[]): ReportPoint[] {
 
 function observedOnly(rows: readonly MetricRow[], metric: string, windows: readonly number[]): ReportPoint[] {
   const byT = new Map(
-    rows.filter((r) => r.metric === metric && r.slice === '').map((r) => [r.windowStart.getTime(), r.value]),
+    rows
+      .filter((r) => r.metric === metric && r.slice.key === '')
+      .map((r) => [r.windowStart.getTime(), r.value]),
   );
   return windows.map((t) => ({ t, value: byT.get(t) ?? null }));
 }
@@ -79,13 +85,13 @@ export async function runReportJob(o: ReportJobOptions): Promise<WrittenReport &
   const windows = windowsInRange('hour', o.from, o.to).map((w) => w.start.getTime());
   const score = (rows: readonly MetricRow[]): MetricScores[] =>
     scoreMetrics(rows, { metrics: o.config, grain: 'hour', windows, excluded: new Map() });
-  const totals = score(hourly.filter((r) => r.slice === ''));
+  const totals = score(hourly.filter((r) => r.slice.key === ''));
   const totalOf = new Map(totals.map((m) => [m.metric, m.slices.get('') ?? []]));
 
   const pointsFor = (metric: string, slice: string, grain: Grain): ReportPoint[] => {
     if (grain !== 'hour') return [];
     if (slice === '') return withBand(totalOf.get(metric) ?? []);
-    const scored = score(hourly.filter((r) => r.metric === metric && r.slice === slice));
+    const scored = score(hourly.filter((r) => r.metric === metric && r.slice.key === slice));
     return withBand(scored[0]?.slices.get(slice) ?? []);
   };
   const { incidents, dataQuality } = fromAlerts(o.alerts, pointsFor, unitLookup(o.config));
@@ -109,4 +115,61 @@ export async function runReportJob(o: ReportJobOptions): Promise<WrittenReport &
   };
   const written = await writeReport(o.objectStore, o.prefix ?? 'report', data);
   return { ...written, data };
+}
+
+/** The store holds no hourly metric window: there is nothing to chart yet. */
+export class NoStoredWindowsError extends DataError {
+  constructor(where: string) {
+    super(`${where} holds no hourly metric windows to report on (run the hourly job or a replay first)`);
+  }
+}
+
+export interface StoredReportOptions {
+  /** The results store: metric windows, the outbox's alerts, the latest readouts. */
+  readonly objectStore: ObjectStore;
+  readonly config: MetricConfig;
+  /** End of the report (exclusive); default: the end of the last hourly window stored. */
+  readonly to?: Date;
+  /** Days of history charted (default 28), never before the first window stored. */
+  readonly days?: number;
+  /** Where the report is written (default: the results store, at STORAGE_LAYOUT.report). */
+  readonly out?: { readonly store: ObjectStore; readonly prefix: string };
+  readonly analyses?: readonly ReportAnalysis[];
+  readonly title?: string;
+  readonly now: Date;
+}
+
+/**
+ * The report from what the results store holds, as the daily job writes it and `vigil report`
+ * rewrites it: hourly metric windows, every alert of the outbox, the latest readouts.
+ */
+export async function writeStoredReport(
+  o: StoredReportOptions,
+): Promise<WrittenReport & { data: ReportData; from: Date; to: Date }> {
+  const store = new MetricStore(o.objectStore);
+  const all = await store.listWindows('hour');
+  const stored = o.to ? all.filter((t) => t < o.to!) : all;
+  if (stored.length === 0) throw new NoStoredWindowsError(o.objectStore.urlOf(STORAGE_LAYOUT.metrics.prefix));
+  const to = o.to ?? addGrain(stored[stored.length - 1]!, 'hour');
+  const earliest = addGrain(to, 'day', -(o.days ?? 28));
+  const from = new Date(Math.max(stored[0]!.getTime(), earliest.getTime()));
+  const alerts = (await new AlertOutbox(o.objectStore).all()).filter(
+    (a) => Date.parse(a.windowStart) < to.getTime(),
+  );
+  const readouts = await loadReadouts(o.objectStore);
+  const written = await runReportJob({
+    objectStore: o.out?.store ?? o.objectStore,
+    prefix: o.out?.prefix ?? STORAGE_LAYOUT.report.prefix,
+    store,
+    config: o.config,
+    from,
+    to,
+    alerts,
+    experiments: (readouts?.experiments ?? []).map(fromExperimentReadout),
+    policies: (readouts?.policies ?? []).map((r) => fromPolicyReadout(r, unitLookup(o.config))),
+    ...(o.analyses ? { analyses: o.analyses } : {}),
+    ...(o.title ? { title: o.title } : {}),
+    now: o.now,
+  });
+  return { ...written, from, to };
 }

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { parseSliceKey } from '../slices/slice.js';
 import { formatIso, parseGrain, parseUtc } from '../time/window.js';
 import type { MetricRow } from './metric-row.js';
 
@@ -21,7 +22,7 @@ export function metricRowsToCsv(rows: readonly MetricRow[]): string {
         csvField(r.metric),
         r.grain,
         formatIso(r.windowStart),
-        csvField(r.slice),
+        csvField(r.slice.key),
         num(r.value),
         num(r.numerator),
         num(r.denominator),
@@ -76,7 +77,7 @@ export function metricRowsFromCsv(text: string, what = 'metric CSV'): MetricRow[
       metric: f[0]!,
       grain: parseGrain(f[1]!, `${what} line ${i + 2} grain`),
       windowStart: parseUtc(f[2]!, `${what} line ${i + 2} window_start`),
-      slice: f[3]!,
+      slice: parseSliceKey(f[3]!, `${what} line ${i + 2} slice`),
       value: opt(f[4]),
       numerator: opt(f[5]),
       denominator: opt(f[6]),

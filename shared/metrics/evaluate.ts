@@ -1,14 +1,14 @@
 import { getOrInsert } from '../collections.js';
 import { numberColumn, type QueryResult, stringColumn } from '../ports/query-engine.js';
+import { compareSlices, type Slice, type SlicePair, sliceOf } from '../slices/slice.js';
 import { addGrain, type Window } from '../time/window.js';
 import type { MetricRow } from './metric-row.js';
-import { sliceKey } from './metric-row.js';
 import type { MetricBinding, MetricPlan, SourceScan } from './plan.js';
 import { weightedWilson } from './wilson.js';
 
-/** Aggregates of one source, indexed by grouping set → window → slice. */
+/** Aggregates of one source, indexed by grouping set → window → slice key. */
 class ScanIndex {
-  private readonly bySet = new Map<string, Map<number, Map<string, number>>>();
+  private readonly bySet = new Map<string, Map<number, Map<string, { slice: Slice; row: number }>>>();
   private readonly aggs = new Map<string, (number | null)[]>();
 
   constructor(scan: SourceScan, result: QueryResult) {
@@ -20,25 +20,27 @@ class ScanIndex {
     for (let i = 0; i < result.rowCount; i++) {
       const mask = g[i] ?? 0;
       // GROUPING() sets bit (k-1-j) when dimension j is rolled up.
-      const pairs: [string, string | null][] = [];
+      // NULL stays null (its own slice, distinct from the text "(null)").
+      const pairs: SlicePair[] = [];
       scan.dimensions.forEach((d, j) => {
         if ((mask & (1 << (k - 1 - j))) === 0) pairs.push([d, dimValues[j]![i] ?? null]);
       });
-      const setKey = pairs.map((p) => p[0]).join(',');
-      const byWindow = getOrInsert(this.bySet, setKey, () => new Map<number, Map<string, number>>());
+      const setKey = JSON.stringify(pairs.map((p) => p[0]));
+      const byWindow = getOrInsert(this.bySet, setKey, () => new Map());
       const ms = Math.round((w[i] ?? 0) * 1000);
-      getOrInsert(byWindow, ms, () => new Map<string, number>()).set(sliceKey(pairs), i);
+      const slice = sliceOf(pairs);
+      getOrInsert(byWindow, ms, () => new Map()).set(slice.key, { slice, row: i });
     }
   }
 
-  slices(set: readonly string[], windowMs: number): Iterable<string> {
-    return this.bySet.get(set.join(','))?.get(windowMs)?.keys() ?? [];
+  slices(set: readonly string[], windowMs: number): Iterable<Slice> {
+    return [...(this.bySet.get(JSON.stringify(set))?.get(windowMs)?.values() ?? [])].map((x) => x.slice);
   }
 
-  value(set: readonly string[], windowMs: number, slice: string, alias: string): number | null | undefined {
-    const row = this.bySet.get(set.join(','))?.get(windowMs)?.get(slice);
-    if (row === undefined) return undefined;
-    return this.aggs.get(alias)?.[row] ?? null;
+  value(set: readonly string[], windowMs: number, slice: Slice, alias: string): number | null | undefined {
+    const found = this.bySet.get(JSON.stringify(set))?.get(windowMs)?.get(slice.key);
+    if (found === undefined) return undefined;
+    return this.aggs.get(alias)?.[found.row] ?? null;
   }
 }
 
@@ -106,12 +108,12 @@ export function evaluatePlan(
     for (const window of windows) {
       const ms = window.start.getTime();
       for (const set of metric.sliceSets) {
-        const slices = new Set<string>(set.length === 0 ? [''] : []);
-        for (const s of sources) for (const key of indexes.get(s)!.slices(set, ms)) slices.add(key);
-        for (const slice of [...slices].sort()) {
+        const slices = new Map<string, Slice>(set.length === 0 ? [['', sliceOf([])]] : []);
+        for (const s of sources) for (const sl of indexes.get(s)!.slices(set, ms)) slices.set(sl.key, sl);
+        for (const slice of [...slices.values()].sort(compareSlices)) {
           const b = metric.binding;
           if (
-            slice !== '' &&
+            slice.pairs.length > 0 &&
             b.kind === 'single' &&
             !indexes.get(b.source)!.value(set, ms, slice, b.presence)
           )

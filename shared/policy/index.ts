@@ -1,1 +1,3 @@
 export * from './evaluate.js';
+export * from './inference.js';
+export * from './panel.js';

@@ -11,8 +11,17 @@ export interface ContributingSlice {
   readonly slice: string;
   readonly observed: number | null;
   readonly expected: number | null;
-  /** Share of the total's deviation this slice explains (can be negative). */
+  /** Share, in [0, 1], of the deviation in the incident's direction within the slice's dimension. */
   readonly contribution: number;
+}
+
+/** The largest deviation of an incident's slice so far. */
+export interface AlertPeak {
+  readonly windowStart: string;
+  readonly observed: number | null;
+  readonly expected: number | null;
+  /** Root-cause slices of that window. */
+  readonly topSlices: readonly ContributingSlice[];
 }
 
 export interface Alert {
@@ -22,8 +31,10 @@ export interface Alert {
   readonly status: AlertStatus;
   readonly severity: Severity;
   readonly metric: string;
-  /** '' for the total */
+  /** '' for the total, else the slice key (DESIGN.md "Slice keys"); `other` when too small to name. */
   readonly slice: string;
+  /** The slice has fewer than k people (k-anonymity), so `slice` reads `other`. */
+  readonly sliceSuppressed?: boolean;
   readonly grain: 'hour' | 'day';
   /** Start of the first anomalous window (ISO-8601 UTC). */
   readonly since: string;
@@ -35,11 +46,31 @@ export interface Alert {
   readonly score: number;
   readonly direction: 'up' | 'down' | 'none';
   readonly topSlices: readonly ContributingSlice[];
+  /** The incident's peak so far (metric incidents). */
+  readonly peak?: AlertPeak;
   readonly summary: string;
   /** Link to the incident's section in the report. */
   readonly reportUrl: string;
   /** Regions named in the alert, for subscriber filter policies. */
   readonly regions: readonly string[];
+  /** The team the metric belongs to (`metrics[].team`), when declared: routes and filters match on it. */
+  readonly team?: string;
+  /** The person or alias answerable for the metric (`metrics[].owner`), when declared. */
+  readonly owner?: string;
+  /** Known events (vigil.yaml `calendar:`) the alert's window falls in. */
+  readonly events?: readonly KnownEventRef[];
+}
+
+/** A known event as alerts and the report name it. */
+export interface KnownEventRef {
+  readonly id: string;
+  readonly kind: 'holiday' | 'launch' | 'outage' | 'other';
+  readonly title: string;
+  /** ISO-8601 UTC, half-open [start, end). */
+  readonly start: string;
+  readonly end: string;
+  readonly suppress: boolean;
+  readonly regions?: readonly string[];
 }
 
 export interface AlertSink {

@@ -1,8 +1,10 @@
+import type { Finding } from '../alerting/findings.js';
+import { OTHER, type SliceShare } from '../alerting/root-cause.js';
 import type { Condition, Metric, MetricConfig } from '../config/schema.js';
-import { NULL_SLICE_VALUE } from '../metrics/metric-row.js';
 import { filterSql, partitionPredicate, SourceResolver } from '../metrics/sql-render.js';
 import type { ContributingSlice } from '../ports/alert-sink.js';
 import { numberColumn, type QueryEngine } from '../ports/query-engine.js';
+import { isTotal, type Slice } from '../slices/slice.js';
 import { literal, quoteIdent, timestampLiteral } from '../sql/literals.js';
 import { addGrain, type Grain } from '../time/window.js';
 
@@ -14,7 +16,7 @@ import { addGrain, type Grain } from '../time/window.js';
  * stops a slice like `region=XX;surface=live` from pointing at one person.
  */
 export const DEFAULT_MIN_SLICE_USERS = 5;
-export const OTHER_SLICE = 'other';
+export const OTHER_SLICE = OTHER;
 
 /**
  * The column that identifies the person behind a row, per source of the fixed schema. Decisions are
@@ -36,15 +38,6 @@ export interface PrivacyOptions {
   readonly userColumns?: Readonly<Record<string, string>>;
 }
 
-/** `region=BR;surface=live` → [['region','BR'], ['surface','live']]. */
-export function slicePairs(slice: string): [string, string][] {
-  if (slice === '' || slice === OTHER_SLICE) return [];
-  return slice.split(';').map((pair) => {
-    const at = pair.indexOf('=');
-    return [pair.slice(0, at), pair.slice(at + 1)];
-  });
-}
-
 /**
  * The populations whose distinct users define a metric's slice: every source the metric reads, all
  * its rows in the slice and window (the people the slice is about, whatever the metric filters);
@@ -60,7 +53,7 @@ export interface SliceUserRequest {
   readonly metric: string;
   /** Window start (epoch ms). */
   readonly t: number;
-  readonly slices: readonly string[];
+  readonly slices: readonly Slice[];
 }
 
 /**
@@ -91,17 +84,17 @@ export async function countSliceUsers(
       const q = queries.get(qk) ?? { t: req.t, source: pop.source, aggs: [] };
       queries.set(qk, q);
       for (const slice of req.slices) {
-        if (slice === '' || slice === OTHER_SLICE) continue;
-        const conds = slicePairs(slice).map(([dim, value]) => {
+        // A value SQL text cannot carry (NUL) is left uncounted, hence treated as small.
+        if (isTotal(slice) || slice.pairs.some(([, v]) => v?.includes('\u0000'))) continue;
+        // Dimensions are config names (identifiers); data values only ever become literals.
+        const conds = slice.pairs.map(([dim, value]) => {
           const col = r.column(pop.source, dim);
-          return value === NULL_SLICE_VALUE
-            ? `${col} IS NULL`
-            : `CAST(${col} AS VARCHAR) = ${literal(value)}`;
+          return value === null ? `${col} IS NULL` : `CAST(${col} AS VARCHAR) = ${literal(value)}`;
         });
         const f = filterSql(pop.filter, pop.source, r);
         const where = [...(f ? [f] : []), ...conds].join(' AND ');
         q.aggs.push({
-          key: `${req.metric}@${req.t}@${slice}`,
+          key: userKey(req.metric, req.t, slice),
           sql: `CAST(count(DISTINCT ${r.column(pop.source, userCol)}) FILTER (WHERE ${where}) AS DOUBLE)`,
         });
       }
@@ -127,79 +120,111 @@ export async function countSliceUsers(
   return out;
 }
 
-/**
- * Top slices with every slice below k merged into one `other` entry (its share is the sum; its
- * observed/expected are not shown, as they do not add up across ratio slices).
- */
-export function mergeSmallSlices(
-  slices: readonly ContributingSlice[],
-  isLarge: (slice: string) => boolean,
-): ContributingSlice[] {
-  const kept = slices.filter((s) => isLarge(s.slice));
-  const small = slices.filter((s) => !isLarge(s.slice));
-  if (small.length === 0) return kept;
-  const contribution = Math.round(small.reduce((a, s) => a + s.contribution, 0) * 10_000) / 10_000;
-  return [...kept, { slice: OTHER_SLICE, observed: null, expected: null, contribution }];
+function userKey(metric: string, t: number, slice: Slice): string {
+  return JSON.stringify([metric, t, slice.key]);
 }
 
-/** Items (report rows, table lines) of slices below k left out; totals ('' slice) always stay. */
-export function suppressSmallSlices<T extends { readonly slice: string }>(
-  items: readonly T[],
-  isLarge: (slice: string) => boolean,
-): T[] {
-  return items.filter((x) => x.slice === '' || isLarge(x.slice));
+/** Whether a slice of a metric in a window has at least k people. */
+export interface SliceGuard {
+  readonly k: number;
+  isLarge(metric: string, t: number, slice: Slice): boolean;
 }
 
-/** The slices a finding names: its own, its candidate slices and its top slices. */
-export interface SliceNaming {
-  readonly metric: string;
-  readonly t: number;
-  readonly slice: string;
-  readonly slices: readonly string[];
-  readonly topSlices: readonly ContributingSlice[];
-}
+export const NO_GUARD: SliceGuard = { k: 1, isLarge: () => true };
 
 /**
- * Applies k to findings before they become incidents and alerts: a small incident slice becomes
- * `other`, small candidate slices collapse into one `other`, small top slices merge into `other`.
+ * Counts the people of every requested slice once (one query per source and window) and answers
+ * from that: a slice not counted, or of a source without a person column, is small.
  */
-export async function protectFindings<F extends SliceNaming>(
-  findings: readonly F[],
+export async function buildSliceGuard(
+  requests: readonly SliceUserRequest[],
   deps: {
     readonly engine: QueryEngine;
     readonly config: MetricConfig;
     readonly grain: Grain;
     readonly privacy?: PrivacyOptions;
   },
-): Promise<F[]> {
+): Promise<SliceGuard> {
   const k = deps.privacy?.minSliceUsers ?? DEFAULT_MIN_SLICE_USERS;
-  if (k <= 1) return [...findings];
-  const requests = findings
-    .map((f) => ({
-      metric: f.metric,
-      t: f.t,
-      slices: [...new Set([f.slice, ...f.slices, ...f.topSlices.map((s) => s.slice)])].filter(
-        (s) => s !== '' && s !== OTHER_SLICE,
-      ),
-    }))
-    .filter((r) => r.slices.length > 0);
-  if (requests.length === 0) return [...findings];
-  const users = await countSliceUsers(
-    deps.engine,
-    deps.config,
-    deps.grain,
-    requests,
-    deps.privacy?.userColumns,
+  if (k <= 1) return NO_GUARD;
+  const wanted = requests.filter((r) => r.slices.some((s) => !isTotal(s)));
+  const users =
+    wanted.length > 0
+      ? await countSliceUsers(deps.engine, deps.config, deps.grain, wanted, deps.privacy?.userColumns)
+      : new Map<string, number>();
+  return {
+    k,
+    isLarge: (metric, t, slice) => isTotal(slice) || (users.get(userKey(metric, t, slice)) ?? 0) >= k,
+  };
+}
+
+/**
+ * Top slices with every slice below k merged into one `other` entry (its share is the sum; its
+ * observed/expected are not shown, as they do not add up across ratio slices).
+ */
+export function mergeSmallSlices(
+  slices: readonly SliceShare[],
+  isLarge: (slice: Slice) => boolean,
+): SliceShare[] {
+  const large = (s: SliceShare) => s.slice !== OTHER && isLarge(s.slice);
+  const kept = slices.filter(large);
+  const small = slices.filter((s) => !large(s));
+  if (small.length === 0) return kept;
+  const contribution = Math.min(
+    1,
+    Math.round(small.reduce((a, s) => a + s.contribution, 0) * 10_000) / 10_000,
   );
-  return findings.map((f) => {
-    const isLarge = (slice: string) => slice === '' || (users.get(`${f.metric}@${f.t}@${slice}`) ?? 0) >= k;
-    const candidates = f.slices.filter(isLarge);
-    const slices = candidates.length < f.slices.length ? [...candidates, OTHER_SLICE].sort() : [...f.slices];
-    return {
-      ...f,
-      slice: isLarge(f.slice) ? f.slice : OTHER_SLICE,
-      slices,
-      topSlices: mergeSmallSlices(f.topSlices, isLarge),
-    };
-  });
+  return [...kept, { slice: OTHER, observed: null, expected: null, contribution }];
+}
+
+/** Items (report rows, table lines) of slices below k left out; totals always stay. */
+export function suppressSmallSlices<T extends { readonly slice: Slice }>(
+  items: readonly T[],
+  isLarge: (slice: Slice) => boolean,
+): T[] {
+  return items.filter((x) => isTotal(x.slice) || isLarge(x.slice));
+}
+
+/** The slices a finding names: its own, its candidate slices and its top slices. */
+export function slicesNamedBy(f: Finding): Slice[] {
+  const out = new Map<string, Slice>();
+  for (const s of [f.slice, ...f.slices, ...f.topSlices.flatMap((x) => (x.slice === OTHER ? [] : [x.slice]))])
+    if (!isTotal(s)) out.set(s.key, s);
+  return [...out.values()];
+}
+
+/**
+ * Applies k to a finding before it becomes an incident and alerts: a small head slice is marked
+ * suppressed (messages name it `other`), small candidate slices are left out (and counted), small
+ * top slices merge into `other`.
+ */
+export function protectFinding(f: Finding, guard: SliceGuard): Finding {
+  if (guard.k <= 1) return f;
+  const isLarge = (s: Slice) => guard.isLarge(f.metric, f.t, s);
+  const slices = f.slices.filter(isLarge);
+  const hidden = f.slices.length - slices.length + (f.hiddenSlices ?? 0);
+  return {
+    ...f,
+    ...(isLarge(f.slice) ? {} : { suppressed: true }),
+    slices,
+    ...(hidden > 0 ? { hiddenSlices: hidden } : {}),
+    topSlices: mergeSmallSlices(f.topSlices, isLarge),
+  };
+}
+
+/** protectFinding for a batch, counting people once. */
+export async function protectFindings(
+  findings: readonly Finding[],
+  deps: {
+    readonly engine: QueryEngine;
+    readonly config: MetricConfig;
+    readonly grain: Grain;
+    readonly privacy?: PrivacyOptions;
+  },
+): Promise<Finding[]> {
+  const guard = await buildSliceGuard(
+    findings.map((f) => ({ metric: f.metric, t: f.t, slices: slicesNamedBy(f) })),
+    deps,
+  );
+  return findings.map((f) => protectFinding(f, guard));
 }

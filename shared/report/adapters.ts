@@ -22,55 +22,85 @@ const plainCount: UnitOf = () => 'count';
 
 export function fromExperimentReadout(r: ExperimentReadout): ReportExperiment {
   const multi = r.decisions.length > 1;
+  const direction = new Map(r.metrics.map((m) => [m.metric, m.direction]));
   return {
     id: r.experiment,
     decision: r.decision,
     asOf: r.as_of,
     srm: { pValue: r.srm.p_value, ok: r.srm.passed },
     units: r.units,
-    reasons: r.decisions.flatMap((d) => d.reasons.map((x) => (multi ? `${d.variant}: ${x}` : x))),
-    metrics: r.metrics.map((m) => ({
-      name: m.metric,
-      role: m.role,
-      variant: m.variant,
-      lift: m.rel_lift,
-      liftCiLow: m.rel_ci_low,
-      liftCiHigh: m.rel_ci_high,
-      pValue: m.p_value,
-      adjustedPValue: m.p_value_adjusted,
-      cupedApplied: m.cuped?.applied ?? false,
-      varianceReduction: m.cuped?.variance_reduction ?? null,
-      status: m.status,
-      direction: m.direction,
-    })),
+    reasons: [
+      r.summary,
+      ...r.decisions.flatMap((d) => d.reasons.map((x) => (multi ? `${d.variant}: ${x}` : x))),
+    ],
+    metrics: [
+      ...r.metrics.map((m) => ({
+        name: m.metric,
+        role: m.role,
+        variant: m.variant,
+        lift: m.rel_lift,
+        liftCiLow: m.rel_ci_low,
+        liftCiHigh: m.rel_ci_high,
+        pValue: m.p_value,
+        adjustedPValue: m.p_value_adjusted,
+        cupedApplied: m.cuped?.applied ?? false,
+        varianceReduction: m.cuped?.variance_reduction ?? null,
+        status: m.status,
+        direction: m.direction,
+      })),
+      // Segment effects (heterogeneous effects) join the forest plot as rows "metric · region=BR".
+      // Only cells significant after the FDR correction keep their direction, so the others are
+      // drawn neutral even where their raw CI excludes 0.
+      ...r.segments.map((s) => ({
+        name: `${s.metric} · ${s.dimension}=${s.value ?? '(null)'}`,
+        role: 'secondary' as const,
+        variant: s.variant,
+        lift: s.rel_lift,
+        liftCiLow: s.rel_ci_low,
+        liftCiHigh: s.rel_ci_high,
+        pValue: s.p_value,
+        adjustedPValue: s.q_value,
+        cupedApplied: false,
+        varianceReduction: null,
+        status: s.status,
+        ...(s.significant ? { direction: direction.get(s.metric) ?? 'increase' } : {}),
+      })),
+    ],
   };
 }
 
 export function fromPolicyReadout(r: PolicyReadout, unitOf: UnitOf = plainCount): ReportPolicy {
+  // The report draws a missing number (not enough data) as "—": NaN here, never a made-up value.
+  const n = (v: number | null) => v ?? Number.NaN;
+  const e = r.effect;
   return {
     id: r.policy,
-    region: r.region,
+    region: r.treated_regions.join(', '),
     metric: r.metric,
     unit: unitOf(r.metric),
     launch: r.launch,
-    att: r.effect.att,
-    ciLow: r.effect.ci_low,
-    ciHigh: r.effect.ci_high,
-    pValue: r.effect.p_value,
-    relativeEffect: r.effect.relative_effect,
-    relCiLow: r.effect.relative_ci_low,
-    relCiHigh: r.effect.relative_ci_high,
-    preTrendP: r.event_study?.pre_trend?.p_value ?? null,
+    att: n(e.att),
+    ciLow: n(e.ci_low),
+    ciHigh: n(e.ci_high),
+    pValue: e.p_value,
+    relativeEffect: n(e.relative_effect),
+    relCiLow: e.relative_ci_low,
+    relCiHigh: e.relative_ci_high,
+    preTrendP: r.event_study.pre_trend.p_value,
     synthetic: r.synthetic_control
       ? { estimate: r.synthetic_control.estimate, relativeEffect: r.synthetic_control.relative_effect }
       : null,
-    eventStudy: (r.event_study?.effects ?? []).map((x) => ({
+    eventStudy: r.event_study.effects.map((x) => ({
       relDay: x.event_time,
-      coef: x.estimate,
-      ciLow: x.ci_low,
-      ciHigh: x.ci_high,
+      coef: n(x.estimate),
+      ciLow: n(x.ci_low),
+      ciHigh: n(x.ci_high),
     })),
-    notes: r.notes,
+    notes: [
+      `inference: ${e.inference_detail}`,
+      ...(e.status === 'not_enough_data' ? [`not enough data: ${e.reason}`] : []),
+      ...r.notes,
+    ],
   };
 }
 

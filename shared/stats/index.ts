@@ -21,5 +21,6 @@ export * from './ratio-delta.js';
 export * from './sequential.js';
 export * from './simplex.js';
 export * from './srm.js';
+export * from './staggered-did.js';
 export * from './synthetic-control.js';
 export * from './welch.js';

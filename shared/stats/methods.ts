@@ -9,6 +9,7 @@ import { type PowerInput, powerSampleSize } from './power.js';
 import { type TwoProportionInput, twoProportionZTest } from './proportions.js';
 import { type RatioDeltaInput, ratioDeltaMethod } from './ratio-delta.js';
 import { type SrmInput, srmChiSquare } from './srm.js';
+import { type StaggeredDidInput, staggeredDid } from './staggered-did.js';
 import { type WelchTTestInput, welchTTest } from './welch.js';
 
 /**
@@ -27,6 +28,7 @@ const METHODS = {
   mann_whitney: (input: unknown) => mannWhitney(input as MannWhitneyInput),
   power_sample_size: (input: unknown) => powerSampleSize(input as PowerInput),
   poisson_rate_test: (input: unknown) => poissonRateTest(input as PoissonRateInput),
+  staggered_did: (input: unknown) => staggeredDid(input as StaggeredDidInput),
 } as const satisfies Record<string, (input: unknown) => object>;
 
 export type MethodName = keyof typeof METHODS;

@@ -44,6 +44,11 @@ export const STORAGE_LAYOUT = {
     access: ['read', 'write', 'delete'],
     purpose: 'alerts recorded before they are sent; moved to sent/ once delivered',
   },
+  readouts: {
+    prefix: 'readouts',
+    access: ['read', 'write'],
+    purpose: "the daily job's readouts of every experiment and policy (the report reads them)",
+  },
   report: {
     prefix: 'report',
     access: ['read', 'write'],

@@ -4,6 +4,7 @@ import { scoreMetrics } from '../../shared/alerting/score-series.js';
 import { coreCatalog, validateMetricConfig } from '../../shared/config/load.js';
 import { unitOf } from '../../shared/config/units.js';
 import type { MetricRow } from '../../shared/metrics/metric-row.js';
+import { TOTAL } from '../../shared/slices/slice.js';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -16,7 +17,7 @@ function rows(metric: string, n: number, spikeAt: number): MetricRow[] {
       metric,
       grain: 'hour' as const,
       windowStart: new Date(T0 + i * H),
-      slice: '',
+      slice: TOTAL,
       value,
       numerator: value,
       denominator: null,

@@ -4,8 +4,10 @@ import { type OpenIncident, type StepContext, stepIncident } from '../../shared/
 import { rankSlices } from '../../shared/alerting/root-cause.js';
 import type { ScoredPoint } from '../../shared/alerting/score-series.js';
 import type { Alert } from '../../shared/ports/alert-sink.js';
+import { parseSliceKey } from '../../shared/slices/slice.js';
 
 const H = 3_600_000;
+const sl = (key: string) => parseSliceKey(key);
 const T0 = Date.parse('2026-01-14T10:00:00Z');
 
 function finding(h: number, overrides: Partial<Finding> = {}): Finding {
@@ -13,14 +15,14 @@ function finding(h: number, overrides: Partial<Finding> = {}): Finding {
     kind: 'metric_incident',
     metric: 'user_reports',
     t: T0 + h * H,
-    slice: 'region=BR',
+    slice: sl('region=BR'),
     observed: 50,
     expected: 12,
     score: 0.8,
     direction: 'up',
     severity: 'medium',
-    slices: ['region=BR'],
-    topSlices: [{ slice: 'region=BR', observed: 50, expected: 12, contribution: 0.95 }],
+    slices: [sl('region=BR')],
+    topSlices: [{ slice: sl('region=BR'), observed: 50, expected: 12, contribution: 0.95 }],
     ...overrides,
   };
 }
@@ -64,7 +66,7 @@ describe('stepIncident', () => {
     const at = (h: number) =>
       finding(h, {
         observed: h === 0 ? 30 : h < 4 ? 30 * 2 ** Math.min(h, 3) : 240,
-        slices: h >= 4 ? ['region=BR', 'surface=live'] : ['region=BR'],
+        slices: h >= 4 ? [sl('region=BR'), sl('surface=live')] : [sl('region=BR')],
       });
     // Act
     const alerts = replay(6, at);
@@ -98,6 +100,7 @@ function point(observed: number, expected: number, extra: Partial<ScoredPoint> =
     denominator: null,
     score: 0.5,
     isAnomaly: false,
+    z: 0,
     excluded: false,
     ...extra,
   };
@@ -106,44 +109,59 @@ function point(observed: number, expected: number, extra: Partial<ScoredPoint> =
 describe('rankSlices', () => {
   it('ranks count slices by their share of the total deviation, planted slice first', () => {
     // Prepare: +40 in BR, split across two policies; other slices flat.
-    const slices = new Map<string, ScoredPoint>([
-      ['region=BR', point(52, 12)],
-      ['region=US', point(31, 30)],
-      ['policy=spam', point(30, 10)],
-      ['policy=scam_fraud', point(28, 8)],
-      ['policy=nudity', point(5, 6)],
-      ['region=BR;policy=spam', point(22, 3)],
+    const slices = new Map([
+      [sl('region=BR'), point(52, 12)],
+      [sl('region=US'), point(31, 30)],
+      [sl('policy=spam'), point(30, 10)],
+      [sl('policy=scam_fraud'), point(28, 8)],
+      [sl('policy=nudity'), point(5, 6)],
+      [sl('policy=spam;region=BR'), point(22, 3)],
     ]);
     // Act
     const ranked = rankSlices('count', point(120, 80), slices, 'up');
-    // Assess
-    expect(ranked[0]).toMatchObject({ slice: 'region=BR', contribution: 1 });
-    expect(ranked.map((r) => r.slice).sort()).toEqual(
-      ['policy=scam_fraud', 'policy=spam', 'region=BR', 'region=BR;policy=spam', 'region=US'].sort(),
+    // Assess: shares of the move within each dimension (BR +40 of +41 up in region), nudity (down) left out.
+    const keys = ranked.map((r) => (r.slice === 'other' ? 'other' : r.slice.key));
+    expect(keys.sort()).toEqual(
+      ['policy=scam_fraud', 'policy=spam', 'policy=spam;region=BR', 'region=BR', 'region=US'].sort(),
     );
-    expect(ranked.at(-1)?.slice).toBe('region=US');
+    const share = (k: string) => ranked.find((r) => r.slice !== 'other' && r.slice.key === k)!.contribution;
+    expect(share('region=BR')).toBeCloseTo(40 / 41, 3);
+    expect(share('region=BR') + share('region=US')).toBeCloseTo(1, 3);
+    expect(share('policy=spam') + share('policy=scam_fraud')).toBeCloseTo(1, 3);
+    for (const r of ranked) expect(r.contribution).toBeLessThanOrEqual(1);
+    expect(keys.at(-1)).toBe('region=US');
   });
 
   it('decomposes a ratio on numerator and denominator (rate effect at the observed mix)', () => {
     // Prepare: login failure rate; ID (10% of attempts) jumps from 0.1 to 0.5, the rest stays at 0.1.
     const total = point(0.14, 0.1, { numerator: 140, denominator: 1000 });
-    const slices = new Map<string, ScoredPoint>([
-      ['region=ID', point(0.5, 0.1, { numerator: 50, denominator: 100 })],
-      ['region=US', point(0.1, 0.1, { numerator: 90, denominator: 900 })],
+    const slices = new Map([
+      [sl('region=ID'), point(0.5, 0.1, { numerator: 50, denominator: 100 })],
+      [sl('region=US'), point(0.1, 0.1, { numerator: 90, denominator: 900 })],
     ]);
     // Act
     const [top] = rankSlices('ratio', total, slices, 'up');
     // Assess: (100/1000) × (0.5 − 0.1) = 0.04, all of the total's +0.04.
-    expect(top).toMatchObject({ slice: 'region=ID' });
+    expect(top?.slice !== 'other' && top?.slice.key).toBe('region=ID');
     expect(top?.contribution).toBeCloseTo(1, 6);
   });
 
   it('shares by dimension when the total did not move in the incident direction', () => {
-    const slices = new Map<string, ScoredPoint>([
-      ['region=BR', point(40, 10)],
-      ['region=US', point(70, 100)],
+    const slices = new Map([
+      [sl('region=BR'), point(40, 10)],
+      [sl('region=US'), point(70, 100)],
     ]);
     const ranked = rankSlices('count', point(110, 110), slices, 'up');
-    expect(ranked).toEqual([{ slice: 'region=BR', observed: 40, expected: 10, contribution: 0.5 }]);
+    expect(ranked).toEqual([{ slice: sl('region=BR'), observed: 40, expected: 10, contribution: 1 }]);
+  });
+
+  it('is a share of the move it explains, never a multiple of a total that barely moved', () => {
+    // The total is up 0.1 (noise), BR is up 50 and US down 49.9: BR explains all of the upward move.
+    const slices = new Map([
+      [sl('region=BR'), point(150, 100)],
+      [sl('region=US'), point(50.1, 100)],
+    ]);
+    const ranked = rankSlices('count', point(200.1, 200), slices, 'up');
+    expect(ranked.map((r) => r.contribution)).toEqual([1]);
   });
 });

@@ -10,7 +10,14 @@ describe('renderAlertMessage', () => {
     const msg = renderAlertMessage(alert);
     // Assess
     expect(msg.subject).toBe('[Vigil HIGH] INCIDENT removals region=BR up since 2026-01-14T10:00:00Z');
-    expect(msg.attributes).toEqual({ severity: 'high', metric: 'removals', region: 'BR' });
+    expect(msg.attributes).toEqual({
+      severity: 'high',
+      metric: 'removals',
+      region: 'BR',
+      grain: 'hour',
+      team: '',
+      owner: '',
+    });
     expect(msg.body).toContain('region=BR: 94.0%');
     expect(msg.body).toContain(alert.reportUrl);
   });

@@ -99,7 +99,8 @@ describe('Athena SQL executed on DuckDB through the Trino compatibility layer', 
     const duckRows = (await computeMetrics(native, cfg, grain, windows)).rows;
     expect(trino.executed.length).toBe(5);
     for (const sql of trino.executed) expect(sql).toMatch(/FROM "vigil"\."\w+"\nWHERE \(?"dt"/);
-    const key = (r: (typeof athenaRows)[number]) => `${r.metric}|${r.windowStart.toISOString()}|${r.slice}`;
+    const key = (r: (typeof athenaRows)[number]) =>
+      `${r.metric}|${r.windowStart.toISOString()}|${r.slice.key}`;
     expect(athenaRows.length).toBeGreaterThan(100);
     expect(athenaRows.map(key).sort()).toEqual(duckRows.map(key).sort());
     const byKey = new Map(duckRows.map((r) => [key(r), r]));

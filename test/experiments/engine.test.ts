@@ -144,7 +144,7 @@ describe('readout', () => {
     const text = readFileSync(file, 'utf8');
     expect(text).not.toMatch(/NaN|Infinity/);
     const r = JSON.parse(text);
-    expect(r.schema).toBe('vigil.experiment_readout/1');
+    expect(r.schema).toBe('vigil.experiment_readout/2');
     expect(['ship', 'dont_ship', 'keep_running', 'invalid_srm']).toContain(r.decision);
     expect(r.metrics).toHaveLength(4);
     expect(r.srm.passed).toBe(true);

@@ -115,9 +115,10 @@ describe('hourly handler', () => {
     const objects = fakeS3();
     await expect(
       hourly.handler({ job: 'hourly', scheduledTime: '2026-01-05T10:15:00Z' }, lambdaContext),
-    ).rejects.toThrow(/metrics job failed for 3 of 3 hour windows.*FAILED on Athena.*HIVE_CANNOT_OPEN_SPLIT/);
+    ).rejects.toThrow(/hourly job failed: partition row counts FAILED on Athena.*HIVE_CANNOT_OPEN_SPLIT/);
     expect(manifests(objects)).toEqual([]);
-    // Detection did not judge (its guard query failed too): no state advanced, nothing sent.
+    // The guard's partition count runs first (it also tells which windows the lake covers): nothing
+    // was computed, no state advanced, nothing sent.
     expect(objects.has('alerts/state/hour.json')).toBe(false);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });

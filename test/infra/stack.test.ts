@@ -140,7 +140,7 @@ describe('Vigil stack template', () => {
   it('schedules hourly and daily with a retry policy and the dead-letter queue', () => {
     const schedules = resources('AWS::Scheduler::Schedule');
     expect(schedules.map((s) => s.Properties.ScheduleExpression).sort()).toEqual([
-      'cron(15 * * * ? *)',
+      'cron(20 * * * ? *)',
       'cron(30 1 * * ? *)',
     ]);
     for (const s of schedules) {

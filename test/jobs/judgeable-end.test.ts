@@ -6,8 +6,10 @@ const summary = (failed: string[], skipped: string[]): BackfillSummary => ({
   written: 3 - failed.length - skipped.length,
   rows: 0,
   scans: 0,
+  bytesScanned: 0,
+  superseded: 0,
   failed: failed.map((window) => ({ window, error: 'boom' })),
-  skipped: skipped.map((window) => ({ window, heldBy: 'other-run' })),
+  skipped: skipped.map((window) => ({ window, heldBy: 'other-run', expiresAt: '2026-01-05T04:00:00Z' })),
   warnings: [],
 });
 

@@ -4,6 +4,7 @@ import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js
 import { coreCatalog } from '../../shared/config/load.js';
 import { computeMetrics } from '../../shared/jobs/compute-metrics.js';
 import type { MetricRow } from '../../shared/metrics/metric-row.js';
+import { sliceOf } from '../../shared/slices/slice.js';
 import { windowsInRange } from '../../shared/time/window.js';
 import { tinyLake } from '../helpers/lake.js';
 
@@ -44,7 +45,7 @@ async function reference(sql: string, dim: string | undefined): Promise<Expected
   const r = await raw.query(sql);
   const k = r.data.k ?? [];
   return k.map((key, i) => ({
-    slice: dim === undefined ? '' : `${dim}=${key ?? '(null)'}`,
+    slice: dim === undefined ? '' : sliceOf([[dim, key === null ? null : String(key)]]).key,
     value: r.data.v?.[i] === null ? null : Number(r.data.v?.[i]),
     ...(r.columns.includes('n')
       ? { numerator: Number(r.data.n?.[i]), denominator: Number(r.data.d?.[i]) }
@@ -55,10 +56,12 @@ async function reference(sql: string, dim: string | undefined): Promise<Expected
 function actual(metric: string, dim: string | undefined): Expected[] {
   return rows
     .filter(
-      (r) => r.metric === metric && (dim === undefined ? r.slice === '' : r.slice.startsWith(`${dim}=`)),
+      (r) =>
+        r.metric === metric &&
+        (dim === undefined ? r.slice.key === '' : r.slice.pairs.length === 1 && r.slice.pairs[0]![0] === dim),
     )
     .map((r) => ({
-      slice: r.slice,
+      slice: r.slice.key,
       value: r.value,
       ...(r.numerator !== null || r.denominator !== null
         ? { numerator: r.numerator, denominator: r.denominator }
@@ -197,10 +200,10 @@ describe('core catalog on a generated lake, against hand-written SQL', () => {
     const got = actual('violation_prevalence', 'region');
     expect(got.length).toBe(r.rowCount);
     for (let i = 0; i < r.rowCount; i++) {
-      const slice = `region=${r.data.k![i]}`;
+      const slice = sliceOf([['region', (r.data.k![i] as string | null) ?? null]]).key;
       const n = Number(r.data.n![i] ?? 0);
       const d = Number(r.data.d![i]);
-      const g = rows.find((x) => x.metric === 'violation_prevalence' && x.slice === slice)!;
+      const g = rows.find((x) => x.metric === 'violation_prevalence' && x.slice.key === slice)!;
       expect(g.numerator).toBeCloseTo(n, 9);
       expect(g.denominator).toBeCloseTo(d, 9);
       expect(g.value).toBeCloseTo(n / d, 12);

@@ -43,7 +43,7 @@ describe('metric store', () => {
     expect(first.failed).toEqual([]);
     expect(second.written).toBe(6);
     expect(after).toEqual(before);
-    const keys = new Set(after.map((r) => `${r.metric}|${r.windowStart.toISOString()}|${r.slice}`));
+    const keys = new Set(after.map((r) => `${r.metric}|${r.windowStart.toISOString()}|${r.slice.key}`));
     expect(keys.size).toBe(after.length);
     expect((await objects.list('metrics/')).filter((k) => k.endsWith('.csv'))).toHaveLength(6);
   });
@@ -87,8 +87,8 @@ describe('metric store', () => {
     });
     expect(summary.failed).toEqual([]);
     const rows = (await store.readWindow('hour', start))!;
-    expect(rows.find((r) => r.metric === 'impressions' && r.slice === '')!.value).toBe(0);
-    const per10k = rows.find((r) => r.metric === 'reports_per_10k_impressions' && r.slice === '')!;
+    expect(rows.find((r) => r.metric === 'impressions' && r.slice.key === '')!.value).toBe(0);
+    const per10k = rows.find((r) => r.metric === 'reports_per_10k_impressions' && r.slice.key === '')!;
     expect(per10k.value).toBeNull();
     expect(per10k.denominator).toBe(0);
     expect(per10k.numerator).toBeGreaterThan(0);

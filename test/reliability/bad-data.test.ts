@@ -72,7 +72,7 @@ async function warnings(dir: string) {
 }
 
 const value = (rows: MetricRow[], metric: string, slice = '') =>
-  rows.find((r) => r.metric === metric && r.slice === slice)?.value;
+  rows.find((r) => r.metric === metric && r.slice.key === slice)?.value;
 
 beforeAll(async () => {
   writer = await DuckDbQueryEngine.open();
@@ -211,7 +211,7 @@ describe('bad and drifting data', () => {
     const dir = await lake('zero-day', [{ source: 'impressions', hour: '10', sql: IMP(5) }]);
     const day = windowsInRange('hour', new Date('2026-01-06T00:00:00Z'), new Date('2026-01-07T00:00:00Z'));
     const rows = await metrics(dir, day);
-    const totals = rows.filter((r) => r.slice === '');
+    const totals = rows.filter((r) => r.slice.key === '');
     expect(totals.filter((r) => r.metric === 'impressions').every((r) => r.value === 0)).toBe(true);
     expect(
       totals

@@ -10,6 +10,7 @@ import { LeaseManager } from '../../shared/jobs/lease.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { type Clock, fixedClock } from '../../shared/ports/clock.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
+import { TOTAL } from '../../shared/slices/slice.js';
 import { windowsInRange } from '../../shared/time/window.js';
 import { TMP_ROOT, tinyLake } from '../helpers/lake.js';
 import { FaultyEngine, MemoryObjectStore } from './faults.js';
@@ -121,5 +122,132 @@ describe('leases', () => {
     // 4 batches in flight, each running its 5 source scans concurrently.
     expect(tracked.maxInFlight).toBeLessThanOrEqual(4 * 5);
     expect(await mem.list('leases/')).toEqual([]);
+  });
+});
+
+/**
+ * An ObjectStore whose every operation waits a seeded random while (so two writers interleave at
+ * every step), and which checks after each write or delete that every manifest's files exist.
+ */
+function jittery(inner: MemoryObjectStore, seed: number) {
+  let state = seed;
+  const rand = () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+  const wait = () => new Promise((r) => setTimeout(r, Math.floor(rand() * 4)));
+  const dangling: string[] = [];
+  const check = async (after: string) => {
+    for (const [key, obj] of inner.objects) {
+      if (!key.endsWith('/_manifest.json')) continue;
+      const m = JSON.parse(new TextDecoder().decode(obj.body)) as { data: string };
+      if (!inner.objects.has(m.data)) dangling.push(`${key} → ${m.data} (after ${after})`);
+    }
+  };
+  const store: ObjectStore = {
+    get: async (k) => {
+      await wait();
+      return inner.get(k);
+    },
+    list: async (p) => {
+      await wait();
+      return inner.list(p);
+    },
+    put: async (k, b, o) => {
+      await wait();
+      const r = await inner.put(k, b, o);
+      await check(`put ${k}`);
+      return r;
+    },
+    delete: async (k) => {
+      await wait();
+      await inner.delete(k);
+      await check(`delete ${k}`);
+    },
+    urlOf: (k) => inner.urlOf(k),
+  };
+  return { store, dangling };
+}
+
+describe('manifests under racing writers', () => {
+  it('a rerun racing a scheduled run (no lease between them): no manifest ever names a deleted file', async () => {
+    const windows = windowsInRange(
+      'hour',
+      new Date('2026-01-04T00:00:00Z'),
+      new Date('2026-01-04T04:00:00Z'),
+    );
+    let now = new Date('2026-02-01T00:00:00Z').getTime();
+    const clk: Clock = {
+      now: () => {
+        now += 1000;
+        return new Date(now);
+      },
+    };
+    for (let seed = 1; seed <= 6; seed++) {
+      const mem = new MemoryObjectStore();
+      const { store, dangling } = jittery(mem, seed);
+      // Lease-less writers stand for the worst case: a lease that expired under a slow run.
+      const run = () =>
+        runBackfill({
+          engine,
+          store: new MetricStore(store),
+          config: coreCatalog(),
+          grain: 'hour',
+          windows,
+          clock: clk,
+          batchSize: 1,
+        });
+      const results = await Promise.all([run(), run(), run()]);
+      expect(dangling).toEqual([]);
+      for (const r of results) expect(r.failed).toEqual([]);
+      const ms = new MetricStore(mem);
+      for (const w of windows) {
+        const m = await ms.readManifest('hour', w.start);
+        expect(m).toBeDefined();
+        expect(await ms.readWindow('hour', w.start)).toBeDefined();
+      }
+      // Losers dropped their own files and winners deleted only what they replaced: one file a window.
+      expect((await mem.list('metrics/')).filter((k) => k.endsWith('.csv'))).toHaveLength(windows.length);
+    }
+  });
+
+  it('of two writers the later scan wins, whichever finishes first', async () => {
+    const mem = new MemoryObjectStore();
+    const ms = new MetricStore(mem);
+    const start = new Date('2026-01-04T00:00:00Z');
+    const row = (value: number) => ({
+      metric: 'impressions',
+      grain: 'hour' as const,
+      windowStart: start,
+      slice: TOTAL,
+      value,
+      numerator: null,
+      denominator: null,
+      ciLow: null,
+      ciHigh: null,
+    });
+    const t = (m: number) => new Date(Date.UTC(2026, 1, 1, 0, m));
+    const late = await ms.writeWindow('hour', start, [row(2)], t(10), { computedAt: t(9) });
+    const early = await ms.writeWindow('hour', start, [row(1)], t(11), { computedAt: t(1) });
+    expect(late.written).toBe(true);
+    expect(early.written).toBe(false);
+    expect((await ms.readWindow('hour', start))?.[0]?.value).toBe(2);
+    expect((await mem.list('metrics/')).filter((k) => k.endsWith('.csv'))).toHaveLength(1);
+  });
+
+  it('the manifest is written with If-None-Match first and If-Match on the version read after', async () => {
+    const mem = new MemoryObjectStore();
+    const seen: (string | undefined)[] = [];
+    const store: ObjectStore = Object.create(mem);
+    store.put = (k, b, o) => {
+      if (k.endsWith('_manifest.json'))
+        seen.push(o?.ifNoneMatch ? 'if-none-match' : o?.ifMatch ? 'if-match' : undefined);
+      return mem.put(k, b, o);
+    };
+    const ms = new MetricStore(store);
+    const start = new Date('2026-01-04T00:00:00Z');
+    await ms.writeWindow('hour', start, [], new Date('2026-02-01T00:00:00Z'));
+    await ms.writeWindow('hour', start, [], new Date('2026-02-01T00:01:00Z'));
+    expect(seen).toEqual(['if-none-match', 'if-match']);
   });
 });

@@ -7,7 +7,7 @@ import { AlertOutbox } from '../../shared/alerting/outbox.js';
 import { coreCatalog, selectMetrics } from '../../shared/config/load.js';
 import { runBackfill } from '../../shared/jobs/backfill.js';
 import type { MetricRow } from '../../shared/metrics/metric-row.js';
-import { MetricStore } from '../../shared/metrics/metric-store.js';
+import { MetricStore, ORPHAN_GRACE_MS } from '../../shared/metrics/metric-store.js';
 import { fixedClock } from '../../shared/ports/clock.js';
 import { uniformStream } from '../../shared/stats/random.js';
 import { formatIso, windowsInRange } from '../../shared/time/window.js';
@@ -198,6 +198,18 @@ describe('object store failures', () => {
       });
       const after = await snapshot(new MetricStore(mem));
       expect(after).toEqual(reference);
+      // The killed run's leftover file (named by no manifest) is removed by the first write after the
+      // grace period, when no live writer can still be about to name it.
+      await runBackfill({
+        engine,
+        store: new MetricStore(mem),
+        config,
+        grain: 'hour',
+        windows,
+        clock: fixedClock(new Date(Date.parse('2026-02-02T00:00:00Z') + ORPHAN_GRACE_MS)),
+        batchSize: 4,
+      });
+      expect(await snapshot(new MetricStore(mem))).toEqual(reference);
       // No stale data files left beside the manifests.
       const csv = (await mem.list('metrics/')).filter((x) => x.endsWith('.csv'));
       expect(csv).toHaveLength(windows.length);

@@ -9,7 +9,11 @@ import {
   protectFindings,
   suppressSmallSlices,
 } from '../../shared/privacy/k-anonymity.js';
+import { parseSliceKey, type Slice } from '../../shared/slices/slice.js';
 import { tinyLake } from '../helpers/lake.js';
+
+const sl = (key: string) => parseSliceKey(key);
+const keyOf = (s: Slice | 'other') => (s === 'other' ? s : s.key);
 
 let engine: DuckDbQueryEngine;
 const config = coreCatalog();
@@ -24,26 +28,26 @@ const finding: Finding = {
   kind: 'metric_incident',
   metric: 'user_reports',
   t,
-  slice: 'region=US',
+  slice: sl('region=US'),
   observed: 90,
   expected: 40,
   score: 0.95,
   direction: 'up',
   severity: 'high',
-  slices: ['region=NG', 'region=US', 'surface=message'],
+  slices: [sl('region=NG'), sl('region=US'), sl('surface=message')],
   topSlices: [
-    { slice: 'region=US', observed: 60, expected: 20, contribution: 0.8 },
-    { slice: 'region=NG', observed: 3, expected: 1, contribution: 0.04 },
-    { slice: 'surface=message', observed: 4, expected: 2, contribution: 0.04 },
+    { slice: sl('region=US'), observed: 60, expected: 20, contribution: 0.8 },
+    { slice: sl('region=NG'), observed: 3, expected: 1, contribution: 0.04 },
+    { slice: sl('surface=message'), observed: 4, expected: 2, contribution: 0.04 },
   ],
 };
 
 describe('small-slice suppression (k distinct users)', () => {
   it('slices under k are merged into "other" in findings, hence in alerts', async () => {
     const users = await countSliceUsers(engine, config, 'day', [
-      { metric: 'user_reports', t, slices: ['region=US', 'region=NG', 'surface=message'] },
+      { metric: 'user_reports', t, slices: [sl('region=US'), sl('region=NG'), sl('surface=message')] },
     ]);
-    const n = (s: string) => users.get(`user_reports@${t}@${s}`)!;
+    const n = (s: string) => users.get(JSON.stringify(['user_reports', t, s]))!;
     expect(n('region=US')).toBeGreaterThan(n('region=NG'));
     const k = n('region=NG') + 1; // NG is just under k
     const [safe] = await protectFindings([finding], {
@@ -52,16 +56,19 @@ describe('small-slice suppression (k distinct users)', () => {
       grain: 'day',
       privacy: { minSliceUsers: k },
     });
-    for (const s of [...safe!.slices, ...safe!.topSlices.map((x) => x.slice), safe!.slice])
-      expect(s === OTHER_SLICE || n(s) >= k).toBe(true);
-    expect(safe!.topSlices.map((x) => x.slice)).toContain(OTHER_SLICE);
+    for (const s of [...safe!.slices, ...safe!.topSlices.map((x) => x.slice)])
+      expect(s === OTHER_SLICE || n(s.key) >= k).toBe(true);
+    expect(safe!.suppressed).toBeUndefined();
+    expect(safe!.hiddenSlices).toBe(1);
+    expect(safe!.topSlices.map((x) => keyOf(x.slice))).toContain(OTHER_SLICE);
     const everything = await protectFindings([finding], {
       engine,
       config,
       grain: 'day',
       privacy: { minSliceUsers: 1e9 },
     });
-    expect(everything[0]!.slice).toBe(OTHER_SLICE);
+    expect(everything[0]!.suppressed).toBe(true);
+    expect(everything[0]!.slices).toEqual([]);
     expect(everything[0]!.topSlices).toEqual([
       { slice: OTHER_SLICE, observed: null, expected: null, contribution: 0.88 },
     ]);
@@ -81,15 +88,16 @@ describe('small-slice suppression (k distinct users)', () => {
       reportUrl: () => 'report.html#x',
     });
     const json = JSON.stringify(step.alert);
-    expect(json).not.toMatch(/region=NG|surface=message/);
+    expect(json).not.toMatch(/region=NG|region=US|surface=message/);
+    expect(step.alert).toMatchObject({ slice: OTHER_SLICE, sliceSuppressed: true, regions: [] });
     expect(json).not.toMatch(/\b(imp|dec|rep)_\d+|\bcr?\d+\b|\bu[A-Z]{2}_\d+/);
   });
 
   it('report rows of small slices are left out; totals stay', () => {
-    const rows = [{ slice: '' }, { slice: 'region=US' }, { slice: 'region=NG' }];
-    expect(suppressSmallSlices(rows, (s) => s !== 'region=NG')).toEqual([
-      { slice: '' },
-      { slice: 'region=US' },
+    const rows = [{ slice: sl('') }, { slice: sl('region=US') }, { slice: sl('region=NG') }];
+    expect(suppressSmallSlices(rows, (s) => s.key !== 'region=NG')).toEqual([
+      { slice: sl('') },
+      { slice: sl('region=US') },
     ]);
   });
 });

@@ -39,30 +39,34 @@ export function loadVectors(): Vector[] {
   return loadAllVectors().filter((v) => isMethodName(v.method));
 }
 
-/** The README pass rule: |a − e| ≤ max(abs, rel·|e|) element-wise, booleans exact, every expected key. */
+/**
+ * The README pass rule: |a − e| ≤ max(abs, rel·|e|) element-wise, booleans exact, every expected
+ * key — recursively, for methods whose output nests objects (staggered_did).
+ */
 export function expectMatches(
   actual: Record<string, unknown>,
   expected: Record<string, unknown>,
   tolerance: { abs: number; rel: number },
+  at = '',
 ): void {
-  for (const [key, want] of Object.entries(expected)) {
-    const got = actual[key];
-    const wants = Array.isArray(want) ? want : [want];
-    const gots = Array.isArray(want) ? got : [got];
-    expect(Array.isArray(gots), `${key} should be an array`).toBe(true);
-    expect((gots as unknown[]).length, `${key} length`).toBe(wants.length);
-    wants.forEach((w, i) => {
-      const g = (gots as unknown[])[i];
-      if (typeof w === 'boolean') {
-        expect(g, `${key}[${i}]`).toBe(w);
-      } else {
-        expect(typeof g, `${key}[${i}] type`).toBe('number');
-        const e = w as number;
-        const bound = Math.max(tolerance.abs, tolerance.rel * Math.abs(e));
-        expect(Math.abs((g as number) - e), `${key}[${i}]: got ${g}, expected ${e}`).toBeLessThanOrEqual(
-          bound,
-        );
-      }
-    });
-  }
+  const check = (g: unknown, w: unknown, path: string): void => {
+    if (Array.isArray(w)) {
+      expect(Array.isArray(g), `${path} should be an array`).toBe(true);
+      expect((g as unknown[]).length, `${path} length`).toBe(w.length);
+      w.forEach((x, i) => {
+        check((g as unknown[])[i], x, `${path}[${i}]`);
+      });
+    } else if (w !== null && typeof w === 'object') {
+      expect(g !== null && typeof g === 'object', `${path} should be an object`).toBe(true);
+      expectMatches(g as Record<string, unknown>, w as Record<string, unknown>, tolerance, `${path}.`);
+    } else if (typeof w === 'boolean') {
+      expect(g, path).toBe(w);
+    } else {
+      expect(typeof g, `${path} type`).toBe('number');
+      const e = w as number;
+      const bound = Math.max(tolerance.abs, tolerance.rel * Math.abs(e));
+      expect(Math.abs((g as number) - e), `${path}: got ${g}, expected ${e}`).toBeLessThanOrEqual(bound);
+    }
+  };
+  for (const [key, want] of Object.entries(expected)) check(actual[key], want, `${at}${key}`);
 }

@@ -9,9 +9,10 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { QueryError } from '../../errors.js';
-import type { Cell, QueryEngine, QueryResult } from '../../ports/query-engine.js';
+import type { Deadline } from '../../ports/deadline.js';
+import type { Cell, QueryEngine, QueryOptions, QueryResult } from '../../ports/query-engine.js';
 import { athenaDialect, type Dialect } from '../../sql/dialect.js';
-import { isThrottle, type RetryPolicy, withRetries } from './retry.js';
+import { backoffMs, CALL_RETRY, isThrottle, QUEUE_RETRY, type RetryPolicy, withRetries } from './retry.js';
 
 export interface QueryStats {
   readonly label: string;
@@ -30,13 +31,21 @@ export interface AthenaEngineOptions {
   /** Glue database holding the lake tables; also the schema the dialect qualifies tables with. */
   readonly database: string;
   readonly catalog?: string;
-  /** Whole-query deadline; past it the query is stopped (StopQueryExecution). */
+  /**
+   * Whole-query timeout; past it, or past the caller's deadline (QueryOptions.deadline) if that
+   * comes first, the query is stopped (StopQueryExecution).
+   */
   readonly timeoutMs?: number;
   /** First poll delay, growing ×1.5 up to `maxPollMs`. */
   readonly pollMs?: number;
   readonly maxPollMs?: number;
-  /** Retries of throttled API calls (full jitter). */
+  /** Retries of throttled API calls: polls and result pages (full jitter). */
   readonly retry?: Partial<RetryPolicy>;
+  /**
+   * Retries of StartQueryExecution past the concurrent-query quota (TooManyRequestsException):
+   * long enough to outlast a queue, bounded by the deadline (QUEUE_RETRY in retry.ts).
+   */
+  readonly queueRetry?: Partial<RetryPolicy>;
   /** Re-runs of a query Athena marks as Retryable (e.g. resource exhaustion). */
   readonly maxQueryAttempts?: number;
   /** Called once per finished query (succeeded or not) — bytes scanned are recorded here. */
@@ -76,16 +85,24 @@ export class AthenaQueryEngine implements QueryEngine {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
   private readonly retry: RetryPolicy;
+  private readonly queueRetry: RetryPolicy;
 
   constructor(private readonly o: AthenaEngineOptions) {
     this.dialect = athenaDialect(o.database);
     this.sleep = o.sleep ?? defaultSleep;
     this.now = o.now ?? Date.now;
-    this.retry = { attempts: 6, baseMs: 200, maxMs: 5_000, random: Math.random, ...o.retry };
+    this.retry = { ...CALL_RETRY, ...o.retry };
+    this.queueRetry = { ...QUEUE_RETRY, random: this.retry.random, ...o.queueRetry };
   }
 
-  private call<T>(label: string, fn: () => Promise<T>): Promise<T> {
-    return withRetries(fn, { ...this.retry, sleep: this.sleep, retryIf: isThrottle }).catch((err) => {
+  private call<T>(label: string, fn: () => Promise<T>, bound: Bound, policy = this.retry): Promise<T> {
+    return withRetries(fn, {
+      ...policy,
+      sleep: (ms) => this.pause(ms, bound),
+      now: this.now,
+      deadline: bound,
+      retryIf: isThrottle,
+    }).catch((err) => {
       if (err instanceof QueryError) throw err;
       const name = err instanceof Error ? err.name : 'Error';
       const message = err instanceof Error ? err.message : String(err);
@@ -93,12 +110,28 @@ export class AthenaQueryEngine implements QueryEngine {
     });
   }
 
-  async query(sql: string, options: { readonly label?: string } = {}): Promise<QueryResult> {
+  /** Sleeps, waking early when the caller's deadline fires. */
+  private pause(ms: number, bound: Bound): Promise<void> {
+    const signal = bound.signal;
+    if (!signal) return this.sleep(ms);
+    if (signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      signal.addEventListener('abort', done, { once: true });
+      void this.sleep(ms).then(done);
+    });
+  }
+
+  async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
     const label = options.label ?? 'query';
     const started = this.now();
+    const bound = this.boundOf(started, options.deadline);
     const maxAttempts = this.o.maxQueryAttempts ?? 2;
     for (let attempt = 1; ; attempt++) {
-      const execution = await this.runOnce(sql, label, started, attempt);
+      const execution = await this.runOnce(sql, label, started, attempt, bound);
       const state = execution.Status?.State ?? 'UNKNOWN';
       const id = execution.QueryExecutionId ?? '?';
       const stats = execution.Statistics;
@@ -113,62 +146,107 @@ export class AthenaQueryEngine implements QueryEngine {
         attempts: attempt,
       });
       if (state === 'SUCCEEDED') {
-        const result = await this.readResults(id, label);
+        const result = await this.readResults(id, label, bound);
         return { ...result, bytesScanned: stats?.DataScannedInBytes ?? 0 };
       }
       const err = execution.Status?.AthenaError;
       const reason = execution.Status?.StateChangeReason ?? err?.ErrorMessage ?? 'no reason given';
       if (state === 'FAILED' && err?.Retryable && attempt < maxAttempts) {
-        await this.sleep(backoff(attempt, this.retry));
-        continue;
+        const wait = backoffMs(attempt, this.retry);
+        if (wait < bound.remainingMs()) {
+          await this.pause(wait, bound);
+          if (!bound.expired) continue;
+        }
       }
       const kind = err?.ErrorType !== undefined ? ` (error type ${err.ErrorType})` : '';
       throw new QueryError(`${label} ${state} on Athena (query ${id})${kind}: ${reason}`);
     }
   }
 
+  /** The earlier of the query timeout and the caller's deadline, on this engine's clock. */
+  private boundOf(started: number, deadline: Deadline | undefined): Bound {
+    const timeoutAt = started + (this.o.timeoutMs ?? 600_000);
+    const at = deadline?.at !== undefined ? Math.min(timeoutAt, deadline.at) : timeoutAt;
+    const byDeadline = deadline?.at !== undefined && deadline.at < timeoutAt;
+    const signal = deadline?.signal;
+    const now = this.now;
+    return {
+      at,
+      byDeadline,
+      ...(signal ? { signal } : {}),
+      remainingMs: () => (signal?.aborted ? 0 : Math.max(0, at - now())),
+      get expired() {
+        return signal?.aborted === true || now() >= at;
+      },
+    };
+  }
+
   /** Starts one execution and polls it to a final state. */
-  private async runOnce(sql: string, label: string, started: number, attempt: number) {
-    const deadline = started + (this.o.timeoutMs ?? 600_000);
+  private async runOnce(sql: string, label: string, started: number, attempt: number, bound: Bound) {
+    if (bound.expired) throw this.timeout(label, started, attempt, bound, undefined);
     // The token makes a retried StartQueryExecution idempotent (no double run after a throttle).
     const token = randomUUID();
-    const start = await this.call(label, () =>
-      this.o.client.send(
-        new StartQueryExecutionCommand({
-          QueryString: sql,
-          WorkGroup: this.o.workGroup,
-          ClientRequestToken: token,
-          QueryExecutionContext: { Database: this.o.database, Catalog: this.o.catalog ?? 'AwsDataCatalog' },
-        }),
-      ),
+    const start = await this.call(
+      label,
+      () =>
+        this.o.client.send(
+          new StartQueryExecutionCommand({
+            QueryString: sql,
+            WorkGroup: this.o.workGroup,
+            ClientRequestToken: token,
+            QueryExecutionContext: {
+              Database: this.o.database,
+              Catalog: this.o.catalog ?? 'AwsDataCatalog',
+            },
+          }),
+        ),
+      bound,
+      this.queueRetry,
     );
     const id = start.QueryExecutionId;
     if (!id) throw new QueryError(`${label} failed on Athena: no query execution id returned`);
     let delay = this.o.pollMs ?? 250;
     for (;;) {
-      const res = await this.call(label, () =>
-        this.o.client.send(new GetQueryExecutionCommand({ QueryExecutionId: id })),
-      );
-      const execution: QueryExecution = res.QueryExecution ?? { QueryExecutionId: id };
+      // Past the deadline no call may wait: the stop below must still fit in the reserve.
+      const res = bound.expired
+        ? undefined
+        : await this.call(
+            label,
+            () => this.o.client.send(new GetQueryExecutionCommand({ QueryExecutionId: id })),
+            bound,
+          ).catch((err) => {
+            if (bound.expired) return undefined;
+            throw err;
+          });
+      const execution: QueryExecution = res?.QueryExecution ?? { QueryExecutionId: id };
       const state = execution.Status?.State;
       if (state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED')
         return { ...execution, QueryExecutionId: id };
-      const remaining = deadline - this.now();
+      const remaining = bound.remainingMs();
       if (remaining <= 0) {
-        await this.call(label, () =>
-          this.o.client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })),
-        ).catch(() => undefined);
-        throw new QueryTimeoutError(
-          `${label} timed out on Athena after ${Math.round((this.now() - started) / 1000)} s (query ${id}, attempt ${attempt}); it was stopped`,
-        );
+        // One attempt, no retries: this runs in the time kept back for cleanup.
+        await this.o.client
+          .send(new StopQueryExecutionCommand({ QueryExecutionId: id }))
+          .catch(() => undefined);
+        throw this.timeout(label, started, attempt, bound, id);
       }
-      await this.sleep(Math.min(delay, remaining));
+      await this.pause(Math.min(delay, remaining), bound);
       delay = Math.min(delay * 1.5, this.o.maxPollMs ?? 2_000);
     }
   }
 
+  private timeout(label: string, started: number, attempt: number, bound: Bound, id: string | undefined) {
+    const why = bound.byDeadline ? " (the invocation's deadline)" : '';
+    const where = id
+      ? `query ${id}, attempt ${attempt}); it was stopped`
+      : `attempt ${attempt}); not started`;
+    return new QueryTimeoutError(
+      `${label} timed out on Athena after ${Math.round((this.now() - started) / 1000)} s${why} (${where}`,
+    );
+  }
+
   /** Reads every result page (1000 rows a page) into column vectors. */
-  private async readResults(id: string, label: string): Promise<QueryResult> {
+  private async readResults(id: string, label: string, bound: Bound): Promise<QueryResult> {
     let columns: string[] = [];
     let types: string[] = [];
     let vectors: Cell[][] = [];
@@ -177,10 +255,13 @@ export class AthenaQueryEngine implements QueryEngine {
     let first = true;
     do {
       const token = nextToken;
-      const page = await this.call(label, () =>
-        this.o.client.send(
-          new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: 1000, NextToken: token }),
-        ),
+      const page = await this.call(
+        label,
+        () =>
+          this.o.client.send(
+            new GetQueryResultsCommand({ QueryExecutionId: id, MaxResults: 1000, NextToken: token }),
+          ),
+        bound,
       );
       const rows = page.ResultSet?.Rows ?? [];
       if (first) {
@@ -210,6 +291,12 @@ function isHeader(data: readonly { VarCharValue?: string }[], columns: readonly 
   return columns.length > 0 && columns.every((c, i) => data[i]?.VarCharValue === c);
 }
 
-function backoff(attempt: number, p: RetryPolicy): number {
-  return Math.floor(p.random() * Math.min(p.maxMs, p.baseMs * 2 ** attempt));
+/** A query's time bound on the engine's clock, with the caller's abort signal. */
+interface Bound {
+  readonly at: number;
+  /** The caller's deadline, not the engine's query timeout, is the binding one. */
+  readonly byDeadline: boolean;
+  readonly signal?: AbortSignal;
+  remainingMs(): number;
+  readonly expired: boolean;
 }

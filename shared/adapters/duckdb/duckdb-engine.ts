@@ -1,11 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { MetricConfig } from '../../config/schema.js';
 import { QueryError } from '../../errors.js';
 import { SOURCE_COLUMNS, SOURCE_NAMES } from '../../lake/sources.js';
-import type { Cell, QueryEngine, QueryResult } from '../../ports/query-engine.js';
+import { DeadlineExceededError } from '../../ports/deadline.js';
+import type { Cell, QueryEngine, QueryOptions, QueryResult } from '../../ports/query-engine.js';
 import { type Dialect, duckdbDialect } from '../../sql/dialect.js';
 import { quoteIdent, quoteString } from '../../sql/literals.js';
 
@@ -41,16 +42,26 @@ function firstLine(err: unknown): string {
     : line;
 }
 
+interface Partition {
+  readonly dt: string;
+  readonly hour: string;
+  /** Size of its Parquet files: the bytes-scanned estimate of a query that reads it. */
+  readonly bytes: number;
+}
+
 /** The `dt=…/hour=…` partitions of a table folder that hold at least one Parquet file. */
-function listPartitions(dir: string): { dt: string; hour: string }[] {
+function listPartitions(dir: string): Partition[] {
   if (!existsSync(dir)) return [];
-  const out: { dt: string; hour: string }[] = [];
+  const out: Partition[] = [];
   for (const dt of readdirSync(dir, { withFileTypes: true })) {
     if (!dt.isDirectory() || !dt.name.startsWith('dt=')) continue;
     for (const hour of readdirSync(path.join(dir, dt.name), { withFileTypes: true })) {
       if (!hour.isDirectory() || !hour.name.startsWith('hour=')) continue;
-      if (readdirSync(path.join(dir, dt.name, hour.name)).some((f) => f.endsWith('.parquet')))
-        out.push({ dt: dt.name.slice(3), hour: hour.name.slice(5) });
+      const folder = path.join(dir, dt.name, hour.name);
+      const files = readdirSync(folder).filter((f) => f.endsWith('.parquet'));
+      if (files.length === 0) continue;
+      const bytes = files.reduce((n, f) => n + statSync(path.join(folder, f)).size, 0);
+      out.push({ dt: dt.name.slice(3), hour: hour.name.slice(5), bytes });
     }
   }
   return out;
@@ -65,7 +76,13 @@ function readParquetSql(globs: string[]): string {
 /** The QueryEngine on embedded DuckDB over a local Parquet lake. */
 export class DuckDbQueryEngine implements QueryEngine {
   /** Physical table → its folder and partitions, listed once when the lake is attached. */
-  private readonly tables = new Map<string, { dir: string; partitions: { dt: string; hour: string }[] }>();
+  private readonly tables = new Map<string, { dir: string; partitions: Partition[] }>();
+  /**
+   * Bytes of each ranged table read this engine rendered, by its SQL text: a query's bytes-scanned
+   * estimate is the sum over the reads it contains. (Whole Parquet files: DuckDB reads only the
+   * columns it needs, Athena bills the same way, so this is an upper bound of both.)
+   */
+  private readonly readBytes = new Map<string, number>();
 
   /**
    * DuckDB SQL, with one difference: a query that names its time range reads only the partition
@@ -79,14 +96,21 @@ export class DuckDbQueryEngine implements QueryEngine {
       if (!range || !t || t.partitions.length === 0) return quoteIdent(name);
       const from = range.from.toISOString();
       const to = range.to.toISOString();
-      const globs = t.partitions
-        .filter((p) => {
-          const start = `${p.dt}T${p.hour}:00:00.000Z`;
-          // A partition holds the events of its hour: keep the hours that overlap [from, to).
-          return start < to && new Date(Date.parse(start) + 3_600_000).toISOString() > from;
-        })
-        .map((p) => path.join(t.dir, `dt=${p.dt}`, `hour=${p.hour}`, '*.parquet'));
-      return globs.length === 0 ? quoteIdent(name) : readParquetSql(globs);
+      const read = t.partitions.filter((p) => {
+        const start = `${p.dt}T${p.hour}:00:00.000Z`;
+        // A partition holds the events of its hour: keep the hours that overlap [from, to).
+        return start < to && new Date(Date.parse(start) + 3_600_000).toISOString() > from;
+      });
+      if (read.length === 0) return quoteIdent(name);
+      const sql = readParquetSql(
+        read.map((p) => path.join(t.dir, `dt=${p.dt}`, `hour=${p.hour}`, '*.parquet')),
+      );
+      if (this.readBytes.size > 10_000) this.readBytes.clear();
+      this.readBytes.set(
+        sql,
+        read.reduce((n, p) => n + p.bytes, 0),
+      );
+      return sql;
     },
   };
 
@@ -174,10 +198,23 @@ export class DuckDbQueryEngine implements QueryEngine {
     }
   }
 
-  async query(sql: string, options: { readonly label?: string } = {}): Promise<QueryResult> {
+  /** The bytes-scanned estimate of a statement: the partition files of the ranged reads it holds. */
+  private estimateBytes(sql: string): number {
+    let bytes = 0;
+    for (const [read, n] of this.readBytes) if (sql.includes(read)) bytes += n;
+    return bytes;
+  }
+
+  async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
     const label = options.label ?? 'query';
+    const deadline = options.deadline;
+    if (deadline?.expired)
+      throw new DeadlineExceededError(`${label} not started on DuckDB: the invocation's deadline has passed`);
     // A connection per query lets independent scans (one per source) run concurrently.
     const conn = await this.instance.connect();
+    // Past the deadline the running statement is interrupted (it then fails with an INTERRUPT error).
+    const stop = () => conn.interrupt();
+    deadline?.signal.addEventListener('abort', stop, { once: true });
     try {
       const result = await conn.run(sql);
       const columns = result.columnNames();
@@ -192,10 +229,20 @@ export class DuckDbQueryEngine implements QueryEngine {
           for (const v of col) out.push(toCell(v));
         });
       }
-      return { columns, data: Object.fromEntries(columns.map((c, i) => [c, data[i]!])), rowCount };
+      return {
+        columns,
+        data: Object.fromEntries(columns.map((c, i) => [c, data[i]!])),
+        rowCount,
+        bytesScanned: this.estimateBytes(sql),
+      };
     } catch (err) {
+      if (deadline?.signal.aborted)
+        throw new DeadlineExceededError(`${label} stopped on DuckDB at the invocation's deadline`, {
+          cause: err,
+        });
       throw new QueryError(`${label} failed on DuckDB: ${firstLine(err)}`, { cause: err });
     } finally {
+      deadline?.signal.removeEventListener('abort', stop);
       conn.closeSync();
     }
   }

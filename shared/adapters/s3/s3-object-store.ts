@@ -84,6 +84,11 @@ export class S3ObjectStore implements ObjectStore {
             : `object changed since read: s3://${this.o.bucket}/${full}`,
           { cause: err },
         );
+      // If-Match on a key that does not exist (any more) answers 404: the version we read is gone.
+      if (options.ifMatch && (status === 404 || name === 'NoSuchKey'))
+        throw new PreconditionFailedError(`object deleted since read: s3://${this.o.bucket}/${full}`, {
+          cause: err,
+        });
       if (status === 409 || name === 'ConditionalRequestConflict')
         throw new PreconditionFailedError(`concurrent conditional write of s3://${this.o.bucket}/${full}`, {
           cause: err,

@@ -5,6 +5,8 @@ import type { Alert, AlertSink } from '../../ports/alert-sink.js';
 export interface SnsAlertSinkOptions {
   readonly client: SNSClient;
   readonly topicArn: string;
+  /** Extra String attributes on every message (vigil.yaml `alerting.sinks.<name>.attributes`). */
+  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 /** SNS limit of a whole message: body, subject and message attributes together. */
@@ -17,11 +19,17 @@ const bytesOf = (s: string) => ENC.encode(s).length;
 
 /**
  * Message attributes subscribers filter on: `severity`, `metric`, `region` (the one region, regions
- * joined by ',', or 'ALL'), plus `status` and `kind`; all String. Empty values are left out (SNS
- * rejects empty String attributes).
+ * joined by ',', or 'ALL'), `grain`, `team` and `owner` (when the metric declares them), `status`,
+ * `kind`, and the sink's static ones; all String. Empty values are left out (SNS rejects empty
+ * String attributes).
  */
-function attributesOf(alert: Alert, message: AlertMessage): Record<string, MessageAttributeValue> {
+function attributesOf(
+  alert: Alert,
+  message: AlertMessage,
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, MessageAttributeValue> {
   const values: Record<string, string> = {
+    ...extra,
     ...message.attributes,
     status: alert.status,
     kind: alert.kind,
@@ -48,7 +56,7 @@ export class SnsAlertSink implements AlertSink {
 
   async send(alert: Alert): Promise<void> {
     let message = renderAlertMessage(alert);
-    const attributes = attributesOf(alert, message);
+    const attributes = attributesOf(alert, message, this.o.attributes);
     // The shared renderer caps the body at 256 KB alone; SNS counts subject and attributes too.
     const budget =
       SNS_MESSAGE_MAX_BYTES - bytesOf(message.subject) - attributeBytes(attributes) - FRAMING_BYTES;

@@ -14,6 +14,7 @@ import {
   type QueryStats,
 } from '../../../shared/adapters/athena/athena-engine.js';
 import { QueryError } from '../../../shared/errors.js';
+import { Deadline } from '../../../shared/ports/deadline.js';
 
 const athena = mockClient(AthenaClient);
 const noSleep = async () => {};
@@ -171,14 +172,79 @@ describe('AthenaQueryEngine', () => {
       .map((c) => c.args[0].input.ClientRequestToken);
     expect(starts).toHaveLength(3);
     expect(new Set(starts).size).toBe(1);
-    expect(sleeps).toEqual([200, 400, 200]);
+    // StartQueryExecution throttles wait on the queue policy (base 500 ms), polls on the call policy (200 ms).
+    expect(sleeps).toEqual([500, 1000, 200]);
+  });
+
+  it('outlasts a concurrency-quota queue: capped exponential backoff with full jitter', async () => {
+    const sleeps: number[] = [];
+    const throttle = new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} });
+    let start = athena.on(StartQueryExecutionCommand);
+    for (let i = 0; i < 20; i++) start = start.rejectsOnce(throttle);
+    start.resolves({ QueryExecutionId: 'q5' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+    athena
+      .on(GetQueryResultsCommand)
+      .resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
+    let now = 0;
+    await engine({
+      retry: { random: () => 1 },
+      now: () => now,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        now += ms;
+      },
+    }).query('SELECT 1');
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(21);
+    // Doubling from 1 s (jitter at its maximum here), capped at 30 s: minutes of queue, no hammering.
+    expect(sleeps.slice(0, 6)).toEqual([1000, 2000, 4000, 8000, 16000, 30000]);
+    expect(Math.max(...sleeps)).toBe(30_000);
+    expect(now).toBeGreaterThan(5 * 60_000);
+  });
+
+  it('stops waiting for the queue at the invocation deadline, never sleeping past it', async () => {
+    const sleeps: number[] = [];
+    athena
+      .on(StartQueryExecutionCommand)
+      .rejects(new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} }));
+    let now = 0;
+    const deadline = Deadline.at(20_000, () => now);
+    await expect(
+      engine({
+        retry: { random: () => 1 },
+        now: () => now,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          now += ms;
+        },
+      }).query('SELECT 1', { deadline }),
+    ).rejects.toThrow(/TooManyRequestsException/);
+    expect(now).toBeLessThan(20_000);
+    expect(sleeps).toEqual([1000, 2000, 4000, 8000]);
+  });
+
+  it('stops an in-flight query when the invocation deadline fires before the query timeout', async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'long' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'RUNNING' } } });
+    athena.on(StopQueryExecutionCommand).resolves({});
+    const deadline = Deadline.after(150);
+    const started = Date.now();
+    await expect(
+      engine({ sleep: (ms) => new Promise((r) => setTimeout(r, ms)), pollMs: 10_000 }).query('SELECT 1', {
+        label: 'scan',
+        deadline,
+      }),
+    ).rejects.toThrow(/scan timed out on Athena after 0 s \(the invocation's deadline\).*stopped/);
+    // The 10 s poll sleep was cut short by the deadline's signal.
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(athena.commandCalls(StopQueryExecutionCommand)).toHaveLength(1);
   });
 
   it('gives up after the retry budget on persistent throttling', async () => {
     athena
       .on(StartQueryExecutionCommand)
       .rejects(new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} }));
-    await expect(engine({ retry: { attempts: 3, random: () => 0 } }).query('SELECT 1')).rejects.toThrow(
+    await expect(engine({ queueRetry: { attempts: 3, random: () => 0 } }).query('SELECT 1')).rejects.toThrow(
       /failed on Athena: TooManyRequestsException: Rate exceeded/,
     );
     expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(3);

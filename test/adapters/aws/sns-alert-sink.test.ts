@@ -44,9 +44,25 @@ describe('SnsAlertSink', () => {
       severity: { DataType: 'String', StringValue: 'critical' },
       metric: { DataType: 'String', StringValue: 'automated_action_share' },
       region: { DataType: 'String', StringValue: 'BR' },
+      grain: { DataType: 'String', StringValue: ALERT.grain },
       status: { DataType: 'String', StringValue: 'open' },
       kind: { DataType: 'String', StringValue: 'metric_incident' },
     });
+  });
+
+  it('adds the metric team and owner, and the sink static attributes, for subscription filter policies', async () => {
+    sns.on(PublishCommand).resolves({});
+    await new SnsAlertSink({
+      client: new SNSClient({ region: 'eu-west-1' }),
+      topicArn: 'arn:aws:sns:eu-west-1:1:alerts',
+      attributes: { env: 'prod' },
+    }).send({ ...ALERT, team: 'child-safety', owner: 'cs@example.com' });
+    const attrs = sns.commandCalls(PublishCommand)[0]!.args[0].input.MessageAttributes!;
+    expect(attrs.team).toEqual({ DataType: 'String', StringValue: 'child-safety' });
+    expect(attrs.owner).toEqual({ DataType: 'String', StringValue: 'cs@example.com' });
+    expect(attrs.env).toEqual({ DataType: 'String', StringValue: 'prod' });
+    // SNS takes at most 10 attributes a message.
+    expect(Object.keys(attrs).length).toBeLessThanOrEqual(10);
   });
 
   it('names every region, or ALL when the alert names none', async () => {

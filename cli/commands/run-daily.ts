@@ -1,0 +1,1 @@
+export { runDaily as run } from './run-job.js';

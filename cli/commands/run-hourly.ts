@@ -1,0 +1,1 @@
+export { runHourly as run } from './run-job.js';

@@ -1,0 +1,82 @@
+import type { Deadline } from '../ports/deadline.js';
+import { addGrain, windowsInRange } from '../time/window.js';
+import { type BackfillSummary, judgeableEnd, runBackfill } from './backfill.js';
+import { type DetectionDeps, guardCounts, type JudgeResult, judgeWindows } from './detection.js';
+import { coveredBy, NoLakeDataError } from './lake-coverage.js';
+import type { LeaseOptions } from './lease.js';
+import type { Tick } from './schedule.js';
+
+export interface ScheduledJobOptions extends DetectionDeps {
+  /** Called once the recompute is done, before detection (callers report failed windows even if detection then throws). */
+  readonly onRecomputed?: (summary: BackfillSummary) => void;
+  /** Who holds the window leases, and for how long (shared/jobs/lease.ts). */
+  readonly lease?: LeaseOptions;
+  /** Windows of the same grain computed at once (default 2). */
+  readonly concurrency?: number;
+  /** The invocation's deadline: bounds every query, stops the recompute in time to release leases. */
+  readonly deadline?: Deadline;
+  /** Who holds the windows' leases while recomputing (a request id; default a random run id). */
+  readonly leaseOwner?: string;
+}
+
+export interface ScheduledJobResult extends JudgeResult {
+  readonly recompute: BackfillSummary;
+}
+
+/**
+ * One firing of a scheduled job (shared/jobs/schedule.ts): recompute the tick's windows (late data;
+ * windows the lake does not cover at all are never written as zeros) → data-quality guard →
+ * detection of the windows not judged yet → incidents → alerts through the outbox. Rerunning a
+ * tick is safe: windows are replaced whole, judged windows are skipped, the outbox dedupes.
+ * Throws NoLakeDataError when the lake holds nothing for the tick nor its history.
+ */
+export async function runScheduledJob(o: ScheduledJobOptions, tick: Tick): Promise<ScheduledJobResult> {
+  const { grain } = tick;
+  const end = tick.target.end;
+  // One partition-count query serves the guard and tells which windows the lake covers at all.
+  const counts = await guardCounts(o, tick.historyFrom, end);
+  const covered = coveredBy(counts, grain, tick.recompute);
+  if (
+    covered.length === 0 &&
+    coveredBy(counts, grain, windowsInRange(grain, tick.historyFrom, end)).length === 0
+  )
+    throw new NoLakeDataError(
+      `the lake has no partitions for the ${grain} tick at ${tick.at.toISOString()} nor its ${Math.round((end.getTime() - tick.historyFrom.getTime()) / 86_400_000)} days of history`,
+    );
+  const recompute = await runBackfill({
+    engine: o.engine,
+    store: o.store,
+    config: o.config,
+    grain,
+    windows: covered,
+    clock: o.clock,
+    ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+    // Two runs of one window (schedule + manual rerun): one computes it, the other skips it.
+    lease: { ...o.lease, ...(o.leaseOwner ? { owner: o.leaseOwner } : {}), store: o.objectStore },
+    ...(o.deadline ? { deadline: o.deadline } : {}),
+  });
+  o.onRecomputed?.(recompute);
+  const judgeFrom = tick.recompute[0]?.start ?? tick.target.start;
+  // Never judge a window whose metrics failed or are being written by another run: a retry will.
+  const result = await judgeWindows(
+    o,
+    grain,
+    tick.historyFrom,
+    judgeFrom,
+    judgeableEnd(recompute, end),
+    counts,
+  );
+  return { ...result, recompute };
+}
+
+/** A tick with its recompute range or lookback changed (tests and reruns). */
+export function withOverrides(tick: Tick, o: { recompute?: number; lookbackDays?: number }): Tick {
+  const end = tick.target.end;
+  return {
+    ...tick,
+    ...(o.recompute !== undefined
+      ? { recompute: windowsInRange(tick.grain, addGrain(end, tick.grain, -Math.max(1, o.recompute)), end) }
+      : {}),
+    ...(o.lookbackDays !== undefined ? { historyFrom: addGrain(end, 'day', -o.lookbackDays) } : {}),
+  };
+}
