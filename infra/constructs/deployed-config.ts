@@ -4,10 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { CORE_CATALOG } from '../../shared/config/core-catalog.js';
-import { validateMetricConfig } from '../../shared/config/load.js';
+import { exportConfig, type VigilConfig, validateConfig } from '../../shared/config/file.js';
 import { parseYamlText } from '../../shared/config/parse.js';
-import type { MetricConfig } from '../../shared/config/schema.js';
 import { prefixOf } from '../../shared/storage/layout.js';
 
 export interface DeployedConfigProps {
@@ -24,13 +22,13 @@ const MAX_CONFIG_BYTES = 200_000;
 
 /**
  * The team's config, deployed with the stack: the YAML is read and validated with the config schema
- * at synth (a bad file fails `cdk synth` with the one-line error the CLI prints) and written as JSON
- * to `config/vigil.json` by a custom resource that may put that one key and nothing else. Its
+ * at synth (a bad file fails `cdk synth` with the one-line error the CLI prints) and written, as
+ * `vigil config export` would, to `config/vigil.json` by a custom resource that may put that one key and nothing else. Its
  * content is a property of the resource, so every deploy whose file changed rewrites the object and
  * nothing set by hand drifts from the repo. JSON, so the bundles need no YAML parser.
  */
 export class DeployedConfig extends Construct {
-  readonly config: MetricConfig;
+  readonly config: VigilConfig;
   readonly key = CONFIG_KEY;
   readonly resource: cr.AwsCustomResource;
   readonly json: string;
@@ -39,9 +37,10 @@ export class DeployedConfig extends Construct {
     super(scope, id);
     const raw: unknown = props.configFile
       ? parseYamlText(readFileSync(props.configFile, 'utf8'), props.configFile)
-      : CORE_CATALOG;
-    this.config = validateMetricConfig(raw, props.configFile ?? 'core catalog');
-    this.json = JSON.stringify(raw);
+      : {};
+    this.config = validateConfig(raw, props.configFile ?? 'core catalog');
+    // What `vigil config export` writes: the resolved config, which resolves to itself.
+    this.json = JSON.stringify(exportConfig(this.config));
     if (Buffer.byteLength(this.json) > MAX_CONFIG_BYTES)
       throw new Error(
         `${props.configFile}: ${Buffer.byteLength(this.json)} bytes as JSON is more than ${MAX_CONFIG_BYTES}`,
