@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -87,6 +87,7 @@ export class JobFunctions extends Construct {
       VIGIL_TOPIC_ARN: props.alerts.topicArn,
       POWERTOOLS_SERVICE_NAME: 'vigil',
       POWERTOOLS_METRICS_NAMESPACE: 'Vigil',
+      NODE_OPTIONS: '--enable-source-maps',
     };
     const make = (name: FunctionName): NodejsFunction => {
       const sizing = SIZING[name];
@@ -141,7 +142,12 @@ export class JobFunctions extends Construct {
           format: OutputFormat.ESM,
           target: BUNDLE_TARGET,
           minify: true,
-          sourceMap: false,
+          // Error names survive minification (logs show JobFailedError, not `e`), and stack traces
+          // point at the TypeScript sources (external map, not inlined: the bundle stays small).
+          keepNames: true,
+          sourceMap: true,
+          sourceMapMode: SourceMapMode.EXTERNAL,
+          sourcesContent: false,
           mainFields: MAIN_FIELDS,
           banner: ESM_REQUIRE_BANNER,
           externalModules: EXTERNAL_MODULES,

@@ -399,7 +399,7 @@ describe('hourly handler: detection and alerts through SNS', () => {
     expect(impressions.MessageAttributes).toMatchObject({
       severity: { DataType: 'String', StringValue: expect.stringMatching(/^(critical|high|medium|low)$/) },
       metric: { DataType: 'String', StringValue: 'impressions' },
-      region: { DataType: 'String', StringValue: 'ALL' },
+      region: { DataType: 'String.Array', StringValue: '["ALL"]' },
       status: { DataType: 'String', StringValue: 'open' },
     });
     // Outbox: everything sent once, nothing pending; the incident state moved to the judged hour.
