@@ -301,10 +301,23 @@ analysisCommand(
   .option('--confidence <x>', 'confidence level', '0.95')
   .action(lazy(() => import('./commands/design-sampling.js')));
 
-const configCmd = program.command('config').description('Work with metric config files');
+program
+  .command('init')
+  .description('Inspect an existing lake and write a starting vigil.yaml (source and column mappings)')
+  .requiredOption('--lake <dir>', 'event lake directory (<source>/dt=YYYY-MM-DD/hour=HH/*.parquet)')
+  .option('--out <file>', 'config file to write', 'vigil.yaml')
+  .option('--force', 'replace a file an earlier vigil init wrote')
+  .option('--json', 'print the summary as JSON')
+  .addHelpText(
+    'after',
+    '\nExample:\n  vigil init --lake /data/lake --out vigil.yaml && vigil config validate vigil.yaml',
+  )
+  .action(lazy(() => import('./commands/init.js')));
+
+const configCmd = program.command('config').description('Work with the config file (vigil.yaml)');
 configCmd
   .command('validate')
-  .description('Validate a metric config YAML file')
+  .description('Validate a whole vigil.yaml: one line naming the path and value on error (exit 2)')
   .argument('<file>', 'config file')
   .option('--json', 'print the summary as JSON')
   .action(lazy(() => import('./commands/config-validate.js')));
@@ -319,7 +332,7 @@ configCmd
   .action(lazy(() => import('./commands/config-default.js')));
 configCmd
   .command('schema')
-  .description('Print the JSON Schema of the metric config (for editors)')
+  .description('Print the JSON Schema of vigil.yaml (for editors and CI)')
   .action(lazy(() => import('./commands/config-schema.js')));
 
 // `vigil … | head` closes stdout early: that is the reader's choice, not an error.

@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { bytesScannedCutoffPerQuery } from '../shared/jobs/cost.js';
 
 /** Stack settings, from CDK context (`-c key=value` or cdk.json) or props. */
 export interface VigilSettings {
@@ -11,8 +12,13 @@ export interface VigilSettings {
   /** First partition date partition projection knows (yyyy-MM-dd). */
   readonly lakeStartDate: string;
   readonly workGroupName: string;
-  /** Athena bytes-scanned cutoff per query (workgroup-enforced). */
+  /**
+   * Athena bytes-scanned cutoff per query (workgroup-enforced). With `lakeBytesPerDay` and no
+   * explicit value it follows from the lake's size (shared/jobs/cost.ts: bytesScannedCutoffPerQuery).
+   */
   readonly bytesScannedCutoffPerQuery: number;
+  /** Bytes the lake gains per day (all sources): sets the per-query cutoff and each run's budget. */
+  readonly lakeBytesPerDay?: number;
   readonly alertEmail?: string;
   readonly opsEmail?: string;
   /** Chunks of a rerun computed at once (each runs ≤ 5 Athena queries at a time). */
@@ -49,6 +55,7 @@ export const CONTEXT_KEYS = {
   lakeStartDate: 'vigil:lakeStartDate',
   workGroupName: 'vigil:workGroupName',
   bytesScannedCutoffPerQuery: 'vigil:bytesScannedCutoffPerQuery',
+  lakeBytesPerDay: 'vigil:lakeBytesPerDay',
   alertEmail: 'vigil:alertEmail',
   opsEmail: 'vigil:opsEmail',
   rerunConcurrency: 'vigil:rerunConcurrency',
@@ -97,6 +104,10 @@ export function resolveSettings(
     const v = ctx(k);
     return v === undefined || v === null || v === '' ? undefined : String(v);
   };
+  const lakeBytesPerDay =
+    ctx('lakeBytesPerDay') !== undefined
+      ? positiveInt(ctx('lakeBytesPerDay'), CONTEXT_KEYS.lakeBytesPerDay)
+      : undefined;
   let lakePrefix = str('lakePrefix') ?? DEFAULT_SETTINGS.lakePrefix;
   if (lakePrefix.startsWith('/')) lakePrefix = lakePrefix.slice(1);
   if (lakePrefix !== '' && !lakePrefix.endsWith('/')) lakePrefix += '/';
@@ -107,9 +118,13 @@ export function resolveSettings(
     lakeStartDate: str('lakeStartDate') ?? DEFAULT_SETTINGS.lakeStartDate,
     workGroupName: str('workGroupName') ?? defaults.workGroupName,
     bytesScannedCutoffPerQuery: positiveInt(
-      ctx('bytesScannedCutoffPerQuery') ?? DEFAULT_SETTINGS.bytesScannedCutoffPerQuery,
+      ctx('bytesScannedCutoffPerQuery') ??
+        (lakeBytesPerDay
+          ? bytesScannedCutoffPerQuery({ lakeBytesPerDay })
+          : DEFAULT_SETTINGS.bytesScannedCutoffPerQuery),
       CONTEXT_KEYS.bytesScannedCutoffPerQuery,
     ),
+    ...(lakeBytesPerDay ? { lakeBytesPerDay } : {}),
     ...(str('alertEmail') ? { alertEmail: str('alertEmail')! } : {}),
     ...(str('opsEmail') ? { opsEmail: str('opsEmail')! } : {}),
     rerunConcurrency: positiveInt(

@@ -5,8 +5,15 @@
  * category alone and on the odd / even halves of the sorted file list. A change that helps one
  * half only is suspect (it fits those files).
  *
+ * Leave-one-category-out (LOCO): for each of the 4 categories, the threshold is chosen on the
+ * other three (the only thing NAB fits) and the held-out category is scored at it. The pooled
+ * out-of-fold score sums the held-out raw scores over folds and normalises by the folds' summed
+ * null and perfect scores; artificialNoAnomaly (no windows) enters only through its false
+ * positives. A change is kept when it helps the pooled LOCO score without losing a fold.
+ *
  *   npx tsx bench/nab/experiment.ts ['{"halfEvidence":3}'] [--per-file]
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,9 +22,9 @@ import { scoreSeriesCsv } from '../../shared/anomaly/score-csv.js';
 
 const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'] as const;
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const nab = resolve(repo, '../shared/bench/nab');
+// The shared folder sits next to the repo unless VIGIL_SHARED_DIR says otherwise (e.g. a worktree).
+const nab = resolve(process.env.VIGIL_SHARED_DIR ?? resolve(repo, '../shared'), 'bench/nab');
 const dataDir = join(nab, 'data');
-const outDir = join(repo, 'bench/out/nab-exp');
 
 interface NabFile {
   rel: string;
@@ -28,11 +35,14 @@ interface Scorer {
   scoreRun(
     files: NabFile[],
     profiles?: readonly string[],
-    opts?: { perFile?: boolean },
+    opts?: { perFile?: boolean; thresholds?: Record<string, number> },
   ): Record<
     string,
     {
       normalized: number;
+      raw: number;
+      nullRaw: number;
+      perfectRaw: number;
       windowsDetected: number;
       windows: number;
       fp: number;
@@ -55,6 +65,9 @@ async function main(): Promise<void> {
   const perFile = args.includes('--per-file');
   const patch = args.find((a) => a.startsWith('{'));
   if (patch) merge(TUNING as unknown as Record<string, unknown>, JSON.parse(patch));
+  // One output folder per override, so runs side by side do not overwrite each other.
+  const tag = patch ? createHash('sha1').update(patch).digest('hex').slice(0, 10) : 'default';
+  const outDir = join(repo, 'bench/out/nab-exp', tag);
   const started = performance.now();
   for (const category of readdirSync(dataDir).sort()) {
     for (const name of readdirSync(join(dataDir, category)).sort()) {
@@ -88,6 +101,34 @@ async function main(): Promise<void> {
         `win ${s.windowsDetected}/${s.windows} fp ${s.fp} thr ${s.threshold.toFixed(3)}`,
     );
   }
+  // Leave one category out: threshold from the other categories, score on the held-out one.
+  const categories = [...new Set(files.map((f) => f.rel.split('/')[0]!))];
+  const pooled = Object.fromEntries(PROFILES.map((p) => [p, { raw: 0, nul: 0, perfect: 0 }]));
+  for (const c of categories) {
+    const held = files.filter((f) => f.rel.startsWith(`${c}/`));
+    const train = files.filter((f) => !f.rel.startsWith(`${c}/`));
+    const fit = scorer.scoreRun(train, PROFILES);
+    const thresholds = Object.fromEntries(PROFILES.map((p) => [p, fit[p]!.threshold]));
+    const r = scorer.scoreRun(held, PROFILES, { thresholds });
+    for (const p of PROFILES) {
+      pooled[p]!.raw += r[p]!.raw;
+      pooled[p]!.nul += r[p]!.nullRaw;
+      pooled[p]!.perfect += r[p]!.perfectRaw;
+    }
+    const s = r.standard!;
+    const cells = PROFILES.map((p) =>
+      r[p]!.perfectRaw > 0 ? r[p]!.normalized.toFixed(2).padStart(6) : `raw ${r[p]!.raw.toFixed(2)}`,
+    );
+    console.log(
+      `loco ${c.padEnd(17)} ${cells.join(' ')}  win ${s.windowsDetected}/${s.windows} fp ${s.fp} thr ${s.threshold.toFixed(3)}`,
+    );
+  }
+  console.log(
+    `loco pooled             ${PROFILES.map((p) => {
+      const q = pooled[p]!;
+      return ((100 * (q.raw - q.nul)) / (q.perfect - q.nul)).toFixed(2).padStart(6);
+    }).join(' ')}`,
+  );
   if (perFile) {
     const r = scorer.scoreRun(files, ['standard'], { perFile: true }).standard!;
     for (const f of r.perFile ?? [])

@@ -15,7 +15,8 @@ const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'] as con
 type Profile = (typeof PROFILES)[number];
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const nab = resolve(repo, '../shared/bench/nab');
+// The shared folder sits next to the repo unless VIGIL_SHARED_DIR says otherwise (e.g. a worktree).
+const nab = resolve(process.env.VIGIL_SHARED_DIR ?? resolve(repo, '../shared'), 'bench/nab');
 const dataDir = join(nab, 'data');
 const labels = join(nab, 'labels/combined_windows.json');
 const outDir = join(repo, 'bench/out/nab');

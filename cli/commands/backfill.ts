@@ -1,6 +1,8 @@
+import { FsLakeInventory } from '../../shared/adapters/fs/fs-lake-inventory.js';
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
 import { VigilError } from '../../shared/errors.js';
 import { runBackfill } from '../../shared/jobs/backfill.js';
+import { formatBytes, scanCost } from '../../shared/jobs/cost.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { systemClock } from '../../shared/ports/clock.js';
 import { openLakeEngine } from '../engine.js';
@@ -37,6 +39,8 @@ export async function run(o: Opts): Promise<void> {
       // A concurrent run of the same window (e.g. a rerun during a backfill) skips it cleanly.
       lease: { store: objects },
       rowChecks: o.rowChecks === true,
+      // Fingerprints of the partitions each window is computed from: the schedules then rescan only changes.
+      inventory: new FsLakeInventory(o.lake),
       config,
       grain,
       windows,
@@ -46,8 +50,11 @@ export async function run(o: Opts): Promise<void> {
     });
     bar.done();
     const seconds = (performance.now() - started) / 1000;
-    printSummary(o.json, { store: o.store, grain, seconds, ...summary }, [
-      `Stored ${summary.written}/${summary.windows} ${grain} windows (${summary.rows} metric rows, ${summary.scans} source scans) in ${o.store} in ${seconds.toFixed(1)}s`,
+    // DuckDB's bytes are an estimate (the Parquet files of the partitions read), priced as Athena would bill them.
+    const cost = scanCost(summary.queryBytes ?? []);
+    const { queryBytes: _perQuery, ...totals } = summary;
+    printSummary(o.json, { store: o.store, grain, seconds, ...totals, dollars: cost.dollars }, [
+      `Stored ${summary.written}/${summary.windows} ${grain} windows (${summary.rows} metric rows, ${summary.scans} source scans, ${formatBytes(summary.bytesScanned)} scanned ≈ $${cost.dollars.toFixed(4)} on Athena) in ${o.store} in ${seconds.toFixed(1)}s`,
       ...summary.failed.slice(0, 10).map((f) => `  FAILED ${f.window}: ${f.error}`),
       ...summary.skipped.slice(0, 10).map((f) => `  skipped ${f.window}: being computed by ${f.heldBy}`),
       ...summary.warnings

@@ -121,6 +121,8 @@ export async function run(o: Opts): Promise<void> {
       policies: readouts.policies.map((r) => fromPolicyReadout(r, unitLookup(config))),
       analyses: [gapTable(analyses.gaps), funnelTable(analyses.funnel), modelTable(analyses.models)],
       now: new Date(),
+      // The lake counts the people behind each slice series (k-anonymity of the report).
+      engine,
     });
   } finally {
     await engine.close();

@@ -2,6 +2,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { AthenaQueryEngine, type QueryStats } from '../../shared/adapters/athena/athena-engine.js';
+import { S3LakeInventory } from '../../shared/adapters/s3/s3-lake-inventory.js';
 import { S3ObjectStore } from '../../shared/adapters/s3/s3-object-store.js';
 import { SnsAlertSink } from '../../shared/adapters/sns/sns-alert-sink.js';
 import { defaultConfig, type VigilConfig, validateConfig } from '../../shared/config/file.js';
@@ -9,6 +10,7 @@ import { DataError } from '../../shared/errors.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import type { AlertSink } from '../../shared/ports/alert-sink.js';
 import { type Clock, systemClock } from '../../shared/ports/clock.js';
+import type { LakeInventory } from '../../shared/ports/lake-inventory.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
 import type { QueryEngine } from '../../shared/ports/query-engine.js';
 import { type JobEnv, readEnv } from './env.js';
@@ -22,6 +24,8 @@ export interface Container {
   readonly store: MetricStore;
   readonly sink: AlertSink;
   readonly clock: Clock;
+  /** The event lake's object listing (fingerprints, completeness, budget); absent without VIGIL_LAKE_BUCKET. */
+  readonly inventory?: LakeInventory;
   /** Queries of the current invocation (bytes scanned per query); reset by the handler. */
   readonly queries: QueryStats[];
   /** vigil.yaml as `vigil config export` wrote it (S3 key VIGIL_CONFIG_KEY), or the core catalog alone. */
@@ -89,6 +93,15 @@ function build(env: JobEnv): Container {
     store: new MetricStore(objects),
     sink: new SnsAlertSink({ client: sns, topicArn: env.VIGIL_TOPIC_ARN }),
     clock: systemClock,
+    ...(env.VIGIL_LAKE_BUCKET
+      ? {
+          inventory: new S3LakeInventory({
+            client: s3,
+            bucket: env.VIGIL_LAKE_BUCKET,
+            prefix: env.VIGIL_LAKE_PREFIX,
+          }),
+        }
+      : {}),
     queries,
     config: () => {
       config ??= loadConfig().catch((err) => {

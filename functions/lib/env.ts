@@ -15,6 +15,13 @@ export const JobEnv = z.object({
   VIGIL_POLL_MS: z.coerce.number().int().positive().default(250),
   /** Windows computed at once inside one invocation (each runs one Athena query per source). */
   VIGIL_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(1),
+  /** The event lake's bucket and prefix: listed (never read) for partition fingerprints and completeness. */
+  VIGIL_LAKE_BUCKET: z.string().optional(),
+  VIGIL_LAKE_PREFIX: z.string().default(''),
+  /** The lake's declared size per day: a run that would scan more than its share is refused before scanning. */
+  VIGIL_LAKE_BYTES_PER_DAY: z.coerce.number().positive().optional(),
+  /** Athena price per TB scanned, for the dollars in job summaries. */
+  VIGIL_PRICE_PER_TB: z.coerce.number().nonnegative().default(5),
   /** Base URL of report links in alerts (e.g. a CloudFront distribution); default the S3 console. */
   VIGIL_LINK_BASE: z.string().optional(),
 });

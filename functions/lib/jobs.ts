@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { QueryStats } from '../../shared/adapters/athena/athena-engine.js';
 import { VigilError } from '../../shared/errors.js';
 import { type BackfillSummary, runBackfill } from '../../shared/jobs/backfill.js';
+import { scanCost } from '../../shared/jobs/cost.js';
 import { type DetectionDeps, type JudgeResult, judgeWindows } from '../../shared/jobs/detection.js';
 import { SCHEDULE, tickAt } from '../../shared/jobs/schedule.js';
 import { runTick, type TickResult } from '../../shared/jobs/tick.js';
@@ -30,6 +31,10 @@ export interface MetricsSummary {
   readonly rows: number;
   readonly queries: number;
   readonly bytesScanned: number;
+  /** What the queries cost at VIGIL_PRICE_PER_TB (Athena bills ≥ 10 MB a query). */
+  readonly dollars: number;
+  /** Windows left as stored: their partitions did not change since they were computed. */
+  readonly unchanged: number;
   readonly failed: readonly { readonly window: string; readonly error: string }[];
   readonly ms: number;
 }
@@ -55,6 +60,7 @@ export interface DetectionSummary {
   readonly openIncidents: number;
   readonly queries: number;
   readonly bytesScanned: number;
+  readonly dollars: number;
   readonly ms: number;
 }
 
@@ -62,6 +68,11 @@ export type JobSummary = MetricsSummary | DetectionSummary;
 
 const isMetricsQuery = (q: QueryStats) => q.label.startsWith('metrics ');
 const sumBytes = (qs: readonly QueryStats[]) => qs.reduce((s, q) => s + q.bytesScanned, 0);
+const dollarsOf = (c: Container, qs: readonly QueryStats[]) =>
+  scanCost(
+    qs.map((q) => q.bytesScanned),
+    c.env.VIGIL_PRICE_PER_TB,
+  ).dollars;
 
 function metricsSummary(
   c: Container,
@@ -81,6 +92,8 @@ function metricsSummary(
     rows: r?.rows ?? 0,
     queries: qs.length,
     bytesScanned: sumBytes(qs),
+    dollars: dollarsOf(c, qs),
+    unchanged: r?.unchanged ?? 0,
     failed: r?.failed ?? [],
     ms,
   };
@@ -112,6 +125,7 @@ function detectionSummary(
     openIncidents: r.open.length,
     queries: qs.length,
     bytesScanned: sumBytes(qs),
+    dollars: dollarsOf(c, qs),
     ms,
   };
 }
@@ -129,6 +143,7 @@ function report(s: JobSummary): void {
   }
   metrics.addMetric('AthenaQueries', MetricUnit.Count, s.queries);
   metrics.addMetric('AthenaBytesScanned', MetricUnit.Bytes, s.bytesScanned);
+  metrics.addMetric('AthenaDollars', MetricUnit.NoUnit, s.dollars);
   logger.info('job summary', { summary: s });
 }
 
@@ -167,6 +182,16 @@ function failIfAny(
   throw new JobFailedError(problems.join('; '), error !== undefined ? { cause: error } : undefined);
 }
 
+/** The lake listing and the scan budget, when the stack provides them. */
+function costOptions(c: Container) {
+  return {
+    ...(c.inventory ? { inventory: c.inventory } : {}),
+    ...(c.env.VIGIL_LAKE_BYTES_PER_DAY
+      ? { budget: { lakeBytesPerDay: c.env.VIGIL_LAKE_BYTES_PER_DAY } }
+      : {}),
+  };
+}
+
 async function detectionDeps(c: Container, deadline: Deadline): Promise<DetectionDeps> {
   return {
     // Every query of the invocation, detection's included, is bounded by its one deadline.
@@ -195,7 +220,7 @@ export async function runScheduled(
   const deps = await detectionDeps(c, deadline);
   // The whole vigil.yaml: the daily tick reads out its experiments and policies.
   const experiments = await c.config();
-  const run = { deadline, ...(leaseOwner ? { leaseOwner } : {}) };
+  const run = { deadline, ...(leaseOwner ? { leaseOwner } : {}), ...costOptions(c) };
   c.queries.length = 0;
   const tick = tickAt(grain, at);
   const started = Date.now();
@@ -265,6 +290,8 @@ export async function runRerun(
       // The same leases as the schedules: a rerun and a scheduled run never write one window at once.
       lease: { store: c.objects, ...(leaseOwner ? { owner: leaseOwner } : {}) },
       deadline,
+      // A rerun recomputes every window (no `incremental`), recording fingerprints for the schedules.
+      ...costOptions(c),
     });
     const m = metricsSummary(c, grain, windows, r, Date.now() - started);
     report(m);

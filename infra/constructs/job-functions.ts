@@ -34,6 +34,8 @@ export interface JobFunctionsProps {
   readonly historyDatabaseName: string;
   /** KMS key of an SSE-KMS lake bucket. */
   readonly lakeKmsKeyArn?: string;
+  /** The lake's declared size per day: the jobs refuse a run over its share (shared/jobs/cost.ts). */
+  readonly lakeBytesPerDay?: number;
 }
 
 /** Per-function sizing: timeouts leave the Athena deadline a margin to stop its query and report. */
@@ -85,6 +87,10 @@ export class JobFunctions extends Construct {
       VIGIL_STORE_PREFIX: '',
       VIGIL_CONFIG_KEY: props.configKey,
       VIGIL_TOPIC_ARN: props.alerts.topicArn,
+      // Listed (ListObjectsV2, never read) for partition fingerprints and the completeness watermark.
+      VIGIL_LAKE_BUCKET: props.lake.bucket.bucketName,
+      VIGIL_LAKE_PREFIX: props.lake.prefix,
+      ...(props.lakeBytesPerDay ? { VIGIL_LAKE_BYTES_PER_DAY: String(props.lakeBytesPerDay) } : {}),
       POWERTOOLS_SERVICE_NAME: 'vigil',
       POWERTOOLS_METRICS_NAMESPACE: 'Vigil',
       NODE_OPTIONS: '--enable-source-maps',

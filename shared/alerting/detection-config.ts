@@ -30,6 +30,16 @@ export const metricDetectionSchema = z
     resolveAfter: z.number().int().min(1).optional(),
     /** Windows between two updates of one incident (default 3 hourly, 1 daily; an escalation skips the wait). */
     cooldown: z.number().int().min(0).optional(),
+    /**
+     * A count that comes from traffic (removals, reports) is judged against its exposure: the named
+     * count metric (e.g. `impressions`), same slice when it has one, else its total. When the
+     * exposure moves, the count's expectation moves with the exposure's observed / expected ratio,
+     * so traffic +35% with flat rates raises at most the exposure's own incident, not one per count.
+     */
+    exposure: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,62}$/)
+      .optional(),
     /** false turns detection off for this metric (it is still computed and charted). */
     enabled: z.boolean().optional(),
     /** Grains the metric is watched at (default both; a sampled metric can be too thin to read hourly). */
@@ -44,7 +54,9 @@ export const metricDetectionSchema = z
 export type MetricDetectionInput = z.input<typeof metricDetectionSchema>;
 
 /** The effective rules of one metric at one grain: every field resolved. */
-export type MetricDetection = Required<MetricDetectionInput>;
+export type MetricDetection = Required<Omit<MetricDetectionInput, 'exposure'>> & {
+  readonly exposure?: string;
+};
 
 /** What a metric that declares nothing gets. */
 const DEFAULTS = {
@@ -55,7 +67,7 @@ const DEFAULTS = {
   minRelativeChange: 0.25,
   enabled: true,
   grains: ['hour', 'day'],
-} as const satisfies Omit<MetricDetection, 'warmup' | 'resolveAfter' | 'cooldown'>;
+} as const satisfies Omit<MetricDetection, 'warmup' | 'resolveAfter' | 'cooldown' | 'exposure'>;
 
 /** Daily series are short: learn from a week, and a day's quiet is enough to resolve. */
 const GRAIN_DEFAULTS: Record<Grain, { warmup: number; resolveAfter: number; cooldown: number }> = {

@@ -1,10 +1,30 @@
 import { type PointScore, StreamingDetector } from '../anomaly/index.js';
+import { peek } from '../anomaly/peek.js';
+import type { EventWindows, KnownEvents } from '../calendar/calendar.js';
 import { getOrInsert } from '../collections.js';
 import type { Metric, MetricConfig } from '../config/schema.js';
 import type { MetricRow } from '../metrics/metric-row.js';
-import type { Slice } from '../slices/slice.js';
+import { dimensionValue, type Slice } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
 import { detectionFor, type MetricDetection } from './detection-config.js';
+
+/** Score of the exposure at which its move is passed on to the counts judged against it. */
+const EXPOSURE_MOVED = 0.5;
+
+interface ExposurePoint extends ScoredPoint {
+  /** The exposure moved in this window: the slice's own, or the total (a global traffic change). */
+  readonly moved: boolean;
+}
+
+/** The exposure series a slice is judged against: the same slice when it has one, else the total. */
+function exposureOf(exposure: MetricScores, slice: string): ExposurePoint[] | undefined {
+  const total = exposure.slices.get('');
+  const own = exposure.slices.get(slice) ?? total;
+  return own?.map((p, i) => ({
+    ...p,
+    moved: p.score >= EXPOSURE_MOVED || (total?.[i]?.score ?? 0) >= EXPOSURE_MOVED,
+  }));
+}
 
 /** How a metric's slices add up to its total, which decides the root-cause decomposition. */
 export type MetricShape = 'count' | 'ratio' | 'other';
@@ -22,6 +42,10 @@ export interface ScoredPoint {
   readonly z: number;
   /** The window's data was missing or late: not scored, not learned. */
   readonly excluded: boolean;
+  /** A known event (calendar) covers the window: scored against the baseline, never learned. */
+  readonly known?: true;
+  /** …and that event suppresses alerts: never anomalous, and open incidents hold still. */
+  readonly suppressed?: true;
 }
 
 export interface MetricScores {
@@ -48,6 +72,8 @@ export interface ScoreOptions {
   readonly windows: readonly number[];
   /** metric name → window starts whose data is missing or late for that metric. */
   readonly excluded: ReadonlyMap<string, ReadonlySet<number>>;
+  /** Known events (vigil.yaml `calendar:`): their windows are not learned, and may be suppressed. */
+  readonly known?: KnownEvents;
 }
 
 /**
@@ -71,22 +97,42 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
       new Array<MetricRow | undefined>(o.windows.length).fill(undefined),
     )[i] = r;
   }
-  const out: MetricScores[] = [];
-  for (const metric of o.metrics.metrics) {
+  const scoredBy = new Map<string, MetricScores>();
+  // Exposures first: a count judged against its exposure needs the exposure's expectation.
+  const ordered = [...o.metrics.metrics].sort(
+    (a, b) => Number(a.detection?.exposure !== undefined) - Number(b.detection?.exposure !== undefined),
+  );
+  for (const metric of ordered) {
     const rules = detectionFor(metric.detection, o.grain);
     const slices = byMetric.get(metric.name);
     if (!rules.enabled || !rules.grains.includes(o.grain) || !slices) continue;
+    const exposure = rules.exposure !== undefined ? scoredBy.get(rules.exposure) : undefined;
     const shape = shapeOf(metric);
     // Weighted sums are not counts: treating them as such would understate the sampling noise.
     const volumeAware = metric.kind !== 'weighted_proportion';
     const excluded = o.excluded.get(metric.name) ?? new Set<number>();
     const scored = new Map<string, ScoredPoint[]>();
-    for (const [slice, series] of slices)
+    for (const [slice, series] of slices) {
+      const region = dimensionValue(sliceOf.get(slice)!, 'region');
+      const events = o.known?.windowsOf({ metric: metric.name, region }, o.grain, o.windows);
+      const traffic = exposure ? exposureOf(exposure, slice) : undefined;
       scored.set(
         slice,
-        scoreOne(series, o.windows, excluded, computed, shape, rules, slice === '', volumeAware),
+        scoreOne(
+          series,
+          o.windows,
+          excluded,
+          computed,
+          shape,
+          rules,
+          slice === '',
+          volumeAware,
+          events,
+          traffic,
+        ),
       );
-    out.push({
+    }
+    scoredBy.set(metric.name, {
       metric: metric.name,
       shape,
       rules,
@@ -94,7 +140,31 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
       sliceOf: new Map([...slices.keys()].map((k) => [k, sliceOf.get(k)!])),
     });
   }
-  return out;
+  return o.metrics.metrics.flatMap((m) => scoredBy.get(m.name) ?? []);
+}
+
+/**
+ * The sampling sd of a value that carries a 95% confidence interval (a weighted proportion of
+ * sampled labels): half the interval's width over 1.96. A sampled metric read hourly is then only
+ * as sure as its few labels allow, which is what lets it be watched at that grain at all.
+ */
+function noiseSdOf(row: MetricRow | undefined): number | undefined {
+  if (!row || row.ciLow === null || row.ciHigh === null) return undefined;
+  const w = row.ciHigh - row.ciLow;
+  return w > 0 ? w / (2 * 1.959964) : undefined;
+}
+
+/**
+ * How far the exposure is from its own expectation (observed / expected) when the exposure itself
+ * moved (its score at the default alert level or above), else 1. A count that moves with its
+ * traffic is then expected to move by as much; an ordinary miss of the traffic baseline is not
+ * passed on to every count that depends on it.
+ */
+function exposureFactor(p: ExposurePoint | undefined): number {
+  if (!p || p.excluded || p.observed === null || p.expected === null) return 1;
+  if (!p.moved) return 1;
+  if (!(p.expected > 0) || !(p.observed > 0)) return 1;
+  return Math.min(20, Math.max(0.05, p.observed / p.expected));
 }
 
 function scoreOne(
@@ -106,6 +176,9 @@ function scoreOne(
   rules: MetricDetection,
   isTotal: boolean,
   volumeAware: boolean,
+  events?: EventWindows,
+  /** The exposure's scored points (same windows), for a count judged against its traffic. */
+  exposure?: readonly ExposurePoint[],
 ): ScoredPoint[] {
   const detector = new StreamingDetector({
     direction: rules.direction,
@@ -113,8 +186,10 @@ function scoreOne(
     // Counts are gated on max(observed, expected) later: a drop to zero must still be scored.
     minVolume: shape === 'ratio' ? rules.minVolume : 0,
     ...(rules.warmup !== undefined ? { warmup: rules.warmup } : {}),
-    // Incidents dedupe repeats themselves; every anomalous window must stay visible here.
+    // Incidents dedupe repeats themselves; every anomalous window must stay visible here, and
+    // an incident stays anomalous for as long as it lasts.
     cooldown: 0,
+    episodeCalibration: 'hold',
   });
   return windows.map((t, i) => {
     const row = series[i];
@@ -133,23 +208,34 @@ function scoreOne(
     if (value === null) return { ...empty, excluded: false };
     const numerator = row?.numerator ?? (shape === 'count' ? value : null);
     const denominator = row?.denominator ?? null;
-    const s: PointScore = detector.push({
+    // Judged per unit of expected traffic: the detector learns and scores the count divided by
+    // the exposure's observed / expected ratio, and its expectation is scaled back.
+    const e = exposure ? exposureFactor(exposure[i]) : 1;
+    const sd = noiseSdOf(row);
+    const point = {
       t,
-      value,
-      ...(volumeAware && numerator !== null ? { numerator } : {}),
+      value: value / e,
+      ...(volumeAware && numerator !== null ? { numerator: numerator / e } : {}),
       ...(volumeAware && denominator !== null ? { denominator } : {}),
-    });
+      ...(sd !== undefined ? { noiseSd: sd } : {}),
+    };
+    // A known event is judged against what was learned before it, and not learned itself.
+    const known = events?.unlearned.has(t) === true;
+    const suppressed = events?.suppressed.has(t) === true;
+    const s: PointScore = known ? peek(detector, point) : detector.push(point);
     const gated = shape === 'ratio' && denominator !== null && denominator < rules.minVolume;
     return {
       t,
       observed: value,
-      expected: gated ? null : s.expected,
+      expected: gated ? null : s.expected * e,
       numerator,
       denominator,
       score: s.score,
-      isAnomaly: s.isAnomaly,
+      isAnomaly: s.isAnomaly && !suppressed,
       z: gated ? 0 : s.z,
       excluded: false,
+      ...(known ? { known: true as const } : {}),
+      ...(suppressed ? { suppressed: true as const } : {}),
     };
   });
 }

@@ -40,6 +40,8 @@ export interface Baseline {
   /** Whether the model has seen enough to be trusted. */
   ready(t: number): boolean;
   update(t: number, x: number, flagged: boolean): void;
+  /** Moves the level by delta: a confirmed new normal replaces the old one at once. */
+  shiftLevel(delta: number): void;
 }
 
 /** Level-only (no seasonality): an exponentially weighted robust location. */
@@ -61,6 +63,10 @@ export class LevelBaseline implements Baseline {
 
   ready(): boolean {
     return this.count >= 10;
+  }
+
+  shiftLevel(delta: number): void {
+    this.level += delta;
   }
 
   update(_t: number, x: number, flagged: boolean): void {
@@ -161,6 +167,10 @@ export class SeasonalBaseline implements Baseline {
   /** Two full periods: one to learn the profile, one to check it. */
   ready(t: number): boolean {
     return this.count >= 2 * this.buckets && t - this.firstT >= 2 * this.periodMs;
+  }
+
+  shiftLevel(delta: number): void {
+    this.level += delta;
   }
 
   update(t: number, x: number, flagged: boolean): void {

@@ -25,6 +25,22 @@ export const detectorConfigSchema = z
      * after an alert in that span only as a clear escalation of it (hold-off).
      */
     cooldown: z.number().int().min(0).default(72),
+    /**
+     * Rows an anomalous level must persist before it is taken as the new normal. While a series
+     * is anomalous its baseline, noise scale and score calibration are held (an incident is not
+     * learned); if it comes back, the held rows are learned as a burst; if it stays for `hold`
+     * rows, the baseline is re-based on it at once instead of drifting there.
+     */
+    hold: z.number().int().min(1).default(24),
+    /**
+     * What the score calibration does with an anomalous episode's CUSUM values. `learn` (default)
+     * takes them in as they come, so the evidence of a long episode fades: right for a streaming
+     * score read once per anomaly (NAB), where repeat suppression then keeps one detection.
+     * `hold` keeps them out until the episode ends, so the evidence stays up for as long as it
+     * lasts: right for incidents, which stay open while the series is anomalous and resolve when
+     * it is back (the alerting path uses it).
+     */
+    episodeCalibration: z.enum(['learn', 'hold']).default('learn'),
   })
   .strict();
 

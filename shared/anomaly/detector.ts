@@ -21,6 +21,11 @@ export interface SeriesPoint {
   readonly numerator?: number;
   /** Exposure behind a ratio value: its size sets the binomial/Poisson noise floor. */
   readonly denominator?: number;
+  /**
+   * Known sampling standard deviation of the value (e.g. from a weighted estimate's confidence
+   * interval): the residual scale is never taken below it.
+   */
+  readonly noiseSd?: number;
 }
 
 export interface PointScore {
@@ -56,6 +61,8 @@ export const TUNING = {
     useShort: true,
     recurrence: true,
     rawGate: true,
+    trimTop: true,
+    predictive: true,
   } as EvidenceTuning,
   novelty: {
     gridRows: 100,
@@ -75,6 +82,10 @@ export const TUNING = {
   halfEvidence: 2.5,
   /** Evidence above which a row is learned only with the small (flagged) clip. */
   protectEvidence: 4,
+  /** Residual evidence that opens an anomalous episode (learning held, see StreamingDetector). */
+  episodeEvidence: 2.5,
+  /** Anomalous episodes (see stepEpisode); off restores the row-by-row protection alone. */
+  episodes: true,
   /** Score multiplier for rows that are not a new recent high (see RepeatSuppressor). */
   cooldownDamp: 0.2,
   /** After an alert, a new high must beat it by holdOffMargin (score units) to count again. */
@@ -96,6 +107,18 @@ export class StreamingDetector {
   private readonly suppressor: RepeatSuppressor;
   private readonly novelty: ContextNovelty | undefined;
   private noveltyRecurrence: RecurrenceContext | undefined;
+  /** Rows of the current anomalous episode (0: none), its direction and residuals. */
+  private episode = 0;
+  private episodeSign = 0;
+  private episodeResiduals: number[] = [];
+  private readonly recentZ: number[] = [];
+  /** The last re-base (level move and row), while a return to the old level can still undo it. */
+  private rebased: { shift: number; row: number } | undefined;
+
+  /** Whether an episode's CUSUM values wait for its end (config `episodeCalibration: hold`). */
+  private get holdShift(): boolean {
+    return this.episode > 0 && this.config.episodeCalibration === 'hold';
+  }
   private lastValue = Number.NaN;
   private resolution = Number.POSITIVE_INFINITY;
   private rows = 0;
@@ -123,6 +146,7 @@ export class StreamingDetector {
       return { score: 0, isAnomaly: false, expected: active.expected(p.t), z: 0, seasonality };
     }
     const row = this.rows++;
+    this.maybeRestore(p.t, p.value);
 
     // Every ready candidate is scored, so each keeps its own calibrated history.
     let evidence = 0;
@@ -136,7 +160,7 @@ export class StreamingDetector {
       const e = m.expected(p.t);
       const zi = (p.value - e) / Math.max(m.scale(p.t), this.noiseFloor(p, e));
       this.trackers[i] ??= new EvidenceTracker(direction, TUNING.evidence, this.selector.step);
-      const ev = this.trackers[i]!.observe(zi, p.t, p.value - e);
+      const ev = this.trackers[i]!.observe(zi, p.t, p.value - e, this.holdShift);
       if (i === this.selector.activeIndex) {
         evidence = ev;
         z = zi;
@@ -145,7 +169,9 @@ export class StreamingDetector {
 
     // Learning protection uses its own, stricter cut: only clear outliers are kept out of the
     // baseline, whatever alert sensitivity the metric asked for.
-    const flagged = row >= warmup && evidence >= TUNING.protectEvidence;
+    let flagged = row >= warmup && evidence >= TUNING.protectEvidence;
+    if (TUNING.episodes)
+      flagged = this.stepEpisode(row >= warmup ? evidence : 0, z, p.value - expected) || flagged;
     if (this.novelty) {
       const novelty = this.noveltyEvidence(p, expected);
       if (novelty > evidence) evidence = novelty;
@@ -159,6 +185,85 @@ export class StreamingDetector {
     if (d > 0 && d < this.resolution) this.resolution = d;
     this.lastValue = p.value;
     return { score, isAnomaly, expected, z, seasonality };
+  }
+
+  /**
+   * Anomalous episodes: a row with residual evidence at the default alert level opens one. While
+   * it lasts, the baseline learns only with the small clip, the noise scale not at all, and each
+   * tracker holds the rows' statistics back, so neither the expectation, nor the scale, nor the
+   * calibration can learn the anomaly while it is going on (a shift or ramp would otherwise be
+   * absorbed within hours, and a large drop lose its z as the scale grows from the drop itself).
+   * It ends when the last rows are back near the expectation: the held rows are then learned (it
+   * was a burst; the series may well do that again). If the residual keeps one sign for `hold`
+   * rows, it is the new normal: every baseline's level moves by the median residual of the
+   * episode's second half, and the held statistics are dropped. Returns whether the row is held.
+   */
+  private stepEpisode(evidence: number, z: number, residual: number): boolean {
+    const zs = this.recentZ;
+    zs.push(z);
+    if (zs.length > 3) zs.shift();
+    if (this.episode === 0) {
+      if (!(evidence >= TUNING.episodeEvidence)) {
+        this.releaseAll(true);
+        return false;
+      }
+      this.episode = 1;
+      this.episodeSign = Math.sign(z);
+      this.episodeResiduals = [residual];
+      return true;
+    }
+    this.episode++;
+    this.episodeResiduals.push(residual);
+    const meanZ = zs.reduce((a, b) => a + b, 0) / zs.length;
+    // Back: the last rows sit near the expectation again, and this row is not itself anomalous.
+    // (Not the evidence: the CUSUM remembers the episode long after the series is back.)
+    if (Math.abs(meanZ) < 1 && Math.abs(z) < 2) {
+      this.episode = 0;
+      this.releaseAll(true);
+      return false;
+    }
+    if (this.episode >= this.config.hold) {
+      const late = this.episodeResiduals.slice(this.episodeResiduals.length >> 1).sort((a, b) => a - b);
+      const shift = late[late.length >> 1]!;
+      // One direction throughout the second half: a new level, not noise around the old one.
+      if (Math.sign(shift) === this.episodeSign && Math.sign(meanZ) === this.episodeSign) {
+        for (const m of this.selector.models) m.shiftLevel(shift);
+        this.rebased = { shift, row: this.rows };
+        this.episode = 0;
+        this.releaseAll(false);
+        return true;
+      }
+      // No steady direction: volatility, not an incident; learn it.
+      this.episode = 0;
+      this.releaseAll(true);
+    }
+    return true;
+  }
+
+  /**
+   * After a re-base, the series going back to where it was before is a return to a known
+   * normal, not a new incident: while the old level explains the row far better than the new
+   * one (within 2 scales of it, 3 or more away from the new), the re-base is undone.
+   */
+  private maybeRestore(t: number, x: number): void {
+    const r = this.rebased;
+    if (!r) return;
+    if (this.rows - r.row > 3 * this.config.hold) {
+      this.rebased = undefined;
+      return;
+    }
+    const m = this.selector.active;
+    if (m.count === 0) return;
+    const e = m.expected(t);
+    const s = Math.max(m.scale(t), 1e-12);
+    if (Math.abs(x - (e - r.shift)) <= 2 * s && Math.abs(x - e) >= 3 * s) {
+      for (const b of this.selector.models) b.shiftLevel(-r.shift);
+      this.rebased = undefined;
+    }
+  }
+
+  private releaseAll(keep: boolean): void {
+    for (const t of this.trackers) t?.release(keep);
   }
 
   /**
@@ -187,6 +292,7 @@ export class StreamingDetector {
   private noiseFloor(p: SeriesPoint, expected: number): number {
     let floor = Math.max(1e-9 * Math.abs(expected), 1e-12);
     if (Number.isFinite(this.resolution)) floor = Math.max(floor, 0.5 * this.resolution);
+    if (p.noiseSd !== undefined && p.noiseSd > floor) floor = p.noiseSd;
     if (p.denominator !== undefined && p.numerator !== undefined) {
       floor = Math.max(floor, ratioNoiseSd(expected, p.numerator, p.denominator, p.value));
     } else if (p.numerator !== undefined) {

@@ -21,6 +21,10 @@ export interface EvidenceTuning {
    * large for this series.
    */
   readonly rawGate: boolean;
+  /** Tail fits leave out the largest excess, so one outlier cannot blind them (TailCalibrator). */
+  readonly trimTop: boolean;
+  /** CUSUM and short-window statistics use the predictive (Lomax) tail (TailCalibrator). */
+  readonly predictive: boolean;
 }
 
 /**
@@ -37,6 +41,8 @@ export class EvidenceTracker {
   /** History of the raw deviation (value - expected, in the series' units). */
   private readonly rawTail: TailCalibrator;
   private readonly recent: number[] = [];
+  /** CUSUM values of an open episode, held back from its history until it ends (see release). */
+  private readonly pending: number[] = [];
   private recentSum = 0;
   private readonly recurrence: RecurrenceContext | undefined;
 
@@ -47,19 +53,21 @@ export class EvidenceTracker {
     stepMs: number,
   ) {
     this.cusum = new Cusum(tuning.cusumK);
-    this.pointTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail);
-    this.shiftTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail);
-    this.shortTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail);
+    const { history, tailFraction, minTail, trimTop } = tuning;
+    this.pointTail = new TailCalibrator(history, tailFraction, minTail, 0.5, trimTop);
+    this.shiftTail = new TailCalibrator(history, tailFraction, minTail, 0.5, trimTop, tuning.predictive);
+    this.shortTail = new TailCalibrator(history, tailFraction, minTail, 0.5, trimTop, tuning.predictive);
     // Raw units have no natural scale, so no excess floor: a flat history defers to z.
-    this.rawTail = new TailCalibrator(tuning.history, tuning.tailFraction, tuning.minTail, 0);
+    this.rawTail = new TailCalibrator(history, tailFraction, minTail, 0, trimTop);
     this.recurrence = tuning.recurrence && stepMs <= 3_600_000 ? new RecurrenceContext() : undefined;
   }
 
   /**
    * Scores z against the history of rows before it, then adds it to the history. `dev` is the
-   * same residual in the series' units (value - expected); NaN when not known.
+   * same residual in the series' units (value - expected); NaN when not known. With `holdShift`
+   * the row's CUSUM value waits for the end of the episode (see release).
    */
-  observe(z: number, t: number, dev = Number.NaN): number {
+  observe(z: number, t: number, dev = Number.NaN, holdShift = false): number {
     this.cusum.update(z);
     const d = this.direction;
     const point = d === 'up' ? Math.max(z, 0) : d === 'down' ? Math.max(-z, 0) : Math.abs(z);
@@ -98,16 +106,25 @@ export class EvidenceTracker {
         this.recurrence.add(t, evidence);
         if (floor > 0) evidence = Math.min(evidence, -Math.log10(floor));
       }
-      this.shortTail.add(short);
     }
+    if (ready) this.shortTail.add(short);
     this.pointTail.add(point);
     if (hasRaw) this.rawTail.add(raw);
-    this.shiftTail.add(shift);
+    // Within an episode the CUSUM's values are one excursion, each a new high: learned as they
+    // come, they would teach the calibration that the episode itself is routine.
+    if (holdShift) this.pending.push(shift);
+    else this.shiftTail.add(shift);
     return evidence;
   }
 
-  /** After an alert: the accumulated shift has been reported. */
-  resetShift(): void {
-    this.cusum.reset();
+  /**
+   * The episode whose shift values were held is over: `keep` learns them (the series came back,
+   * so they were a real part of its behaviour); otherwise they are dropped and the CUSUM restarts
+   * (re-based: they were measured against a level that has been replaced).
+   */
+  release(keep: boolean): void {
+    if (keep) for (const v of this.pending) this.shiftTail.add(v);
+    this.pending.length = 0;
+    if (!keep) this.cusum.reset();
   }
 }

@@ -24,6 +24,10 @@ export class TailCalibrator {
     private readonly minTail = 10,
     /** Smallest excess scale, in the statistic's units: keeps a flat history from giving p = 0. */
     private readonly minExcess = 0.5,
+    /** Leave the largest excess out of the fitted scale (see pValue). */
+    private readonly trimTop = false,
+    /** Lomax posterior-predictive tail instead of the plug-in exponential (see pValue). */
+    private readonly predictive = false,
   ) {
     const initial = Math.min(capacity, 64);
     this.ring = new Float64Array(initial);
@@ -83,7 +87,18 @@ export class TailCalibrator {
     if (x <= q) return empirical;
     let sum = 0;
     for (let i = n - k; i < n; i++) sum += this.sorted[i]! - q;
-    const beta = Math.max(this.minExcess, sum / k);
+    // The largest excess is left out of the scale (a trimmed mean of the others): one extreme
+    // outlier would otherwise inflate it for as long as it stays in the history (thousands of
+    // rows), and every later anomaly would look routine.
+    const trim = this.trimTop && k > 1;
+    if (trim) sum -= this.sorted[n - 1]! - q;
+    const m = trim ? k - 1 : k;
+    const beta = Math.max(this.minExcess, sum / m);
+    // A running statistic's history is serially dependent: its top rows come from a few
+    // excursions, so the fitted scale is less certain than m independent rows suggest. The
+    // posterior predictive of the exponential excess model (Lomax, shape m) promises less far
+    // beyond the data than the plug-in exponential.
+    if (this.predictive) return ((k + 1) / (n + 1)) * (1 + (x - q) / (m * beta)) ** -m;
     // Exponential (GPD shape 0) tail beyond q, anchored at q's empirical exceedance.
     return ((k + 1) / (n + 1)) * Math.exp(-(x - q) / beta);
   }

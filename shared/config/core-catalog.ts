@@ -19,8 +19,9 @@ export const CORE_CATALOG = {
     {
       name: 'violation_prevalence',
       unit: 'proportion',
-      // A few hundred sampled labels a day: hourly prevalence is mostly sampling noise.
-      detection: { direction: 'up', sensitivity: 0.3, grains: ['day'] },
+      // Sampled labels: read hourly against the estimate's own CI (the noise floor), so only moves
+      // the few labels of an hour can support are raised.
+      detection: { direction: 'up', sensitivity: 0.3 },
       kind: 'weighted_proportion',
       description:
         'Weighted share of sampled impressions labelled violating; Wilson CI on the Kish effective sample size.',
@@ -37,6 +38,7 @@ export const CORE_CATALOG = {
     {
       name: 'removals',
       unit: 'count',
+      detection: { exposure: 'impressions' },
       kind: 'count',
       source: 'moderation_decisions',
       filter: [
@@ -147,6 +149,7 @@ export const CORE_CATALOG = {
     {
       name: 'user_reports',
       unit: 'count',
+      detection: { exposure: 'impressions' },
       kind: 'count',
       source: 'user_reports',
       slices: ['region', 'surface', 'reason'],
@@ -198,6 +201,7 @@ export const CORE_CATALOG = {
     {
       name: 'unique_reporters',
       unit: 'count',
+      detection: { exposure: 'impressions' },
       kind: 'distinct_count',
       source: 'user_reports',
       column: 'reporter_id',

@@ -6,7 +6,9 @@ import { metricDetectionSchema } from '../alerting/detection-config.js';
  * validated here. Names that reach SQL as identifiers are restricted to a safe pattern; values
  * only ever reach SQL through `shared/sql/literals.ts`.
  */
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** Names that may reach SQL as (quoted) identifiers. */
+export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const IDENT = IDENTIFIER;
 export const Identifier = z.string().regex(IDENT, 'must be a simple identifier (letters, digits, _; max 63)');
 const MetricName = z.string().regex(/^[a-z][a-z0-9_]{0,79}$/, 'must be lower_snake_case (max 80)');
 

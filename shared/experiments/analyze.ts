@@ -752,7 +752,7 @@ function decide(
   if (blocking.length > 0)
     return {
       variant,
-      decision: horizonReached && method === 'fixed_horizon' ? 'dont_ship' : 'keep_running',
+      decision: horizonReached ? 'dont_ship' : 'keep_running',
       reasons: blocking,
     };
   if (primaries.every(good)) {

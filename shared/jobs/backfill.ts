@@ -1,15 +1,27 @@
 import type { MetricConfig } from '../config/schema.js';
+import { evaluatePlan } from '../metrics/evaluate.js';
 import type { MetricRow } from '../metrics/metric-row.js';
-import type { MetricStore } from '../metrics/metric-store.js';
+import type { MetricStore, PartitionFingerprint, WindowManifest } from '../metrics/metric-store.js';
+import { planMetrics } from '../metrics/plan.js';
 import type { Clock } from '../ports/clock.js';
 import type { Deadline } from '../ports/deadline.js';
+import { type LakeInventory, memoizedInventory } from '../ports/lake-inventory.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import type { QueryEngine } from '../ports/query-engine.js';
+import type { QueryEngine, QueryResult } from '../ports/query-engine.js';
 import { checkRows, type RowQualityWarning } from '../quality/row-checks.js';
-import { formatIso, type Grain, type Window } from '../time/window.js';
-import { batchWindows, computeMetrics } from './compute-metrics.js';
+import { formatIso, type Grain, type Window, windowsInRange } from '../time/window.js';
+import {
+  batchWindows,
+  computeMetrics,
+  contiguousRuns,
+  runPlanScans,
+  type ScanStat,
+} from './compute-metrics.js';
+import { checkBudget, runBudgetBytes, type ScanBudget } from './cost.js';
+import { sameInputs, windowInputs } from './lake-state.js';
 import { type Lease, LeaseManager, type LeaseOptions } from './lease.js';
 import { mapWithConcurrency } from './pool.js';
+import { nonAdditivePlan, parseAggregates, planSignature, rollUp, windowAggregates } from './rollup.js';
 
 export interface BackfillOptions {
   readonly engine: QueryEngine;
@@ -34,6 +46,25 @@ export interface BackfillOptions {
    * last no longer than it (plus a margin), so a killed run's windows free up quickly.
    */
   readonly deadline?: Deadline;
+  /**
+   * The lake's objects. With it each window's manifest records the fingerprints of the partitions
+   * it was computed from (shared/jobs/lake-state.ts), and `incremental` and `budget` work.
+   */
+  readonly inventory?: LakeInventory;
+  /**
+   * Skip windows whose stored rows were computed by the same plan from partitions that have not
+   * changed since (late-data recomputation rescans only what changed). Needs `inventory`.
+   */
+  readonly incremental?: boolean;
+  /**
+   * Day windows: roll additive aggregates up from the stored hourly ones (recomputing any stale
+   * hour first) and scan raw events only for distinct counts and percentiles (shared/jobs/rollup.ts).
+   */
+  readonly rollup?: boolean;
+  /** Refuse, before any scan, a run that would read more than the lake's size allows. Needs `inventory`. */
+  readonly budget?: ScanBudget;
+  /** Every scan, as it finishes (bytes scanned, range read). */
+  readonly onScan?: (scan: ScanStat) => void;
 }
 
 export interface BackfillSummary {
@@ -43,8 +74,14 @@ export interface BackfillSummary {
   readonly scans: number;
   /** Bytes the scans read (Athena: billed; DuckDB: estimated from the partition files). */
   readonly bytesScanned: number;
+  /** Bytes scanned per query, for the cost (shared/jobs/cost.ts: scanCost). */
+  readonly queryBytes?: readonly number[];
   /** Windows another run had meanwhile stored from a later scan: kept, ours dropped. */
   readonly superseded: number;
+  /** Windows left as stored: same plan, unchanged partitions (`incremental`). */
+  readonly unchanged?: number;
+  /** Day windows rolled up from hourly aggregates (`rollup`). */
+  readonly rolledUp?: number;
   readonly failed: readonly { readonly window: string; readonly error: string }[];
   /** Windows held by another run's lease: not computed here, not a failure. */
   readonly skipped: readonly {
@@ -65,6 +102,8 @@ export function judgeableEnd(summary: BackfillSummary, end: Date): Date {
   return blocked.length > 0 ? new Date(blocked[0]!) : end;
 }
 
+type Inputs = Record<string, PartitionFingerprint>;
+
 /**
  * Computes and stores every window; idempotent (each window is replaced whole). Failures are
  * reported per window, not hidden: the caller exits non-zero when any window failed.
@@ -73,10 +112,11 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
   const batches = batchWindows(o.windows, o.batchSize ?? (o.grain === 'hour' ? 24 : 7));
   let done = 0;
   let rows = 0;
-  let scans = 0;
   let written = 0;
-  let bytesScanned = 0;
   let superseded = 0;
+  let unchanged = 0;
+  let rolledUp = 0;
+  const queryBytes: number[] = [];
   const failed: { window: string; error: string }[] = [];
   const skipped: { window: string; heldBy: string; expiresAt: string }[] = [];
   const warnings: RowQualityWarning[] = [];
@@ -85,12 +125,31 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
   const ttlMs = Number.isFinite(remaining)
     ? Math.min(o.lease?.ttlMs ?? 15 * 60_000, remaining + 60_000)
     : o.lease?.ttlMs;
-  const leases = o.lease
-    ? new LeaseManager(o.lease.store, o.clock, { ...o.lease, ...(ttlMs !== undefined ? { ttlMs } : {}) })
-    : undefined;
+  const leaseOptions = o.lease ? { ...o.lease, ...(ttlMs !== undefined ? { ttlMs } : {}) } : undefined;
+  const leases = leaseOptions ? new LeaseManager(leaseOptions.store, o.clock, leaseOptions) : undefined;
   const leaseName = (w: Window) =>
     `metrics/grain=${o.grain}/window=${formatIso(w.start).replaceAll(':', '')}`;
-  const skippedAt = new Set<number>();
+  const deadline = o.deadline ? { deadline: o.deadline } : {};
+  const inventory = o.inventory ? memoizedInventory(o.inventory) : undefined;
+  const shape = planMetrics(o.config, o.grain, new Date(0), new Date(0));
+  const signature = planSignature(shape, o.config);
+  const sources = shape.scans.map((s) => s.source);
+  // Without an inventory stale hours cannot be told apart: every day would rescan its 24 hours.
+  const rollup = o.rollup === true && o.grain === 'day' && inventory !== undefined;
+  const onScan = (s: ScanStat) => {
+    queryBytes.push(s.bytesScanned ?? 0);
+    o.onScan?.(s);
+  };
+
+  const inputsOf = async (w: Window): Promise<Inputs | undefined> =>
+    inventory ? windowInputs(inventory, o.config, sources, w) : undefined;
+  const isCurrent = (m: WindowManifest | undefined, inputs: Inputs | undefined) =>
+    o.incremental === true && inputs !== undefined && m?.plan === signature && sameInputs(m.inputs, inputs);
+
+  if (o.budget && inventory) await checkRunBudget();
+
+  // Windows with an outcome (skipped, stored, unchanged, failed): a batch error fails only the rest.
+  const settled = new Set<number>();
   const results = await mapWithConcurrency(batches, o.concurrency ?? 2, async (all) => {
     const held: Lease[] = [];
     try {
@@ -104,7 +163,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
             held.push(got.lease);
             batch.push(w);
           } else {
-            skippedAt.add(w.start.getTime());
+            settled.add(w.start.getTime());
             skipped.push({ window: formatIso(w.start), heldBy: got.heldBy, expiresAt: got.expiresAt });
             o.onProgress?.(++done, o.windows.length);
           }
@@ -115,42 +174,145 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
       await Promise.all(held.map((l) => leases!.release(l).catch(() => false)));
     }
   });
+
+  /** Estimates the bytes the run would scan (windows not current) and refuses it over budget. */
+  async function checkRunBudget(): Promise<void> {
+    let bytes = 0;
+    const scanned: Window[] = [];
+    const manifests = await o.store.manifests(o.grain, o.windows[0]!.start, o.windows.at(-1)!.end);
+    const rawSources = rollup ? new Set(nonAdditivePlan(shape).scans.map((s) => s.source)) : undefined;
+    for (const w of o.windows) {
+      const inputs = (await inputsOf(w))!;
+      if (isCurrent(manifests.get(w.start.getTime()), inputs)) continue;
+      scanned.push(w);
+      for (const [source, fp] of Object.entries(inputs))
+        if (!rawSources || rawSources.has(source)) bytes += fp.bytes;
+    }
+    checkBudget(
+      `${o.grain} run of ${o.windows.length} windows from ${formatIso(o.windows[0]!.start)}`,
+      bytes,
+      runBudgetBytes(o.budget!, scanned),
+    );
+  }
+
+  async function store(
+    w: Window,
+    windowRows: MetricRow[],
+    computedAt: Date,
+    extra: {
+      inputs?: Inputs;
+      aggregates?: string;
+    },
+  ): Promise<void> {
+    try {
+      const outcome = await o.store.writeWindow(o.grain, w.start, windowRows, o.clock.now(), {
+        computedAt,
+        plan: signature,
+        ...extra,
+      });
+      if (outcome.written) rows += windowRows.length;
+      else superseded++;
+      written++;
+    } catch (err) {
+      failed.push({ window: formatIso(w.start), error: err instanceof Error ? err.message : String(err) });
+    }
+    settled.add(w.start.getTime());
+    o.onProgress?.(++done, o.windows.length);
+  }
+
   async function computeBatch(batch: Window[]): Promise<void> {
     if (batch.length === 0) return;
-    const computedAt = o.clock.now();
-    const computed = await computeMetrics(o.engine, o.config, o.grain, batch, {
-      ...(o.deadline ? { deadline: o.deadline } : {}),
-    });
-    if (o.rowChecks) {
-      const sources = [...new Set(computed.scans.map((x) => x.source))].sort();
-      warnings.push(
-        ...(await checkRows(o.engine, o.config, sources, batch[0]!.start, batch[batch.length - 1]!.end)),
-      );
-    }
-    scans += computed.scans.length;
-    bytesScanned += computed.scans.reduce((n, x) => n + (x.bytesScanned ?? 0), 0);
-    const byWindow = new Map<number, MetricRow[]>(batch.map((w) => [w.start.getTime(), []]));
-    for (const r of computed.rows) byWindow.get(r.windowStart.getTime())?.push(r);
+    // Fingerprints are taken before the scan: data landing during it makes the next run rescan.
+    const inputs = new Map<number, Inputs | undefined>();
+    const stale: Window[] = [];
     for (const w of batch) {
-      try {
-        const windowRows = byWindow.get(w.start.getTime()) ?? [];
-        const outcome = await o.store.writeWindow(o.grain, w.start, windowRows, o.clock.now(), {
-          computedAt,
-        });
-        if (outcome.written) rows += windowRows.length;
-        else superseded++;
+      const fp = await inputsOf(w);
+      inputs.set(w.start.getTime(), fp);
+      if (o.incremental && isCurrent(await o.store.readManifest(o.grain, w.start), fp)) {
+        unchanged++;
         written++;
-      } catch (err) {
-        failed.push({ window: formatIso(w.start), error: err instanceof Error ? err.message : String(err) });
+        settled.add(w.start.getTime());
+        o.onProgress?.(++done, o.windows.length);
+      } else stale.push(w);
+    }
+    for (const run of contiguousRuns(stale)) {
+      if (rollup) {
+        for (const day of run) await computeDay(day, inputs.get(day.start.getTime()));
+        continue;
       }
-      o.onProgress?.(++done, o.windows.length);
+      const computedAt = o.clock.now();
+      const computed = await computeMetrics(o.engine, o.config, o.grain, run, deadline);
+      computed.scans.forEach(onScan);
+      if (o.rowChecks) {
+        const scanned = [...new Set(computed.scans.map((x) => x.source))].sort();
+        warnings.push(
+          ...(await checkRows(o.engine, o.config, scanned, run[0]!.start, run[run.length - 1]!.end)),
+        );
+      }
+      const byWindow = new Map<number, MetricRow[]>(run.map((w) => [w.start.getTime(), []]));
+      for (const r of computed.rows) byWindow.get(r.windowStart.getTime())?.push(r);
+      for (const w of run) {
+        const ms = w.start.getTime();
+        const fp = inputs.get(ms);
+        await store(w, byWindow.get(ms) ?? [], computedAt, {
+          ...(fp ? { inputs: fp } : {}),
+          // Hourly aggregates are what day windows roll up from.
+          ...(o.grain === 'hour'
+            ? { aggregates: windowAggregates(computed.plan, signature, computed.results, ms) }
+            : {}),
+        });
+      }
     }
   }
+
+  /** One day from its hours' stored aggregates plus a scan of its non-additive aggregates. */
+  async function computeDay(day: Window, inputs: Inputs | undefined): Promise<void> {
+    const computedAt = o.clock.now();
+    const hours = windowsInRange('hour', day.start, day.end);
+    // Hours missing, of another plan, or with changed partitions are recomputed first (and stored:
+    // the hourly metrics get the late data too). They share the hourly job's leases.
+    const { budget: _budget, onProgress: _progress, ...rest } = o;
+    const refreshed = await runBackfill({
+      ...rest,
+      grain: 'hour',
+      windows: hours,
+      incremental: o.inventory !== undefined,
+      rollup: false,
+      rowChecks: false,
+      concurrency: 1,
+      batchSize: 24,
+      onScan,
+    });
+    const manifests = await o.store.manifests('hour', day.start, day.end);
+    const parts = [];
+    for (const h of hours) {
+      const m = manifests.get(h.start.getTime());
+      const text = m && m.plan === signature ? await o.store.readAggregates(m) : undefined;
+      const parsed = text ? parseAggregates(text, signature) : undefined;
+      if (!parsed) break;
+      parts.push(parsed);
+    }
+    const plan = planMetrics(o.config, 'day', day.start, day.end);
+    let results: Map<string, QueryResult>;
+    if (refreshed.failed.length === 0 && refreshed.skipped.length === 0 && parts.length === hours.length) {
+      const raw = await runPlanScans(o.engine, o.config, nonAdditivePlan(plan), deadline);
+      raw.scans.forEach(onScan);
+      results = rollUp(plan, parts, raw.results, day.start.getTime());
+      rolledUp++;
+    } else {
+      // An hour could not be refreshed (held by another run, failed): scan the day itself.
+      const raw = await runPlanScans(o.engine, o.config, plan, deadline);
+      raw.scans.forEach(onScan);
+      results = raw.results;
+    }
+    await store(day, evaluatePlan(plan, results, [day]), computedAt, inputs ? { inputs } : {});
+  }
+
   results.forEach((r, i) => {
     if (r.ok) return;
     const message = r.error instanceof Error ? r.error.message : String(r.error);
-    // Windows leased by another run are in `skipped`, not failed.
-    for (const w of batches[i]!.filter((x) => !skippedAt.has(x.start.getTime()))) {
+    // Windows leased by another run are in `skipped`, not failed; stored ones stay stored.
+    for (const w of batches[i]!.filter((x) => !settled.has(x.start.getTime()))) {
       failed.push({ window: formatIso(w.start), error: message });
       o.onProgress?.(++done, o.windows.length);
     }
@@ -161,9 +323,12 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
     windows: o.windows.length,
     written,
     rows,
-    scans,
-    bytesScanned,
+    scans: queryBytes.length,
+    bytesScanned: queryBytes.reduce((a, b) => a + b, 0),
+    queryBytes,
     superseded,
+    unchanged,
+    rolledUp,
     failed,
     skipped,
     warnings,

@@ -1,7 +1,7 @@
 import type { MetricConfig } from '../config/schema.js';
 import { evaluatePlan } from '../metrics/evaluate.js';
 import type { MetricRow } from '../metrics/metric-row.js';
-import { planMetrics } from '../metrics/plan.js';
+import { type MetricPlan, planMetrics } from '../metrics/plan.js';
 import { renderPlan } from '../metrics/sql-render.js';
 import type { Deadline } from '../ports/deadline.js';
 import type { QueryEngine, QueryResult } from '../ports/query-engine.js';
@@ -12,28 +12,26 @@ export interface ScanStat {
   readonly rows: number;
   readonly ms: number;
   readonly bytesScanned?: number;
+  /** The range of events the scan read (its partitions: the hours of [from, to)). */
+  readonly from: Date;
+  readonly to: Date;
 }
 
 export interface ComputedMetrics {
   readonly rows: MetricRow[];
   readonly scans: ScanStat[];
+  readonly plan: MetricPlan;
+  /** The raw per-source results (aggregates by window, grouping set and slice). */
+  readonly results: ReadonlyMap<string, QueryResult>;
 }
 
-/**
- * Computes a config's metrics for contiguous windows of one grain: one query per source
- * (all measures and slices in it), joined across sources after aggregation.
- */
-export async function computeMetrics(
+/** Runs a plan's scans (one query per source, concurrently). */
+export async function runPlanScans(
   engine: QueryEngine,
   cfg: MetricConfig,
-  grain: Grain,
-  windows: readonly Window[],
+  plan: MetricPlan,
   options: { readonly deadline?: Deadline } = {},
-): Promise<ComputedMetrics> {
-  if (windows.length === 0) return { rows: [], scans: [] };
-  const from = windows[0]!.start;
-  const to = windows[windows.length - 1]!.end;
-  const plan = planMetrics(cfg, grain, from, to);
+): Promise<{ results: Map<string, QueryResult>; scans: ScanStat[] }> {
   const queries = renderPlan(plan, cfg, engine.dialect);
   const scans: ScanStat[] = [];
   const results = new Map<string, QueryResult>();
@@ -49,16 +47,48 @@ export async function computeMetrics(
         source: q.source,
         rows: result.rowCount,
         ms: performance.now() - started,
+        from: plan.from,
+        to: plan.to,
         ...(result.bytesScanned !== undefined ? { bytesScanned: result.bytesScanned } : {}),
       });
     }),
   );
-  return { rows: evaluatePlan(plan, results, windows), scans };
+  return { results, scans };
+}
+
+/**
+ * Computes a config's metrics for contiguous windows of one grain: one query per source
+ * (all measures and slices in it), joined across sources after aggregation.
+ */
+export async function computeMetrics(
+  engine: QueryEngine,
+  cfg: MetricConfig,
+  grain: Grain,
+  windows: readonly Window[],
+  options: { readonly deadline?: Deadline } = {},
+): Promise<ComputedMetrics> {
+  const from = windows[0]?.start ?? new Date(0);
+  const to = windows[windows.length - 1]?.end ?? from;
+  const plan = planMetrics(cfg, grain, from, to);
+  if (windows.length === 0) return { rows: [], scans: [], plan, results: new Map() };
+  const { results, scans } = await runPlanScans(engine, cfg, plan, options);
+  return { rows: evaluatePlan(plan, results, windows), scans, plan, results };
 }
 
 /** Splits windows into contiguous batches so one plan covers many windows (fewer scans). */
 export function batchWindows(windows: readonly Window[], size: number): Window[][] {
   const out: Window[][] = [];
   for (let i = 0; i < windows.length; i += size) out.push(windows.slice(i, i + size));
+  return out;
+}
+
+/** Splits windows (sorted) into runs of adjacent ones: a scan of a run reads no window outside it. */
+export function contiguousRuns(windows: readonly Window[]): Window[][] {
+  const out: Window[][] = [];
+  for (const w of windows) {
+    const last = out[out.length - 1];
+    if (last && last[last.length - 1]!.end.getTime() === w.start.getTime()) last.push(w);
+    else out.push([w]);
+  }
   return out;
 }

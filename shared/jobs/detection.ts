@@ -35,6 +35,7 @@ import {
   sourcesByMetric,
 } from '../quality/guard.js';
 import { countPartitions, type PartitionCounts } from '../quality/partition-counts.js';
+import { incidentAnchor } from '../report/model.js';
 import { reportKey } from '../report/write.js';
 import { type Slice, TOTAL } from '../slices/slice.js';
 import { STORAGE_LAYOUT } from '../storage/layout.js';
@@ -124,7 +125,9 @@ export async function judgeWindows(
     if (!r.ok) throw r.error;
     return r.value ?? [];
   });
-  const scores = scoreMetrics(rows, { metrics: deps.config, grain, windows, excluded });
+  // Known events (calendar): not learned from, annotated, and suppressed where they say so.
+  const events = new KnownEvents(deps.config.calendar);
+  const scores = scoreMetrics(rows, { metrics: deps.config, grain, windows, excluded, known: events });
 
   const books = new IncidentBookStore(deps.objectStore);
   const { book, etag } = await books.load(grain);
@@ -185,6 +188,8 @@ export async function judgeWindows(
       const { claimed, fresh } = groupFindings(ms, i, views);
       for (const [key, inc] of mine) {
         scored.add(key);
+        // A known event that suppresses alerts covers the incident's series: it holds still.
+        if (ms.slices.get(inc.slice.key)?.[i]?.suppressed) continue;
         const f = claimed.get(key);
         apply(key, inc, f && protectFinding(f, guard), ms);
       }
@@ -204,7 +209,6 @@ export async function judgeWindows(
   }
 
   // Team, owner and known events: what the config knows about each alert, before it is recorded.
-  const events = new KnownEvents(deps.config.calendar);
   const metricsByName = new Map(deps.config.metrics.map((m) => [m.name, m]));
   for (let i = 0; i < alerts.length; i++) alerts[i] = annotateAlert(alerts[i]!, metricsByName, events);
 
@@ -255,6 +259,5 @@ function dataFindingsAt(issues: readonly DataIssue[], t: number, cfg: MetricConf
   return out;
 }
 
-export function anchorOf(dedupeKey: string): string {
-  return `incident-${dedupeKey.replace(/[^A-Za-z0-9_-]+/g, '-')}`;
-}
+/** The report anchor of an incident (one rule, the report's). */
+export const anchorOf = incidentAnchor;

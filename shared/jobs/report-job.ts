@@ -1,5 +1,6 @@
 import { AlertOutbox } from '../alerting/outbox.js';
 import { type MetricScores, type ScoredPoint, scoreMetrics } from '../alerting/score-series.js';
+import { getOrInsert } from '../collections.js';
 import type { MetricConfig } from '../config/schema.js';
 import { unitLookup, unitOf } from '../config/units.js';
 import { DataError } from '../errors.js';
@@ -7,6 +8,8 @@ import type { MetricRow } from '../metrics/metric-row.js';
 import { MetricStore } from '../metrics/metric-store.js';
 import type { Alert } from '../ports/alert-sink.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import type { QueryEngine } from '../ports/query-engine.js';
+import { buildSliceGuard, DEFAULT_MIN_SLICE_USERS, type PrivacyOptions } from '../privacy/k-anonymity.js';
 import { fromAlerts, fromExperimentReadout, fromPolicyReadout } from '../report/adapters.js';
 import type {
   ReportAnalysis,
@@ -16,6 +19,7 @@ import type {
   ReportPolicy,
 } from '../report/model.js';
 import { type WrittenReport, writeReport } from '../report/write.js';
+import { compareSlices, isTotal, type Slice, sliceLabel } from '../slices/slice.js';
 import { STORAGE_LAYOUT } from '../storage/layout.js';
 import { addGrain, formatIso, type Grain, windowsInRange } from '../time/window.js';
 import { mapWithConcurrency } from './pool.js';
@@ -35,6 +39,13 @@ export interface ReportJobOptions {
   readonly title?: string;
   readonly prefix?: string;
   readonly now: Date;
+  /**
+   * The lake, to count the people behind each slice series: series of fewer than k people over the
+   * report window are left out (k-anonymity). Without it only the totals are charted, as the store
+   * alone cannot tell how many people a slice holds; `privacy.minSliceUsers: 1` shows every slice.
+   */
+  readonly engine?: QueryEngine;
+  readonly privacy?: PrivacyOptions;
 }
 
 /** Windows of trailing residuals used for the expected band (a week of hours). */
@@ -64,10 +75,15 @@ export function withBand(points: readonly ScoredPoint[]): ReportPoint[] {
   });
 }
 
-function observedOnly(rows: readonly MetricRow[], metric: string, windows: readonly number[]): ReportPoint[] {
+function observedOnly(
+  rows: readonly MetricRow[],
+  metric: string,
+  windows: readonly number[],
+  slice: string,
+): ReportPoint[] {
   const byT = new Map(
     rows
-      .filter((r) => r.metric === metric && r.slice.key === '')
+      .filter((r) => r.metric === metric && r.slice.key === slice)
       .map((r) => [r.windowStart.getTime(), r.value]),
   );
   return windows.map((t) => ({ t, value: byT.get(t) ?? null }));
@@ -85,28 +101,42 @@ export async function runReportJob(o: ReportJobOptions): Promise<WrittenReport &
   const windows = windowsInRange('hour', o.from, o.to).map((w) => w.start.getTime());
   const score = (rows: readonly MetricRow[]): MetricScores[] =>
     scoreMetrics(rows, { metrics: o.config, grain: 'hour', windows, excluded: new Map() });
-  const totals = score(hourly.filter((r) => r.slice.key === ''));
-  const totalOf = new Map(totals.map((m) => [m.metric, m.slices.get('') ?? []]));
+  // Every series the store holds, scored once (each slice's detector sees only its own past).
+  const scored = new Map(score(hourly).map((m) => [m.metric, m]));
+  const totalOf = new Map([...scored].map(([name, m]) => [name, m.slices.get('') ?? []]));
 
   const pointsFor = (metric: string, slice: string, grain: Grain): ReportPoint[] => {
     if (grain !== 'hour') return [];
-    if (slice === '') return withBand(totalOf.get(metric) ?? []);
-    const scored = score(hourly.filter((r) => r.metric === metric && r.slice.key === slice));
-    return withBand(scored[0]?.slices.get(slice) ?? []);
+    const series = scored.get(metric)?.slices.get(slice);
+    if (series) return withBand(series);
+    return slice === '' ? [] : observedOnly(hourly, metric, windows, slice);
   };
+  const visible = await visibleSlices(o, hourly);
   const { incidents, dataQuality } = fromAlerts(o.alerts, pointsFor, unitLookup(o.config));
   const data: ReportData = {
     generatedAt: o.now.toISOString(),
     title: o.title ?? 'Vigil — trust & safety metrics',
     window: { from: formatIso(o.from), to: formatIso(o.to) },
-    metrics: o.config.metrics.map((m) => ({
-      name: m.name,
-      grain: 'hour' as const,
-      unit: unitOf(m),
-      ...(m.description ? { description: m.description } : {}),
-      // Metrics not watched hourly are charted without an expectation.
-      points: totalOf.has(m.name) ? withBand(totalOf.get(m.name)!) : observedOnly(hourly, m.name, windows),
-    })),
+    metrics: o.config.metrics.flatMap((m) => [
+      {
+        name: m.name,
+        grain: 'hour' as const,
+        unit: unitOf(m),
+        ...(m.description ? { description: m.description } : {}),
+        // Metrics not watched hourly are charted without an expectation.
+        points: totalOf.has(m.name)
+          ? withBand(totalOf.get(m.name)!)
+          : observedOnly(hourly, m.name, windows, ''),
+      },
+      ...(visible.get(m.name) ?? []).map((slice) => ({
+        name: m.name,
+        slice: slice.key,
+        sliceLabel: sliceLabel(slice),
+        grain: 'hour' as const,
+        unit: unitOf(m),
+        points: pointsFor(m.name, slice.key, 'hour'),
+      })),
+    ]),
     incidents,
     dataQuality,
     experiments: o.experiments ?? [],
@@ -115,6 +145,27 @@ export async function runReportJob(o: ReportJobOptions): Promise<WrittenReport &
   };
   const written = await writeReport(o.objectStore, o.prefix ?? 'report', data);
   return { ...written, data };
+}
+
+/** The slice series of each metric the report may name: all of them, minus those of fewer than k people. */
+async function visibleSlices(o: ReportJobOptions, rows: readonly MetricRow[]): Promise<Map<string, Slice[]>> {
+  const all = new Map<string, Map<string, Slice>>();
+  for (const r of rows)
+    if (!isTotal(r.slice)) getOrInsert(all, r.metric, () => new Map()).set(r.slice.key, r.slice);
+  const sorted = new Map([...all].map(([m, s]) => [m, [...s.values()].sort(compareSlices)]));
+  const k = o.privacy?.minSliceUsers ?? DEFAULT_MIN_SLICE_USERS;
+  if (k <= 1) return sorted;
+  if (!o.engine) return new Map();
+  const guard = await buildSliceGuard(
+    [...sorted].map(([metric, slices]) => ({ metric, t: o.from.getTime(), end: o.to.getTime(), slices })),
+    { engine: o.engine, config: o.config, grain: 'hour', ...(o.privacy ? { privacy: o.privacy } : {}) },
+  );
+  return new Map(
+    [...sorted].map(([metric, slices]) => [
+      metric,
+      slices.filter((s) => guard.isLarge(metric, o.from.getTime(), s)),
+    ]),
+  );
 }
 
 /** The store holds no hourly metric window: there is nothing to chart yet. */
@@ -137,6 +188,9 @@ export interface StoredReportOptions {
   readonly analyses?: readonly ReportAnalysis[];
   readonly title?: string;
   readonly now: Date;
+  /** The lake, to count people behind slice series (k-anonymity); without it only totals are charted. */
+  readonly engine?: QueryEngine;
+  readonly privacy?: PrivacyOptions;
 }
 
 /**
@@ -169,6 +223,8 @@ export async function writeStoredReport(
     policies: (readouts?.policies ?? []).map((r) => fromPolicyReadout(r, unitLookup(o.config))),
     ...(o.analyses ? { analyses: o.analyses } : {}),
     ...(o.title ? { title: o.title } : {}),
+    ...(o.engine ? { engine: o.engine } : {}),
+    ...(o.privacy ? { privacy: o.privacy } : {}),
     now: o.now,
   });
   return { ...written, from, to };

@@ -1,22 +1,18 @@
-import type { Deadline } from '../ports/deadline.js';
 import { addGrain, windowsInRange } from '../time/window.js';
-import { type BackfillSummary, judgeableEnd, runBackfill } from './backfill.js';
+import type { BackfillSummary } from './backfill.js';
 import { type DetectionDeps, guardCounts, type JudgeResult, judgeWindows } from './detection.js';
 import { coveredBy, NoLakeDataError } from './lake-coverage.js';
 import type { LeaseOptions } from './lease.js';
+import { type RecomputeOptions, recomputeWindows } from './recompute.js';
 import type { Tick } from './schedule.js';
 
-export interface ScheduledJobOptions extends DetectionDeps {
+export interface ScheduledJobOptions extends DetectionDeps, RecomputeOptions {
   /** Called once the recompute is done, before detection (callers report failed windows even if detection then throws). */
   readonly onRecomputed?: (summary: BackfillSummary) => void;
   /** Who holds the window leases, and for how long (shared/jobs/lease.ts). */
   readonly lease?: LeaseOptions;
   /** Windows of the same grain computed at once (default 2). */
   readonly concurrency?: number;
-  /** The invocation's deadline: bounds every query, stops the recompute in time to release leases. */
-  readonly deadline?: Deadline;
-  /** Who holds the windows' leases while recomputing (a request id; default a random run id). */
-  readonly leaseOwner?: string;
 }
 
 export interface ScheduledJobResult extends JudgeResult {
@@ -43,29 +39,12 @@ export async function runScheduledJob(o: ScheduledJobOptions, tick: Tick): Promi
     throw new NoLakeDataError(
       `the lake has no partitions for the ${grain} tick at ${tick.at.toISOString()} nor its ${Math.round((end.getTime() - tick.historyFrom.getTime()) / 86_400_000)} days of history`,
     );
-  const recompute = await runBackfill({
-    engine: o.engine,
-    store: o.store,
-    config: o.config,
-    grain,
-    windows: covered,
-    clock: o.clock,
-    ...(o.concurrency ? { concurrency: o.concurrency } : {}),
-    // Two runs of one window (schedule + manual rerun): one computes it, the other skips it.
-    lease: { ...o.lease, ...(o.leaseOwner ? { owner: o.leaseOwner } : {}), store: o.objectStore },
-    ...(o.deadline ? { deadline: o.deadline } : {}),
-  });
+  // Incremental (changed partitions only) and rolled up from hours when the lake is listed.
+  const { backfill: recompute, judgeTo } = await recomputeWindows(o, grain, covered, end);
   o.onRecomputed?.(recompute);
   const judgeFrom = tick.recompute[0]?.start ?? tick.target.start;
-  // Never judge a window whose metrics failed or are being written by another run: a retry will.
-  const result = await judgeWindows(
-    o,
-    grain,
-    tick.historyFrom,
-    judgeFrom,
-    judgeableEnd(recompute, end),
-    counts,
-  );
+  // Never judge a window that failed, that another run holds, or whose partitions are still being written.
+  const result = await judgeWindows(o, grain, tick.historyFrom, judgeFrom, judgeTo, counts);
   return { ...result, recompute };
 }
 

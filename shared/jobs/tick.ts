@@ -47,6 +47,9 @@ export async function runTick(o: TickOptions, grain: Grain, at: Date): Promise<T
       to: asOf,
       ...(o.reportDays ? { days: o.reportDays } : {}),
       ...(o.analyses ? { analyses: await o.analyses(tick) } : {}),
+      // The lake counts the people behind each slice series, so the report may chart them.
+      engine: o.engine,
+      ...(o.privacy ? { privacy: o.privacy } : {}),
       now: o.clock.now(),
     });
     return { tick, job, readouts, report: { key: report.key, url: report.url, bytes: report.bytes } };

@@ -12,7 +12,8 @@ import type { MetricRow } from './metric-row.js';
  * conditional write (If-None-Match for the first, If-Match on the manifest it read for a
  * replacement). Readers only follow the manifest, so a partial or failed write is never visible.
  *   metrics/grain=<g>/window=<ISO>/run-<id>.csv
- *   metrics/grain=<g>/window=<ISO>/run-<id>.agg.json   (optional, see shared/jobs/rollup.ts)
+ *   metrics/grain=<g>/window=<ISO>/_run-<id>.agg.json  (optional, see shared/jobs/rollup.ts; the `_`
+ *                                                      keeps it out of Athena's metric_history table)
  *   metrics/grain=<g>/window=<ISO>/_manifest.json
  *
  * Deletion rule: a writer deletes only the files of the manifest its own conditional write
@@ -33,6 +34,8 @@ export interface WindowManifest {
   readonly inputs?: Readonly<Record<string, PartitionFingerprint>>;
   /** Key of the scan's additive aggregates, for rolling up coarser windows. */
   readonly aggregates?: string;
+  /** Signature of the plan that computed the rows (shared/jobs/rollup.ts: planSignature). */
+  readonly plan?: string;
 }
 
 /** What a window's rows were computed from: the objects of its partitions in one source. */
@@ -48,6 +51,7 @@ export interface WriteExtras {
   readonly inputs?: Readonly<Record<string, PartitionFingerprint>>;
   /** Serialized additive aggregates, stored beside the rows. */
   readonly aggregates?: string;
+  readonly plan?: string;
 }
 
 export type WriteOutcome =
@@ -66,7 +70,7 @@ const DEC = new TextDecoder();
 const MANIFEST = '_manifest.json';
 
 function runTimeOf(key: string): number | undefined {
-  const m = /\/run-([0-9a-z]+)-[0-9a-f]{8}\.[a-z.]+$/.exec(key);
+  const m = /\/_?run-([0-9a-z]+)-[0-9a-f]{8}\.[a-z.]+$/.exec(key);
   return m ? Number.parseInt(m[1]!, 36) : undefined;
 }
 
@@ -108,7 +112,7 @@ export class MetricStore {
     const manifestKey = `${folder}/${MANIFEST}`;
     const runId = `${now.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
     const data = `${folder}/run-${runId}.csv`;
-    const aggregates = extras.aggregates !== undefined ? `${folder}/run-${runId}.agg.json` : undefined;
+    const aggregates = extras.aggregates !== undefined ? `${folder}/_run-${runId}.agg.json` : undefined;
     const ours = [data, ...(aggregates ? [aggregates] : [])];
     const computedAt = (extras.computedAt ?? now).toISOString();
     // Our files first, under names no other run uses: invisible until the manifest names them.
@@ -131,6 +135,7 @@ export class MetricStore {
       computed_at: computedAt,
       ...(extras.inputs ? { inputs: extras.inputs } : {}),
       ...(aggregates ? { aggregates } : {}),
+      ...(extras.plan ? { plan: extras.plan } : {}),
     };
     const body = ENC.encode(`${JSON.stringify(manifest)}\n`);
     for (let attempt = 0; attempt < 8; attempt++) {
@@ -165,7 +170,7 @@ export class MetricStore {
   /** Best effort: files of runs that died before writing their manifest, once surely dead. */
   private async sweepOrphans(folder: string, now: Date, keep: readonly string[]): Promise<void> {
     const cutoff = now.getTime() - ORPHAN_GRACE_MS;
-    const old = (await this.store.list(`${folder}/run-`)).filter((k) => {
+    const old = (await this.store.list(`${folder}/`)).filter((k) => {
       const t = runTimeOf(k);
       return !keep.includes(k) && t !== undefined && t <= cutoff;
     });

@@ -29,18 +29,22 @@ export interface WindowStat {
   readonly den: number;
   /** Days with a positive denominator. */
   readonly days: number;
+  /** Days with a non-zero numerator: with few events, the variance is only as good as their number. */
+  readonly eventDays: number;
 }
 
 export function windowStat(s: Series, w: Span): WindowStat {
   let num = 0;
   let den = 0;
   let days = 0;
+  let eventDays = 0;
   for (let d = Math.max(0, w.start); d < Math.min(w.end, s.den.length); d++) {
     num += s.num[d]!;
     den += s.den[d]!;
     if (s.den[d]! > 0) days++;
+    if (s.den[d]! > 0 && s.num[d]! !== 0) eventDays++;
   }
-  return { value: den > 0 ? num / den : null, num, den, days };
+  return { value: den > 0 ? num / den : null, num, den, days, eventDays };
 }
 
 /** Day-replicate variance of Σnum/Σden over `w`, residuals around the rate `rate`. */

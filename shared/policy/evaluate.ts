@@ -162,6 +162,7 @@ function buildDesign(
   const missing = new Set<string>();
   const diff = pool.map(() => new Float64Array(schedules.length));
   const variance = pool.map(() => new Float64Array(schedules.length));
+  const varianceDf = pool.map(() => new Float64Array(schedules.length));
   const effect = pool.map(() => new Float64Array(schedules.length));
   pool.forEach((r, c) => {
     const s = series(r);
@@ -173,6 +174,10 @@ function buildDesign(
       if (x.diff === null) missing.add(r);
       diff[c]![k] = x.diff ?? 0;
       variance[c]![k] = x.variance;
+      // A window's day-replicate variance rests on its days with events: few events, few df.
+      const df = (w: { days: number; eventDays: number }) =>
+        Math.max(0, Math.min(w.days, w.eventDays + 1) - 1);
+      varianceDf[c]![k] = Math.max(1, df(x.pre) + df(x.post));
       if (on) effect[c]![k] = exposureShare(s, w.post, on) - exposureShare(s, w.pre, on);
     });
   });
@@ -186,6 +191,7 @@ function buildDesign(
       treated: schedules.map((s) => pool.indexOf(s.region)),
       diff,
       variance,
+      varianceDf,
       effect,
       nyt,
       sameWindows,

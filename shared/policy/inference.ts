@@ -23,8 +23,9 @@ export interface Design {
   readonly treated: readonly number[];
   /** diff[c][k]: region c's post − pre contrast on schedule k's windows. */
   readonly diff: readonly Float64Array[];
-  /** variance[c][k]: its sampling variance. */
+  /** variance[c][k]: its sampling variance, and the degrees of freedom it was estimated with. */
   readonly variance: readonly Float64Array[];
+  readonly varianceDf?: readonly Float64Array[];
   /** effect[c][k]: how much of an additive effect τ region c's actual treatment puts into diff[c][k]. */
   readonly effect: readonly Float64Array[];
   /** nyt[j][k]: schedule j's region may serve as a control of schedule k (launched after k's windows). */
@@ -161,6 +162,8 @@ function countAwareT(d: Design, alpha: number): Inference {
   let treatedVar = 0;
   let controlSd = 0;
   let df = Number.POSITIVE_INFINITY;
+  // Satterthwaite: Σ component² / df of the variance components (between-region, own, control mean).
+  let satter = 0;
   for (let k = 0; k < K; k++) {
     const controls: number[] = [];
     for (let c = 0; c < P; c++) {
@@ -177,15 +180,30 @@ function countAwareT(d: Design, alpha: number): Inference {
       sampling = 0;
       own = 0;
     }
-    // Between-region variance: what the controls' spread shows beyond their own sampling noise.
-    const tau2 = Math.max(0, spread - sampling);
+    // Between-region variance: what the controls' spread shows beyond their own sampling noise
+    // (DerSimonian–Laird: inverse-variance weighted, so a few noisy small regions do not inflate it).
+    let tau2 = Math.max(0, spread - sampling);
+    const w = controls.map((c) => 1 / d.variance[c]![k]!);
+    if (sampling > 0 && w.every((x) => Number.isFinite(x) && x > 0)) {
+      const sw = w.reduce((a, b) => a + b, 0);
+      const sw2 = w.reduce((a, b) => a + b * b, 0);
+      const mw = controls.reduce((s, c, i) => s + w[i]! * d.diff[c]![k]!, 0) / sw;
+      const q = controls.reduce((s, c, i) => s + w[i]! * (d.diff[c]![k]! - mw) ** 2, 0);
+      tau2 = Math.max(0, (q - (n - 1)) / (sw - sw2 / sw));
+    }
     treatedVar += tau2 + own;
     controlSd += Math.sqrt((tau2 + sampling) / n);
+    const ownDf = d.varianceDf?.[d.treated[k]!]?.[k] ?? n - 1;
+    satter += (tau2 * tau2) / (n - 1) + (own > 0 ? (own * own) / Math.max(1, ownDf) : 0);
+    satter += ((tau2 + sampling) / n) ** 2 / (n - 1);
     df = Math.min(df, n - 1);
   }
   // Control means of different schedules share regions: counted as fully correlated (conservative).
   const se = Math.sqrt(treatedVar + controlSd * controlSd) / K;
-  const detail = `count-aware t: each region's sampling variance from its own counts (days as replicates) plus a between-region variance from the controls; t with ${df} df`;
+  // The sampling variances are estimated from many day replicates: the t has more df than the
+  // number of comparison regions alone would give (never fewer).
+  if (satter > 0) df = Math.max(df, Math.floor((se * K) ** 4 / satter));
+  const detail = `count-aware t: each region's sampling variance from its own counts (days as replicates) plus a between-region variance from the controls (DerSimonian–Laird); t with ${df} df (Satterthwaite)`;
   if (!(se > 0) || !Number.isFinite(se) || !(df >= 1))
     return {
       estimate,

@@ -80,7 +80,8 @@ export class Deadline {
         this.signal.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, Math.min(ms, this.remainingMs())));
+      // The deadline wakes it through its signal, so the wake-up and signal.aborted agree.
+      const timer = setTimeout(done, Math.max(0, ms));
       this.signal.addEventListener('abort', done, { once: true });
     });
   }

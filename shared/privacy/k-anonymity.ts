@@ -53,6 +53,8 @@ export interface SliceUserRequest {
   readonly metric: string;
   /** Window start (epoch ms). */
   readonly t: number;
+  /** End of the span counted (epoch ms, exclusive); one window of the grain when absent. */
+  readonly end?: number;
   readonly slices: readonly Slice[];
 }
 
@@ -73,15 +75,18 @@ export async function countSliceUsers(
   const metrics = new Map(cfg.metrics.map((m) => [m.name, m]));
   const users = { ...USER_COLUMNS, ...userColumns };
   // (t, source) → aggregates
-  const queries = new Map<string, { t: number; source: string; aggs: { key: string; sql: string }[] }>();
+  const queries = new Map<
+    string,
+    { t: number; end: number | undefined; source: string; aggs: { key: string; sql: string }[] }
+  >();
   for (const req of requests) {
     const metric = metrics.get(req.metric);
     if (!metric) continue;
     for (const pop of populationsOf(metric)) {
       const userCol = users[pop.source];
       if (!userCol) continue;
-      const qk = `${req.t}@${pop.source}`;
-      const q = queries.get(qk) ?? { t: req.t, source: pop.source, aggs: [] };
+      const qk = `${req.t}@${req.end}@${pop.source}`;
+      const q = queries.get(qk) ?? { t: req.t, end: req.end, source: pop.source, aggs: [] };
       queries.set(qk, q);
       for (const slice of req.slices) {
         // A value SQL text cannot carry (NUL) is left uncounted, hence treated as small.
@@ -104,7 +109,7 @@ export async function countSliceUsers(
   for (const q of queries.values()) {
     if (q.aggs.length === 0) continue;
     const from = new Date(q.t);
-    const to = addGrain(from, grain);
+    const to = q.end !== undefined ? new Date(q.end) : addGrain(from, grain);
     const time = r.timeColumn(q.source);
     const sql = [
       `SELECT ${q.aggs.map((a, i) => `${a.sql} AS ${quoteIdent(`k${i}`)}`).join(', ')}`,

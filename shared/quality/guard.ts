@@ -13,8 +13,14 @@ export const qualityRulesSchema = z
   .object({
     /** Only sources expected to have at least this many rows in the hour are judged (Poisson noise). */
     minExpected: z.number().min(0).default(20),
-    /** Observed at or below this fraction of expected is a collapse (0 rows: missing or late). */
-    collapseFraction: z.number().min(0).max(1).default(0.1),
+    /**
+     * Observed at or below this fraction of the partition's seasonal expectation is a collapse (0
+     * rows: missing or late), provided the shortfall is also far outside the partition's own
+     * same-hour variability (see findDataIssues). A partition with a quarter of its usual rows is
+     * a data fault; a real incident that removes part of a source's events (a classifier outage
+     * drops about half of the decisions) stays a metric incident.
+     */
+    collapseFraction: z.number().min(0).max(1).default(0.4),
     /** Days of same-hour history that set the expectation. */
     historyDays: z.number().int().min(1).max(28).default(7),
   })
@@ -53,29 +59,44 @@ export function findDataIssues(
   const issues: DataIssue[] = [];
   for (const [source, bySource] of counts) {
     for (let t = from; t < to; t += HOUR) {
-      const expected = expectedRows(bySource, countedFrom, t, rules.historyDays);
-      if (expected === undefined || expected < rules.minExpected) continue;
+      const seasonal = expectedRows(bySource, countedFrom, t, rules.historyDays);
+      if (seasonal === undefined || seasonal.expected < rules.minExpected) continue;
+      const { expected, spread } = seasonal;
       const observed = bySource.get(t) ?? 0;
       if (observed > rules.collapseFraction * expected) continue;
+      // Beyond the hour's own variability: Poisson noise plus the day-to-day spread of this hour.
+      const sd = Math.sqrt(expected + (spread * expected) ** 2);
+      if (observed > 0 && expected - observed < 4 * sd) continue;
       issues.push({ source, t, observed, expected, reason: observed === 0 ? 'missing' : 'low_volume' });
     }
   }
   return issues.sort((a, b) => a.t - b.t || a.source.localeCompare(b.source));
 }
 
-/** Median of the same hour on previous days; without a day of history, of the previous hours. */
+/**
+ * The partition's seasonal expectation: the median of the same hour on previous days (without a
+ * day of history, of the previous hours), and the robust relative spread of those counts
+ * (1.4826 x MAD / median, 0 with fewer than 3 days).
+ */
 function expectedRows(
   counts: Map<number, number>,
   countedFrom: number,
   t: number,
   days: number,
-): number | undefined {
+): { expected: number; spread: number } | undefined {
   const sameHour: number[] = [];
   for (let k = 1; k <= days && t - k * DAY >= countedFrom; k++) sameHour.push(counts.get(t - k * DAY) ?? 0);
-  if (sameHour.length > 0) return median(sameHour);
+  if (sameHour.length > 0) return withSpread(sameHour);
   const recent: number[] = [];
   for (let k = 1; k <= 24 && t - k * HOUR >= countedFrom; k++) recent.push(counts.get(t - k * HOUR) ?? 0);
-  return recent.length >= 3 ? median(recent) : undefined;
+  return recent.length >= 3 ? withSpread(recent) : undefined;
+}
+
+function withSpread(xs: number[]): { expected: number; spread: number } {
+  const expected = median(xs);
+  if (xs.length < 3 || !(expected > 0)) return { expected, spread: 0 };
+  const mad = median(xs.map((x) => Math.abs(x - expected)));
+  return { expected, spread: (1.4826 * mad) / expected };
 }
 
 /** The sources each metric reads. */

@@ -1,6 +1,7 @@
 import type { ExperimentReadout } from '../experiments/readout.js';
 import type { PolicyReadout } from '../policy/evaluate.js';
-import type { Alert } from '../ports/alert-sink.js';
+import type { Alert, ContributingSlice } from '../ports/alert-sink.js';
+import { parseSliceKey, sliceLabel } from '../slices/slice.js';
 import type {
   Grain,
   MetricUnit,
@@ -9,6 +10,7 @@ import type {
   ReportIncident,
   ReportPoint,
   ReportPolicy,
+  ReportSliceContribution,
 } from './model.js';
 
 /**
@@ -135,10 +137,19 @@ export function fromAlerts(
       });
       continue;
     }
+    const opened = first.get(a.dedupeKey)!;
+    const label = labelOf(a.slice);
+    const peak = a.peak;
     incidents.push({
       id: a.dedupeKey,
       metric: a.metric,
       slice: a.slice,
+      ...(label !== undefined ? { sliceLabel: label } : {}),
+      ...(a.sliceSuppressed ? { suppressed: true } : {}),
+      ...(a.status === 'resolved' ? { resolvedAt: a.windowStart } : {}),
+      ...(peak ? { peak: { t: peak.windowStart, observed: peak.observed, expected: peak.expected } } : {}),
+      openingSlices: contributions(opened.topSlices),
+      peakSlices: contributions(peak?.topSlices ?? []),
       severity: a.severity,
       status: a.status,
       since: a.since,
@@ -147,9 +158,26 @@ export function fromAlerts(
       expected: a.expected,
       unit: unitOf(a.metric),
       grain: a.grain,
-      topSlices: a.topSlices.map((s) => ({ ...s })),
-      points: pointsFor(a.metric, a.slice, a.grain),
+      topSlices: contributions(a.topSlices),
+      points: a.sliceSuppressed ? [] : pointsFor(a.metric, a.slice, a.grain),
     });
   }
   return { incidents, dataQuality };
+}
+
+/** The people-facing label of a slice key read from an alert (the edge); none for the total or `other`. */
+function labelOf(key: string): string | undefined {
+  if (key === '' || key === 'other') return undefined;
+  try {
+    return sliceLabel(parseSliceKey(key));
+  } catch {
+    return undefined;
+  }
+}
+
+function contributions(slices: readonly ContributingSlice[]): ReportSliceContribution[] {
+  return slices.map((s) => {
+    const label = labelOf(s.slice);
+    return { ...s, ...(label !== undefined ? { sliceLabel: label } : {}) };
+  });
 }

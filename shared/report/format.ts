@@ -197,9 +197,13 @@ export function formatWindow(t: TimeValue, grain: Grain): string {
   return grain === 'day' ? formatDate(t) : formatDateTime(t);
 }
 
-/** A slice for people: `(total)` for the empty slice, pairs joined with a middle dot. */
-export function formatSlice(slice: string | undefined): string {
-  return slice ? slice.split(';').join(' · ') : 'total';
+/**
+ * A slice for people: its label when the producer gave one (structured slices render their own,
+ * see slices/slice.ts sliceLabel), else the key as written; `total` for the empty slice. A key is
+ * never split here: a value may hold `;` or `=`.
+ */
+export function formatSlice(slice: string | undefined, label?: string): string {
+  return label ?? (slice ? slice : 'total');
 }
 
 /** A safe id fragment from any text (for anchors of metrics and sections). */

@@ -27,8 +27,10 @@ export interface ReportPoint {
 
 export interface ReportMetric {
   readonly name: string;
-  /** '' or absent for the total, else `dim=value[;dim=value]`. */
+  /** '' or absent for the total, else the slice key (DESIGN.md "Slice keys"). */
   readonly slice?: string;
+  /** The slice for people (sliceLabel); defaults to the key. */
+  readonly sliceLabel?: string;
   readonly grain: Grain;
   readonly unit: MetricUnit;
   readonly description?: string;
@@ -40,8 +42,15 @@ export type IncidentStatus = 'open' | 'update' | 'resolved';
 
 export interface ReportSliceContribution {
   readonly slice: string;
+  readonly sliceLabel?: string;
   /** Share of the total's deviation this slice explains (can be negative). */
   readonly contribution: number;
+  readonly observed: number | null;
+  readonly expected: number | null;
+}
+
+export interface ReportIncidentPeak {
+  readonly t: TimeValue;
   readonly observed: number | null;
   readonly expected: number | null;
 }
@@ -50,7 +59,19 @@ export interface ReportIncident {
   /** The alert's dedupe key; the section's anchor is `incidentAnchor(id)`. */
   readonly id: string;
   readonly metric: string;
+  /** Key of the incident's slice ('' = total; `other` when suppressed). */
   readonly slice: string;
+  /** The slice for people (sliceLabel), when it differs from the key. */
+  readonly sliceLabel?: string;
+  /** The slice has fewer than k people: it is not named and its series is not shown. */
+  readonly suppressed?: boolean;
+  /** Start of the window whose message resolved the incident (the shaded period ends there). */
+  readonly resolvedAt?: TimeValue;
+  /** The window of the largest deviation and its numbers. */
+  readonly peak?: ReportIncidentPeak;
+  /** Root-cause slices when the incident opened, and at its peak. */
+  readonly openingSlices?: readonly ReportSliceContribution[];
+  readonly peakSlices?: readonly ReportSliceContribution[];
   readonly severity: Severity;
   readonly status: IncidentStatus;
   /** Start of the first anomalous window. */
@@ -159,10 +180,32 @@ export interface ReportData {
   readonly analyses?: readonly ReportAnalysis[];
 }
 
+/** FNV-1a over UTF-16 code units, 2 × 32 bits: a stable, dependency-free fingerprint for ids. */
+export function fingerprint(text: string): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ c ^ (h1 >>> 7), 0x01000193) >>> 0;
+  }
+  return h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
+}
+
 /**
- * The anchor of an incident's section: `incident-` + its id with every run of characters outside
- * `[A-Za-z0-9_-]` replaced by `-` (the same rule alerts use to build their report link).
+ * A page id from any text: its readable ASCII part (runs of other characters become `-`, cut to
+ * 60) and a fingerprint of the whole text, so two texts that read the same in ASCII (non-ASCII
+ * slices, `region=a;b` vs `region=a-b`) still get different ids.
  */
+export function uniqueId(prefix: string, text: string): string {
+  const readable = text
+    .replace(/[^A-Za-z0-9_]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60);
+  return `${prefix}-${readable ? `${readable}-` : ''}${fingerprint(text)}`;
+}
+
+/** The anchor of an incident's section (alerts link to it): `uniqueId('incident', id)`. */
 export function incidentAnchor(id: string): string {
-  return `incident-${id.replace(/[^A-Za-z0-9_-]+/g, '-')}`;
+  return uniqueId('incident', id);
 }

@@ -31,13 +31,18 @@ import {
   type ReportIncident,
   type ReportMetric,
   type ReportPolicy,
+  type ReportSliceContribution,
   type Severity,
+  uniqueId,
 } from './model.js';
 import { STYLES } from './styles.js';
 import { lineChart } from './svg-chart.js';
 
-/** Filters the metric cards by name as you type (the only script; the page works without it). */
-const SCRIPT = `(()=>{const i=document.getElementById('metric-filter');if(!i)return;const c=[...document.querySelectorAll('.metric-card')];const n=document.getElementById('metric-count');i.addEventListener('input',()=>{const q=i.value.trim().toLowerCase();let k=0;for(const x of c){const h=q!==''&&!x.dataset.name.includes(q);x.hidden=h;if(!h)k++}n.textContent=k+' of '+c.length})})();`;
+/**
+ * Filters the metric cards by name, slice key or label as you type (the only script; without it the
+ * totals show). An empty filter shows the totals; a query shows every matching series, slices too.
+ */
+const SCRIPT = `(()=>{const i=document.getElementById('metric-filter');if(!i)return;const c=[...document.querySelectorAll('.metric-card')];const n=document.getElementById('metric-count');const f=()=>{const q=i.value.trim().toLowerCase();let k=0;for(const x of c){const h=q===''?x.classList.contains('slice-card'):!x.dataset.name.includes(q);x.hidden=h;if(!h)k++}n.textContent=k+' of '+c.length};i.addEventListener('input',f);f()})();`;
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 const SEVERITY_ICON: Record<Severity, string> = { critical: '▲▲', high: '▲', medium: '●', low: '○' };
@@ -94,8 +99,8 @@ function fact(label: string, value: string): string {
   return `<div><dt>${e(label)}</dt><dd>${value}</dd></div>`;
 }
 
-function metricTitle(name: string, slice: string | undefined): string {
-  return slice ? `${name} (${formatSlice(slice)})` : name;
+function metricTitle(name: string, slice: string | undefined, label?: string): string {
+  return slice ? `${name} (${formatSlice(slice, label)})` : name;
 }
 
 function lastDefined(m: ReportMetric) {
@@ -130,49 +135,90 @@ function unitOf(d: ReportData, metric: string, fallback?: MetricUnit): MetricUni
   return fallback ?? d.metrics.find((m) => m.name === metric)?.unit ?? 'count';
 }
 
+function sliceTable(slices: readonly ReportSliceContribution[], unit: MetricUnit): string {
+  const total = slices.reduce((m, s) => Math.max(m, Math.abs(s.contribution)), 0) || 1;
+  return table(
+    [
+      'Slice',
+      { text: 'Observed', num: true },
+      { text: 'Expected', num: true },
+      { text: 'Change', num: true },
+      'Share of move',
+    ],
+    slices.map((s) => [
+      `<span class="slice-label">${e(s.slice === 'other' ? 'other (small slices merged, fewer than k people each)' : formatSlice(s.slice, s.sliceLabel))}</span>`,
+      e(formatValue(s.observed, unit)),
+      e(formatValue(s.expected, unit)),
+      e(formatLift(relativeChange(s.observed, s.expected))),
+      `<span class="bar${s.contribution < 0 ? ' neg' : ''}" style="width:${Math.round((Math.abs(s.contribution) / total) * 80)}px" aria-hidden="true"></span><span class="num">${e(formatPercent(s.contribution, true))}</span>`,
+    ]),
+    undefined,
+    [false, true, true, true, false],
+  );
+}
+
+/** Hours of context either side of an incident in its zoomed chart. */
+const ZOOM_CONTEXT = 12;
+
 function renderIncident(d: ReportData, inc: ReportIncident, ids: Ids): string {
   const unit = unitOf(d, inc.metric, inc.unit);
   const grain = inc.grain ?? d.metrics.find((m) => m.name === inc.metric)?.grain ?? 'hour';
   const anchor = ids.take(incidentAnchor(inc.id));
-  const change = relativeChange(inc.observed, inc.expected);
-  const title = metricTitle(inc.metric, inc.slice);
+  const label = inc.suppressed ? 'a small slice (not named)' : formatSlice(inc.slice, inc.sliceLabel);
+  const title = `${inc.metric} (${label})`;
   const sinceMs = toMs(inc.since);
-  const chart = lineChart({
-    id: `${anchor}-chart`,
-    title: `${title}: observed vs expected band, incident since ${formatWindow(inc.since, grain)}`,
-    points: inc.points,
-    unit,
-    grain,
-    height: 170,
+  const resolvedMs = inc.resolvedAt === undefined ? Number.NaN : toMs(inc.resolvedAt);
+  const shade = {
     ...(Number.isFinite(sinceMs) ? { highlightFrom: sinceMs } : {}),
-  });
-  const total = inc.topSlices.reduce((m, s) => Math.max(m, Math.abs(s.contribution)), 0) || 1;
-  const slices = inc.topSlices.length
-    ? table(
-        [
-          'Slice',
-          { text: 'Observed', num: true },
-          { text: 'Expected', num: true },
-          { text: 'Change', num: true },
-          'Share of move',
-        ],
-        inc.topSlices.map((s) => [
-          e(formatSlice(s.slice)),
-          e(formatValue(s.observed, unit)),
-          e(formatValue(s.expected, unit)),
-          e(formatLift(relativeChange(s.observed, s.expected))),
-          `<span class="bar${s.contribution < 0 ? ' neg' : ''}" style="width:${Math.round((Math.abs(s.contribution) / total) * 80)}px" aria-hidden="true"></span><span class="num">${e(formatPercent(s.contribution, true))}</span>`,
-        ]),
-        undefined,
-        [false, true, true, true, false],
-      )
-    : '<p class="muted">No slice stands out: the move is spread across slices.</p>';
+    ...(Number.isFinite(resolvedMs) ? { highlightTo: resolvedMs } : {}),
+  };
+  const step = grain === 'day' ? 86_400_000 : 3_600_000;
+  const zoomFrom = sinceMs - ZOOM_CONTEXT * step;
+  const zoomTo = (Number.isFinite(resolvedMs) ? resolvedMs : Number.POSITIVE_INFINITY) + ZOOM_CONTEXT * step;
+  const zoomPoints = inc.points.filter((p) => toMs(p.t) >= zoomFrom && toMs(p.t) <= zoomTo);
+  const period = Number.isFinite(resolvedMs)
+    ? `${formatWindow(inc.since, grain)} – ${formatWindow(resolvedMs, grain)} (resolved)`
+    : `since ${formatWindow(inc.since, grain)}`;
+  const charts = inc.suppressed
+    ? `<p class="k-anon" data-k-anon="true">This incident is on a slice of fewer than k people (k-anonymity): the slice is not named and its series is not shown. The metric's total and its other slices are in the metrics section.</p>`
+    : `<div class="charts"><h4>Around the incident (${e(grain === 'day' ? 'days' : 'hours')})</h4>${lineChart(
+        {
+          id: `${anchor}-zoom`,
+          title: `${title}: the incident ${period}, zoomed`,
+          points: zoomPoints,
+          unit,
+          grain,
+          height: 170,
+          hourTicks: grain === 'hour',
+          ...shade,
+        },
+      )}<h4>History</h4>${lineChart({
+        id: `${anchor}-chart`,
+        title: `${title}: observed vs expected band, incident ${period}`,
+        points: inc.points,
+        unit,
+        grain,
+        height: 140,
+        ...shade,
+      })}</div>`;
+  const peak = inc.peak ?? { t: inc.since, observed: inc.observed, expected: inc.expected };
+  const opening = inc.openingSlices ?? inc.topSlices;
+  const atPeak = inc.peakSlices ?? [];
+  const none = '<p class="muted">No slice stands out: the move is spread across slices.</p>';
+  const samePeak = JSON.stringify(atPeak.map((s) => s.slice)) === JSON.stringify(opening.map((s) => s.slice));
+  const causes = `<h4>Root-cause slices when it opened</h4>${opening.length ? sliceTable(opening, unit) : none}${
+    atPeak.length && !samePeak
+      ? `<h4>Root-cause slices at the peak (${e(formatWindow(peak.t, grain))})</h4>${sliceTable(atPeak, unit)}`
+      : atPeak.length
+        ? `<p class="muted">Same slices at the peak (${e(formatWindow(peak.t, grain))}).</p>`
+        : ''
+  }`;
   const statusCls = inc.status === 'resolved' ? ' st-resolved' : '';
-  return `<article class="card incident sev-${e(inc.severity)}${statusCls}" id="${anchor}">
-<header><span class="badge sev-${e(inc.severity)}"><span aria-hidden="true">${SEVERITY_ICON[inc.severity] ?? ''} </span>${e(capitalise(inc.severity))}</span><span class="badge st-neutral">${e(capitalise(inc.status))}</span><h3>${e(inc.metric)} <span class="muted">${e(inc.slice ? formatSlice(inc.slice) : 'total')}</span></h3></header>
+  return `<article class="card incident sev-${e(inc.severity)}${statusCls}" id="${anchor}" data-metric="${e(inc.metric)}" data-slice="${e(inc.slice)}">
+<header><span class="badge sev-${e(inc.severity)}"><span aria-hidden="true">${SEVERITY_ICON[inc.severity] ?? ''} </span>${e(capitalise(inc.severity))}</span><span class="badge st-neutral">${e(capitalise(inc.status))}</span><h3>${e(inc.metric)} <span class="muted slice-label">${e(inc.suppressed ? 'small slice (k-anonymity)' : inc.slice ? label : 'total')}</span></h3></header>
 <p class="summary">${e(inc.summary)}</p>
-<dl class="facts">${fact('Observed', e(formatValue(inc.observed, unit)))}${fact('Expected', e(formatValue(inc.expected, unit)))}${fact('Change', e(formatLift(change)))}${fact('Since', e(formatWindow(inc.since, grain)))}</dl>
-<div class="two-col"><div>${chart}</div><div><h4>Root-cause slices</h4>${slices}</div></div>
+<dl class="facts">${fact('Peak observed', `<span data-fact="peak-observed">${e(formatValue(peak.observed, unit))}</span>`)}${fact('Expected at peak', `<span data-fact="peak-expected">${e(formatValue(peak.expected, unit))}</span>`)}${fact('Change at peak', e(formatLift(relativeChange(peak.observed, peak.expected))))}${fact('Peak window', e(formatWindow(peak.t, grain)))}${fact('Period', e(period))}</dl>
+<div class="two-col"><div>${charts}</div><div>${causes}</div></div>
 </article>`;
 }
 
@@ -196,11 +242,11 @@ function renderIncidents(d: ReportData, ids: Ids): string {
 }
 
 function renderMetricCard(m: ReportMetric, ids: Ids): string {
-  const id = ids.take(`metric-${slug(m.slice ? `${m.name}-${m.slice}` : m.name)}`);
+  const id = ids.take(m.slice ? uniqueId('metric', `${m.name}\u0000${m.slice}`) : `metric-${slug(m.name)}`);
   const last = lastDefined(m);
   const anomalies = m.points.filter((p) => p.anomaly).length;
   const change = last ? relativeChange(last.value, last.expected) : null;
-  const title = metricTitle(m.name, m.slice);
+  const title = metricTitle(m.name, m.slice, m.sliceLabel);
   const chart = lineChart({
     id: `${id}-chart`,
     title: `${title} by ${m.grain}, with the expected band`,
@@ -218,15 +264,17 @@ function renderMetricCard(m: ReportMetric, ids: Ids): string {
   const flag = anomalies
     ? `<span class="badge sev-high">${e(formatCount(anomalies))} anomal${anomalies === 1 ? 'y' : 'ies'}</span>`
     : '';
-  return `<article class="card metric-card" id="${id}" data-name="${e(`${m.name} ${m.slice ?? ''}`.toLowerCase())}">
-<header><h3>${e(m.name)}${m.slice ? ` <span class="slice">${e(formatSlice(m.slice))}</span>` : ''}</h3>${flag}</header>
+  // Slice series are many: listed hidden, found by the filter (name, key or label).
+  const search = `${m.name} ${m.slice ?? ''} ${m.sliceLabel ?? ''}`.toLowerCase();
+  return `<article class="card metric-card${m.slice ? ' slice-card' : ''}" id="${id}" data-name="${e(search)}"${m.slice ? ` data-slice="${e(m.slice)}" hidden` : ''}>
+<header><h3>${e(m.name)}${m.slice ? ` <span class="slice slice-label">${e(formatSlice(m.slice, m.sliceLabel))}</span>` : ''}</h3>${flag}</header>
 ${m.description ? `<p class="meta">${e(m.description)}</p>` : ''}<div class="stat">${stats}</div>${chart}</article>`;
 }
 
 function renderMetrics(d: ReportData, ids: Ids): string {
   const filter =
-    d.metrics.length > 8
-      ? `<div class="filter"><label for="metric-filter">Filter metrics</label><input id="metric-filter" type="search" placeholder="name or slice, e.g. region=BR" autocomplete="off"><span id="metric-count" class="muted" aria-live="polite">${e(formatCount(d.metrics.length))} of ${e(formatCount(d.metrics.length))}</span></div>`
+    d.metrics.length > 8 || d.metrics.some((m) => m.slice)
+      ? `<div class="filter"><label for="metric-filter">Find a metric or slice</label><input id="metric-filter" type="search" placeholder="name or slice, e.g. region=BR" autocomplete="off"><span id="metric-count" class="muted" aria-live="polite">${e(formatCount(d.metrics.filter((m) => !m.slice).length))} of ${e(formatCount(d.metrics.length))}</span></div>`
       : '';
   const body = d.metrics.length
     ? `${legend([

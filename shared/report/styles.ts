@@ -65,6 +65,11 @@ svg .tick{font-size:11px;fill:var(--muted)}
 svg .label{font-size:12.5px;fill:var(--fg)}
 svg .empty{font-size:13px;fill:var(--muted)}
 svg .grid{stroke:#e3e6ea;stroke-width:1}
+svg .hour-tick{stroke:#9aa3ad;stroke-width:1}
+.charts{display:grid;gap:8px}
+.charts h4{margin:4px 0 0}
+.k-anon{background:#f4f1ff;border-left:3px solid #6b5bd2;padding:6px 10px}
+.slice-label{overflow-wrap:anywhere}
 svg .zero{stroke:var(--grey);stroke-width:1.2;stroke-dasharray:4 3}
 svg .band{fill:var(--sky);fill-opacity:.3;stroke:none}
 svg .expected{fill:none;stroke:var(--grey);stroke-width:1.3;stroke-dasharray:5 3}

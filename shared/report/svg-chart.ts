@@ -17,6 +17,10 @@ export interface LineChartOptions {
   readonly height?: number;
   /** Shade the windows from this time on (an incident since). */
   readonly highlightFrom?: number;
+  /** End (exclusive) of the shaded windows (the window that resolved the incident); open-ended if absent. */
+  readonly highlightTo?: number;
+  /** Label the x axis at whole hours (zoomed incident charts). */
+  readonly hourTicks?: boolean;
   /** Decimals of path coordinates: 0 for the many small overview charts, 1 (default) for large ones. */
   readonly precision?: 0 | 1;
 }
@@ -214,7 +218,22 @@ export function lineChart(o: LineChartOptions): string {
       `<text class="tick" x="${M.left - 6}" y="${yy}" dy="0.32em" text-anchor="end">${escapeHtml(formatAxis(v, o.unit))}</text>`,
     );
   }
-  const xTicks = Math.min(4, pts.length);
+  const xTicks = o.hourTicks ? 0 : Math.min(4, pts.length);
+  if (o.hourTicks) {
+    // Every hour gets a tick; labels every `step` hours so they never overlap (~40 px each).
+    const hours = Math.floor((t1 - t0) / 3_600_000) + 1;
+    const step = [1, 2, 3, 4, 6, 12, 24].find((s) => (hours / s) * 40 <= pw) ?? 24;
+    for (let ms = Math.ceil(t0 / 3_600_000) * 3_600_000; ms <= t1; ms += 3_600_000) {
+      const xx = r(x(ms));
+      const h = new Date(ms).getUTCHours();
+      grid.push(`<line class="hour-tick" x1="${xx}" x2="${xx}" y1="${M.top + ph}" y2="${M.top + ph + 3}"/>`);
+      if (h % step !== 0) continue;
+      const label = h === 0 ? formatDate(ms).slice(5) : `${String(h).padStart(2, '0')}:00`;
+      grid.push(
+        `<text class="tick hour" x="${xx}" y="${H - 6}" text-anchor="middle">${escapeHtml(label)}</text>`,
+      );
+    }
+  }
   for (let i = 0; i < xTicks; i++) {
     const ms = xTicks === 1 ? t0 : t0 + ((t1 - t0) * i) / (xTicks - 1);
     const anchor = xTicks === 1 ? 'middle' : i === 0 ? 'start' : i === xTicks - 1 ? 'end' : 'middle';
@@ -228,13 +247,15 @@ export function lineChart(o: LineChartOptions): string {
   }
   parts.push(`<g aria-hidden="true">${grid.join('')}</g>`);
 
-  if (o.highlightFrom !== undefined && o.highlightFrom <= t1) {
-    const hx = Math.max(
-      M.left,
-      x(Math.max(o.highlightFrom, t0)) - (pts.length > 1 ? pw / (pts.length - 1) / 2 : 0),
-    );
+  const to = o.highlightTo ?? Number.POSITIVE_INFINITY;
+  if (o.highlightFrom !== undefined && o.highlightFrom <= t1 && to > t0 && to > o.highlightFrom) {
+    // Windows are drawn at their start: the shade covers half a step either side of [from, to).
+    const half = pts.length > 1 ? pw / (pts.length - 1) / 2 : 0;
+    const hx = Math.max(M.left, x(Math.max(o.highlightFrom, t0)) - half);
+    const last = pts.filter((p) => p.ms < to).at(-1)?.ms ?? t1;
+    const ex = Math.min(W - M.right, Number.isFinite(to) ? x(last) + half : W - M.right);
     parts.push(
-      `<rect class="incident-window" x="${r(hx)}" y="${M.top}" width="${r(W - M.right - hx)}" height="${ph}"><title>Incident period</title></rect>`,
+      `<rect class="incident-window" x="${r(hx)}" y="${M.top}" width="${r(Math.max(0, ex - hx))}" height="${ph}" data-from="${o.highlightFrom}"${Number.isFinite(to) ? ` data-to="${to}"` : ''}><title>Incident period</title></rect>`,
     );
   }
 

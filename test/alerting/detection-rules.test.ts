@@ -31,7 +31,10 @@ describe('detection rules live in each metric definition', () => {
   it('the core catalog declares them inline, with grain defaults filled by detectionFor', () => {
     const byName = new Map(coreCatalog().metrics.map((m) => [m.name, m]));
     const prevalence = byName.get('violation_prevalence')!;
-    expect(prevalence.detection).toMatchObject({ direction: 'up', sensitivity: 0.3, grains: ['day'] });
+    // Sampled prevalence is watched hourly too (its CI sets the noise floor), so only the defaults.
+    expect(prevalence.detection).toMatchObject({ direction: 'up', sensitivity: 0.3 });
+    expect(detectionFor(prevalence.detection, 'hour').grains).toEqual(['hour', 'day']);
+    expect(detectionFor(byName.get('removals')!.detection, 'hour').exposure).toBe('impressions');
     expect(detectionFor(prevalence.detection, 'day')).toMatchObject({
       warmup: 7,
       resolveAfter: 1,

@@ -137,3 +137,61 @@ describe('detector: planted anomalies', () => {
     expect(scores[250]!.isAnomaly).toBe(true);
   });
 });
+
+describe('detector: baselines that do not learn incidents', () => {
+  it('is not blinded by one extreme outlier: later spikes score as without it', () => {
+    // Prepare: 5-minute flat noise; one 1000-sd outlier, then 6-sd spikes 100-900 rows later.
+    const spikes = [700, 900, 1200, 1500];
+    const base = flat(2000, 7, 300_000);
+    const clean = { t: base.t, x: base.x.slice() };
+    for (const i of spikes) clean.x[i]! += 6;
+    const hit = { t: base.t, x: clean.x.slice() };
+    hit.x[600]! += 1000;
+    // Act
+    const withOutlier = detectSeries(points(hit));
+    const without = detectSeries(points(clean));
+    // Assess: the outlier is flagged, and every later spike keeps (nearly) its score.
+    expect(withOutlier[600]!.isAnomaly).toBe(true);
+    for (const i of spikes) {
+      expect(withOutlier[i]!.isAnomaly).toBe(true);
+      expect(withOutlier[i]!.score).toBeGreaterThan(without[i]!.score - 0.05);
+    }
+  });
+
+  it('holds the baseline through an episode, then re-bases on a new normal after `hold` rows', () => {
+    // Prepare: hourly seasonal series, +40 from day 20 on (10 residual sds): a new normal.
+    const s = hourlySeasonal(28, 21);
+    const at = 20 * 24;
+    for (let i = at; i < s.x.length; i++) s.x[i]! += 40;
+    // Act
+    const scores = detectSeries(points(s), { hold: 12 });
+    // Assess: held for the 12 rows (expected stays at the old level), re-based right after.
+    for (let i = at; i < at + 12; i++) expect(s.x[i]! - scores[i]!.expected).toBeGreaterThan(30);
+    for (let i = at + 13; i < at + 24; i++) expect(Math.abs(s.x[i]! - scores[i]!.expected)).toBeLessThan(10);
+    expect(count(scores, at + 13)).toBe(0);
+  });
+
+  it('takes a return to the old level after a re-base as normal, not as a new incident', () => {
+    const s = hourlySeasonal(30, 22);
+    const at = 18 * 24;
+    for (let i = at; i < at + 30; i++) s.x[i]! += 40;
+    const scores = detectSeries(points(s), { hold: 12 });
+    expect(scores[at]!.isAnomaly).toBe(true);
+    // After the episode ends (re-based at 12 rows, back at 30): no alarm for the way back.
+    expect(count(scores, at + 13)).toBe(0);
+    expect(Math.abs(s.x[at + 40]! - scores[at + 40]!.expected)).toBeLessThan(10);
+  });
+
+  it('keeps the evidence up for as long as an episode lasts with episodeCalibration: hold', () => {
+    // A 4-sd shift on noise (hourly): with learning, the calibration absorbs the CUSUM; held, it
+    // stays anomalous until the hold re-bases it.
+    const s = flat(24 * 20, 23, HOUR, 50, 1);
+    const at = 24 * 14;
+    for (let i = at; i < at + 20; i++) s.x[i]! += 2.5;
+    const held = detectSeries(points(s), { episodeCalibration: 'hold', cooldown: 0, hold: 24 });
+    const learnt = detectSeries(points(s), { cooldown: 0, hold: 24 });
+    const flagged = (xs: typeof held) => xs.slice(at, at + 20).filter((p) => p.isAnomaly).length;
+    expect(flagged(held)).toBeGreaterThanOrEqual(15);
+    expect(flagged(held)).toBeGreaterThan(flagged(learnt));
+  });
+});

@@ -223,5 +223,23 @@ describe('vigil policy evaluate', () => {
     expect(r.effect.status).toBe('ok');
     expect(r.effect.p_value).toBeGreaterThan(0.2);
     expect(r.effect.relative_ci_low).toBeLessThan(0);
+
+    // As on the demo lake: sample weights from 100 to 1000, and the few violating labels after the
+    // launch happen to carry large weights, so the weighted prevalence reads about +300%.
+    const wnum = new Map(num);
+    const wden = new Map(den);
+    const weights = (t: number, k: number) => 100 + ((t * 37 + k * 101) % 901);
+    wden.set(
+      'DE',
+      Float64Array.from(days, (_, t) =>
+        Array.from({ length: deLabels[t]! }, (_, k) => weights(t, k)).reduce((a, b) => a + b, 0),
+      ),
+    );
+    const heavy = [0, 250, 0, 0, 500, 0, 0, 1000, 0, 1000, 0, 1150, 100, 0];
+    wnum.set('DE', Float64Array.from(heavy));
+    const w = policyReadoutFromPanel(p, { regions, days, num: wnum, den: wden, ratio: true });
+    console.log(`weighted issue case: relative ${w.effect.relative_effect} p ${w.effect.p_value}`);
+    expect(w.effect.relative_effect!).toBeGreaterThan(3);
+    expect(w.effect.p_value!).toBeGreaterThan(0.05);
   });
 });

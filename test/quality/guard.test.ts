@@ -33,6 +33,29 @@ describe('findDataIssues', () => {
     expect(issues[0]?.expected).toBeGreaterThan(20);
   });
 
+  it('calls a partition with a quarter of its seasonal expectation a data fault, a partial drop not', () => {
+    // Prepare: one hour at ~25% of its usual rows, another at ~60% (what losing most automated
+    // decisions does to the decisions source: a metric incident, not a data fault).
+    const quarter = T0 + 58 * H;
+    const partial = T0 + 64 * H;
+    const data = counts((t, n) =>
+      t === quarter ? Math.round(n / 4) : t === partial ? Math.round(n * 0.6) : n,
+    );
+    // Act
+    const issues = findDataIssues(data, T0, T0 + 24 * H, T0 + 72 * H, RULES);
+    // Assess
+    expect(issues.map((i) => [i.t, i.reason])).toEqual([[quarter, 'low_volume']]);
+  });
+
+  it("does not call a shortfall within the hour's own day-to-day variability a fault", () => {
+    // A source whose same hour swings between ~45% and 160% of its median from day to day: 30% is
+    // below the collapse fraction, but within that variability.
+    const m = new Map<number, number>();
+    for (let h = 0; h < 96; h++) m.set(T0 + h * H, [100, 45, 160, 30][Math.floor(h / 24)]!);
+    const issues = findDataIssues(new Map([['impressions', m]]), T0, T0 + 72 * H, T0 + 96 * H, RULES);
+    expect(issues).toEqual([]);
+  });
+
   it('does not judge a source too thin to tell a gap from chance', () => {
     const data = counts((t) => (t === T0 + 30 * H ? undefined : 4));
     expect(findDataIssues(data, T0, T0 + 24 * H, T0 + 72 * H, RULES)).toEqual([]);

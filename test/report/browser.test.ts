@@ -61,21 +61,24 @@ describe.skipIf(!hasChromium && !process.env.CI)('HTML report in Chromium', () =
       // Self-contained: the page itself is the only request.
       expect(requests.filter((r) => r !== url)).toEqual([]);
 
-      // One line chart per metric series and per incident, each with an accessible name.
+      // One line chart per metric series and two per incident (zoomed and history), each with an accessible name.
       const charts = await page.$$eval('svg.chart', (els) =>
         els.map((el) => ({
           series: el.getAttribute('data-series') ?? '',
           paths: el.querySelectorAll('path.value, path.expected, path.band').length,
           label: el.querySelector('title')?.textContent ?? '',
           width: el.getBoundingClientRect().width,
+          hidden: el.closest('[hidden]') !== null,
         })),
       );
-      expect(charts).toHaveLength(data.metrics.length + data.incidents.length);
+      expect(charts).toHaveLength(data.metrics.length + 2 * data.incidents.length);
+      // Slice series are listed hidden until the search asks for them; every total is shown.
+      expect(charts.filter((c) => c.hidden)).toHaveLength(data.metrics.filter((m) => m.slice).length);
       for (const c of charts) {
         expect(c.series.split(' ')).toEqual(expect.arrayContaining(['band', 'expected', 'value']));
         expect(c.paths).toBe(3);
         expect(c.label.length).toBeGreaterThan(0);
-        expect(c.width).toBeGreaterThan(200);
+        if (!c.hidden) expect(c.width).toBeGreaterThan(200);
       }
       // Anomaly markers drawn where the series has anomalies.
       const withAnomalies = data.metrics.filter((m) => m.points.some((p) => p.anomaly)).length;
@@ -151,7 +154,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('HTML report in Chromium', () =
     const { page, errors } = await open(pathToFileURL(written.url).href, 1280);
     const loadMs = await loadTiming(page);
     expect(errors).toEqual([]);
-    expect(await page.locator('svg.chart').count()).toBe(data.metrics.length + data.incidents.length);
+    expect(await page.locator('svg.chart').count()).toBe(data.metrics.length + 2 * data.incidents.length);
     console.log(
       `[report large case] ${data.metrics.length} series (${data.metrics.filter((m) => m.grain === 'hour').length} hourly), ` +
         `${data.incidents.length} incidents: generated+written in ${genMs.toFixed(0)} ms, ` +

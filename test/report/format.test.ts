@@ -19,6 +19,7 @@ import {
   slug,
 } from '../../shared/report/format.js';
 import { incidentAnchor } from '../../shared/report/model.js';
+import { sliceFrom, sliceLabel } from '../../shared/slices/slice.js';
 
 describe('escapeHtml', () => {
   it('escapes the five HTML-significant characters', () => {
@@ -113,8 +114,13 @@ describe('times, slices and anchors', () => {
     expect(formatDateTime(Date.UTC(2026, 0, 5, 14))).toBe('2026-01-05 14:00 UTC');
     expect(formatDate('not a date')).toBe(MISSING);
   });
-  it('slices read as pairs, the empty slice as total', () => {
-    expect(formatSlice('region=BR;surface=live')).toBe('region=BR · surface=live');
+  it('slices read as their label, a key is never split, the empty slice as total', () => {
+    const s = sliceFrom({ region: 'BR', surface: 'live' });
+    expect(formatSlice(s.key, sliceLabel(s))).toBe('region=BR · surface=live');
+    // A value holding ';' stays one value.
+    const hostile = sliceFrom({ region: 'BR;surface=live' });
+    expect(formatSlice(hostile.key, sliceLabel(hostile))).toBe('region="BR;surface=live"');
+    expect(formatSlice(hostile.key)).toBe('region=BR\\;surface\\=live');
     expect(formatSlice('')).toBe('total');
   });
   it('slugs are safe ids', () => {
@@ -130,5 +136,19 @@ describe('times, slices and anchors', () => {
       expect(incidentAnchor(key)).toBe(anchorOf(key));
       expect(incidentAnchor(key)).toMatch(/^incident-[A-Za-z0-9_-]+$/);
     }
+  });
+  it('anchors of slices that read the same in ASCII differ (non-ASCII, separators)', () => {
+    const keys = [
+      'region=São',
+      'region=Sèo',
+      'region=東京',
+      'region=大阪',
+      'region=a;b',
+      'region=a-b',
+      'region=a b',
+    ].map((v) => `metric_incident:removals:${sliceFrom({ region: v.slice(7) }).key}:2026-01-14T10:00:00Z`);
+    const anchors = keys.map(incidentAnchor);
+    expect(new Set(anchors).size).toBe(keys.length);
+    for (const a of anchors) expect(a).toMatch(/^incident-[A-Za-z0-9_-]+$/);
   });
 });

@@ -1,0 +1,225 @@
+/**
+ * Judges planted T&S series (shared/generator/planted-series.ts) through the product's detection
+ * path — data-quality guard, causal scoring per metric and slice, findings, the incident state
+ * machine — window by window as the hourly job does, and scores the incidents against the truth.
+ * Used by bench/detect/planted.ts and by the detector tests (on other seeds).
+ */
+import { type Finding, groupFindings, isStillOff, type OpenView } from '../../shared/alerting/findings.js';
+import { incidentKey, type OpenIncident, stepIncident } from '../../shared/alerting/incidents.js';
+import { type MetricScores, scoreMetrics } from '../../shared/alerting/score-series.js';
+import { coreCatalog, selectMetrics } from '../../shared/config/load.js';
+import {
+  generatePlanted,
+  PLANTED_METRICS,
+  type PlantedKind,
+  type PlantedSeries,
+} from '../../shared/generator/planted-series.js';
+import type { Alert } from '../../shared/ports/alert-sink.js';
+import { excludedWindows, findDataIssues, qualityRulesSchema } from '../../shared/quality/guard.js';
+import { TOTAL } from '../../shared/slices/slice.js';
+
+const HOUR = 3_600_000;
+
+export interface RaisedIncident {
+  readonly kind: Alert['kind'];
+  readonly metric: string;
+  readonly slice: string;
+  readonly slices: readonly string[];
+  readonly since: number;
+  readonly until: number;
+  /** Planted ids it matches (empty: a false alarm). */
+  readonly matches: string[];
+}
+
+export interface PlantedResult {
+  readonly incidents: RaisedIncident[];
+  /** planted id → caught */
+  readonly caught: Map<string, boolean>;
+  readonly kinds: Map<string, PlantedKind>;
+  /** Incidents (all on the exposure) raised during each traffic day. */
+  readonly trafficNotices: number[];
+}
+
+export function judgePlanted(data: PlantedSeries): PlantedResult {
+  const config = selectMetrics(coreCatalog(), [...PLANTED_METRICS]);
+  const windows = Array.from({ length: data.hours }, (_, i) => data.start + i * HOUR);
+  const rules = qualityRulesSchema.parse({});
+  const issues = findDataIssues(data.counts, data.start, data.start, data.start + data.hours * HOUR, rules);
+  const excluded = excludedWindows(config, issues, 'hour');
+  const scores = scoreMetrics(data.rows, { metrics: config, grain: 'hour', windows, excluded });
+
+  const open = new Map<string, OpenIncident>();
+  const raised = new Map<string, RaisedIncident>();
+  const reportUrl = () => '';
+  windows.forEach((t, i) => {
+    // As judgeWindows does it (shared/jobs/detection.ts), without the privacy guard and calendar.
+    const apply = (
+      key: string,
+      current: OpenIncident | undefined,
+      f: Finding | undefined,
+      ms?: MetricScores,
+    ) => {
+      const rulesOf = ms?.rules ?? { resolveAfter: 1, cooldown: 3 };
+      const point = current && ms ? ms.slices.get(current.slice.key)?.[i] : undefined;
+      const stillOff =
+        current && ms
+          ? [current.slice, ...current.slices].some((sl) =>
+              isStillOff(ms.slices.get(sl.key)?.[i], ms.rules, ms.shape === 'count', current.direction),
+            )
+          : undefined;
+      const step = stepIncident(current, f, {
+        t,
+        grain: 'hour',
+        resolveAfter: rulesOf.resolveAfter,
+        cooldown: rulesOf.cooldown,
+        ...(point ? { current: { observed: point.observed, expected: point.expected } } : {}),
+        ...(stillOff !== undefined ? { stillOff } : {}),
+        reportUrl,
+      });
+      if (step.open) {
+        const known = raised.get(step.open.dedupeKey);
+        raised.set(step.open.dedupeKey, {
+          kind: step.open.kind,
+          metric: step.open.metric,
+          slice: step.open.slice.key,
+          slices: step.open.slices.map((sl) => sl.key),
+          since: known?.since ?? t,
+          until: t + HOUR,
+          matches: [],
+        });
+        open.set(key, step.open);
+      } else open.delete(key);
+    };
+    const scored = new Set<string>();
+    for (const ms of scores) {
+      const mine = [...open].filter(([, inc]) => inc.kind === 'metric_incident' && inc.metric === ms.metric);
+      const views: OpenView[] = mine
+        .sort(([, a], [, b]) => a.since.localeCompare(b.since) || a.dedupeKey.localeCompare(b.dedupeKey))
+        .map(([key, inc]) => ({ key, slice: inc.slice, slices: inc.slices, direction: inc.direction }));
+      const { claimed, fresh } = groupFindings(ms, i, views);
+      for (const [key, inc] of mine) {
+        scored.add(key);
+        apply(key, inc, claimed.get(key), ms);
+      }
+      for (const f of fresh) {
+        const key = incidentKey('metric_incident', ms.metric, f.slice);
+        scored.add(key);
+        apply(key, open.get(key), f, ms);
+      }
+    }
+    const data = new Map<string, Finding>();
+    for (const issue of issues) {
+      if (issue.t !== t) continue;
+      data.set(incidentKey('data_quality', issue.source, TOTAL), {
+        kind: 'data_quality',
+        metric: issue.source,
+        t,
+        slice: TOTAL,
+        observed: issue.observed,
+        expected: issue.expected,
+        score: 1,
+        direction: 'down',
+        severity: 'medium',
+        slices: [],
+        topSlices: [],
+      });
+    }
+    const rest = new Set([...data.keys(), ...[...open.keys()].filter((k) => !scored.has(k))]);
+    for (const key of [...rest].sort()) apply(key, open.get(key), data.get(key));
+  });
+  const incidents = [...raised.values()];
+
+  const caught = new Map(data.truth.map((p) => [p.id, false]));
+  const trafficNotices: number[] = [];
+  const kinds = new Map(data.truth.map((p) => [p.id, p.kind]));
+  for (const inc of incidents) {
+    for (const p of data.truth) {
+      // A metric incident is caught up to 2 h after the planted end (one window of lag + resolve).
+      const overlaps = inc.since < p.end + 2 * HOUR && inc.until > p.start;
+      if (!overlaps) continue;
+      if (inc.kind === 'data_quality') {
+        if (p.source === inc.metric) {
+          inc.matches.push(p.id);
+          caught.set(p.id, true);
+        }
+        continue;
+      }
+      const hit = p.metrics.some(
+        (m) =>
+          m.metric === inc.metric &&
+          (inc.slice === m.slice || inc.slice === '' || inc.slices.includes(m.slice)),
+      );
+      if (hit) {
+        inc.matches.push(p.id);
+        caught.set(p.id, true);
+      } else if (p.allowed?.includes(inc.metric)) inc.matches.push(p.id);
+    }
+  }
+  // The traffic day is "caught" when nothing but notices on the exposure itself were raised for it
+  // (their number is reported apart: incidents are per slice, so a slice's tail can be a second one).
+  for (const p of data.truth) {
+    if (p.kind !== 'traffic') continue;
+    const during = incidents.filter(
+      (i) => i.kind === 'metric_incident' && i.since < p.end + 2 * HOUR && i.until > p.start,
+    );
+    const wrong = during.filter((i) => !p.allowed?.includes(i.metric));
+    caught.set(p.id, wrong.length === 0);
+    trafficNotices.push(during.length);
+  }
+  return { incidents, caught, kinds, trafficNotices };
+}
+
+export interface KindScore {
+  planted: number;
+  caught: number;
+}
+
+export interface PlantedSummary {
+  readonly byKind: Map<PlantedKind, KindScore>;
+  readonly metricIncidents: number;
+  readonly realMetricIncidents: number;
+  readonly dataAlerts: number;
+  readonly realDataAlerts: number;
+  readonly falseAlarms: RaisedIncident[];
+  readonly trafficNotices: number[];
+}
+
+export function summarisePlanted(seeds: readonly number[], days = 35): PlantedSummary {
+  const byKind = new Map<PlantedKind, KindScore>();
+  let metricIncidents = 0;
+  let real = 0;
+  let dataAlerts = 0;
+  let realData = 0;
+  const falseAlarms: RaisedIncident[] = [];
+  const trafficNotices: number[] = [];
+  for (const seed of seeds) {
+    const r = judgePlanted(generatePlanted({ seed, days }));
+    trafficNotices.push(...r.trafficNotices);
+    for (const [id, ok] of r.caught) {
+      const kind = r.kinds.get(id)!;
+      const k = byKind.get(kind) ?? { planted: 0, caught: 0 };
+      k.planted++;
+      if (ok) k.caught++;
+      byKind.set(kind, k);
+    }
+    for (const inc of r.incidents) {
+      if (inc.kind === 'data_quality') {
+        dataAlerts++;
+        if (inc.matches.length > 0) realData++;
+      } else {
+        metricIncidents++;
+        if (inc.matches.length > 0) real++;
+        else falseAlarms.push(inc);
+      }
+    }
+  }
+  return {
+    byKind,
+    metricIncidents,
+    realMetricIncidents: real,
+    dataAlerts,
+    realDataAlerts: realData,
+    falseAlarms,
+    trafficNotices,
+  };
+}
