@@ -33,6 +33,8 @@ export interface VigilSettings {
   readonly historyDatabaseName: string;
   /** KMS key of an SSE-KMS lake bucket: the jobs (through Athena and S3) may decrypt with it. */
   readonly lakeKmsKeyArn?: string;
+  /** Base URL serving the results bucket (e.g. CloudFront): alert links open the report there. */
+  readonly reportBaseUrl?: string;
 }
 
 export const DEFAULT_SETTINGS: VigilSettings = {
@@ -64,6 +66,7 @@ export const CONTEXT_KEYS = {
   existingDatabase: 'vigil:existingDatabase',
   historyDatabaseName: 'vigil:historyDatabaseName',
   lakeKmsKeyArn: 'vigil:lakeKmsKeyArn',
+  reportBaseUrl: 'vigil:reportBaseUrl',
 } as const satisfies Record<keyof VigilSettings, string>;
 
 const NAME_RE = /^[a-z0-9_]{1,64}$/;
@@ -139,7 +142,12 @@ export function resolveSettings(
     existingDatabase: bool(ctx('existingDatabase')),
     historyDatabaseName: '',
     ...(str('lakeKmsKeyArn') ? { lakeKmsKeyArn: str('lakeKmsKeyArn')! } : {}),
+    ...(str('reportBaseUrl') ? { reportBaseUrl: str('reportBaseUrl')! } : {}),
   };
+  if (s.reportBaseUrl && !/^https:\/\/[^\s]+$/.test(s.reportBaseUrl))
+    throw new Error(
+      `context ${CONTEXT_KEYS.reportBaseUrl} must be an https:// URL, got '${s.reportBaseUrl}'`,
+    );
   if (!NAME_RE.test(s.databaseName))
     throw new Error(`context ${CONTEXT_KEYS.databaseName} must match ${NAME_RE}, got '${s.databaseName}'`);
   (s as { historyDatabaseName: string }).historyDatabaseName =

@@ -77,6 +77,7 @@ export class VigilStack extends Stack {
       configKey: this.config.key,
       historyDatabaseName: s.historyDatabaseName,
       ...(s.lakeKmsKeyArn ? { lakeKmsKeyArn: s.lakeKmsKeyArn } : {}),
+      ...(s.reportBaseUrl ? { reportBaseUrl: s.reportBaseUrl } : {}),
       ...(s.lakeBytesPerDay ? { lakeBytesPerDay: s.lakeBytesPerDay } : {}),
     });
     // A function never runs before its config is in place.

@@ -34,6 +34,8 @@ export interface JobFunctionsProps {
   readonly historyDatabaseName: string;
   /** KMS key of an SSE-KMS lake bucket. */
   readonly lakeKmsKeyArn?: string;
+  /** Base URL of report links in alerts. */
+  readonly reportBaseUrl?: string;
   /** The lake's declared size per day: the jobs refuse a run over its share (shared/jobs/cost.ts). */
   readonly lakeBytesPerDay?: number;
 }
@@ -86,6 +88,7 @@ export class JobFunctions extends Construct {
       VIGIL_RESULTS_BUCKET: props.resultsBucket.bucketName,
       VIGIL_STORE_PREFIX: '',
       VIGIL_CONFIG_KEY: props.configKey,
+      ...(props.reportBaseUrl ? { VIGIL_LINK_BASE: props.reportBaseUrl } : {}),
       VIGIL_TOPIC_ARN: props.alerts.topicArn,
       // Listed (ListObjectsV2, never read) for partition fingerprints and the completeness watermark.
       VIGIL_LAKE_BUCKET: props.lake.bucket.bucketName,
