@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { resolveSettings, type VigilSettings } from './config.js';
 import { AlertTopics } from './constructs/alert-topics.js';
@@ -97,6 +97,10 @@ export class VigilStack extends Stack {
       deadLetterQueue: this.jobs.deadLetterQueue,
       rerunStateMachine: this.rerun.stateMachine,
       ops: this.topics.ops,
+      schedules: [
+        { name: 'hourly', fn: this.jobs.functions.hourly, period: Duration.hours(1) },
+        { name: 'daily', fn: this.jobs.functions.daily, period: Duration.days(1) },
+      ],
     });
 
     new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName });
