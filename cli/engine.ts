@@ -18,8 +18,27 @@ export function memoryLimitFromEnv(env: NodeJS.ProcessEnv = process.env): string
   return v;
 }
 
+/**
+ * DuckDB's worker threads from VIGIL_THREADS (a positive integer). Unset → one per core. Results
+ * do not depend on it: sums are exact (see Dialect.sum).
+ */
+export function threadsFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env.VIGIL_THREADS?.trim();
+  if (!v) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 1024)
+    throw new InputError(`VIGIL_THREADS must be an integer from 1 to 1024, got '${env.VIGIL_THREADS}'`);
+  return n;
+}
+
 /** The local engine over a lake, as every command opens it. */
 export function openLakeEngine(lake: string, sources?: MetricConfig['sources']): Promise<DuckDbQueryEngine> {
   const memoryLimit = memoryLimitFromEnv();
-  return DuckDbQueryEngine.open({ lake, sources, ...(memoryLimit ? { memoryLimit } : {}) });
+  const threads = threadsFromEnv();
+  return DuckDbQueryEngine.open({
+    lake,
+    sources,
+    ...(memoryLimit ? { memoryLimit } : {}),
+    ...(threads ? { threads } : {}),
+  });
 }

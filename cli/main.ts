@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { VigilError } from '../shared/errors.js';
+import { escapeControl } from '../shared/text/escape.js';
 
 /**
  * The `vigil` command. Each sub-command's implementation is imported lazily so that
@@ -15,12 +16,15 @@ const program = new Command('vigil')
       'Exit codes: 0 ok, 1 failure (engine, data, I/O, failed windows), 2 bad input.',
       'Environment:',
       '  VIGIL_MEMORY_LIMIT  cap on the local engine memory (e.g. 1GB); past it DuckDB spills to disk',
+      '  VIGIL_THREADS       local engine threads (default: one per core; results do not depend on it)',
       '  NO_COLOR            no colour in output',
       '',
       'Start with:',
       '  vigil demo          generate a lake, run every job, write alerts and the report',
     ].join('\n'),
   )
+  // Usage errors echo what was typed: control characters in it are shown, never sent to the terminal.
+  .configureOutput({ outputError: (text, write) => write(escapeControl(text, { keepNewlines: true })) })
   .exitOverride();
 
 type Loader = () => Promise<{ run: (...args: never[]) => Promise<void> }>;
@@ -175,8 +179,29 @@ program
   .description('Score a timestamp,value CSV for anomalies (causal: row t uses rows <= t)')
   .requiredOption('--input <file>', 'CSV with columns timestamp,value')
   .requiredOption('--output <file>', 'CSV to write: timestamp,value,anomaly_score,is_anomaly')
+  .option(
+    '--series-column <col>',
+    'column naming the series of a row (repeatable or comma list, e.g. metric,slice): one detector per series; echoed after the four output columns',
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
+  .option(
+    '--max-series <n>',
+    'most distinct series in one input (each holds 1-3.5 MiB of detector state)',
+    '1000',
+  )
   .option('--json', 'print the summary as JSON')
-  .addHelpText('after', '\nExample:\n  vigil detect --input series.csv --output scored.csv')
+  .addHelpText(
+    'after',
+    `
+Rows are scored in arrival order, as a stream sees them: a repeated or earlier timestamp is scored
+where it arrives and counted in the summary. An empty value (or NaN, NA, null) is a gap: written
+with score 0 and not learned from. Input and output are streamed: memory is one detector state
+per series (1-3.5 MiB, finer sampling more), not the file size.
+
+Examples:
+  vigil detect --input series.csv --output scored.csv
+  vigil detect --input metrics.csv --output scored.csv --series-column metric,slice --json`,
+  )
   .action(lazy(() => import('./commands/detect.js')));
 
 program
@@ -351,12 +376,12 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     if (err instanceof VigilError) {
-      process.stderr.write(`vigil: error: ${err.message}\n`);
+      process.stderr.write(`vigil: error: ${escapeControl(err.message)}\n`);
       process.exitCode = err.exitCode;
       return;
     }
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`vigil: error: ${message.split('\n')[0]}\n`);
+    process.stderr.write(`vigil: error: ${escapeControl(message.split('\n')[0]!)}\n`);
     process.exitCode = 1;
   }
 }

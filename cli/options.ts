@@ -1,9 +1,11 @@
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultConfig, type VigilConfig } from '../shared/config/file.js';
+import { MAX_CONFIG_BYTES } from '../shared/config/limits.js';
 import { parseConfig } from '../shared/config/read.js';
 import { InputError } from '../shared/errors.js';
 import { type Grain, parseGrain, parseUtc, type Window, windowsInRange } from '../shared/time/window.js';
+import { readFileBounded } from './bounded-read.js';
 
 /** Shared parsing of CLI flags into validated values (bad input → InputError, exit 2). */
 
@@ -13,11 +15,15 @@ export async function loadConfig(file: string | undefined): Promise<VigilConfig>
   return parseConfig(await readConfigFile(file), file);
 }
 
-/** The text of a `--config` file; an unreadable file is an InputError naming it and why. */
+/**
+ * The text of a `--config` file; an unreadable file is an InputError naming it and why, and one
+ * over MAX_CONFIG_BYTES is refused before it is read.
+ */
 export async function readConfigFile(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readFileBounded(file, MAX_CONFIG_BYTES, `--config ${file}`);
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(
       `--config ${file}: cannot read file (${(err as NodeJS.ErrnoException).code ?? err})`,
     );

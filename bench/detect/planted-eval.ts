@@ -1,12 +1,13 @@
 /**
  * Judges planted T&S series (shared/generator/planted-series.ts) through the product's detection
- * path — data-quality guard, causal scoring per metric and slice, findings, the incident state
- * machine — window by window as the hourly job does, and scores the incidents against the truth.
+ * path — data-quality guard, causal scoring per metric and slice, the product's window judge
+ * (judgeWindow: findings, grouping, the incident state machine) — window by window as the hourly job does, and scores the incidents against the truth.
  * Used by bench/detect/planted.ts and by the detector tests (on other seeds).
  */
-import { type Finding, groupFindings, isStillOff, type OpenView } from '../../shared/alerting/findings.js';
-import { incidentKey, type OpenIncident, stepIncident } from '../../shared/alerting/incidents.js';
-import { type MetricScores, scoreMetrics } from '../../shared/alerting/score-series.js';
+import type { Finding } from '../../shared/alerting/findings.js';
+import { incidentKey, type OpenIncident } from '../../shared/alerting/incidents.js';
+import { judgeWindow } from '../../shared/alerting/judge.js';
+import { scoreMetrics } from '../../shared/alerting/score-series.js';
 import { coreCatalog, selectMetrics } from '../../shared/config/load.js';
 import {
   generatePlanted,
@@ -15,6 +16,7 @@ import {
   type PlantedSeries,
 } from '../../shared/generator/planted-series.js';
 import type { Alert } from '../../shared/ports/alert-sink.js';
+import { NO_GUARD } from '../../shared/privacy/k-anonymity.js';
 import { excludedWindows, findDataIssues, qualityRulesSchema } from '../../shared/quality/guard.js';
 import { TOTAL } from '../../shared/slices/slice.js';
 
@@ -50,67 +52,11 @@ export function judgePlanted(data: PlantedSeries): PlantedResult {
 
   const open = new Map<string, OpenIncident>();
   const raised = new Map<string, RaisedIncident>();
-  const reportUrl = () => '';
   windows.forEach((t, i) => {
-    // As judgeWindows does it (shared/jobs/detection.ts), without the privacy guard and calendar.
-    const apply = (
-      key: string,
-      current: OpenIncident | undefined,
-      f: Finding | undefined,
-      ms?: MetricScores,
-    ) => {
-      const rulesOf = ms?.rules ?? { resolveAfter: 1, cooldown: 3 };
-      const point = current && ms ? ms.slices.get(current.slice.key)?.[i] : undefined;
-      const stillOff =
-        current && ms
-          ? [current.slice, ...current.slices].some((sl) =>
-              isStillOff(ms.slices.get(sl.key)?.[i], ms.rules, ms.shape === 'count', current.direction),
-            )
-          : undefined;
-      const step = stepIncident(current, f, {
-        t,
-        grain: 'hour',
-        resolveAfter: rulesOf.resolveAfter,
-        cooldown: rulesOf.cooldown,
-        ...(point ? { current: { observed: point.observed, expected: point.expected } } : {}),
-        ...(stillOff !== undefined ? { stillOff } : {}),
-        reportUrl,
-      });
-      if (step.open) {
-        const known = raised.get(step.open.dedupeKey);
-        raised.set(step.open.dedupeKey, {
-          kind: step.open.kind,
-          metric: step.open.metric,
-          slice: step.open.slice.key,
-          slices: step.open.slices.map((sl) => sl.key),
-          since: known?.since ?? t,
-          until: t + HOUR,
-          matches: [],
-        });
-        open.set(key, step.open);
-      } else open.delete(key);
-    };
-    const scored = new Set<string>();
-    for (const ms of scores) {
-      const mine = [...open].filter(([, inc]) => inc.kind === 'metric_incident' && inc.metric === ms.metric);
-      const views: OpenView[] = mine
-        .sort(([, a], [, b]) => a.since.localeCompare(b.since) || a.dedupeKey.localeCompare(b.dedupeKey))
-        .map(([key, inc]) => ({ key, slice: inc.slice, slices: inc.slices, direction: inc.direction }));
-      const { claimed, fresh } = groupFindings(ms, i, views);
-      for (const [key, inc] of mine) {
-        scored.add(key);
-        apply(key, inc, claimed.get(key), ms);
-      }
-      for (const f of fresh) {
-        const key = incidentKey('metric_incident', ms.metric, f.slice);
-        scored.add(key);
-        apply(key, open.get(key), f, ms);
-      }
-    }
-    const data = new Map<string, Finding>();
+    const dataFindings = new Map<string, Finding>();
     for (const issue of issues) {
       if (issue.t !== t) continue;
-      data.set(incidentKey('data_quality', issue.source, TOTAL), {
+      dataFindings.set(incidentKey('data_quality', issue.source, TOTAL), {
         kind: 'data_quality',
         metric: issue.source,
         t,
@@ -124,8 +70,20 @@ export function judgePlanted(data: PlantedSeries): PlantedResult {
         topSlices: [],
       });
     }
-    const rest = new Set([...data.keys(), ...[...open.keys()].filter((k) => !scored.has(k))]);
-    for (const key of [...rest].sort()) apply(key, open.get(key), data.get(key));
+    // The product's own window judge (shared/alerting/judge.ts), without the privacy guard.
+    judgeWindow({ scores, i, t, grain: 'hour', dataFindings, guard: NO_GUARD, reportUrl: () => '' }, open);
+    for (const inc of open.values()) {
+      const known = raised.get(inc.dedupeKey);
+      raised.set(inc.dedupeKey, {
+        kind: inc.kind,
+        metric: inc.metric,
+        slice: inc.slice.key,
+        slices: inc.slices.map((sl) => sl.key),
+        since: known?.since ?? t,
+        until: t + HOUR,
+        matches: [],
+      });
+    }
   });
   const incidents = [...raised.values()];
 

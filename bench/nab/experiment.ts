@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     for (const name of readdirSync(join(dataDir, category)).sort()) {
       if (!name.endsWith('.csv')) continue;
       const text = readFileSync(join(dataDir, category, name), 'utf8');
-      const result = scoreSeriesCsv(text, `${category}/${name}`, {}, { allowDuplicateTimestamps: true });
+      const result = scoreSeriesCsv(text, `${category}/${name}`);
       mkdirSync(join(outDir, category), { recursive: true });
       writeFileSync(join(outDir, category, name), result.csv);
     }

@@ -37,8 +37,7 @@ function scoreAll(): { files: number; rows: number; seconds: number } {
     for (const name of readdirSync(join(dataDir, category)).sort()) {
       if (!name.endsWith('.csv')) continue;
       const text = readFileSync(join(dataDir, category, name), 'utf8');
-      // NAB repeats a few timestamps at a DST change; everything else is exactly `vigil detect`.
-      const result = scoreSeriesCsv(text, `${category}/${name}`, {}, { allowDuplicateTimestamps: true });
+      const result = scoreSeriesCsv(text, `${category}/${name}`);
       mkdirSync(join(outDir, category), { recursive: true });
       writeFileSync(join(outDir, category, name), result.csv);
       files++;

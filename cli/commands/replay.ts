@@ -83,7 +83,7 @@ export async function run(o: Opts): Promise<void> {
     bar.done();
     let report: string | undefined;
     if (o.report) {
-      report = (await writeReportDir(objects, cfg, path.resolve(o.report), 'replay')).url;
+      report = (await writeReportDir(objects, cfg, path.resolve(o.report), 'replay', undefined, engine)).url;
     }
     const seconds = (performance.now() - started) / 1000;
     const { alerts, ...rest } = summary;

@@ -5,6 +5,7 @@ import type { MetricConfig } from '../../shared/config/schema.js';
 import { InputError } from '../../shared/errors.js';
 import { writeStoredReport } from '../../shared/jobs/report-job.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
+import type { QueryEngine } from '../../shared/ports/query-engine.js';
 import type { ReportAnalysis } from '../../shared/report/model.js';
 import { looksLikeStore } from '../job-context.js';
 import { loadConfig, printSummary } from '../options.js';
@@ -24,6 +25,8 @@ export async function writeReportDir(
   dir: string,
   by: string,
   analyses?: readonly ReportAnalysis[],
+  /** The lake, so slice series can be charted under k-anonymity (without it only totals are). */
+  engine?: QueryEngine,
 ) {
   await claimDir(dir, 'report', by, '--report', (entries) => entries.every((e) => e === 'index.html'));
   return writeStoredReport({
@@ -31,6 +34,7 @@ export async function writeReportDir(
     config,
     out: { store: new FsObjectStore(dir), prefix: '' },
     ...(analyses ? { analyses } : {}),
+    ...(engine ? { engine } : {}),
     now: new Date(),
   });
 }

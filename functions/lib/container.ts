@@ -4,7 +4,6 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { AthenaQueryEngine, type QueryStats } from '../../shared/adapters/athena/athena-engine.js';
 import { S3LakeInventory } from '../../shared/adapters/s3/s3-lake-inventory.js';
 import { S3ObjectStore } from '../../shared/adapters/s3/s3-object-store.js';
-import { SnsAlertSink } from '../../shared/adapters/sns/sns-alert-sink.js';
 import { defaultConfig, type VigilConfig, validateConfig } from '../../shared/config/file.js';
 import { DataError } from '../../shared/errors.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
@@ -13,6 +12,7 @@ import { type Clock, systemClock } from '../../shared/ports/clock.js';
 import type { LakeInventory } from '../../shared/ports/lake-inventory.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
 import type { QueryEngine } from '../../shared/ports/query-engine.js';
+import { ConfiguredAlertSink } from './alert-sinks.js';
 import { type JobEnv, readEnv } from './env.js';
 import { logger, tracer } from './powertools.js';
 
@@ -86,12 +86,24 @@ function build(env: JobEnv): Container {
     }
     return validateConfig(raw, env.VIGIL_CONFIG_KEY);
   };
+  const containerConfig = (): Promise<VigilConfig> => {
+    config ??= loadConfig().catch((err) => {
+      config = undefined; // a failed load is retried by the next invocation
+      throw err;
+    });
+    return config;
+  };
   return {
     env,
     engine,
     objects,
     store: new MetricStore(objects),
-    sink: new SnsAlertSink({ client: sns, topicArn: env.VIGIL_TOPIC_ARN }),
+    sink: new ConfiguredAlertSink({
+      config: containerConfig,
+      sns,
+      topicArn: env.VIGIL_TOPIC_ARN,
+      objects,
+    }),
     clock: systemClock,
     ...(env.VIGIL_LAKE_BUCKET
       ? {
@@ -103,12 +115,6 @@ function build(env: JobEnv): Container {
         }
       : {}),
     queries,
-    config: () => {
-      config ??= loadConfig().catch((err) => {
-        config = undefined; // a failed load is retried by the next invocation
-        throw err;
-      });
-      return config;
-    },
+    config: containerConfig,
   };
 }

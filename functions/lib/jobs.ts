@@ -35,6 +35,8 @@ export interface MetricsSummary {
   readonly dollars: number;
   /** Windows left as stored: their partitions did not change since they were computed. */
   readonly unchanged: number;
+  /** Windows another run held (its lease): that run writes them. */
+  readonly skipped: readonly { readonly window: string; readonly heldBy: string }[];
   readonly failed: readonly { readonly window: string; readonly error: string }[];
   readonly ms: number;
 }
@@ -94,6 +96,7 @@ function metricsSummary(
     bytesScanned: sumBytes(qs),
     dollars: dollarsOf(c, qs),
     unchanged: r?.unchanged ?? 0,
+    skipped: (r?.skipped ?? []).map((x) => ({ window: x.window, heldBy: x.heldBy })),
     failed: r?.failed ?? [],
     ms,
   };

@@ -1,5 +1,5 @@
 import type { AlertKind, Severity } from '../ports/alert-sink.js';
-import { compareSlices, isTotal, type Slice, TOTAL } from '../slices/slice.js';
+import { areSiblings, compareSlices, isTotal, type Slice, TOTAL } from '../slices/slice.js';
 import type { MetricDetection } from './detection-config.js';
 import { rankSlices, type SliceShare } from './root-cause.js';
 import type { MetricScores, ScoredPoint } from './score-series.js';
@@ -130,7 +130,8 @@ function directionOf(p: ScoredPoint): 'up' | 'down' {
 /**
  * Splits a metric's candidates at window i into incidents. An open incident keeps what is its own:
  * its head slice (either way), the slices it already named, and slices moving its way that can hold
- * the same rows (for an incident on the total: every slice moving its way). What is left opens new
+ * the same rows as its head (any slice, for the total) and are not disjoint from a slice it names.
+ * What is left opens new
  * incidents: the total first if it is a candidate, else the strongest slice, each taking the
  * candidates moving its way that can overlap it. So one wave seen in region, surface and policy is
  * one incident, while region=BR and region=ID moving at once (disjoint rows) are two.
@@ -150,11 +151,15 @@ export function groupFindings(
   };
   for (const inc of open) {
     const named = new Set(inc.slices.map((s) => s.key));
+    // A slice disjoint from one the incident already names (region=ID when it names region=BR) is
+    // another cause: it opens its own incident, even while the total's incident is open.
     const mine = take(
       (c) =>
         c.slice.key === inc.slice.key ||
+        named.has(c.slice.key) ||
         (directionOf(c.point) === inc.direction &&
-          (named.has(c.slice.key) || isTotal(inc.slice) || compatible(inc.slice, c.slice))),
+          (isTotal(inc.slice) || compatible(inc.slice, c.slice)) &&
+          !inc.slices.some((s) => areSiblings(s, c.slice))),
     );
     if (mine.length === 0) continue;
     const head = points.get(inc.slice.key)?.point;

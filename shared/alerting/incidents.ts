@@ -1,5 +1,6 @@
 import type { Alert, AlertKind, AlertStatus, ContributingSlice, Severity } from '../ports/alert-sink.js';
 import { compareSlices, dimensionValue, isTotal, type Slice } from '../slices/slice.js';
+import { escapeControl } from '../text/escape.js';
 import { formatIso, type Grain } from '../time/window.js';
 import { type Finding, relativeChange, SEVERITY_RANK } from './findings.js';
 import { OTHER, type SliceShare, shareKey } from './root-cause.js';
@@ -203,7 +204,8 @@ function buildAlert(
           ...(finding?.topSlices ?? []).flatMap((s) => (s.slice === OTHER ? [] : [s.slice])),
         ]),
   };
-  return { ...alert, summary: summarize(alert, inc, finding?.note) };
+  // The summary is display text for every sink: data in it (slice values) is made safe once, here.
+  return { ...alert, summary: escapeControl(summarize(alert, inc, finding?.note)) };
 }
 
 /** Region codes named by slices (NULL regions are not codes), for subscriber filter policies. */

@@ -1,4 +1,5 @@
 import type { Alert } from '../ports/alert-sink.js';
+import { escapeControl } from '../text/escape.js';
 import { formatNumber } from './incidents.js';
 
 /**
@@ -51,13 +52,19 @@ function subjectOf(a: Alert): string {
   const what =
     a.kind === 'data_quality' ? `data missing/late: ${a.metric}` : `${a.metric} ${a.slice || 'total'}`;
   const dir = a.direction === 'none' ? '' : ` ${a.direction}`;
-  const text = `[Vigil ${a.severity.toUpperCase()}] ${status} ${what}${dir} since ${a.since}`;
+  const text = escapeControl(`[Vigil ${a.severity.toUpperCase()}] ${status} ${what}${dir} since ${a.since}`);
   // SNS subjects are printable ASCII without line breaks.
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length <= SUBJECT_MAX_CHARS ? ascii : `${ascii.slice(0, SUBJECT_MAX_CHARS - 3)}...`;
 }
 
 function bodyOf(a: Alert): string {
+  const lines = bodyLines(a).map((l) => escapeControl(l));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The body's lines; each is made display-safe as one line, so data can never start a new one. */
+function bodyLines(a: Alert): string[] {
   const lines = [
     a.summary,
     '',
@@ -92,7 +99,7 @@ function bodyOf(a: Alert): string {
       );
   }
   lines.push('', `Report: ${a.reportUrl}`);
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
 /** Cuts text to at most maxBytes of UTF-8 (suffix included), never inside a character. */

@@ -234,14 +234,15 @@ export async function designExperiment(o: ExperimentDesignOptions): Promise<Expe
 )
 SELECT ${ends
     .map((e, i) => {
-      const f = `FILTER (WHERE first_seen < ${timestampLiteral(e)})`;
+      const when = `first_seen < ${timestampLiteral(e)}`;
+      const sum = (expr: string) => `coalesce(${d.sum(expr, when)}, 0)`;
       return [
-        `CAST(count(*) ${f} AS DOUBLE) AS n${i}`,
-        `coalesce(sum(y${i}) ${f}, 0) AS sy${i}`,
-        `coalesce(sum(y${i} * y${i}) ${f}, 0) AS syy${i}`,
-        `coalesce(sum(x) ${f}, 0) AS sx${i}`,
-        `coalesce(sum(x * x) ${f}, 0) AS sxx${i}`,
-        `coalesce(sum(x * y${i}) ${f}, 0) AS sxy${i}`,
+        `CAST(count(*) FILTER (WHERE ${when}) AS DOUBLE) AS n${i}`,
+        `${sum(`y${i}`)} AS sy${i}`,
+        `${sum(`y${i} * y${i}`)} AS syy${i}`,
+        `${sum('x')} AS sx${i}`,
+        `${sum('x * x')} AS sxx${i}`,
+        `${sum(`x * y${i}`)} AS sxy${i}`,
       ].join(', ');
     })
     .join(',\n  ')}
@@ -446,8 +447,8 @@ export async function designSampling(o: SamplingDesignOptions): Promise<Sampling
   const [lab, imp] = await Promise.all([
     o.engine.query(
       `SELECT CAST(region AS VARCHAR) AS region, CAST(surface AS VARCHAR) AS surface,
-  CAST(count(*) AS DOUBLE) AS n, coalesce(sum(w), 0) AS sw, coalesce(sum(w * w), 0) AS sw2,
-  coalesce(sum(w) FILTER (WHERE v), 0) AS swv
+  CAST(count(*) AS DOUBLE) AS n, coalesce(${d.sum('w')}, 0) AS sw, coalesce(${d.sum('w * w')}, 0) AS sw2,
+  coalesce(${d.sum('w', 'v')}, 0) AS swv
 FROM (SELECT ${r.column(L, 'region')} AS region, ${r.column(L, 'surface')} AS surface,
         CAST(${r.column(L, 'sample_weight')} AS DOUBLE) AS w, coalesce(${r.column(L, 'is_violating')}, FALSE) AS v
       ${scanSql(d, r, L, o.from, o.to)}) t

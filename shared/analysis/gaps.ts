@@ -116,7 +116,7 @@ export async function analyzeGaps(o: GapOptions): Promise<GapResult> {
   ];
 
   const L = 'prevalence_labels';
-  const labelsSql = `SELECT ${[...dimSelect(['region', 'surface', 'policy']), 'CAST(count(*) AS DOUBLE) AS n', 'coalesce(sum(w), 0) AS sw', 'coalesce(sum(w * w), 0) AS sw2', 'CAST(count(*) FILTER (WHERE v) AS DOUBLE) AS nv', 'coalesce(sum(w) FILTER (WHERE v), 0) AS swv'].join(', ')}
+  const labelsSql = `SELECT ${[...dimSelect(['region', 'surface', 'policy']), 'CAST(count(*) AS DOUBLE) AS n', `coalesce(${d.sum('w')}, 0) AS sw`, `coalesce(${d.sum('w * w')}, 0) AS sw2`, 'CAST(count(*) FILTER (WHERE v) AS DOUBLE) AS nv', `coalesce(${d.sum('w', 'v')}, 0) AS swv`].join(', ')}
 FROM (
   SELECT ${c(L, 'region')} AS region, ${c(L, 'surface')} AS surface,
     CASE WHEN ${c(L, 'is_violating')} THEN ${c(L, 'policy')} END AS policy,

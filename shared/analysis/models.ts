@@ -205,7 +205,7 @@ function modelSql(
   const bin = (s: string) => `least(greatest(CAST(floor(${s} * ${BINS}) AS INTEGER), 0), ${BINS - 1})`;
   // `scored` has et (epoch seconds), s (score) and y (label or NULL); day and bin are computed once.
   const agg = (labelled: boolean) => `SELECT day, bin, y, ${labelled ? 'GROUPING(day, bin, y)' : '0'} AS g,
-  CAST(count(*) AS DOUBLE) AS n, coalesce(sum(s), 0) AS ss
+  CAST(count(*) AS DOUBLE) AS n, coalesce(${d.sum('s')}, 0) AS ss
 FROM (SELECT CAST(floor(et / ${DAY_SECONDS}) AS BIGINT) AS day, ${bin('s')} AS bin, y, s FROM scored) h
 GROUP BY ${labelled ? 'GROUPING SETS ((day, bin), (bin, y))' : 'day, bin, y'}`;
   if (model === 'model_score') {

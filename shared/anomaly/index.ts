@@ -7,5 +7,12 @@ export {
   parseDetectorConfig,
 } from './config.js';
 export { detectSeries, type PointScore, type SeriesPoint, StreamingDetector } from './detector.js';
-export { type ScoredCsv, scoreSeriesCsv } from './score-csv.js';
-export { formatScore, parseSeriesCsv, parseTimestamp, type SeriesCsv } from './series-csv.js';
+export {
+  CsvSeriesScorer,
+  type ScoreCsvOptions,
+  type ScoredCsv,
+  type ScoreSummary,
+  scoreSeriesCsv,
+} from './score-csv.js';
+export { formatScore, parseTimestamp } from './series-csv.js';
+export { DETECTOR_STATE_VERSION, decodeDetectorState, encodeDetectorState } from './state.js';

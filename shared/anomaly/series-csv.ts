@@ -1,12 +1,4 @@
-import { InputError } from '../errors.js';
-
-/** A parsed `timestamp,value` CSV: the original cells are kept so output echoes them exactly. */
-export interface SeriesCsv {
-  readonly timestamps: string[];
-  readonly values: string[];
-  readonly t: number[];
-  readonly x: number[];
-}
+import { escapeControl } from '../text/escape.js';
 
 const TS_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
@@ -30,8 +22,11 @@ export function parseTimestamp(s: string): number {
   return zm[1] === '+' ? ms - offset : ms + offset;
 }
 
-/** Splits one CSV line, honouring double quotes (RFC 4180, no embedded newlines). */
-function splitLine(line: string): string[] {
+/**
+ * Splits one CSV line, honouring double quotes (RFC 4180 without embedded line breaks).
+ * Returns undefined when a quoted field is not closed on the line.
+ */
+export function splitCsvLine(line: string): string[] | undefined {
   if (!line.includes('"')) return line.split(',');
   const out: string[] = [];
   let cur = '';
@@ -50,65 +45,22 @@ function splitLine(line: string): string[] {
       cur = '';
     } else cur += c;
   }
+  if (quoted) return undefined;
   out.push(cur);
   return out;
 }
 
-/**
- * Parses a `timestamp,value` CSV (header required, extra columns ignored). Every problem is an
- * InputError naming the file, the line and the offending cell, so a bad input fails before any
- * output is written.
- */
-export interface ParseOptions {
-  /**
-   * Accept repeated timestamps (still refusing any that go backwards). Off for `vigil detect`;
-   * the NAB benchmark needs it because two of its files repeat a stamp at a DST change.
-   */
-  readonly allowDuplicateTimestamps?: boolean;
+/** An output CSV cell: control characters made visible, quoted when it holds `,` or `"`. */
+export function csvCell(s: string): string {
+  const safe = escapeControl(s);
+  return /[",]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
-export function parseSeriesCsv(text: string, source = 'input', options: ParseOptions = {}): SeriesCsv {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
-  if (lines.length === 0) throw new InputError(`${source}: empty file (expected a header 'timestamp,value')`);
-  const header = splitLine(lines[0]!).map((h) => h.trim().toLowerCase());
-  const ti = header.indexOf('timestamp');
-  const vi = header.indexOf('value');
-  const missing = [ti < 0 ? 'timestamp' : '', vi < 0 ? 'value' : ''].filter(Boolean);
-  if (missing.length > 0)
-    throw new InputError(
-      `${source}: missing column ${missing.map((c) => `'${c}'`).join(' and ')} in header line 1`,
-    );
-  if (lines.length === 1) throw new InputError(`${source}: no data rows after the header`);
+/** Value cells that mean "no observation": empty, or the missing-value markers of pandas, R and SQL. */
+const GAP_RE = /^(?:|nan|na|null)$/i;
 
-  const timestamps: string[] = [];
-  const values: string[] = [];
-  const t: number[] = [];
-  const x: number[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const lineNo = i + 1;
-    const line = lines[i]!;
-    if (line.trim() === '') throw new InputError(`${source}: line ${lineNo}: empty line`);
-    const cells = splitLine(line);
-    const ts = (cells[ti] ?? '').trim();
-    const vs = (cells[vi] ?? '').trim();
-    const ms = parseTimestamp(ts);
-    if (Number.isNaN(ms)) throw new InputError(`${source}: line ${lineNo}: unparseable timestamp '${ts}'`);
-    const v = vs === '' ? Number.NaN : Number(vs);
-    if (!Number.isFinite(v)) throw new InputError(`${source}: line ${lineNo}: non-numeric value '${vs}'`);
-    const prev = t[t.length - 1];
-    if (prev !== undefined && ms === prev && !options.allowDuplicateTimestamps)
-      throw new InputError(`${source}: line ${lineNo}: duplicate timestamp '${ts}'`);
-    if (prev !== undefined && ms < prev)
-      throw new InputError(
-        `${source}: line ${lineNo}: timestamps not sorted ('${ts}' after '${timestamps[timestamps.length - 1]}')`,
-      );
-    timestamps.push(ts);
-    values.push(vs);
-    t.push(ms);
-    x.push(v);
-  }
-  return { timestamps, values, t, x };
+export function isGapCell(s: string): boolean {
+  return GAP_RE.test(s);
 }
 
 /** Shortest decimal that keeps enough precision for threshold sweeps (no exponent notation). */

@@ -1,8 +1,13 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { InputError } from '../errors.js';
+import { assertTextSize } from './limits.js';
 
-/** YAML (or JSON) text to a plain value; a syntax error is one InputError line naming the file. */
+/**
+ * YAML (or JSON) text to a plain value; a syntax error is one InputError line naming the file.
+ * Text over MAX_CONFIG_BYTES is refused before the parser sees it.
+ */
 export function parseYamlText(text: string, what: string): unknown {
+  assertTextSize(text, what);
   try {
     // Bounded alias expansion: a "billion laughs" file is refused instead of exhausting memory.
     return parseYaml(text, { maxAliasCount: 100 });

@@ -171,7 +171,7 @@ export function crossColumn(i: number, a: string, b?: string): string {
   return b === undefined ? `m${i}_${a}` : `m${i}_${a}${b}`;
 }
 
-function aggregateSql(a: UnitAggregate, scan: UnitScan, start: Date, r: SourceResolver): string {
+function aggregateSql(a: UnitAggregate, scan: UnitScan, start: Date, r: SourceResolver, d: Dialect): string {
   const time = `e.${r.timeColumn(scan.source)}`;
   const when =
     a.period === 'post'
@@ -182,7 +182,7 @@ function aggregateSql(a: UnitAggregate, scan: UnitScan, start: Date, r: SourceRe
   const filter = `FILTER (WHERE ${when.join(' AND ')})`;
   // e is NULL-extended for units without events: every condition above is then NULL, not true.
   if (a.agg === 'count') return `CAST(count(*) ${filter} AS DOUBLE)`;
-  return `coalesce(sum(CAST(e.${r.column(scan.source, a.column!)} AS DOUBLE)) ${filter}, 0)`;
+  return `coalesce(${d.sum(`CAST(e.${r.column(scan.source, a.column!)} AS DOUBLE)`, when.join(' AND '))}, 0)`;
 }
 
 /**
@@ -223,7 +223,7 @@ export function renderExperimentPlan(
       [
         `${s.name} AS (`,
         `  SELECT vg_a.vg_unit, vg_a.vg_variant,${seg ? ' vg_a.vg_seg,' : ''}`,
-        `    ${s.aggregates.map((a) => `${aggregateSql(a, s, plan.start, r)} AS ${a.alias}`).join(',\n    ')}`,
+        `    ${s.aggregates.map((a) => `${aggregateSql(a, s, plan.start, r, d)} AS ${a.alias}`).join(',\n    ')}`,
         '  FROM vg_a LEFT JOIN (',
         `    SELECT * FROM ${d.table(r.table(s.source))}`,
         `    WHERE ${partitionPredicate(s.from, plan.to)}`,
@@ -257,20 +257,23 @@ export function renderExperimentPlan(
     const c = sumColumns(m.index);
     const u = (k: string) => `m${m.index}_u${k}`;
     const series = metricSeries(m);
-    sums.push(`sum(${u('y')}) AS ${quoteIdent(c.y)}`, `sum(${u('y')} * ${u('y')}) AS ${quoteIdent(c.y2)}`);
+    sums.push(
+      `${d.sum(u('y'))} AS ${quoteIdent(c.y)}`,
+      `${d.sum(`${u('y')} * ${u('y')}`)} AS ${quoteIdent(c.y2)}`,
+    );
     if (m.x)
       sums.push(
-        `sum(${u('x')}) AS ${quoteIdent(c.x)}`,
-        `sum(${u('x')} * ${u('x')}) AS ${quoteIdent(c.x2)}`,
-        `sum(${u('x')} * ${u('y')}) AS ${quoteIdent(c.xy)}`,
+        `${d.sum(u('x'))} AS ${quoteIdent(c.x)}`,
+        `${d.sum(`${u('x')} * ${u('x')}`)} AS ${quoteIdent(c.x2)}`,
+        `${d.sum(`${u('x')} * ${u('y')}`)} AS ${quoteIdent(c.xy)}`,
       );
     // Ratio CUPED: the pre-period series and every cross product with the others.
     for (const k of series.filter((x) => x === 'u' || x === 'v')) {
-      sums.push(`sum(${u(k)}) AS ${quoteIdent(crossColumn(m.index, k))}`);
+      sums.push(`${d.sum(u(k))} AS ${quoteIdent(crossColumn(m.index, k))}`);
       for (const j of series) {
         const pair = series.indexOf(j) <= series.indexOf(k) ? [j, k] : [k, j];
         if (j === 'u' && k === 'v') continue;
-        sums.push(`sum(${u(j)} * ${u(k)}) AS ${quoteIdent(crossColumn(m.index, pair[0]!, pair[1]!))}`);
+        sums.push(`${d.sum(`${u(j)} * ${u(k)}`)} AS ${quoteIdent(crossColumn(m.index, pair[0]!, pair[1]!))}`);
       }
     }
   }

@@ -21,7 +21,16 @@ import { checkBudget, runBudgetBytes, type ScanBudget } from './cost.js';
 import { sameInputs, windowInputs } from './lake-state.js';
 import { type Lease, LeaseManager, type LeaseOptions } from './lease.js';
 import { mapWithConcurrency } from './pool.js';
-import { nonAdditivePlan, parseAggregates, planSignature, rollUp, windowAggregates } from './rollup.js';
+import {
+  nonAdditivePlan,
+  parseAggregates,
+  planOfSources,
+  planSignature,
+  rollUp,
+  type StoredAggregates,
+  storedResults,
+  windowAggregates,
+} from './rollup.js';
 
 export interface BackfillOptions {
   readonly engine: QueryEngine;
@@ -228,18 +237,16 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
     for (const w of batch) {
       const fp = await inputsOf(w);
       inputs.set(w.start.getTime(), fp);
-      if (o.incremental && isCurrent(await o.store.readManifest(o.grain, w.start), fp)) {
+      const m = o.incremental ? await o.store.readManifest(o.grain, w.start) : undefined;
+      if (isCurrent(m, fp)) {
         unchanged++;
         written++;
         settled.add(w.start.getTime());
         o.onProgress?.(++done, o.windows.length);
-      } else stale.push(w);
+      } else if (rollup) await computeDay(w, fp, m);
+      else if (!(await computePartial(w, fp, m))) stale.push(w);
     }
     for (const run of contiguousRuns(stale)) {
-      if (rollup) {
-        for (const day of run) await computeDay(day, inputs.get(day.start.getTime()));
-        continue;
-      }
       const computedAt = o.clock.now();
       const computed = await computeMetrics(o.engine, o.config, o.grain, run, deadline);
       computed.scans.forEach(onScan);
@@ -256,18 +263,63 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
         const fp = inputs.get(ms);
         await store(w, byWindow.get(ms) ?? [], computedAt, {
           ...(fp ? { inputs: fp } : {}),
-          // Hourly aggregates are what day windows roll up from.
-          ...(o.grain === 'hour'
-            ? { aggregates: windowAggregates(computed.plan, signature, computed.results, ms) }
-            : {}),
+          // What day windows roll up from, and what a partial recompute reuses.
+          aggregates: windowAggregates(computed.plan, signature, computed.results, ms),
         });
       }
     }
   }
 
-  /** One day from its hours' stored aggregates plus a scan of its non-additive aggregates. */
-  async function computeDay(day: Window, inputs: Inputs | undefined): Promise<void> {
+  /** Sources whose partitions changed since `m` was stored; undefined when `m` cannot be reused. */
+  function changedSources(m: WindowManifest | undefined, fp: Inputs | undefined): Set<string> | undefined {
+    if (!o.incremental || !fp || !m?.inputs || m.plan !== signature || !m.aggregates) return undefined;
+    return new Set(sources.filter((s) => m.inputs![s]?.hash !== fp[s]?.hash));
+  }
+
+  async function storedOf(m: WindowManifest): Promise<StoredAggregates | undefined> {
+    const text = await o.store.readAggregates(m);
+    return text ? parseAggregates(text, signature) : undefined;
+  }
+
+  /**
+   * Recomputes a window whose partitions changed in some sources only: those are rescanned, the
+   * others' aggregates are taken from what the window stored. False when it cannot (then: full scan).
+   */
+  async function computePartial(
+    w: Window,
+    fp: Inputs | undefined,
+    m: WindowManifest | undefined,
+  ): Promise<boolean> {
+    const changed = changedSources(m, fp);
+    if (!changed || changed.size === sources.length) return false;
+    const stored = await storedOf(m!);
+    if (!stored) return false;
     const computedAt = o.clock.now();
+    const ms = w.start.getTime();
+    const plan = planMetrics(o.config, o.grain, w.start, w.end);
+    const kept = storedResults(plan, stored, new Set(sources.filter((s) => !changed.has(s))), ms);
+    if (!kept) return false;
+    const raw = await runPlanScans(o.engine, o.config, planOfSources(plan, changed), deadline);
+    raw.scans.forEach(onScan);
+    const results = new Map([...kept, ...raw.results]);
+    await store(w, evaluatePlan(plan, results, [w]), computedAt, {
+      ...(fp ? { inputs: fp } : {}),
+      aggregates: windowAggregates(plan, signature, results, ms),
+    });
+    return true;
+  }
+
+  /**
+   * One day from its hours' stored aggregates plus a scan of its non-additive aggregates — only of
+   * the sources whose partitions changed since the day was stored (the rest are the day's own).
+   */
+  async function computeDay(
+    day: Window,
+    inputs: Inputs | undefined,
+    m: WindowManifest | undefined,
+  ): Promise<void> {
+    const computedAt = o.clock.now();
+    const ms = day.start.getTime();
     const hours = windowsInRange('hour', day.start, day.end);
     // Hours missing, of another plan, or with changed partitions are recomputed first (and stored:
     // the hourly metrics get the late data too). They share the hourly job's leases.
@@ -284,20 +336,27 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
       onScan,
     });
     const manifests = await o.store.manifests('hour', day.start, day.end);
-    const parts = [];
+    const parts: StoredAggregates[] = [];
     for (const h of hours) {
-      const m = manifests.get(h.start.getTime());
-      const text = m && m.plan === signature ? await o.store.readAggregates(m) : undefined;
-      const parsed = text ? parseAggregates(text, signature) : undefined;
+      const hm = manifests.get(h.start.getTime());
+      const parsed = hm && hm.plan === signature ? await storedOf(hm) : undefined;
       if (!parsed) break;
       parts.push(parsed);
     }
     const plan = planMetrics(o.config, 'day', day.start, day.end);
     let results: Map<string, QueryResult>;
     if (refreshed.failed.length === 0 && refreshed.skipped.length === 0 && parts.length === hours.length) {
-      const raw = await runPlanScans(o.engine, o.config, nonAdditivePlan(plan), deadline);
+      const nonAdditive = nonAdditivePlan(plan);
+      const changed = changedSources(m, inputs);
+      const stored = changed ? await storedOf(m!) : undefined;
+      const keptSources = new Set(
+        nonAdditive.scans.map((x) => x.source).filter((x) => stored !== undefined && !changed!.has(x)),
+      );
+      const kept = stored ? (storedResults(nonAdditive, stored, keptSources, ms) ?? new Map()) : new Map();
+      const toScan = new Set(nonAdditive.scans.map((x) => x.source).filter((x) => !kept.has(x)));
+      const raw = await runPlanScans(o.engine, o.config, planOfSources(nonAdditive, toScan), deadline);
       raw.scans.forEach(onScan);
-      results = rollUp(plan, parts, raw.results, day.start.getTime());
+      results = rollUp(plan, parts, new Map([...kept, ...raw.results]), ms);
       rolledUp++;
     } else {
       // An hour could not be refreshed (held by another run, failed): scan the day itself.
@@ -305,7 +364,10 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
       raw.scans.forEach(onScan);
       results = raw.results;
     }
-    await store(day, evaluatePlan(plan, results, [day]), computedAt, inputs ? { inputs } : {});
+    await store(day, evaluatePlan(plan, results, [day]), computedAt, {
+      ...(inputs ? { inputs } : {}),
+      aggregates: windowAggregates(plan, signature, results, ms),
+    });
   }
 
   results.forEach((r, i) => {

@@ -1,17 +1,11 @@
 import { annotateAlert } from '../alerting/annotate.js';
-import {
-  candidatesAt,
-  type Finding,
-  groupFindings,
-  isStillOff,
-  type OpenView,
-  topSlicesAt,
-} from '../alerting/findings.js';
+import { candidatesAt, type Finding, topSlicesAt } from '../alerting/findings.js';
 import { type IncidentBook, IncidentBookStore } from '../alerting/incident-book.js';
-import { incidentKey, type OpenIncident, stepIncident } from '../alerting/incidents.js';
+import { incidentKey, type OpenIncident } from '../alerting/incidents.js';
+import { judgeWindow } from '../alerting/judge.js';
 import { AlertOutbox, type DeliveryReport } from '../alerting/outbox.js';
 import { OTHER } from '../alerting/root-cause.js';
-import { type MetricScores, scoreMetrics } from '../alerting/score-series.js';
+import { scoreMetrics } from '../alerting/score-series.js';
 import { KnownEvents } from '../calendar/calendar.js';
 import type { Calendar } from '../calendar/schema.js';
 import type { MetricConfig } from '../config/schema.js';
@@ -20,12 +14,7 @@ import type { Alert, AlertSink } from '../ports/alert-sink.js';
 import type { Clock } from '../ports/clock.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { QueryEngine } from '../ports/query-engine.js';
-import {
-  buildSliceGuard,
-  type PrivacyOptions,
-  protectFinding,
-  type SliceUserRequest,
-} from '../privacy/k-anonymity.js';
+import { buildSliceGuard, type PrivacyOptions, type SliceUserRequest } from '../privacy/k-anonymity.js';
 import {
   type DataIssue,
   excludedWindows,
@@ -158,54 +147,10 @@ export async function judgeWindows(
     const t = windows[i]!;
     judged++;
     last = formatIso(new Date(t));
-    const apply = (
-      key: string,
-      current: OpenIncident | undefined,
-      finding: Finding | undefined,
-      ms?: MetricScores,
-    ) => {
-      const rulesOf = ms?.rules ?? { resolveAfter: 1, cooldown: 3 };
-      const point = current && ms ? ms.slices.get(current.slice.key)?.[i] : undefined;
-      const step = stepIncident(current, finding, {
-        t,
-        grain,
-        resolveAfter: rulesOf.resolveAfter,
-        cooldown: rulesOf.cooldown,
-        ...(point ? { current: { observed: point.observed, expected: point.expected } } : {}),
-        ...(current && ms ? { stillOff: stillOff(ms, i, current) } : {}),
-        reportUrl,
-      });
-      if (step.open) open.set(key, step.open);
-      else open.delete(key);
-      if (step.alert) alerts.push(step.alert);
-    };
-    const scored = new Set<string>();
-    for (const ms of scores) {
-      const mine = [...open].filter(([, inc]) => inc.kind === 'metric_incident' && inc.metric === ms.metric);
-      const views: OpenView[] = mine
-        .sort(([, a], [, b]) => a.since.localeCompare(b.since) || a.dedupeKey.localeCompare(b.dedupeKey))
-        .map(([key, inc]) => ({ key, slice: inc.slice, slices: inc.slices, direction: inc.direction }));
-      const { claimed, fresh } = groupFindings(ms, i, views);
-      for (const [key, inc] of mine) {
-        scored.add(key);
-        // A known event that suppresses alerts covers the incident's series: it holds still.
-        if (ms.slices.get(inc.slice.key)?.[i]?.suppressed) continue;
-        const f = claimed.get(key);
-        apply(key, inc, f && protectFinding(f, guard), ms);
-      }
-      for (const f of fresh) {
-        const safe = protectFinding(f, guard);
-        const key = incidentKey('metric_incident', ms.metric, f.slice);
-        scored.add(key);
-        apply(key, open.get(key), safe, ms);
-      }
-    }
     // Data quality is judged on hours only: the daily job holds affected days back, silently.
     const dataFindings =
       grain === 'hour' ? dataFindingsAt(issues, t, deps.config) : new Map<string, Finding>();
-    const rest = new Set([...dataFindings.keys(), ...[...open.keys()].filter((k) => !scored.has(k))]);
-    // Incidents of metrics no longer scored (or data issues) step on their own findings only.
-    for (const key of [...rest].sort()) apply(key, open.get(key), dataFindings.get(key));
+    alerts.push(...judgeWindow({ scores, i, t, grain, dataFindings, guard, reportUrl }, open));
   }
 
   // Team, owner and known events: what the config knows about each alert, before it is recorded.
@@ -225,13 +170,6 @@ export async function judgeWindows(
   }
   const delivery = await outbox.deliver(deps.sink, now);
   return { judged, alerts: recorded, delivery, dataIssues: issues, open: [...open.values()] };
-}
-
-/** The incident's own slice, or a slice it named, is still off its expectation in its direction. */
-function stillOff(ms: MetricScores, i: number, inc: OpenIncident): boolean {
-  return [inc.slice, ...inc.slices].some((s) =>
-    isStillOff(ms.slices.get(s.key)?.[i], ms.rules, ms.shape === 'count', inc.direction),
-  );
 }
 
 /** One data_quality finding per source with an issue in hour t. */

@@ -1,6 +1,8 @@
 import { AlertOutbox } from '../alerting/outbox.js';
 import { type MetricScores, type ScoredPoint, scoreMetrics } from '../alerting/score-series.js';
 import { getOrInsert } from '../collections.js';
+import { KnownEvents } from '../calendar/calendar.js';
+import type { Calendar } from '../calendar/schema.js';
 import type { MetricConfig } from '../config/schema.js';
 import { unitLookup, unitOf } from '../config/units.js';
 import { DataError } from '../errors.js';
@@ -28,7 +30,7 @@ import { loadReadouts } from './readouts-store.js';
 export interface ReportJobOptions {
   readonly objectStore: ObjectStore;
   readonly store: MetricStore;
-  readonly config: MetricConfig;
+  readonly config: MetricConfig & { readonly calendar?: Calendar };
   readonly from: Date;
   readonly to: Date;
   /** Alerts in the order they were sent (the last message of an incident wins). */
@@ -99,8 +101,10 @@ async function readRows(store: MetricStore, grain: Grain, from: Date, to: Date):
 export async function runReportJob(o: ReportJobOptions): Promise<WrittenReport & { data: ReportData }> {
   const hourly = await readRows(o.store, 'hour', o.from, o.to);
   const windows = windowsInRange('hour', o.from, o.to).map((w) => w.start.getTime());
+  const known = new KnownEvents(o.config.calendar);
   const score = (rows: readonly MetricRow[]): MetricScores[] =>
-    scoreMetrics(rows, { metrics: o.config, grain: 'hour', windows, excluded: new Map() });
+    // Charts show what detection expected: known events scored, not learned, as in the jobs.
+    scoreMetrics(rows, { metrics: o.config, grain: 'hour', windows, excluded: new Map(), known });
   // Every series the store holds, scored once (each slice's detector sees only its own past).
   const scored = new Map(score(hourly).map((m) => [m.metric, m]));
   const totalOf = new Map([...scored].map(([name, m]) => [name, m.slices.get('') ?? []]));

@@ -45,13 +45,17 @@ interface StoredSource {
   readonly rows: readonly (readonly (string | number | null)[])[];
 }
 
-interface StoredAggregates {
+export interface StoredAggregates {
   readonly format: number;
   readonly plan: string;
   readonly sources: Readonly<Record<string, StoredSource>>;
 }
 
-/** The additive aggregates of one window (its rows of each source's scan result), serialized. */
+/**
+ * Every aggregate of one window (its rows of each source's scan result), serialized: the additive
+ * ones roll up into coarser windows; all of them let a later recompute of this same window rescan
+ * only the sources whose partitions changed.
+ */
 export function windowAggregates(
   plan: MetricPlan,
   signature: string,
@@ -62,7 +66,7 @@ export function windowAggregates(
   for (const scan of plan.scans) {
     const result = results.get(scan.source);
     if (!result) continue;
-    const aliases = scan.aggregates.filter(isAdditive).map((a) => a.alias);
+    const aliases = scan.aggregates.map((a) => a.alias);
     const w = numberColumn(result, 'w');
     const g = numberColumn(result, 'g');
     const dims = scan.dimensions.map((d) => stringColumn(result, `d_${d}`));
@@ -144,6 +148,7 @@ function merge(
     return found;
   };
   const k = scan.dimensions.length;
+  const additive = new Set(scan.aggregates.filter(isAdditive).map((a) => a.alias));
   for (const part of parts) {
     const src = part.sources[scan.source];
     if (!src) continue;
@@ -151,7 +156,8 @@ function merge(
       const grp = group(Number(row[0]), row.slice(1, 1 + k) as (string | null)[]);
       src.aliases.forEach((alias, j) => {
         const v = row[1 + k + j];
-        if (v === null || v === undefined) return;
+        // Distinct counts and percentiles of the parts do not add up: they come from `raw`.
+        if (v === null || v === undefined || !additive.has(alias)) return;
         let acc = grp.sums.get(alias);
         if (!acc) {
           acc = new CompensatedSum();
@@ -187,4 +193,48 @@ function merge(
       );
   }
   return { columns, data, rowCount: groups.size };
+}
+
+/**
+ * The stored aggregates of one window as scan results, for the sources in `sources`: a recompute
+ * of the window takes them for the sources whose partitions did not change.
+ */
+export function storedResults(
+  plan: MetricPlan,
+  stored: StoredAggregates,
+  sources: ReadonlySet<string>,
+  windowStartMs: number,
+): Map<string, QueryResult> | undefined {
+  const out = new Map<string, QueryResult>();
+  for (const scan of plan.scans) {
+    if (!sources.has(scan.source)) continue;
+    const src = stored.sources[scan.source];
+    const aliases = scan.aggregates.map((a) => a.alias);
+    // Stored by another plan shape (should not happen with equal signatures): rescan instead.
+    if (
+      !src ||
+      JSON.stringify(src.dims) !== JSON.stringify(scan.dimensions) ||
+      aliases.some((a) => !src.aliases.includes(a))
+    )
+      return undefined;
+    const k = scan.dimensions.length;
+    const columns = ['w', ...scan.dimensions.map((d) => `d_${d}`), 'g', ...aliases];
+    const data: Record<string, Cell[]> = Object.fromEntries(columns.map((c) => [c, []]));
+    const at = new Map(src.aliases.map((a, j) => [a, 1 + k + j]));
+    for (const row of src.rows) {
+      data.w!.push(windowStartMs / 1000);
+      scan.dimensions.forEach((d, j) => {
+        data[`d_${d}`]!.push(row[1 + j] ?? null);
+      });
+      data.g!.push(Number(row[0]));
+      for (const a of aliases) data[a]!.push(row[at.get(a)!] ?? null);
+    }
+    out.set(scan.source, { columns, data, rowCount: src.rows.length });
+  }
+  return out;
+}
+
+/** The plan cut down to the scans of `sources`. */
+export function planOfSources(plan: MetricPlan, sources: ReadonlySet<string>): MetricPlan {
+  return { ...plan, scans: plan.scans.filter((s) => sources.has(s.source)) };
 }

@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
 import { parseSliceKey } from '../slices/slice.js';
+import { escapeControl } from '../text/escape.js';
 import { formatIso, parseGrain, parseUtc } from '../time/window.js';
 import type { MetricRow } from './metric-row.js';
 
@@ -10,19 +11,29 @@ export function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+export interface MetricCsvOptions {
+  /**
+   * Write text cells exactly (the metric store, which reads them back). Off by default: an
+   * output CSV shows control characters as `\uXXXX` (escapeControl). In a slice key a real
+   * backslash is `\\`, so an escaped control character cannot be confused with slice text.
+   */
+  readonly lossless?: boolean;
+}
+
 function num(x: number | null): string {
   return x === null || !Number.isFinite(x) ? '' : String(x);
 }
 
-export function metricRowsToCsv(rows: readonly MetricRow[]): string {
+export function metricRowsToCsv(rows: readonly MetricRow[], options: MetricCsvOptions = {}): string {
+  const text = options.lossless ? csvField : (s: string) => csvField(escapeControl(s));
   const lines = [METRIC_CSV_HEADER];
   for (const r of rows)
     lines.push(
       [
-        csvField(r.metric),
+        text(r.metric),
         r.grain,
         formatIso(r.windowStart),
-        csvField(r.slice.key),
+        text(r.slice.key),
         num(r.value),
         num(r.numerator),
         num(r.denominator),

@@ -116,7 +116,7 @@ export class MetricStore {
     const ours = [data, ...(aggregates ? [aggregates] : [])];
     const computedAt = (extras.computedAt ?? now).toISOString();
     // Our files first, under names no other run uses: invisible until the manifest names them.
-    await this.store.put(data, ENC.encode(metricRowsToCsv(rows)), {
+    await this.store.put(data, ENC.encode(metricRowsToCsv(rows, { lossless: true })), {
       contentType: 'text/csv',
       ifNoneMatch: '*',
     });

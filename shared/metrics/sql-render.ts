@@ -96,7 +96,7 @@ function aggregateSql(a: PlannedAggregate, source: string, r: SourceResolver, d:
       return `CAST(count(*)${filter} AS DOUBLE)`;
     case 'sum': {
       const expr = a.squared ? `CAST(${col} AS DOUBLE) * CAST(${col} AS DOUBLE)` : `CAST(${col} AS DOUBLE)`;
-      return `coalesce(sum(${expr})${filter}, 0)`;
+      return `coalesce(${d.sum(expr, where || undefined)}, 0)`;
     }
     case 'count_distinct':
       return `CAST(${d.countDistinct(col)}${filter} AS DOUBLE)`;

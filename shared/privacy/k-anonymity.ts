@@ -2,7 +2,6 @@ import type { Finding } from '../alerting/findings.js';
 import { OTHER, type SliceShare } from '../alerting/root-cause.js';
 import type { Condition, Metric, MetricConfig } from '../config/schema.js';
 import { filterSql, partitionPredicate, SourceResolver } from '../metrics/sql-render.js';
-import type { ContributingSlice } from '../ports/alert-sink.js';
 import { numberColumn, type QueryEngine } from '../ports/query-engine.js';
 import { isTotal, type Slice } from '../slices/slice.js';
 import { literal, quoteIdent, timestampLiteral } from '../sql/literals.js';

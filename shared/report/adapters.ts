@@ -1,6 +1,7 @@
+import { getOrInsert } from '../collections.js';
 import type { ExperimentReadout } from '../experiments/readout.js';
 import type { PolicyReadout } from '../policy/evaluate.js';
-import type { Alert, ContributingSlice } from '../ports/alert-sink.js';
+import type { Alert, ContributingSlice, KnownEventRef } from '../ports/alert-sink.js';
 import { parseSliceKey, sliceLabel } from '../slices/slice.js';
 import type {
   Grain,
@@ -117,9 +118,12 @@ export function fromAlerts(
 ): { incidents: ReportIncident[]; dataQuality: ReportDataQuality[] } {
   const last = new Map<string, Alert>();
   const first = new Map<string, Alert>();
+  // Known events (calendar) any message of the incident fell in, once each.
+  const events = new Map<string, Map<string, KnownEventRef>>();
   for (const a of alerts) {
     last.set(a.dedupeKey, a);
     if (!first.has(a.dedupeKey)) first.set(a.dedupeKey, a);
+    for (const ev of a.events ?? []) getOrInsert(events, a.dedupeKey, () => new Map()).set(ev.id, ev);
   }
   const incidents: ReportIncident[] = [];
   const dataQuality: ReportDataQuality[] = [];
@@ -160,6 +164,9 @@ export function fromAlerts(
       grain: a.grain,
       topSlices: contributions(a.topSlices),
       points: a.sliceSuppressed ? [] : pointsFor(a.metric, a.slice, a.grain),
+      ...(events.has(a.dedupeKey) ? { events: [...events.get(a.dedupeKey)!.values()] } : {}),
+      ...(a.team ? { team: a.team } : {}),
+      ...(a.owner ? { owner: a.owner } : {}),
     });
   }
   return { incidents, dataQuality };

@@ -84,6 +84,21 @@ export interface ReportIncident {
   readonly grain?: Grain;
   readonly topSlices: readonly ReportSliceContribution[];
   readonly points: readonly ReportPoint[];
+  /** Known events (vigil.yaml `calendar:`) the incident's windows fell in. */
+  readonly events?: readonly ReportKnownEvent[];
+  /** The metric's team and owner, when the config declares them. */
+  readonly team?: string;
+  readonly owner?: string;
+}
+
+/** A known event as the report names it. */
+export interface ReportKnownEvent {
+  readonly id: string;
+  readonly kind: string;
+  readonly title: string;
+  readonly start: TimeValue;
+  readonly end: TimeValue;
+  readonly regions?: readonly string[];
 }
 
 export type DataQualityStatus = 'ok' | 'missing' | 'low_volume' | 'late' | (string & {});

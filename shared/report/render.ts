@@ -21,6 +21,7 @@ import {
 } from './format.js';
 import {
   type ExperimentDecision,
+  type Grain,
   incidentAnchor,
   type MetricUnit,
   type ReportAnalysis,
@@ -216,10 +217,20 @@ function renderIncident(d: ReportData, inc: ReportIncident, ids: Ids): string {
   const statusCls = inc.status === 'resolved' ? ' st-resolved' : '';
   return `<article class="card incident sev-${e(inc.severity)}${statusCls}" id="${anchor}" data-metric="${e(inc.metric)}" data-slice="${e(inc.slice)}">
 <header><span class="badge sev-${e(inc.severity)}"><span aria-hidden="true">${SEVERITY_ICON[inc.severity] ?? ''} </span>${e(capitalise(inc.severity))}</span><span class="badge st-neutral">${e(capitalise(inc.status))}</span><h3>${e(inc.metric)} <span class="muted slice-label">${e(inc.suppressed ? 'small slice (k-anonymity)' : inc.slice ? label : 'total')}</span></h3></header>
-<p class="summary">${e(inc.summary)}</p>
-<dl class="facts">${fact('Peak observed', `<span data-fact="peak-observed">${e(formatValue(peak.observed, unit))}</span>`)}${fact('Expected at peak', `<span data-fact="peak-expected">${e(formatValue(peak.expected, unit))}</span>`)}${fact('Change at peak', e(formatLift(relativeChange(peak.observed, peak.expected))))}${fact('Peak window', e(formatWindow(peak.t, grain)))}${fact('Period', e(period))}</dl>
+<p class="summary">${e(inc.summary)}</p>${knownEvents(inc, grain)}
+<dl class="facts">${inc.team ? fact('Team', e(inc.team)) : ''}${inc.owner ? fact('Owner', e(inc.owner)) : ''}${fact('Peak observed', `<span data-fact="peak-observed">${e(formatValue(peak.observed, unit))}</span>`)}${fact('Expected at peak', `<span data-fact="peak-expected">${e(formatValue(peak.expected, unit))}</span>`)}${fact('Change at peak', e(formatLift(relativeChange(peak.observed, peak.expected))))}${fact('Peak window', e(formatWindow(peak.t, grain)))}${fact('Period', e(period))}</dl>
 <div class="two-col"><div>${charts}</div><div>${causes}</div></div>
 </article>`;
+}
+
+/** Known events of the calendar the incident fell in: readers should weigh the move against them. */
+function knownEvents(inc: ReportIncident, grain: Grain): string {
+  if (!inc.events?.length) return '';
+  const items = inc.events.map(
+    (ev) =>
+      `<li data-known-event="${e(ev.id)}"><strong>${e(ev.title)}</strong> <span class="muted">(${e(ev.kind)}, ${e(formatWindow(ev.start, grain))} – ${e(formatWindow(ev.end, grain))}${ev.regions?.length ? `, ${e(ev.regions.join(', '))}` : ''})</span></li>`,
+  );
+  return `<div class="known-events"><p class="muted">During a known event (calendar; its windows are not learned as normal):</p><ul>${items.join('')}</ul></div>`;
 }
 
 function renderIncidents(d: ReportData, ids: Ids): string {

@@ -207,6 +207,39 @@ describe('rerun handler', () => {
     }
   });
 
+  it("takes the schedules' leases: a window a scheduled run holds is skipped, not written twice", async () => {
+    fakeAthena();
+    const objects = fakeS3();
+    // The hourly job of another invocation holds 02:00 (its lease has not expired).
+    const lease = {
+      owner: 'hourly-invocation',
+      token: 't',
+      acquiredAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 600_000).toISOString(),
+    };
+    const key = 'leases/metrics/grain=hour/window=2026-01-05T020000Z.json';
+    objects.set(key, { body: new TextEncoder().encode(JSON.stringify(lease)), etag: '"held"' });
+    const out = await rerun.handler(
+      {
+        action: 'run',
+        grain: 'hour',
+        from: '2026-01-05T00:00:00Z',
+        to: '2026-01-05T04:00:00Z',
+        jobs: ['metrics'],
+      },
+      lambdaContext,
+    );
+    expect('jobs' in out && out.jobs[0]).toMatchObject({
+      job: 'metrics',
+      written: 3,
+      skipped: [{ window: '2026-01-05T02:00:00Z', heldBy: 'hourly-invocation' }],
+    });
+    expect(manifests(objects)).not.toContain('metrics/grain=hour/window=2026-01-05T020000Z/_manifest.json');
+    expect(manifests(objects)).toHaveLength(3);
+    // Its own leases are released; the other run's is left alone.
+    expect([...objects.keys()].filter((k) => k.startsWith('leases/'))).toEqual([key]);
+  });
+
   it('plans a backfill into chunks for the state machine', async () => {
     const out = await rerun.handler(
       { action: 'plan', grain: 'hour', from: '2026-01-01T00:00:00Z', to: '2026-01-03T12:00:00Z' },

@@ -113,10 +113,25 @@ describe('day windows rolled up from stored hourly aggregates', () => {
     });
     expect(late.failed).toEqual([]);
     expect(late.unchanged).toBe(days.length - 1);
-    // One hour of impressions rescanned (the hour all its sources), then the day's non-additive scan.
+    // Only the changed partition is rescanned: impressions of that hour. The other sources' aggregates
+    // of the hour, and the day's distinct counts and percentiles (their sources did not change), are reused.
     expect(
-      scans.filter((s) => s.to.getTime() - s.from.getTime() === 3_600_000).map((s) => s.from.toISOString()),
-    ).toEqual(Array(5).fill('2026-01-04T07:00:00.000Z'));
+      scans.map(
+        (s) => `${s.source}@${s.from.toISOString()}/${(s.to.getTime() - s.from.getTime()) / 3_600_000}h`,
+      ),
+    ).toEqual(['impressions@2026-01-04T07:00:00.000Z/1h']);
+    expectSame(await store.readRange('day', from, to), await rawDays());
+    // A late file of a source with a distinct count: its hour, then its day's distinct counts, rescanned.
+    scans.length = 0;
+    const reports = path.join(lake, 'user_reports', 'dt=2026-01-05', 'hour=13');
+    const rf = readdirSync(reports).find((f) => f.endsWith('.parquet'))!;
+    cpSync(path.join(reports, rf), path.join(reports, `late-${rf}`));
+    await runBackfill({ ...base(), grain: 'day', windows: days, incremental: true, rollup: true });
+    expect(
+      scans.map(
+        (s) => `${s.source}@${s.from.toISOString()}/${(s.to.getTime() - s.from.getTime()) / 3_600_000}h`,
+      ),
+    ).toEqual(['user_reports@2026-01-05T13:00:00.000Z/1h', 'user_reports@2026-01-05T00:00:00.000Z/24h']);
     expectSame(await store.readRange('day', from, to), await rawDays());
     const hourRows = byKey(
       await store.readRange('hour', new Date('2026-01-04T07:00:00Z'), new Date('2026-01-04T08:00:00Z')),

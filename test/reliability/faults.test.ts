@@ -215,7 +215,8 @@ describe('object store failures', () => {
       expect(csv).toHaveLength(windows.length);
       tally('process killed after write k (k = 0..24)', windows.length - after.size, 0, partial);
     }
-  });
+    // 25 kills × three runs each (kill, restart, sweep after the grace period).
+  }, 240_000);
 });
 
 describe('alert delivery', () => {

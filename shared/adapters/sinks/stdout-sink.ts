@@ -1,5 +1,6 @@
 import { renderAlertMessage } from '../../alerting/message.js';
 import type { Alert, AlertSink } from '../../ports/alert-sink.js';
+import { escapeControl } from '../../text/escape.js';
 
 /** Prints each alert's subject and summary: for local runs and the CLI. */
 export class StdoutAlertSink implements AlertSink {
@@ -7,6 +8,7 @@ export class StdoutAlertSink implements AlertSink {
 
   async send(alert: Alert): Promise<void> {
     const { subject } = renderAlertMessage(alert);
-    this.out.write(`${subject}\n  ${alert.summary}\n`);
+    // The summary is display-safe already (incidents.ts); escaping again is a no-op, kept for alerts built elsewhere.
+    this.out.write(`${subject}\n  ${escapeControl(alert.summary)}\n`);
   }
 }

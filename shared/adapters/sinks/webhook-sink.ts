@@ -1,6 +1,7 @@
 import { renderAlertMessage } from '../../alerting/message.js';
 import { VigilError } from '../../errors.js';
 import type { Alert, AlertSink } from '../../ports/alert-sink.js';
+import { escapeControl } from '../../text/escape.js';
 
 export interface WebhookSinkOptions {
   readonly timeoutMs?: number;
@@ -48,16 +49,17 @@ export class WebhookAlertSink implements AlertSink {
 
 export function slackPayload(alert: Alert): { text: string; blocks: unknown[] } {
   const msg = renderAlertMessage(alert);
+  const summary = escapeControl(alert.summary);
   const cut = (s: string) => (s.length <= BLOCK_TEXT_MAX ? s : `${s.slice(0, BLOCK_TEXT_MAX - 1)}…`);
   const fields = [
     `*Severity:* ${alert.severity}`,
-    `*Metric:* ${alert.metric}`,
-    `*Slice:* ${alert.slice || 'total'}`,
+    `*Metric:* ${escapeControl(alert.metric)}`,
+    `*Slice:* ${escapeControl(alert.slice || 'total')}`,
     `*Since:* ${alert.since}`,
   ];
   const blocks: unknown[] = [
     { type: 'header', text: { type: 'plain_text', text: msg.subject.slice(0, 150) } },
-    { type: 'section', text: { type: 'mrkdwn', text: cut(alert.summary) } },
+    { type: 'section', text: { type: 'mrkdwn', text: cut(summary) } },
     { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
   ];
   if (alert.topSlices.length)
@@ -66,10 +68,10 @@ export function slackPayload(alert: Alert): { text: string; blocks: unknown[] } 
       text: {
         type: 'mrkdwn',
         text: cut(
-          `*Top slices:*\n${alert.topSlices.map((s) => `• ${s.slice}: ${(s.contribution * 100).toFixed(1)}% of the move`).join('\n')}`,
+          `*Top slices:*\n${alert.topSlices.map((s) => `• ${escapeControl(s.slice)}: ${(s.contribution * 100).toFixed(1)}% of the move`).join('\n')}`,
         ),
       },
     });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cut(`Report: ${alert.reportUrl}`) }] });
-  return { text: `${msg.subject}\n${alert.summary}`.slice(0, 3900), blocks };
+  return { text: `${msg.subject}\n${summary}`.slice(0, 3900), blocks };
 }
