@@ -14,6 +14,8 @@ export const MAX_RUN_WINDOWS = { hour: 48, day: 14 } as const;
  * Detection reads stored metrics and one partition-count query, so it is cheap.
  */
 export const MAX_DETECTION_WINDOWS = { hour: 14 * 24, day: 56 } as const;
+/** Chunks a plan aims at (more only when a chunk reaches MAX_RUN_WINDOWS: ≤ 628 for the largest day plan); ~200 bytes each keeps the rerun state machine far below 256 KB. */
+export const MAX_PLAN_CHUNKS = 500;
 /** Windows a `plan` may cover: a year of hours or five years of days. */
 export const MAX_PLAN_WINDOWS = 24 * 366;
 
@@ -33,7 +35,11 @@ export const handler = wrap(async (event: unknown, context) => {
         `rerun payload: jobs: detection judges windows in time order and cannot fan out; plan the metrics, then run detection (at most ${MAX_DETECTION_WINDOWS[p.grain]} ${p.grain} windows a run)`,
       );
     const windows = windowsInRange(p.grain, from, to, MAX_PLAN_WINDOWS);
-    const size = Math.min(p.chunkWindows ?? (p.grain === 'hour' ? 24 : 7), MAX_RUN_WINDOWS[p.grain]);
+    // At most MAX_PLAN_CHUNKS chunks, so the state machine's state (≈ 200 bytes a chunk) stays small.
+    const size = Math.min(
+      Math.max(p.chunkWindows ?? (p.grain === 'hour' ? 24 : 7), Math.ceil(windows.length / MAX_PLAN_CHUNKS)),
+      MAX_RUN_WINDOWS[p.grain],
+    );
     const chunks = batchWindows(windows, size).map((b) => ({
       action: 'run' as const,
       grain: p.grain,

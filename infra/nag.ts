@@ -1,6 +1,5 @@
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { SOURCE_NAMES } from '../shared/lake/sources.js';
 import { STORAGE_LAYOUT } from '../shared/storage/layout.js';
 import type { FunctionName } from './bundling.js';
 import { areaGrants } from './storage-access.js';
@@ -12,6 +11,9 @@ export interface NagAcknowledgement {
   readonly id: string;
   readonly reason: string;
 }
+
+/** Construct id of CDK's AwsCustomResource singleton provider function (fixed by aws-cdk-lib). */
+const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
 
 function arnRef(construct: IConstruct): string {
   return `<${Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement)}.Arn>`;
@@ -27,11 +29,11 @@ export function nagAcknowledgements(stack: VigilStack): NagAcknowledgement[] {
   const lakeArn = settings.lakeBucketName
     ? `arn:<AWS::Partition>:s3:::${settings.lakeBucketName}`
     : arnRef(lake.bucket);
-  for (const source of SOURCE_NAMES)
+  for (const folder of lake.folders())
     out.push({
       scope: jobs.policy,
-      id: `AwsSolutions-IAM5[Resource::${lakeArn}/${settings.lakePrefix}${source}/*]`,
-      reason: `Read access to the objects of one lake source folder (${source}); object keys (dt/hour/file) are not known in advance.`,
+      id: `AwsSolutions-IAM5[Resource::${lakeArn}/${folder}*]`,
+      reason: `Read access to the objects of one lake source folder (${folder}); object keys (dt/hour/file) are not known in advance.`,
     });
   for (const [name, fn] of Object.entries(jobs.functions) as [
     FunctionName,
@@ -64,6 +66,17 @@ export function nagAcknowledgements(stack: VigilStack): NagAcknowledgement[] {
       reason: `lambda:InvokeFunction on the ${name} function and its versions (ARN:*), as CDK grants it to the ${name === 'rerun' ? 'rerun state machine' : 'schedule role'}; no other function.`,
     });
   }
+  // CDK's singleton provider of AwsCustomResource (the deployed config's put): the Lambda basic
+  // execution role is CDK's choice; its only other grant is s3:PutObject on config/vigil.json.
+  const provider = stack.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON) as IConstruct | undefined;
+  const providerRole = provider?.node.tryFindChild('ServiceRole');
+  if (providerRole)
+    out.push({
+      scope: providerRole,
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        "CDK's AwsCustomResource provider (deploys config/vigil.json on each deploy) logs with the AWS managed basic execution role; its only other permission is s3:PutObject on that one key.",
+    });
   out.push({
     scope: rerun.stateMachine,
     id: 'AwsSolutions-IAM5[Resource::*]',

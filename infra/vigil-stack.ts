@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { resolveSettings, type VigilSettings } from './config.js';
 import { AlertTopics } from './constructs/alert-topics.js';
+import { DeployedConfig } from './constructs/deployed-config.js';
 import { EventLake } from './constructs/event-lake.js';
 import { JobFunctions } from './constructs/job-functions.js';
 import { JobSchedules } from './constructs/job-schedules.js';
@@ -32,23 +33,30 @@ export class VigilStack extends Stack {
   readonly schedules: JobSchedules;
   readonly rerun: RerunFanout;
   readonly alarms: OpsAlarms;
+  readonly config: DeployedConfig;
 
   constructor(scope: Construct, id: string, props: VigilStackProps = {}) {
     super(scope, id, props);
-    const s = resolveSettings(this.node, props.settings);
+    const s = resolveSettings(this.node, props.settings, this.stackName);
     this.settings = s;
     this.results = new ResultsStore(this, 'Results', { queryResultsDays: s.queryResultsDays });
+    this.config = new DeployedConfig(this, 'Config', {
+      bucket: this.results.bucket,
+      ...(s.configFile ? { configFile: path.resolve(PROJECT_ROOT, s.configFile) } : {}),
+    });
     this.lake = new EventLake(this, 'Lake', {
+      sources: this.config.config.sources,
+      existingDatabase: s.existingDatabase,
       ...(s.lakeBucketName ? { bucketName: s.lakeBucketName } : {}),
       prefix: s.lakePrefix,
       databaseName: s.databaseName,
       startDate: s.lakeStartDate,
       accessLogs: this.results.accessLogs,
     });
-    new MetricHistory(this, 'MetricHistory', {
+    const history = new MetricHistory(this, 'MetricHistory', {
       bucket: this.results.bucket,
-      database: this.lake.database,
-      databaseName: s.databaseName,
+      ...(this.lake.database ? { database: this.lake.database } : {}),
+      databaseName: s.historyDatabaseName,
       startDate: s.lakeStartDate,
     });
     this.workgroup = new QueryWorkgroup(this, 'Athena', {
@@ -66,8 +74,15 @@ export class VigilStack extends Stack {
       workgroup: this.workgroup,
       alerts: this.topics.alerts,
       projectRoot: PROJECT_ROOT,
+      configKey: this.config.key,
+      historyDatabaseName: s.historyDatabaseName,
+      ...(s.lakeKmsKeyArn ? { lakeKmsKeyArn: s.lakeKmsKeyArn } : {}),
+      ...(s.reportBaseUrl ? { reportBaseUrl: s.reportBaseUrl } : {}),
       ...(s.lakeBytesPerDay ? { lakeBytesPerDay: s.lakeBytesPerDay } : {}),
     });
+    // A function never runs before its config is in place.
+    for (const fn of Object.values(this.jobs.functions)) fn.node.addDependency(this.config.resource);
+    void history;
     this.schedules = new JobSchedules(this, 'Schedules', {
       hourly: this.jobs.functions.hourly,
       daily: this.jobs.functions.daily,
@@ -82,6 +97,10 @@ export class VigilStack extends Stack {
       deadLetterQueue: this.jobs.deadLetterQueue,
       rerunStateMachine: this.rerun.stateMachine,
       ops: this.topics.ops,
+      schedules: [
+        { name: 'hourly', fn: this.jobs.functions.hourly, period: Duration.hours(1) },
+        { name: 'daily', fn: this.jobs.functions.daily, period: Duration.days(1) },
+      ],
     });
 
     new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName });
@@ -92,6 +111,10 @@ export class VigilStack extends Stack {
     new CfnOutput(this, 'RerunStateMachineArn', { value: this.rerun.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.workgroup.name });
     new CfnOutput(this, 'GlueDatabase', { value: s.databaseName });
+    new CfnOutput(this, 'HistoryDatabase', { value: s.historyDatabaseName });
+    new CfnOutput(this, 'ConfigObject', {
+      value: `s3://${this.results.bucket.bucketName}/${this.config.key}`,
+    });
 
     this.acknowledge();
   }

@@ -14,7 +14,8 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
-import { analyzeExperiment, parseExperimentConfig } from '../../shared/experiments/index.js';
+import { analyzeExperiment } from '../../shared/experiments/index.js';
+import { parseExperimentConfig } from '../../shared/experiments/parse-config.js';
 
 const START = '2026-01-08T00:00:00Z';
 const END = '2026-01-15T00:00:00Z';

@@ -27,7 +27,8 @@ export async function bundleFunctions(
     const file = path.join(outDir, `${name}.mjs`);
     const r = await build({ ...esbuildOptions(path.join(root, entry), file, external), absWorkingDir: root });
     const metafile = r.metafile!;
-    const output = Object.values(metafile.outputs)[0]!;
+    // The bundle itself, not its external source map.
+    const output = Object.entries(metafile.outputs).find(([k]) => k.endsWith('.mjs'))![1];
     out.push({ name, file, bytes: output.bytes, metafile });
   }
   return out;

@@ -2,7 +2,8 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { type ColumnType, SOURCE_COLUMNS, SOURCE_NAMES } from '../../shared/lake/sources.js';
+import type { MetricConfig } from '../../shared/config/schema.js';
+import { type ColumnType, SOURCE_COLUMNS, SOURCE_NAMES, type SourceName } from '../../shared/lake/sources.js';
 
 export interface EventLakeProps {
   /** Use this existing bucket; else one is created (encrypted, TLS-only, private, logged). */
@@ -12,6 +13,10 @@ export interface EventLakeProps {
   /** First dt partition projection enumerates. */
   readonly startDate: string;
   readonly accessLogs: s3.IBucket;
+  /** The config's `sources:` mappings: table and column names of each source. */
+  readonly sources?: MetricConfig['sources'];
+  /** The Glue database and its tables exist already (not created, never changed by the stack). */
+  readonly existingDatabase?: boolean;
 }
 
 const HIVE_TYPE: Record<ColumnType, string> = {
@@ -28,8 +33,11 @@ const HIVE_TYPE: Record<ColumnType, string> = {
  */
 export class EventLake extends Construct {
   readonly bucket: s3.IBucket;
-  readonly database: glue.CfnDatabase;
+  /** Absent when the database exists already. */
+  readonly database?: glue.CfnDatabase;
   readonly databaseName: string;
+  /** Physical table (and lake folder) name of each source, after the config's mappings. */
+  readonly tableNames: Record<SourceName, string>;
   readonly tables: Record<string, glue.CfnTable> = {};
   readonly prefix: string;
 
@@ -37,6 +45,11 @@ export class EventLake extends Construct {
     super(scope, id);
     this.prefix = props.prefix;
     this.databaseName = props.databaseName;
+    const sources = props.sources ?? {};
+    this.tableNames = Object.fromEntries(SOURCE_NAMES.map((s) => [s, sources[s]?.table ?? s])) as Record<
+      SourceName,
+      string
+    >;
     this.bucket = props.bucketName
       ? s3.Bucket.fromBucketName(this, 'Bucket', props.bucketName)
       : new s3.Bucket(this, 'Bucket', {
@@ -51,6 +64,7 @@ export class EventLake extends Construct {
           ],
         });
     const { account } = Stack.of(this);
+    if (props.existingDatabase) return;
     this.database = new glue.CfnDatabase(this, 'Database', {
       catalogId: account,
       databaseInput: {
@@ -58,13 +72,20 @@ export class EventLake extends Construct {
         description: 'Vigil trust & safety event lake (partition projection) and metric history',
       },
     });
+    const database = this.database;
     for (const source of SOURCE_NAMES) {
-      const location = `s3://${this.bucket.bucketName}/${props.prefix}${source}/`;
+      const tableName = this.tableNames[source];
+      const mapping = sources[source];
+      const physical = (column: string) =>
+        column === 'event_time' && mapping?.time_column
+          ? mapping.time_column
+          : (mapping?.columns?.[column] ?? column);
+      const location = `s3://${this.bucket.bucketName}/${props.prefix}${tableName}/`;
       const table = new glue.CfnTable(this, `Table${pascal(source)}`, {
         catalogId: account,
         databaseName: props.databaseName,
         tableInput: {
-          name: source,
+          name: tableName,
           description: `Vigil event lake source ${source} (Parquet, hive partitions dt/hour)`,
           tableType: 'EXTERNAL_TABLE',
           partitionKeys: [
@@ -90,7 +111,7 @@ export class EventLake extends Construct {
             location,
             columns: Object.entries(SOURCE_COLUMNS[source] as Record<string, ColumnType>).map(
               ([name, t]) => ({
-                name,
+                name: physical(name),
                 type: HIVE_TYPE[t],
               }),
             ),
@@ -102,14 +123,19 @@ export class EventLake extends Construct {
           },
         },
       });
-      table.node.addDependency(this.database);
+      table.node.addDependency(database);
       this.tables[source] = table;
     }
   }
 
-  /** ARNs of the lake's objects, one prefix per source (what the jobs may read). */
+  /** ARNs of the lake's objects, one prefix per source table (what the jobs may read). */
   objectArns(): string[] {
-    return SOURCE_NAMES.map((s) => this.bucket.arnForObjects(`${this.prefix}${s}/*`));
+    return SOURCE_NAMES.map((s) => this.bucket.arnForObjects(`${this.prefix}${this.tableNames[s]}/*`));
+  }
+
+  /** `prefix/table/` of each source, for ListBucket conditions and docs. */
+  folders(): string[] {
+    return SOURCE_NAMES.map((s) => `${this.prefix}${this.tableNames[s]}/`);
   }
 }
 

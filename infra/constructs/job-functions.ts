@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -28,6 +28,14 @@ export interface JobFunctionsProps {
   readonly alerts: sns.ITopic;
   /** Repository root (entries and the lock file are resolved from it). */
   readonly projectRoot: string;
+  /** Key of the deployed config in the results bucket. */
+  readonly configKey: string;
+  /** Glue database of the metric history tables. */
+  readonly historyDatabaseName: string;
+  /** KMS key of an SSE-KMS lake bucket. */
+  readonly lakeKmsKeyArn?: string;
+  /** Base URL of report links in alerts. */
+  readonly reportBaseUrl?: string;
   /** The lake's declared size per day: the jobs refuse a run over its share (shared/jobs/cost.ts). */
   readonly lakeBytesPerDay?: number;
 }
@@ -79,6 +87,8 @@ export class JobFunctions extends Construct {
       VIGIL_DATABASE: props.lake.databaseName,
       VIGIL_RESULTS_BUCKET: props.resultsBucket.bucketName,
       VIGIL_STORE_PREFIX: '',
+      VIGIL_CONFIG_KEY: props.configKey,
+      ...(props.reportBaseUrl ? { VIGIL_LINK_BASE: props.reportBaseUrl } : {}),
       VIGIL_TOPIC_ARN: props.alerts.topicArn,
       // Listed (ListObjectsV2, never read) for partition fingerprints and the completeness watermark.
       VIGIL_LAKE_BUCKET: props.lake.bucket.bucketName,
@@ -86,6 +96,7 @@ export class JobFunctions extends Construct {
       ...(props.lakeBytesPerDay ? { VIGIL_LAKE_BYTES_PER_DAY: String(props.lakeBytesPerDay) } : {}),
       POWERTOOLS_SERVICE_NAME: 'vigil',
       POWERTOOLS_METRICS_NAMESPACE: 'Vigil',
+      NODE_OPTIONS: '--enable-source-maps',
     };
     const make = (name: FunctionName): NodejsFunction => {
       const sizing = SIZING[name];
@@ -140,7 +151,12 @@ export class JobFunctions extends Construct {
           format: OutputFormat.ESM,
           target: BUNDLE_TARGET,
           minify: true,
-          sourceMap: false,
+          // Error names survive minification (logs show JobFailedError, not `e`), and stack traces
+          // point at the TypeScript sources (external map, not inlined: the bundle stays small).
+          keepNames: true,
+          sourceMap: true,
+          sourceMapMode: SourceMapMode.EXTERNAL,
+          sourcesContent: false,
           mainFields: MAIN_FIELDS,
           banner: ESM_REQUIRE_BANNER,
           externalModules: EXTERNAL_MODULES,
@@ -160,8 +176,9 @@ function cap(s: string): string {
 function jobStatements(scope: Construct, props: JobFunctionsProps): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
   const { lake, resultsBucket } = props;
-  const tables = [...Object.keys(lake.tables), METRIC_STORE_TABLE, METRIC_HISTORY_VIEW];
-  const lakePrefixes = Object.keys(lake.tables).map((s) => `${lake.prefix}${s}/*`);
+  const lakePrefixes = lake.folders().map((f) => `${f}*`);
+  const glueArn = (resource: string, resourceName?: string) =>
+    stack.formatArn({ service: 'glue', resource, ...(resourceName ? { resourceName } : {}) });
   return [
     new iam.PolicyStatement({
       sid: 'AthenaOnTheWorkgroupOnly',
@@ -179,12 +196,17 @@ function jobStatements(scope: Construct, props: JobFunctionsProps): iam.PolicySt
     new iam.PolicyStatement({
       sid: 'GlueLakeTablesRead',
       actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
+      // The tables the config's mappings name (not the six default names), and the history tables.
       resources: [
-        stack.formatArn({ service: 'glue', resource: 'catalog' }),
-        stack.formatArn({ service: 'glue', resource: 'database', resourceName: lake.databaseName }),
-        ...tables.map((t) =>
-          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${lake.databaseName}/${t}` }),
-        ),
+        ...new Set([
+          glueArn('catalog'),
+          glueArn('database', lake.databaseName),
+          glueArn('database', props.historyDatabaseName),
+          ...Object.values(lake.tableNames).map((t) => glueArn('table', `${lake.databaseName}/${t}`)),
+          ...[METRIC_STORE_TABLE, METRIC_HISTORY_VIEW].map((t) =>
+            glueArn('table', `${props.historyDatabaseName}/${t}`),
+          ),
+        ]),
       ],
     }),
     new iam.PolicyStatement({
@@ -198,6 +220,17 @@ function jobStatements(scope: Construct, props: JobFunctionsProps): iam.PolicySt
       resources: [lake.bucket.bucketArn],
       conditions: { StringLike: { 's3:prefix': lakePrefixes } },
     }),
+    ...(props.lakeKmsKeyArn
+      ? [
+          new iam.PolicyStatement({
+            // SSE-KMS lake: S3 decrypts the objects Athena reads for the job, with the job's rights.
+            sid: 'LakeKeyDecryptViaS3',
+            actions: ['kms:Decrypt'],
+            resources: [props.lakeKmsKeyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+          }),
+        ]
+      : []),
     new iam.PolicyStatement({
       sid: 'BucketLocations',
       actions: ['s3:GetBucketLocation', 's3:ListBucketMultipartUploads'],

@@ -6,7 +6,8 @@ import { prefixOf } from '../../shared/storage/layout.js';
 
 export interface MetricHistoryProps {
   readonly bucket: s3.IBucket;
-  readonly database: glue.CfnDatabase;
+  /** The stack's lake database, when the history lives in it (else the history gets its own). */
+  readonly database?: glue.CfnDatabase;
   readonly databaseName: string;
   readonly startDate: string;
 }
@@ -55,6 +56,15 @@ export class MetricHistory extends Construct {
   constructor(scope: Construct, id: string, props: MetricHistoryProps) {
     super(scope, id);
     const { account } = Stack.of(this);
+    const database =
+      props.database ??
+      new glue.CfnDatabase(this, 'Database', {
+        catalogId: account,
+        databaseInput: {
+          name: props.databaseName,
+          description: 'Vigil metric history (metric store as tables)',
+        },
+      });
     const location = `s3://${props.bucket.bucketName}/${prefixOf('metrics')}`;
     this.table = new glue.CfnTable(this, 'Table', {
       catalogId: account,
@@ -94,7 +104,7 @@ export class MetricHistory extends Construct {
         },
       },
     });
-    this.table.node.addDependency(props.database);
+    this.table.node.addDependency(database);
 
     const presto = {
       originalSql: metricHistoryViewSql(props.databaseName),

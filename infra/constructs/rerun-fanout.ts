@@ -31,6 +31,9 @@ export class RerunFanout extends Construct {
         jobs: sfn.JsonPath.listAt('$.jobs'),
       }),
       payloadResponseOnly: true,
+      // Only the chunks go on: each is a small range payload, and the plan caps their number, so
+      // the state stays far below Step Functions' 256 KB limit however long the range.
+      resultSelector: { 'chunks.$': '$.chunks', 'windows.$': '$.windows' },
       resultPath: '$.plan',
     });
     plan.addRetry({ errors: ['Lambda.TooManyRequestsException', 'Lambda.ServiceException'], maxAttempts: 3 });
@@ -38,6 +41,8 @@ export class RerunFanout extends Construct {
       lambdaFunction: props.rerun,
       payloadResponseOnly: true,
       taskTimeout: sfn.Timeout.duration(Duration.minutes(16)),
+      // A chunk's job summaries are in its logs; the state keeps none of them.
+      resultPath: sfn.JsonPath.DISCARD,
     });
     runChunk.addRetry({
       errors: ['States.ALL'],
@@ -49,7 +54,8 @@ export class RerunFanout extends Construct {
     const map = new sfn.Map(this, 'RunChunks', {
       itemsPath: '$.plan.chunks',
       maxConcurrency: props.maxConcurrency,
-      resultPath: '$.results',
+      // Results discarded: a year of chunks' outputs would pass the 256 KB state limit.
+      resultPath: sfn.JsonPath.DISCARD,
     });
     map.itemProcessor(runChunk);
     const logGroup = new logs.LogGroup(this, 'Logs', {

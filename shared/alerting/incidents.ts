@@ -43,6 +43,11 @@ export interface OpenIncident {
   readonly direction: 'up' | 'down';
   /** Messages sent for this incident so far (orders them in the outbox). */
   readonly seq: number;
+  /**
+   * Regions of the opening message, kept for its updates and resolution: a subscriber filtering on a
+   * region gets the whole incident, never an update or resolution without its opening.
+   */
+  readonly regions?: readonly string[];
 }
 
 export interface StepContext {
@@ -110,6 +115,11 @@ export function stepIncident(
       lastSentWindow: at,
       direction: finding.direction,
       seq: 1,
+      regions: regionsOf([
+        ...(finding.suppressed ? [] : [finding.slice]),
+        ...finding.slices,
+        ...finding.topSlices.flatMap((s) => (s.slice === OTHER ? [] : [s.slice])),
+      ]),
     };
     return { open: opened, alert: buildAlert(opened, 'open', finding, ctx) };
   }
@@ -187,10 +197,12 @@ function buildAlert(
     topSlices,
     peak: inc.peak,
     reportUrl: ctx.reportUrl(inc.dedupeKey),
-    regions: regionsOf([
-      ...named,
-      ...(finding?.topSlices ?? []).flatMap((s) => (s.slice === OTHER ? [] : [s.slice])),
-    ]),
+    regions: inc.regions
+      ? [...inc.regions]
+      : regionsOf([
+          ...named,
+          ...(finding?.topSlices ?? []).flatMap((s) => (s.slice === OTHER ? [] : [s.slice])),
+        ]),
   };
   // The summary is display text for every sink: data in it (slice values) is made safe once, here.
   return { ...alert, summary: escapeControl(summarize(alert, inc, finding?.note)) };

@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import { coreCatalog, zodErrorLine } from '../config/load.js';
-import { parseYamlText } from '../config/parse.js';
 import { Condition, Identifier, Metric, type MetricConfig, SourceMapping } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { isSourceName, SOURCE_COLUMNS } from '../lake/sources.js';
@@ -368,11 +367,6 @@ export function policyMetrics(cfg: Pick<ExperimentConfig, 'metrics' | 'sources'>
     sources: cfg.sources,
     metrics: [...cfg.metrics, ...coreCatalog().metrics.filter((m) => !own.has(m.name))],
   };
-}
-
-/** Parses and validates experiment/policy YAML; `what` names the file in errors. */
-export function parseExperimentConfig(text: string, what = 'experiment config'): ExperimentConfig {
-  return validateExperimentConfig(parseYamlText(text, what), what);
 }
 
 /** Validates a parsed experiment/policy config object (from YAML or JSON). */

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run as analyzeCommand } from '../../cli/commands/experiment-analyze.js';
 import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
-import { analyzeExperiment, demoConfigYaml, parseExperimentConfig } from '../../shared/experiments/index.js';
+import { analyzeExperiment, demoConfigYaml } from '../../shared/experiments/index.js';
+import { parseExperimentConfig } from '../../shared/experiments/parse-config.js';
 import type { LakeManifest } from '../../shared/generator/manifest.js';
 import { TMP_ROOT, tinyLake } from '../helpers/lake.js';
 

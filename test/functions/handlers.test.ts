@@ -188,6 +188,25 @@ describe('rerun handler', () => {
     expect(manifests(objects)).toHaveLength(6);
   });
 
+  it('plans a year of single-hour chunks into a state far below the 256 KB Step Functions limit', async () => {
+    for (const grain of ['hour', 'day'] as const) {
+      const out = (await rerun.handler(
+        {
+          action: 'plan',
+          grain,
+          from: '2025-01-01T00:00:00Z',
+          to: grain === 'hour' ? '2026-01-01T00:00:00Z' : '2049-01-01T00:00:00Z',
+          chunkWindows: 1,
+        },
+        lambdaContext,
+      )) as { windows: number; chunks: { from: string; to: string }[] };
+      expect(out.chunks.length).toBeLessThanOrEqual(rerun.MAX_PLAN_CHUNKS * 1.3);
+      expect(out.chunks[0]!.from).toBe('2025-01-01T00:00:00Z');
+      // The input, the plan's chunks and the Map's (discarded) results: the state is the plan.
+      expect(Buffer.byteLength(JSON.stringify({ plan: out }))).toBeLessThan(256 * 1024 * 0.6);
+    }
+  });
+
   it("takes the schedules' leases: a window a scheduled run holds is skipped, not written twice", async () => {
     fakeAthena();
     const objects = fakeS3();
@@ -432,7 +451,7 @@ describe('hourly handler: detection and alerts through SNS', () => {
     expect(impressions.MessageAttributes).toMatchObject({
       severity: { DataType: 'String', StringValue: expect.stringMatching(/^(critical|high|medium|low)$/) },
       metric: { DataType: 'String', StringValue: 'impressions' },
-      region: { DataType: 'String', StringValue: 'ALL' },
+      region: { DataType: 'String.Array', StringValue: '["ALL"]' },
       status: { DataType: 'String', StringValue: 'open' },
     });
     // Outbox: everything sent once, nothing pending; the incident state moved to the judged hour.

@@ -117,7 +117,10 @@ describe('Vigil stack template', () => {
   });
 
   it('has three arm64 Node.js functions with tracing, a DLQ and async retries', () => {
-    const fns = resources('AWS::Lambda::Function');
+    // Besides CDK's custom-resource provider that deploys the config.
+    const fns = resources('AWS::Lambda::Function').filter((f) =>
+      String(f.Properties.Description ?? '').startsWith('Vigil '),
+    );
     expect(fns).toHaveLength(3);
     for (const f of fns) {
       expect(f.Properties).toMatchObject({
@@ -153,9 +156,12 @@ describe('Vigil stack template', () => {
     const def = JSON.stringify(sm.Properties.DefinitionString);
     expect(def).toContain('\\"MaxConcurrency\\":4');
     expect(def).toContain('\\"ItemsPath\\":\\"$.plan.chunks\\"');
+    // Nothing accumulates in the state: the plan keeps only its chunks, chunk and Map results are discarded.
+    expect(def).toContain('\\"ResultSelector\\":{\\"chunks.$\\":\\"$.chunks\\"');
+    expect(def.match(/\\"ResultPath\\":null/g)).toHaveLength(2);
   });
 
-  it('alarms on job errors, durations near timeout, DLQ depth and failed reruns, to the ops topic', () => {
+  it('alarms on job errors, durations, silent schedules, the DLQ and failed reruns, to the ops topic', () => {
     const alarms = resources('AWS::CloudWatch::Alarm');
     const metrics = alarms.map((a) => `${a.Properties.Namespace}:${a.Properties.MetricName}`).sort();
     expect(metrics).toEqual([
@@ -165,9 +171,23 @@ describe('Vigil stack template', () => {
       'AWS/Lambda:Errors',
       'AWS/Lambda:Errors',
       'AWS/Lambda:Errors',
+      'AWS/Lambda:Invocations',
+      'AWS/Lambda:Invocations',
+      'AWS/SQS:ApproximateAgeOfOldestMessage',
       'AWS/SQS:ApproximateNumberOfMessagesVisible',
       'AWS/States:ExecutionsFailed',
     ]);
+    // No invocation in two periods of each schedule; missing data is the failure itself.
+    const silent = alarms.filter((a) => a.Properties.MetricName === 'Invocations');
+    expect(
+      silent
+        .map((a) => [a.Properties.Period, a.Properties.EvaluationPeriods, a.Properties.TreatMissingData])
+        .sort(),
+    ).toEqual([
+      [3600, 2, 'breaching'],
+      [86400, 2, 'breaching'],
+    ]);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const ops = Object.entries(json.Resources).find(
       ([, r]) => r.Type === 'AWS::SNS::Topic' && r.Properties.DisplayName === 'Vigil operations',
     )![0];

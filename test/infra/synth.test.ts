@@ -36,11 +36,14 @@ describe('npx cdk synth', () => {
     });
     const dir = path.join(out, 'cdk.out');
     const template = JSON.parse(readFileSync(path.join(dir, 'Vigil.template.json'), 'utf8'));
-    const fns = Object.values(template.Resources as Record<string, { Type: string }>).filter(
-      (r) => r.Type === 'AWS::Lambda::Function',
-    );
+    // The three jobs, besides CDK's custom-resource provider that deploys the config.
+    const fns = Object.values(
+      template.Resources as Record<string, { Type: string; Properties: { Description?: string } }>,
+    ).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Description?.startsWith('Vigil '));
     expect(fns).toHaveLength(3);
-    const assets = readdirSync(dir).filter((d) => d.startsWith('asset.'));
+    const assets = readdirSync(dir).filter(
+      (d) => d.startsWith('asset.') && existsSync(path.join(dir, d, 'index.mjs')),
+    );
     expect(assets).toHaveLength(3);
     for (const a of assets) {
       const file = path.join(dir, a, 'index.mjs');

@@ -18,25 +18,31 @@ const ENC = new TextEncoder();
 const bytesOf = (s: string) => ENC.encode(s).length;
 
 /**
- * Message attributes subscribers filter on: `severity`, `metric`, `region` (the one region, regions
- * joined by ',', or 'ALL'), `grain`, `team` and `owner` (when the metric declares them), `status`,
- * `kind`, and the sink's static ones; all String. Empty values are left out (SNS rejects empty
- * String attributes).
+ * Message attributes subscribers filter on: `severity`, `metric`, `grain`, `team` and `owner` (when
+ * the metric declares them), `status`, `kind` and the sink's static ones as String; `region` as
+ * String.Array of the incident's region codes (`["ALL"]` when it names none), fixed when the
+ * incident opens, so a filter policy `{"region": ["BR"]}` matches its opening, updates and
+ * resolution alike. Empty String values are left out (SNS rejects them).
  */
 function attributesOf(
   alert: Alert,
   message: AlertMessage,
   extra: Readonly<Record<string, string>> = {},
 ): Record<string, MessageAttributeValue> {
+  const { region: _joined, ...strings } = message.attributes;
   const values: Record<string, string> = {
     ...extra,
-    ...message.attributes,
+    ...strings,
     status: alert.status,
     kind: alert.kind,
   };
   const out: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(values))
     if (value !== '') out[name] = { DataType: 'String', StringValue: value };
+  out.region = {
+    DataType: 'String.Array',
+    StringValue: JSON.stringify(alert.regions.length > 0 ? [...alert.regions] : ['ALL']),
+  };
   return out;
 }
 

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SNS_MESSAGE_MAX_BYTES, SnsAlertSink } from '../../../shared/adapters/sns/sns-alert-sink.js';
 import { renderAlertMessage } from '../../../shared/alerting/message.js';
+import { validateAttribute } from '../../e2e-aws/sns.js';
 import { ALERT } from './alert-fixture.js';
 
 const sns = mockClient(SNSClient);
@@ -43,7 +44,7 @@ describe('SnsAlertSink', () => {
     expect(input.MessageAttributes).toEqual({
       severity: { DataType: 'String', StringValue: 'critical' },
       metric: { DataType: 'String', StringValue: 'automated_action_share' },
-      region: { DataType: 'String', StringValue: 'BR' },
+      region: { DataType: 'String.Array', StringValue: '["BR"]' },
       grain: { DataType: 'String', StringValue: ALERT.grain },
       status: { DataType: 'String', StringValue: 'open' },
       kind: { DataType: 'String', StringValue: 'metric_incident' },
@@ -65,13 +66,25 @@ describe('SnsAlertSink', () => {
     expect(Object.keys(attrs).length).toBeLessThanOrEqual(10);
   });
 
-  it('names every region, or ALL when the alert names none', async () => {
+  it('names every region as a String.Array (SNS syntax), or ["ALL"] when the alert names none', async () => {
     sns.on(PublishCommand).resolves({});
     await sink().send({ ...ALERT, regions: ['BR', 'ID'] });
     await sink().send({ ...ALERT, slice: '', regions: [] });
     const [a, b] = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes);
-    expect(a!.region).toEqual({ DataType: 'String', StringValue: 'BR,ID' });
-    expect(b!.region).toEqual({ DataType: 'String', StringValue: 'ALL' });
+    expect(a!.region).toEqual({ DataType: 'String.Array', StringValue: '["BR","ID"]' });
+    expect(b!.region).toEqual({ DataType: 'String.Array', StringValue: '["ALL"]' });
+    for (const attrs of [a!, b!])
+      for (const [name, v] of Object.entries(attrs))
+        expect(() =>
+          validateAttribute(name, { DataType: v.DataType!, StringValue: v.StringValue! }),
+        ).not.toThrow();
+  });
+
+  it('gives open, update and resolve of one incident the same region attribute', async () => {
+    sns.on(PublishCommand).resolves({});
+    for (const status of ['open', 'update', 'resolved'] as const) await sink().send({ ...ALERT, status });
+    const regions = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes!.region);
+    expect(new Set(regions.map((r) => JSON.stringify(r))).size).toBe(1);
   });
 
   it('keeps the subject within SNS rules and the whole message within 256 KB', async () => {
