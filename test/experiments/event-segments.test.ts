@@ -8,10 +8,10 @@ import {
   computeExperimentSums,
   demoConfigYaml,
   findExperiment,
-  parseExperimentConfig,
   planExperiment,
   renderEventSegmentPlan,
 } from '../../shared/experiments/index.js';
+import { parseExperimentConfig } from '../../shared/experiments/parse-config.js';
 import type { LakeManifest } from '../../shared/generator/manifest.js';
 import { numberColumn, stringColumn } from '../../shared/ports/query-engine.js';
 import { athenaDialect } from '../../shared/sql/dialect.js';
