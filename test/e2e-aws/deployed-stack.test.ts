@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,6 @@ import type { LakeManifest } from '../../shared/generator/manifest.js';
 import { buildScenario } from '../../shared/generator/scenario.js';
 import { SOURCE_NAMES } from '../../shared/lake/sources.js';
 import { prefixOf } from '../../shared/storage/layout.js';
-import { TMP_ROOT } from '../helpers/lake.js';
 import { EmulatedStack } from './deploy.js';
 import type { Statement } from './iam.js';
 import { type Invocation, invoke } from './lambda.js';
@@ -30,11 +29,12 @@ let stack: EmulatedStack;
 let lakeManifest: LakeManifest;
 let resultsBucket: string;
 let snapshot: string;
+let lakeDir: string | undefined;
 
+/** A fresh lake each run: a cached one from an older generator (no _SUCCESS markers) never settles. */
 async function lake(): Promise<{ dir: string; manifest: LakeManifest }> {
-  const dir = path.join(TMP_ROOT, 'lake-e2e-aws-7d');
-  const file = path.join(dir, '_manifest.json');
-  if (existsSync(file)) return { dir, manifest: JSON.parse(readFileSync(file, 'utf8')) };
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-e2e-lake-'));
+  lakeDir = dir;
   const scenario = buildScenario({
     seed: 7,
     start: new Date('2026-01-01T00:00:00Z'),
@@ -72,6 +72,7 @@ afterAll(async () => {
   await stack?.stop();
   if (out) rmSync(out, { recursive: true, force: true });
   if (snapshot) rmSync(snapshot, { recursive: true, force: true });
+  if (lakeDir) rmSync(lakeDir, { recursive: true, force: true });
 });
 
 describe('the deployed stack on emulated AWS', () => {
@@ -96,9 +97,7 @@ describe('the deployed stack on emulated AWS', () => {
     cpSync(stack.s3.pathOf(resultsBucket, 'x').slice(0, -1), snapshot, { recursive: true });
   }, 120_000);
 
-  // Skipped since main's settle rule (shared/jobs/lake-state.ts): in this suite the first hourly run
-  // judges 0 windows (a standalone run of the same bundles judges 3 and alerts); not yet diagnosed.
-  it.skip('runs the hourly job: recompute, detect the planted outage, alert on SNS, 0 denials', async () => {
+  it('runs the hourly job: recompute, detect the planted outage, alert on SNS, 0 denials', async () => {
     const r = await invoke(stack.fn('JobsHourly'), { job: 'hourly', scheduledTime: T0 });
     expectOk(r);
     expect(stack.account.denials).toEqual([]);
@@ -143,7 +142,7 @@ describe('the deployed stack on emulated AWS', () => {
 
 describe('every grant of the job policies is needed', () => {
   // Needs the alerting run above (outbox, SNS and its key are only used when an alert is sent).
-  it.skip('fails the hourly run, with a denial, when any one statement is removed', async () => {
+  it('fails the hourly run, with a denial, when any one statement is removed', async () => {
     const hourly = stack.fn('JobsHourly');
     const principal = stack.principalOf(hourly);
     const accessKey = hourly.env.AWS_ACCESS_KEY_ID!;
