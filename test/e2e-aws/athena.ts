@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
@@ -9,6 +8,7 @@ import type { Cell } from '../../shared/ports/query-engine.js';
 import { quoteIdent, quoteString } from '../../shared/sql/literals.js';
 import { type EmulatedAccount, readBody, ServiceError } from './account.js';
 import { AccessDenied, type Principal } from './iam.js';
+import { LoopbackServer } from './loopback.js';
 import type { S3Emulator } from './s3.js';
 
 export interface WorkGroupSpec {
@@ -93,9 +93,14 @@ export class AthenaEmulator {
   private readonly executions = new Map<string, Execution>();
   private readonly engines = new Map<string, Promise<DuckDbQueryEngine>>();
   private queue: Promise<void> = Promise.resolve();
-  private server?: Server;
+  private readonly http = new LoopbackServer(
+    (req, res) => this.handle(req, res),
+    (res, err) => this.fail(res, err),
+  );
   private readonly scratch = mkdtempSync(path.join(tmpdir(), 'vigil-athena-'));
-  endpoint = '';
+  get endpoint(): string {
+    return this.http.endpoint;
+  }
   /** Every query run, in order (tests read the SQL and statistics). */
   readonly history: Execution[] = [];
 
@@ -126,16 +131,11 @@ export class AthenaEmulator {
   }
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err) => this.fail(res, err));
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this.endpoint;
+    return this.http.start();
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((r) => this.server?.close(() => r()) ?? r());
+    await this.http.stop();
     for (const e of this.engines.values()) await (await e).close();
     rmSync(this.scratch, { recursive: true, force: true });
   }

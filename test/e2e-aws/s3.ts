@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { type EmulatedAccount, readBody, ServiceError } from './account.js';
 import { AccessDenied, type PolicyDocument, type Principal } from './iam.js';
+import { LoopbackServer } from './loopback.js';
 
 export interface BucketSpec {
   readonly name: string;
@@ -40,8 +40,13 @@ function decodeChunked(buf: Buffer): Buffer {
  */
 export class S3Emulator {
   private readonly buckets = new Map<string, BucketSpec>();
-  private server?: Server;
-  endpoint = '';
+  private readonly http = new LoopbackServer(
+    (req, res) => this.handle(req, res),
+    (res, err) => this.fail(res, err),
+  );
+  get endpoint(): string {
+    return this.http.endpoint;
+  }
 
   constructor(
     private readonly account: EmulatedAccount,
@@ -152,16 +157,11 @@ export class S3Emulator {
   }
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err) => this.fail(res, err));
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this.endpoint;
+    return this.http.start();
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((r) => this.server?.close(() => r()) ?? r());
+    await this.http.stop();
   }
 
   reset(): void {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type EmulatedAccount, readBody, ServiceError } from './account.js';
 import { AccessDenied, type PolicyDocument } from './iam.js';
+import { LoopbackServer } from './loopback.js';
 
 export interface TopicSpec {
   readonly arn: string;
@@ -63,8 +63,13 @@ export function validateAttribute(name: string, a: AttributeValue): void {
  */
 export class SnsEmulator {
   private readonly topics = new Map<string, TopicSpec>();
-  private server?: Server;
-  endpoint = '';
+  private readonly http = new LoopbackServer(
+    (req, res) => this.handle(req, res),
+    (res, err) => this.fail(res, err),
+  );
+  get endpoint(): string {
+    return this.http.endpoint;
+  }
   readonly published: Published[] = [];
   /** Subscribers called for each accepted message (e.g. an SQS queue in the smoke test). */
   readonly subscribers: ((m: Published) => void)[] = [];
@@ -76,16 +81,11 @@ export class SnsEmulator {
   }
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err) => this.fail(res, err));
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this.endpoint;
+    return this.http.start();
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((r) => this.server?.close(() => r()) ?? r());
+    await this.http.stop();
   }
 
   private fail(res: ServerResponse, err: unknown): void {
