@@ -150,27 +150,6 @@ describe('--out files', () => {
     expect(metrics(own).status).toBe(0);
     expect(metrics(own).status).toBe(0);
   });
-
-  it('a window the lake has no partition for is an error, not a file of zeros', () => {
-    const out = path.join(DIR, 'empty.csv');
-    const r = vigil([
-      'run',
-      'metrics',
-      '--lake',
-      lake,
-      '--grain',
-      'hour',
-      '--from',
-      '2027-01-01T00:00:00Z',
-      '--to',
-      '2027-01-01T02:00:00Z',
-      '--out',
-      out,
-    ]);
-    expect(r.status).toBe(1);
-    expect(oneLine(r.stderr)).toMatch(/has no partitions/);
-    expect(existsSync(out)).toBe(false);
-  });
 });
 
 describe('leases', () => {
