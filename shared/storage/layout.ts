@@ -39,6 +39,12 @@ export const STORAGE_LAYOUT = {
     access: ['read', 'write'],
     purpose: 'incident state per grain (open incidents, last judged window)',
   },
+  detectorState: {
+    prefix: 'detector-state',
+    access: ['read', 'write', 'delete'],
+    purpose:
+      'detector state per grain and metric, named by the incident state (a tick learns only new windows)',
+  },
   alertOutbox: {
     prefix: 'alerts/outbox',
     access: ['read', 'write', 'delete'],
