@@ -13,6 +13,7 @@ import type { LakeManifest } from '../../shared/generator/manifest.js';
 import { buildScenario } from '../../shared/generator/scenario.js';
 import { runBackfill } from '../../shared/jobs/backfill.js';
 import { judgeWindows, watchedMetrics } from '../../shared/jobs/detection.js';
+import { runReplay } from '../../shared/jobs/replay.js';
 import { firingsIn, tickAt } from '../../shared/jobs/schedule.js';
 import { runTick, type TickOptions } from '../../shared/jobs/tick.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
@@ -151,6 +152,19 @@ describe('detector state in the store', () => {
     expect(keys.every((k) => k.includes(`/run-${book.detectorState!.run}/`))).toBe(true);
   }, 600_000);
 
+  it("the demo's one pass (replay onePass) sends the alerts of the ticks one by one", async () => {
+    const t = fresh('one-pass-replay');
+    const summary = await runReplay({
+      ...options(new FsObjectStore(t.root), t.alerts),
+      grain: 'hour',
+      from,
+      to,
+      onePass: true,
+    });
+    expect(summary.ran).toBe(firingsIn('hour', from, to).length);
+    expect(lines(t.alerts)).toEqual(onePass);
+  }, 600_000);
+
   it('restored detectors are the uninterrupted ones, bit for bit', async () => {
     // Ticks through the range leave a state; one pass over the same windows builds one in memory.
     const t = fresh('restored');
@@ -209,11 +223,13 @@ describe('detector state in the store', () => {
       const inner = new FsObjectStore(t.root);
       // Crashes at the 4th tick's first state object, or at its book write (state already written).
       let ticks = 0;
-      const crashing = new CrashOnce(inner, (key) =>
-        ticks === 4 &&
-        (target === 'state'
-          ? key.startsWith(`${STORAGE_LAYOUT.detectorState.prefix}/`)
-          : key === `${STORAGE_LAYOUT.alertState.prefix}/hour.json`),
+      const crashing = new CrashOnce(
+        inner,
+        (key) =>
+          ticks === 4 &&
+          (target === 'state'
+            ? key.startsWith(`${STORAGE_LAYOUT.detectorState.prefix}/`)
+            : key === `${STORAGE_LAYOUT.alertState.prefix}/hour.json`),
       );
       for (const at of firings) {
         ticks++;
