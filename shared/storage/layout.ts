@@ -42,8 +42,7 @@ export const STORAGE_LAYOUT = {
   detectorState: {
     prefix: 'detector-state',
     access: ['read', 'write', 'delete'],
-    purpose:
-      'detector state per grain and metric, named by the incident state (a tick learns only new windows)',
+    purpose: 'detectors per grain and metric, named by the incident state',
   },
   alertOutbox: {
     prefix: 'alerts/outbox',
