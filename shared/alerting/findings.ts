@@ -149,17 +149,22 @@ export function groupFindings(
     left = left.filter((c) => !pred(c));
     return mine;
   };
+  const total = points.get('')?.point;
   for (const inc of open) {
     const named = new Set(inc.slices.map((s) => s.key));
-    // A slice disjoint from one the incident already names (region=ID when it names region=BR) is
-    // another cause: it opens its own incident, even while the total's incident is open.
+    // The total's incident: a slice disjoint from one it already names (region=ID when it names
+    // region=BR) is another cause and opens its own incident — unless it only moves as the total
+    // does (a global move seen in every region, either way, is one cause). A slice's incident
+    // (surface=comment) takes every slice moving its way that can hold its rows (each region's
+    // comments): those are views of the same wave, not other causes.
     const mine = take(
       (c) =>
         c.slice.key === inc.slice.key ||
         named.has(c.slice.key) ||
-        (directionOf(c.point) === inc.direction &&
-          (isTotal(inc.slice) || compatible(inc.slice, c.slice)) &&
-          !inc.slices.some((s) => areSiblings(s, c.slice))),
+        (isTotal(inc.slice)
+          ? movesWithParent(c.point, total, ms.rules) ||
+            (directionOf(c.point) === inc.direction && !inc.slices.some((s) => areSiblings(s, c.slice)))
+          : directionOf(c.point) === inc.direction && compatible(inc.slice, c.slice)),
     );
     if (mine.length === 0) continue;
     const head = points.get(inc.slice.key)?.point;
@@ -178,6 +183,28 @@ export function groupFindings(
     fresh.push(finding(ms, i, head.slice, head.point, mine, dir));
   }
   return { claimed, fresh };
+}
+
+/**
+ * The slice's move is its parent's: once its expectation is scaled by the parent's observed /
+ * expected, what is left would not be a candidate by itself — smaller than the metric's
+ * minRelativeChange, or within STILL_OFF_Z of the slice's residual scale (never below Poisson
+ * noise for a count). Traffic +35% everywhere moves every region by +35%: one cause, not one per
+ * region.
+ */
+export function movesWithParent(
+  p: ScoredPoint,
+  parent: ScoredPoint | undefined,
+  rules: MetricDetection,
+): boolean {
+  if (!parent || parent.observed === null || parent.expected === null || !(parent.expected > 0)) return false;
+  if (p.observed === null || p.expected === null) return false;
+  const scaled = p.expected * (parent.observed / parent.expected);
+  if (Math.abs(relativeChange(p.observed, scaled)) < rules.minRelativeChange) return true;
+  const own = p.z !== 0 ? Math.abs(p.observed - p.expected) / Math.abs(p.z) : 0;
+  const poisson = p.numerator !== null && p.denominator === null ? Math.sqrt(Math.max(scaled, 1)) : 0;
+  const scale = Math.max(own, poisson);
+  return scale > 0 && Math.abs(p.observed - scaled) < STILL_OFF_Z * scale;
 }
 
 function finding(

@@ -1,3 +1,4 @@
+import { parseDetectorConfig } from '../anomaly/config.js';
 import { type PointScore, StreamingDetector } from '../anomaly/index.js';
 import { peek } from '../anomaly/peek.js';
 import type { EventWindows, KnownEvents } from '../calendar/calendar.js';
@@ -7,6 +8,7 @@ import type { MetricRow } from '../metrics/metric-row.js';
 import { dimensionValue, type Slice } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
 import { detectionFor, type MetricDetection } from './detection-config.js';
+import { type RateObs, scoreRateBands } from './pooled-band.js';
 
 /** Score of the exposure at which its move is passed on to the counts judged against it. */
 const EXPOSURE_MOVED = 0.5;
@@ -111,10 +113,27 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
     // Weighted sums are not counts: treating them as such would understate the sampling noise.
     const volumeAware = metric.kind !== 'weighted_proportion';
     const excluded = o.excluded.get(metric.name) ?? new Set<number>();
+    const eventsOf = (slice: string) =>
+      o.known?.windowsOf(
+        { metric: metric.name, region: dimensionValue(sliceOf.get(slice)!, 'region') },
+        o.grain,
+        o.windows,
+      );
+    // Counts with an exposure, and ratios of counts, are judged by their pooled rate band.
+    const banded =
+      (shape === 'ratio' && volumeAware) || (shape === 'count' && exposure !== undefined)
+        ? scoreBanded(slices, o, excluded, computed, rules, eventsOf, sliceOf, {
+            scale: metric.kind === 'ratio' ? metric.scale : undefined,
+            exposure,
+          })
+        : undefined;
     const scored = new Map<string, ScoredPoint[]>();
     for (const [slice, series] of slices) {
-      const region = dimensionValue(sliceOf.get(slice)!, 'region');
-      const events = o.known?.windowsOf({ metric: metric.name, region }, o.grain, o.windows);
+      if (banded) {
+        scored.set(slice, banded.get(slice)!);
+        continue;
+      }
+      const events = eventsOf(slice);
       const traffic = exposure ? exposureOf(exposure, slice) : undefined;
       scored.set(
         slice,
@@ -141,6 +160,92 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
     });
   }
   return o.metrics.metrics.flatMap((m) => scoredBy.get(m.name) ?? []);
+}
+
+/** Seasonal period in windows: the band's memory is a number of them. */
+const PERIOD = { hour: 24, day: 7 } as const;
+
+/**
+ * Scores a metric's slices by their pooled rate bands (pooled-band.ts): a ratio's numerator over
+ * its denominator, or a count over its exposure's same slice (the exposure's total for a slice it
+ * lacks). Siblings are the slices of the same dimensions; the total stands alone.
+ */
+function scoreBanded(
+  slices: ReadonlyMap<string, readonly (MetricRow | undefined)[]>,
+  o: ScoreOptions,
+  excluded: ReadonlySet<number>,
+  computed: ReadonlySet<number>,
+  rules: MetricDetection,
+  eventsOf: (slice: string) => EventWindows | undefined,
+  sliceOf: ReadonlyMap<string, Slice>,
+  m: { readonly scale: number | undefined; readonly exposure: MetricScores | undefined },
+): Map<string, ScoredPoint[]> {
+  const events = new Map([...slices.keys()].map((k) => [k, eventsOf(k)]));
+  const obs = new Map<string, (RateObs | null)[]>();
+  for (const [key, series] of slices) {
+    const exp = m.exposure ? (m.exposure.slices.get(key) ?? m.exposure.slices.get('')) : undefined;
+    obs.set(
+      key,
+      o.windows.map((t, i) => {
+        if (excluded.has(t)) return null;
+        const row = series[i];
+        const ev = events.get(key);
+        const unlearned = ev?.unlearned.has(t) === true;
+        if (m.exposure) {
+          const d = exp?.[i];
+          if (!d || d.excluded || d.observed === null) return null;
+          const n = row?.value ?? (computed.has(t) ? 0 : null);
+          return n === null ? null : { n, d: d.observed, ...(unlearned ? { unlearned } : {}) };
+        }
+        if (!row || row.numerator === null || row.denominator === null) return null;
+        if (row.denominator < rules.minVolume) return null;
+        return { n: row.numerator, d: row.denominator, ...(unlearned ? { unlearned } : {}) };
+      }),
+    );
+  }
+  const bands = scoreRateBands(obs, o.windows.length, {
+    period: PERIOD[o.grain],
+    warmup: rules.warmup,
+    hold: parseDetectorConfig({}).hold,
+    direction: rules.direction,
+    sensitivity: (key) => (key === '' ? rules.sensitivity : rules.sliceSensitivity),
+    groupOf: (key) => {
+      const sl = sliceOf.get(key);
+      return !sl || sl.pairs.length === 0 ? null : sl.pairs.map(([d]) => d).join(';');
+    },
+  });
+  const out = new Map<string, ScoredPoint[]>();
+  for (const [key, series] of slices) {
+    const band = bands.get(key)!;
+    const ev = events.get(key);
+    out.set(
+      key,
+      o.windows.map((t, i) => {
+        const row = series[i];
+        const b = band[i];
+        const x = obs.get(key)![i];
+        const isExcluded = excluded.has(t);
+        const value = row ? row.value : m.exposure && computed.has(t) ? 0 : null;
+        const known = ev?.unlearned.has(t) === true;
+        const suppressed = ev?.suppressed.has(t) === true;
+        const expected = b && x ? (m.exposure ? b.expected : (m.scale ?? 1) * (b.expected / x.d)) : null;
+        return {
+          t,
+          observed: isExcluded ? null : value,
+          expected: isExcluded ? null : expected,
+          numerator: isExcluded ? null : (row?.numerator ?? (m.exposure ? value : null)),
+          denominator: isExcluded ? null : (row?.denominator ?? null),
+          score: b?.score ?? 0,
+          isAnomaly: (b?.isAnomaly ?? false) && !suppressed,
+          z: b?.z ?? 0,
+          excluded: isExcluded,
+          ...(known ? { known: true as const } : {}),
+          ...(suppressed ? { suppressed: true as const } : {}),
+        };
+      }),
+    );
+  }
+  return out;
 }
 
 /**
