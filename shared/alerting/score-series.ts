@@ -5,6 +5,7 @@ import type { EventWindows, KnownEvents } from '../calendar/calendar.js';
 import { getOrInsert } from '../collections.js';
 import type { Metric, MetricConfig } from '../config/schema.js';
 import type { MetricRow } from '../metrics/metric-row.js';
+import type { AlertCause } from '../ports/alert-sink.js';
 import { dimensionValue, type Slice } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
 import { detectionFor, type MetricDetection } from './detection-config.js';
@@ -58,6 +59,8 @@ export interface MetricScores {
   readonly slices: ReadonlyMap<string, readonly ScoredPoint[]>;
   /** slice key → the structured slice. */
   readonly sliceOf: ReadonlyMap<string, Slice>;
+  /** `traffic`: another metric is judged against this one (its exposure), so its moves are notices. */
+  readonly cause?: AlertCause;
 }
 
 export function shapeOf(metric: Metric): MetricShape {
@@ -100,6 +103,8 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
     )[i] = r;
   }
   const scoredBy = new Map<string, MetricScores>();
+  // A metric other counts are judged against is the platform's traffic.
+  const exposures = new Set(o.metrics.metrics.flatMap((m) => m.detection?.exposure ?? []));
   // Exposures first: a count judged against its exposure needs the exposure's expectation.
   const ordered = [...o.metrics.metrics].sort(
     (a, b) => Number(a.detection?.exposure !== undefined) - Number(b.detection?.exposure !== undefined),
@@ -121,10 +126,11 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
       );
     // Counts with an exposure, and ratios of counts, are judged by their pooled rate band.
     const banded =
-      (shape === 'ratio' && volumeAware) || (shape === 'count' && exposure !== undefined)
+      shape === 'ratio' || (shape === 'count' && exposure !== undefined)
         ? scoreBanded(slices, o, excluded, computed, rules, eventsOf, sliceOf, {
             scale: metric.kind === 'ratio' ? metric.scale : undefined,
             exposure,
+            weighted: !volumeAware,
           })
         : undefined;
     const scored = new Map<string, ScoredPoint[]>();
@@ -157,6 +163,7 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
       rules,
       slices: scored,
       sliceOf: new Map([...slices.keys()].map((k) => [k, sliceOf.get(k)!])),
+      ...(exposures.has(metric.name) ? { cause: 'traffic' as const } : {}),
     });
   }
   return o.metrics.metrics.flatMap((m) => scoredBy.get(m.name) ?? []);
@@ -178,7 +185,11 @@ function scoreBanded(
   rules: MetricDetection,
   eventsOf: (slice: string) => EventWindows | undefined,
   sliceOf: ReadonlyMap<string, Slice>,
-  m: { readonly scale: number | undefined; readonly exposure: MetricScores | undefined },
+  m: {
+    readonly scale: number | undefined;
+    readonly exposure: MetricScores | undefined;
+    readonly weighted: boolean;
+  },
 ): Map<string, ScoredPoint[]> {
   const events = new Map([...slices.keys()].map((k) => [k, eventsOf(k)]));
   const obs = new Map<string, (RateObs | null)[]>();
@@ -199,6 +210,13 @@ function scoreBanded(
         }
         if (!row || row.numerator === null || row.denominator === null) return null;
         if (row.denominator < rules.minVolume) return null;
+        if (m.weighted) {
+          // Weighted sums are not counts: the sample they are worth is the one their CI implies.
+          const d = effectiveSize(row);
+          return d === undefined
+            ? null
+            : { n: (d * row.numerator) / row.denominator, d, ...(unlearned ? { unlearned } : {}) };
+        }
         return { n: row.numerator, d: row.denominator, ...(unlearned ? { unlearned } : {}) };
       }),
     );
@@ -246,6 +264,34 @@ function scoreBanded(
     );
   }
   return out;
+}
+
+const Z95 = 1.959964;
+
+/** Width of the 95% Wilson interval of a proportion p estimated from n samples. */
+function wilsonWidth(p: number, n: number): number {
+  const z2 = Z95 * Z95;
+  return (2 * Z95 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+}
+
+/**
+ * The effective sample size of a weighted proportion: the n whose Wilson interval at the row's
+ * value is as wide as the row's CI (which is Wilson on the Kish effective size). Undefined
+ * without a usable CI.
+ */
+export function effectiveSize(row: MetricRow): number | undefined {
+  if (row.value === null || row.ciLow === null || row.ciHigh === null) return undefined;
+  const w = row.ciHigh - row.ciLow;
+  const p = Math.min(1, Math.max(0, row.value));
+  if (!(w > 0) || !(w < 1)) return undefined;
+  let lo = 1e-6;
+  let hi = 1e12;
+  for (let k = 0; k < 100 && hi / lo > 1 + 1e-9; k++) {
+    const mid = Math.sqrt(lo * hi);
+    if (wilsonWidth(p, mid) > w) lo = mid;
+    else hi = mid;
+  }
+  return Math.sqrt(lo * hi);
 }
 
 /**
