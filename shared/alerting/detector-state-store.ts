@@ -10,6 +10,7 @@ import { type Slice, type SlicePair, sliceOf } from '../slices/slice.js';
 import { STORAGE_LAYOUT } from '../storage/layout.js';
 import type { Grain } from '../time/window.js';
 import type { DetectorStateRef } from './incident-book.js';
+import type { SeriesState } from './pooled-band.js';
 import type { DetectorStates, MetricState, SliceDetector } from './score-series.js';
 
 /**
@@ -28,8 +29,9 @@ export const ORPHAN_GRACE_MS = 60 * 60_000;
 interface StoredMetric {
   readonly fingerprint: string;
   readonly zeros: number[];
-  /** [slice pairs, since, detector] per slice, in insertion order. */
-  readonly slices: [SlicePair[], number, StreamingDetector][];
+  readonly windows: number;
+  /** [slice pairs, since, detector, band] per slice, in insertion order. */
+  readonly slices: [SlicePair[], number, StreamingDetector | undefined, SeriesState | undefined][];
 }
 
 export interface LoadedStates {
@@ -68,7 +70,8 @@ export class DetectorStateStore {
         const stored: StoredMetric = {
           fingerprint: ms.fingerprint,
           zeros: ms.zeros,
-          slices: [...ms.slices.values()].map((sd) => [[...sd.slice.pairs], sd.since, sd.detector]),
+          windows: ms.windows,
+          slices: [...ms.slices.values()].map((sd) => [[...sd.slice.pairs], sd.since, sd.detector, sd.band]),
         };
         const body = encodeState(stored);
         bytes += body.length;
@@ -109,11 +112,21 @@ export class DetectorStateStore {
         }
         if (stored.fingerprint !== fingerprints.get(metric)) return undefined;
         const slices = new Map<string, SliceDetector>();
-        for (const [pairs, since, detector] of stored.slices) {
+        for (const [pairs, since, detector, band] of stored.slices) {
           const slice: Slice = sliceOf(pairs);
-          slices.set(slice.key, { slice, since, detector });
+          slices.set(slice.key, {
+            slice,
+            since,
+            ...(detector ? { detector } : {}),
+            ...(band ? { band } : {}),
+          });
         }
-        const ms: MetricState = { fingerprint: stored.fingerprint, zeros: stored.zeros, slices };
+        const ms: MetricState = {
+          fingerprint: stored.fingerprint,
+          zeros: stored.zeros,
+          slices,
+          windows: stored.windows,
+        };
         return [metric, ms] as const;
       }),
     );

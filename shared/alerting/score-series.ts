@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
+import { parseDetectorConfig } from '../anomaly/config.js';
 import { type PointScore, StreamingDetector } from '../anomaly/index.js';
 import { peek } from '../anomaly/peek.js';
 import type { EventWindows, KnownEvents } from '../calendar/calendar.js';
 import { getOrInsert } from '../collections.js';
 import type { Metric, MetricConfig } from '../config/schema.js';
 import type { MetricRow } from '../metrics/metric-row.js';
+import type { AlertCause } from '../ports/alert-sink.js';
 import { dimensionValue, type Slice, sliceOf } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
 import { detectionFor, type MetricDetection } from './detection-config.js';
+import { type RateObs, type SeriesState, scoreRateBands } from './pooled-band.js';
 
 /** Score of the exposure at which its move is passed on to the counts judged against it. */
 const EXPOSURE_MOVED = 0.5;
@@ -68,14 +71,19 @@ export interface MetricScores {
   readonly sliceOf: ReadonlyMap<string, Slice>;
   /** slice key → start of its first window with a row (ms); before it the slice's points are empty. */
   readonly since: ReadonlyMap<string, number>;
+  /** `traffic`: another metric is judged against this one (its exposure), so its moves are notices. */
+  readonly cause?: AlertCause;
 }
 
-/** One slice's detector, kept between runs (shared/jobs/detector-state-store.ts). */
+/** One slice's detector, kept between runs (shared/alerting/detector-state-store.ts). */
 export interface SliceDetector {
   readonly slice: Slice;
   /** Start of the slice's first window with a row (ms). */
   readonly since: number;
-  readonly detector: StreamingDetector;
+  /** The streaming detector (metrics judged by their own series). */
+  readonly detector?: StreamingDetector;
+  /** The pooled rate band's sums (counts with an exposure, ratios of counts: pooled-band.ts). */
+  readonly band?: SeriesState;
 }
 
 /** A metric's detectors after the windows scored so far. */
@@ -89,6 +97,8 @@ export interface MetricState {
    */
   zeros: number[];
   readonly slices: Map<string, SliceDetector>;
+  /** Windows scored so far (the rate bands count re-bases in windows). */
+  windows: number;
 }
 
 /** metric name → its detectors. */
@@ -151,6 +161,8 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
   const state = o.state ?? new Map<string, MetricState>();
   const zeroCap = o.zeroWindows ?? Number.POSITIVE_INFINITY;
   const scoredBy = new Map<string, MetricScores>();
+  // A metric other counts are judged against is the platform's traffic.
+  const exposures = new Set(o.metrics.metrics.flatMap((m) => m.detection?.exposure ?? []));
   // Exposures first: a count judged against its exposure needs the exposure's expectation.
   const ordered = [...o.metrics.metrics].sort(
     (a, b) => Number(a.detection?.exposure !== undefined) - Number(b.detection?.exposure !== undefined),
@@ -162,7 +174,7 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
     // Every watched metric gets state, rows or not: its count zeros accumulate from the first window.
     let ms = state.get(metric.name);
     if (!ms) {
-      ms = { fingerprint: fingerprintOf(metric, o.grain), zeros: [], slices: new Map() };
+      ms = { fingerprint: fingerprintOf(metric, o.grain), zeros: [], slices: new Map(), windows: 0 };
       state.set(metric.name, ms);
     }
     const exposure = rules.exposure !== undefined ? scoredBy.get(rules.exposure) : undefined;
@@ -180,26 +192,53 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
       // Weighted sums are not counts: treating them as such would understate the sampling noise.
       volumeAware: metric.kind !== 'weighted_proportion',
     };
+    // Counts with an exposure, and ratios of counts, are judged by their pooled rate band.
+    const banded = shape === 'ratio' || (shape === 'count' && exposure !== undefined);
     const scored = new Map<string, ScoredPoint[]>();
     const keys = [...new Set([...ms.slices.keys(), ...slices.keys()])];
+    const empty = () => new Array<MetricRow | undefined>(o.windows.length).fill(undefined);
     for (const key of keys) {
-      const series = slices.get(key) ?? new Array<MetricRow | undefined>(o.windows.length).fill(undefined);
-      let sd = ms.slices.get(key);
-      if (!sd) {
-        const first = series.findIndex((r) => r !== undefined);
-        const since = o.windows[first]!;
-        sd = { slice: sliceOfKey.get(key)!, since, detector: newDetector(rules, shape, key === '') };
-        ms.slices.set(key, sd);
-        // A count slice seen for the first time has been zero in every earlier window.
-        const zeros = [...ms.zeros, ...zeroHere.filter((t) => t < since)].slice(-zeroCap);
-        learnZeros(sd, zeros, metric.name, ctx, o.known);
-      }
-      const region = dimensionValue(sd.slice, 'region');
-      const events = o.known?.windowsOf({ metric: metric.name, region }, o.grain, o.windows);
-      const traffic = exposure ? exposureOf(exposure, key, o.windows) : undefined;
-      scored.set(key, scoreOne(sd, series, ctx, events, traffic));
+      if (ms.slices.has(key)) continue;
+      const series = slices.get(key)!;
+      const since = o.windows[series.findIndex((r) => r !== undefined)]!;
+      const sd: SliceDetector = banded
+        ? { slice: sliceOfKey.get(key)!, since }
+        : { slice: sliceOfKey.get(key)!, since, detector: newDetector(rules, shape, key === '') };
+      ms.slices.set(key, sd);
+      // A count slice seen for the first time has been zero in every earlier window (its own
+      // detector learns that; a band starts at its first row, since siblings share its prior).
+      if (!banded)
+        learnZeros(
+          sd,
+          [...ms.zeros, ...zeroHere.filter((t) => t < since)].slice(-zeroCap),
+          metric.name,
+          ctx,
+          o.known,
+        );
     }
+    const eventsOf = (key: string) =>
+      o.known?.windowsOf(
+        { metric: metric.name, region: dimensionValue(ms.slices.get(key)!.slice, 'region') },
+        o.grain,
+        o.windows,
+      );
+    if (banded) {
+      const bands = scoreBanded(keys, slices, o, ctx, ms, eventsOf, {
+        scale: metric.kind === 'ratio' ? metric.scale : undefined,
+        exposure,
+        weighted: !ctx.volumeAware,
+      });
+      for (const key of keys) scored.set(key, bands.get(key)!);
+    } else
+      for (const key of keys) {
+        const traffic = exposure ? exposureOf(exposure, key, o.windows) : undefined;
+        scored.set(
+          key,
+          scoreOne(ms.slices.get(key)!, slices.get(key) ?? empty(), ctx, eventsOf(key), traffic),
+        );
+      }
     if (shape === 'count') ms.zeros = [...ms.zeros, ...zeroHere].slice(-zeroCap);
+    ms.windows += o.windows.length;
     if (keys.length === 0) continue;
     scoredBy.set(metric.name, {
       metric: metric.name,
@@ -208,6 +247,7 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
       slices: scored,
       sliceOf: new Map(keys.map((k) => [k, ms.slices.get(k)!.slice])),
       since: new Map(keys.map((k) => [k, ms.slices.get(k)!.since])),
+      ...(exposures.has(metric.name) ? { cause: 'traffic' as const } : {}),
     });
   }
   return o.metrics.metrics.flatMap((m) => scoredBy.get(m.name) ?? []);
@@ -250,7 +290,7 @@ function learnZeros(
   ctx: SeriesContext,
   known: KnownEvents | undefined,
 ): void {
-  if (ctx.shape !== 'count' || zeros.length === 0) return;
+  if (ctx.shape !== 'count' || zeros.length === 0 || !sd.detector) return;
   const region = dimensionValue(sd.slice, 'region');
   const events = known?.windowsOf({ metric, region }, ctx.grain, zeros);
   for (const t of zeros) {
@@ -276,6 +316,154 @@ export function observedIn(
   const row = rows.find((r) => r.metric === metric && r.slice.key === sliceKey);
   if (row) return row.value;
   return shape === 'count' && rows.length > 0 ? 0 : null;
+}
+
+/** Seasonal period in windows: the band's memory is a number of them. */
+const PERIOD = { hour: 24, day: 7 } as const;
+
+/**
+ * Scores a metric's slices by their pooled rate bands (pooled-band.ts): a ratio's numerator over
+ * its denominator, or a count over its exposure's same slice (the exposure's total for a slice it
+ * lacks, or before that slice's first row). Siblings are the slices of the same dimensions; the
+ * total stands alone. The bands continue from the metric's state and are advanced in it.
+ */
+function scoreBanded(
+  keys: readonly string[],
+  slices: ReadonlyMap<string, readonly (MetricRow | undefined)[]>,
+  o: ScoreOptions,
+  ctx: SeriesContext,
+  ms: MetricState,
+  eventsOf: (slice: string) => EventWindows | undefined,
+  m: {
+    readonly scale: number | undefined;
+    readonly exposure: MetricScores | undefined;
+    readonly weighted: boolean;
+  },
+): Map<string, ScoredPoint[]> {
+  const { excluded, computed, rules } = ctx;
+  const none = new Array<MetricRow | undefined>(o.windows.length).fill(undefined);
+  const events = new Map(keys.map((k) => [k, eventsOf(k)]));
+  const obs = new Map<string, (RateObs | null)[]>();
+  for (const key of keys) {
+    const series = slices.get(key) ?? none;
+    const since = ms.slices.get(key)!.since;
+    const own = m.exposure?.slices.get(key);
+    const ownSince = m.exposure?.since.get(key) ?? Number.POSITIVE_INFINITY;
+    const total = m.exposure?.slices.get('');
+    obs.set(
+      key,
+      o.windows.map((t, i) => {
+        if (excluded.has(t) || t < since) return null;
+        const row = series[i];
+        const ev = events.get(key);
+        const unlearned = ev?.unlearned.has(t) === true;
+        if (m.exposure) {
+          const d = own && t >= ownSince ? own[i] : total?.[i];
+          if (!d || d.excluded || d.observed === null) return null;
+          const n = row?.value ?? (computed.has(t) ? 0 : null);
+          return n === null ? null : { n, d: d.observed, ...(unlearned ? { unlearned } : {}) };
+        }
+        if (!row || row.numerator === null || row.denominator === null) return null;
+        if (row.denominator < rules.minVolume) return null;
+        if (m.weighted) {
+          // Weighted sums are not counts: the sample they are worth is the one their CI implies.
+          const d = effectiveSize(row);
+          return d === undefined
+            ? null
+            : { n: (d * row.numerator) / row.denominator, d, ...(unlearned ? { unlearned } : {}) };
+        }
+        return { n: row.numerator, d: row.denominator, ...(unlearned ? { unlearned } : {}) };
+      }),
+    );
+  }
+  const states = new Map<string, SeriesState>();
+  for (const key of keys) {
+    const b = ms.slices.get(key)!.band;
+    if (b) states.set(key, b);
+  }
+  const bands = scoreRateBands(
+    obs,
+    o.windows.length,
+    {
+      period: PERIOD[o.grain],
+      warmup: rules.warmup,
+      hold: parseDetectorConfig({}).hold,
+      direction: rules.direction,
+      sensitivity: (key) => (key === '' ? rules.sensitivity : rules.sliceSensitivity),
+      groupOf: (key) => {
+        const sl = ms.slices.get(key)?.slice;
+        return !sl || sl.pairs.length === 0 ? null : sl.pairs.map(([d]) => d).join(';');
+      },
+    },
+    { states, offset: ms.windows },
+  );
+  for (const [key, b] of states) {
+    const sd = ms.slices.get(key)!;
+    if (sd.band !== b) ms.slices.set(key, { ...sd, band: b });
+  }
+  const out = new Map<string, ScoredPoint[]>();
+  for (const key of keys) {
+    const series = slices.get(key) ?? none;
+    const since = ms.slices.get(key)!.since;
+    const band = bands.get(key)!;
+    const ev = events.get(key);
+    out.set(
+      key,
+      o.windows.map((t, i) => {
+        const row = series[i];
+        const b = band[i];
+        const x = obs.get(key)![i];
+        const isExcluded = excluded.has(t);
+        // Before its first row the slice is not known yet.
+        const value = t < since ? null : row ? row.value : m.exposure && computed.has(t) ? 0 : null;
+        const known = ev?.unlearned.has(t) === true;
+        const suppressed = ev?.suppressed.has(t) === true;
+        const expected = b && x ? (m.exposure ? b.expected : (m.scale ?? 1) * (b.expected / x.d)) : null;
+        return {
+          t,
+          observed: isExcluded ? null : value,
+          expected: isExcluded ? null : expected,
+          numerator: isExcluded || t < since ? null : (row?.numerator ?? (m.exposure ? value : null)),
+          denominator: isExcluded ? null : (row?.denominator ?? null),
+          score: b?.score ?? 0,
+          isAnomaly: (b?.isAnomaly ?? false) && !suppressed,
+          z: b?.z ?? 0,
+          excluded: isExcluded,
+          ...(known ? { known: true as const } : {}),
+          ...(suppressed ? { suppressed: true as const } : {}),
+        };
+      }),
+    );
+  }
+  return out;
+}
+
+const Z95 = 1.959964;
+
+/** Width of the 95% Wilson interval of a proportion p estimated from n samples. */
+function wilsonWidth(p: number, n: number): number {
+  const z2 = Z95 * Z95;
+  return (2 * Z95 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+}
+
+/**
+ * The effective sample size of a weighted proportion: the n whose Wilson interval at the row's
+ * value is as wide as the row's CI (which is Wilson on the Kish effective size). Undefined
+ * without a usable CI.
+ */
+export function effectiveSize(row: MetricRow): number | undefined {
+  if (row.value === null || row.ciLow === null || row.ciHigh === null) return undefined;
+  const w = row.ciHigh - row.ciLow;
+  const p = Math.min(1, Math.max(0, row.value));
+  if (!(w > 0) || !(w < 1)) return undefined;
+  let lo = 1e-6;
+  let hi = 1e12;
+  for (let k = 0; k < 100 && hi / lo > 1 + 1e-9; k++) {
+    const mid = Math.sqrt(lo * hi);
+    if (wilsonWidth(p, mid) > w) lo = mid;
+    else hi = mid;
+  }
+  return Math.sqrt(lo * hi);
 }
 
 /**
@@ -311,7 +499,7 @@ function scoreOne(
   exposure?: readonly ExposurePoint[],
 ): ScoredPoint[] {
   const { windows, excluded, computed, shape, rules, volumeAware } = ctx;
-  const detector = sd.detector;
+  const detector = sd.detector!;
   return windows.map((t, i) => {
     const row = series[i];
     const empty = {

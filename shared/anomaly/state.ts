@@ -43,9 +43,25 @@ const CLASSES = {
   ContextNovelty,
 } as const;
 type ClassName = keyof typeof CLASSES;
-const NAMES = new Map<unknown, ClassName>(
-  Object.entries(CLASSES).map(([n, c]) => [c.prototype, n as ClassName]),
-);
+type Ctor = abstract new (...args: never[]) => object;
+const REGISTRY = new Map<string, Ctor>(Object.entries(CLASSES));
+const NAMES = new Map<unknown, string>(Object.entries(CLASSES).map(([n, c]) => [c.prototype, n]));
+/** Field names of registered classes (their part of the shape). */
+const REGISTERED: [string, string[]][] = [];
+
+/**
+ * Lets a module outside the detector keep instances of its class in the same state (e.g. the
+ * pooled rate bands of shared/alerting): encoded field for field, decoded onto its prototype. The
+ * class must build with no arguments; its fresh instance's field names join detectorShape().
+ */
+export function registerStateClass(name: string, ctor: new () => object): void {
+  if (REGISTRY.has(name) && REGISTRY.get(name) !== ctor)
+    throw new Error(`state class ${name} registered twice`);
+  REGISTRY.set(name, ctor);
+  NAMES.set(ctor.prototype, name);
+  REGISTERED.push([name, Object.keys(new ctor()).sort()]);
+  shape = undefined;
+}
 
 const TYPED = [Float64Array, Uint32Array, Uint16Array, Uint8Array, Int32Array, Float32Array] as const;
 type Typed = InstanceType<(typeof TYPED)[number]>;
@@ -411,8 +427,8 @@ function read(r: Reader): unknown {
       let target: Record<string, unknown> = {};
       let calibrator = false;
       if (tag === Tag.Class) {
-        const name = readString(r, r.byte()) as ClassName;
-        const ctor = CLASSES[name];
+        const name = readString(r, r.byte());
+        const ctor = REGISTRY.get(name);
         if (!ctor) throw new Error(`detector state: unknown class ${name}`);
         target = Object.create(ctor.prototype) as Record<string, unknown>;
         calibrator = ctor === TailCalibrator;
@@ -465,8 +481,8 @@ export function detectorShape(): string {
       for (const x of v) walk(x);
       return;
     }
-    const name = NAMES.get(Object.getPrototypeOf(v));
-    if (name) {
+    const name = NAMES.get(Object.getPrototypeOf(v)) as ClassName | undefined;
+    if (name && name in CLASSES) {
       const set = fields.get(name) ?? new Set<string>();
       for (const k of Object.keys(v)) set.add(k);
       fields.set(name, set);
@@ -477,6 +493,7 @@ export function detectorShape(): string {
   const text = JSON.stringify({
     v: DETECTOR_STATE_VERSION,
     classes: [...fields].map(([n, s]) => [n, [...s].sort()]).sort(),
+    registered: [...REGISTERED].sort(),
     tuning: TUNING,
   });
   shape = createHash('sha256').update(text).digest('hex').slice(0, 16);
