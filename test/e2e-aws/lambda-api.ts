@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type EmulatedAccount, readBody, ServiceError } from './account.js';
-import { AccessDenied, type Principal } from './iam.js';
+import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
+import type { Principal } from './iam.js';
 import { type FunctionSpec, type Invocation, invoke } from './lambda.js';
 import { LoopbackServer, secureTransport, type TlsIdentity } from './loopback.js';
 
@@ -85,13 +85,12 @@ export class LambdaEmulator {
   }
 
   private fail(res: ServerResponse, err: unknown): void {
-    const e =
-      err instanceof ServiceError
-        ? err
-        : err instanceof AccessDenied
-          ? new ServiceError(403, 'AccessDeniedException', err.message)
-          : new ServiceError(500, 'ServiceException', err instanceof Error ? err.message : String(err));
-    if (e.status >= 500) console.error('Lambda emulator', err);
+    const e = serviceErrorOf(
+      err,
+      'Lambda',
+      { status: 403, code: 'AccessDeniedException' },
+      'ServiceException',
+    );
     res.writeHead(e.status, { 'content-type': 'application/json', 'x-amzn-errortype': e.code });
     res.end(JSON.stringify({ Type: 'User', message: e.message }));
   }

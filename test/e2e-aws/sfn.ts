@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type EmulatedAccount, readBody, ServiceError } from './account.js';
+import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
 import { AccessDenied, type Principal } from './iam.js';
 import type { LambdaEmulator } from './lambda-api.js';
 import { LoopbackServer, secureTransport, type TlsIdentity } from './loopback.js';
@@ -165,13 +165,12 @@ export class SfnEmulator {
   }
 
   private fail(res: ServerResponse, err: unknown): void {
-    const e =
-      err instanceof ServiceError
-        ? err
-        : err instanceof AccessDenied
-          ? new ServiceError(400, 'AccessDeniedException', err.message)
-          : new ServiceError(500, 'InternalFailure', err instanceof Error ? err.message : String(err));
-    if (e.status >= 500) console.error('Step Functions emulator', err);
+    const e = serviceErrorOf(
+      err,
+      'Step Functions',
+      { status: 400, code: 'AccessDeniedException' },
+      'InternalFailure',
+    );
     res.writeHead(e.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': e.code });
     res.end(JSON.stringify({ __type: e.code, message: e.message }));
   }

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type EmulatedAccount, readBody, ServiceError } from './account.js';
+import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
 import { AccessDenied, type PolicyDocument, type Principal } from './iam.js';
 import { LoopbackServer, secureTransport, type TlsIdentity } from './loopback.js';
 
@@ -109,13 +109,7 @@ export class SqsEmulator {
   }
 
   private fail(res: ServerResponse, err: unknown): void {
-    const e =
-      err instanceof ServiceError
-        ? err
-        : err instanceof AccessDenied
-          ? new ServiceError(400, 'AccessDenied', err.message)
-          : new ServiceError(500, 'InternalError', err instanceof Error ? err.message : String(err));
-    if (e.status >= 500) console.error('SQS emulator', err);
+    const e = serviceErrorOf(err, 'SQS', { status: 400, code: 'AccessDenied' }, 'InternalError');
     res.writeHead(e.status, {
       'content-type': 'application/x-amz-json-1.0',
       'x-amzn-query-error': `${e.code};Sender`,
