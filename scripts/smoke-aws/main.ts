@@ -93,7 +93,9 @@ async function main(): Promise<number> {
   let resources: StackResource[] | undefined;
   let failure: unknown;
   let interrupted = false;
+  const abort = new AbortController();
   const onSignal = () => {
+    abort.abort();
     if (interrupted) {
       log(
         `interrupted again: leaving ${stackName}; remove it with npm run smoke:aws -- --destroy ${stackName}`,
@@ -128,6 +130,7 @@ async function main(): Promise<number> {
         rerunTimeoutMs: 30 * 60_000,
         receiveTimeoutMs: 120_000,
         log,
+        signal: abort.signal,
       });
       log(
         `passed: rerun ${report.rerun.windows} windows, alert "${report.alert.subject}", report ${report.report}`,

@@ -393,6 +393,8 @@ export interface SmokeOptions {
   readonly rerunTimeoutMs: number;
   readonly receiveTimeoutMs: number;
   readonly log: Log;
+  /** Checked between steps: an aborted run stops there (and still removes its queue). */
+  readonly signal?: AbortSignal;
 }
 
 export interface SmokeReport {
@@ -431,8 +433,13 @@ export async function runSmoke(c: SmokeClients, out: StackOutputs, o: SmokeOptio
   const queue: Partial<AlertQueue> = {};
   try {
     Object.assign(queue, await subscribeAlertQueue(c, out.AlertTopicArn, o.queueName));
+    const next = () => {
+      if (o.signal?.aborted) throw new SmokeFailure('interrupted', 'stopped between steps');
+    };
+    next();
     const lake = await uploadLake(c, out.LakeBucketName, o.lakeDir);
     o.log(`upload lake: ${lake.objects} objects, ${(lake.bytes / 1024 ** 2).toFixed(1)} MiB`);
+    next();
     const b = SMOKE_SCENARIO.backfill;
     const rerun = await runRerunExecution(c, out.RerunStateMachineArn, b, {
       name: o.executionName,
@@ -441,6 +448,7 @@ export async function runSmoke(c: SmokeClients, out: StackOutputs, o: SmokeOptio
     });
     const backfilled = await checkManifests(c, results, b.grain, b.from, b.to);
     o.log(`rerun: ${backfilled.windows} hour windows in ${(rerun.ms / 1000).toFixed(0)} s, manifests ok`);
+    next();
     const hourly = summaryOf(
       'hourly',
       await invokeJob(c, out.HourlyFunctionName, { job: 'hourly', scheduledTime: SMOKE_SCENARIO.hourlyAt }),
@@ -450,8 +458,10 @@ export async function runSmoke(c: SmokeClients, out: StackOutputs, o: SmokeOptio
     await checkNoLeases(c, results);
     const sent = await checkOutbox(c, results);
     o.log(`hourly: windows ${h.from} → ${h.to}, manifests ok, ${sent.length} alerts sent`);
+    next();
     const alert = await receiveAlert(c, queue as AlertQueue, out.AlertTopicArn, sent, o.receiveTimeoutMs);
     o.log(`alert: "${alert.subject}" received through SQS`);
+    next();
     const daily = summaryOf(
       'daily',
       await invokeJob(c, out.DailyFunctionName, { job: 'daily', scheduledTime: SMOKE_SCENARIO.dailyAt }),

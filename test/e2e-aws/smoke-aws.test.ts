@@ -109,6 +109,27 @@ describe('the smoke:aws steps on the emulated stack', () => {
     expect(stack.s3.keys(outputs.ResultsBucketName, prefixOf('report')).length).toBeGreaterThan(0);
   }, 600_000);
 
+  it('stops between steps when interrupted, and still removes its queue and subscription', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const before = stack.lambda.invocations.length;
+    await expect(
+      runSmoke(clients, outputs, {
+        lakeDir,
+        queueName: `${QUEUE_PREFIX}interrupted`,
+        executionName: 'smoke-interrupted',
+        pollMs: 200,
+        rerunTimeoutMs: 1_000,
+        receiveTimeoutMs: 1_000,
+        log: () => {},
+        signal: abort.signal,
+      }),
+    ).rejects.toThrow(/^interrupted: stopped between steps$/);
+    expect(stack.lambda.invocations.length).toBe(before);
+    expect(stack.sqs.names()).toEqual([]);
+    expect(stack.sns.subscriptionArns()).toEqual([]);
+  });
+
   it('fails a step with one line naming it and the function error', async () => {
     await expect(invokeJob(clients, outputs.HourlyFunctionName, { job: 'weekly' })).rejects.toThrow(
       /^invoke [^:]+: InputError: hourly schedule event: .+$/,
