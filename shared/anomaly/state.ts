@@ -179,7 +179,9 @@ class Reader {
   }
   bytes(k: number): Uint8Array {
     if (this.i + k > this.buf.length) throw new Error('detector state: truncated');
-    const out = this.buf.slice(this.i, this.i + k);
+    // A copy with its own buffer (a Node Buffer's slice would be a view into a shared pool).
+    const out = new Uint8Array(k);
+    out.set(this.buf.subarray(this.i, this.i + k));
     this.i += k;
     return out;
   }

@@ -82,6 +82,16 @@ describe('detector state', () => {
     expect(encodeDetectorState(d).length).toBeLessThan(56_000);
   });
 
+  it('decodes from a Node Buffer that is a view into a shared pool (as files and S3 bodies are)', () => {
+    const d = new StreamingDetector();
+    for (const p of points(hourlySeasonal(3, 45))) d.push(p);
+    const bytes = encodeDetectorState(d);
+    const pooled = Buffer.concat([Buffer.from([1, 2, 3]), Buffer.from(bytes)]).subarray(3);
+    expect(Buffer.from(encodeDetectorState(decodeDetectorState(pooled))).equals(Buffer.from(bytes))).toBe(
+      true,
+    );
+  });
+
   it('refuses a state of another version or of another format', () => {
     const bytes = encodeDetectorState(new StreamingDetector());
     expect(() => decodeDetectorState(bytes.subarray(1))).toThrow(DetectorStateMismatchError);
