@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TUNING } from '../../shared/anomaly/detector.js';
 import { scoreSeriesCsv } from '../../shared/anomaly/score-csv.js';
 
-const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'] as const;
+const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate', 'stress_fp_x4'] as const;
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 // The shared folder sits next to the repo unless VIGIL_SHARED_DIR says otherwise (e.g. a worktree).
 const nab = resolve(process.env.VIGIL_SHARED_DIR ?? resolve(repo, '../shared'), 'bench/nab');
@@ -31,6 +31,7 @@ interface NabFile {
   windows: unknown[];
 }
 interface Scorer {
+  PROFILES: Record<string, { tpWeight: number; fnWeight: number; fpWeight: number }>;
   loadRun(o: { dataDir: string; labelsPath: string; resultsDir: string }): NabFile[];
   scoreRun(
     files: NabFile[],
@@ -80,6 +81,10 @@ async function main(): Promise<void> {
   }
   const seconds = (performance.now() - started) / 1000;
   const scorer = (await import(pathToFileURL(join(nab, 'score.mjs')).href)) as Scorer;
+  // Not a NAB profile: false positives at 4x the standard cost, as if every file were 4x longer
+  // at the same false-alarm rate (the held-out NAB files run up to 5x longer than the public
+  // ones). A change that only holds at NAB's own costs fits this split's file lengths.
+  scorer.PROFILES.stress_fp_x4 = { tpWeight: 1, fnWeight: 1, fpWeight: 0.44 };
   const files = scorer.loadRun({
     dataDir,
     labelsPath: join(nab, 'labels/combined_windows.json'),

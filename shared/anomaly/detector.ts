@@ -78,14 +78,12 @@ export const TUNING = {
   useNovelty: true,
   /** Evidence taken off novelty before it competes with the residual evidence (a prior weight). */
   noveltyPenalty: 0.3,
-  /** Evidence (-log10 p) at which the score crosses 0.5 (the default alert level). */
+  /**
+   * Evidence (-log10 p) at which the score crosses 0.5 (the default alert level). Residual
+   * evidence this strong also opens an anomalous episode, the only thing that keeps a row out of
+   * the baseline (see stepEpisode).
+   */
   halfEvidence: 2.5,
-  /** Evidence above which a row is learned only with the small (flagged) clip. */
-  protectEvidence: 4,
-  /** Residual evidence that opens an anomalous episode (learning held, see StreamingDetector). */
-  episodeEvidence: 2.5,
-  /** Anomalous episodes (see stepEpisode); off restores the row-by-row protection alone. */
-  episodes: true,
   /** Score multiplier for rows that are not a new recent high (see RepeatSuppressor). */
   cooldownDamp: 0.2,
   /** After an alert, a new high must beat it by holdOffMargin (score units) to count again. */
@@ -167,11 +165,10 @@ export class StreamingDetector {
       }
     }
 
-    // Learning protection uses its own, stricter cut: only clear outliers are kept out of the
-    // baseline, whatever alert sensitivity the metric asked for.
-    let flagged = row >= warmup && evidence >= TUNING.protectEvidence;
-    if (TUNING.episodes)
-      flagged = this.stepEpisode(row >= warmup ? evidence : 0, z, p.value - expected) || flagged;
+    // Learning protection follows the episode, not the metric's alert sensitivity: a row is
+    // kept out of the baseline while the series is anomalous at the default alert level, and
+    // learned as soon as it is back (even while the CUSUM still remembers the excursion).
+    const flagged = this.stepEpisode(row >= warmup ? evidence : 0, z, p.value - expected);
     if (this.novelty) {
       const novelty = this.noveltyEvidence(p, expected);
       if (novelty > evidence) evidence = novelty;
@@ -203,7 +200,7 @@ export class StreamingDetector {
     zs.push(z);
     if (zs.length > 3) zs.shift();
     if (this.episode === 0) {
-      if (!(evidence >= TUNING.episodeEvidence)) {
+      if (!(evidence >= TUNING.halfEvidence)) {
         this.releaseAll(true);
         return false;
       }
