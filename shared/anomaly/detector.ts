@@ -117,6 +117,9 @@ export class StreamingDetector {
   private get holdShift(): boolean {
     return this.episode > 0 && this.config.episodeCalibration === 'hold';
   }
+  /** The model active before the last switch, while the new one's calibration is younger. */
+  private trailing = -1;
+  private lastActive = 0;
   private lastValue = Number.NaN;
   private resolution = Number.POSITIVE_INFINITY;
   private rows = 0;
@@ -151,6 +154,12 @@ export class StreamingDetector {
     let z = 0;
     const expected = active.count > 0 ? active.expected(p.t) : p.value;
     const models = this.selector.models;
+    const ai = this.selector.activeIndex;
+    if (ai !== this.lastActive) {
+      this.trailing = this.lastActive;
+      this.lastActive = ai;
+    }
+    let trailingEvidence = Number.POSITIVE_INFINITY;
     for (let i = 0; i < models.length; i++) {
       const m = models[i]!;
       // Trackers wait for the sampling step, which sets their time-of-day context.
@@ -159,11 +168,12 @@ export class StreamingDetector {
       const zi = (p.value - e) / Math.max(m.scale(p.t), this.noiseFloor(p, e));
       this.trackers[i] ??= new EvidenceTracker(direction, TUNING.evidence, this.selector.step);
       const ev = this.trackers[i]!.observe(zi, p.t, p.value - e, this.holdShift);
-      if (i === this.selector.activeIndex) {
+      if (i === ai) {
         evidence = ev;
         z = zi;
-      }
+      } else if (i === this.trailing) trailingEvidence = ev;
     }
+    if (this.trailing >= 0) evidence = this.agreeAfterSwitch(evidence, trailingEvidence);
 
     // Learning protection follows the episode, not the metric's alert sensitivity: a row is
     // kept out of the baseline while the series is anomalous at the default alert level, and
@@ -182,6 +192,25 @@ export class StreamingDetector {
     if (d > 0 && d < this.resolution) this.resolution = d;
     this.lastValue = p.value;
     return { score, isAnomaly, expected, z, seasonality };
+  }
+
+  /**
+   * Just after the selector switched models, the new model's calibration history is young (the
+   * switch needs only a few dozen rows of fit), and a tail fitted to so few rows promises far
+   * more than it knows: right after a switch to a weekly profile, one ordinary burst scored 0.96.
+   * Until the new tracker has as many rows as the one it replaced, or enough for its tail to be
+   * a proper fraction of the history (minTail / tailFraction rows), a row counts as anomalous
+   * only as far as both models agree.
+   */
+  private agreeAfterSwitch(evidence: number, trailingEvidence: number): number {
+    const now = this.trackers[this.selector.activeIndex];
+    const before = this.trackers[this.trailing];
+    const { minTail, tailFraction } = TUNING.evidence;
+    if (!now || !before || now.size >= Math.min(before.size, minTail / tailFraction)) {
+      this.trailing = -1;
+      return evidence;
+    }
+    return Math.min(evidence, trailingEvidence);
   }
 
   /**
