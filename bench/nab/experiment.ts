@@ -11,7 +11,7 @@
  * null and perfect scores; artificialNoAnomaly (no windows) enters only through its false
  * positives. A change is kept when it helps the pooled LOCO score without losing a fold.
  *
- *   npx tsx bench/nab/experiment.ts ['{"halfEvidence":3}'] [--per-file]
+ *   npx tsx bench/nab/experiment.ts ['{"halfEvidence":3}'] [--per-file] [--drop 0.2]
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,44 @@ const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate', 'stres
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 // The shared folder sits next to the repo unless VIGIL_SHARED_DIR says otherwise (e.g. a worktree).
 const nab = resolve(process.env.VIGIL_SHARED_DIR ?? resolve(repo, '../shared'), 'bench/nab');
-const dataDir = join(nab, 'data');
+const sourceDir = join(nab, 'data');
+
+/**
+ * `--drop 0.2`: a thinned copy of the split where each data row outside the labelled windows is
+ * left out with that probability (seeded per file), to see whether the scores survive an
+ * irregular cadence the public files do not show.
+ */
+function thinned(drop: number): string {
+  const dir = join(repo, 'bench/out/nab-thin', String(drop));
+  // Rows inside windows are all kept (the scorer needs the limits, and the anomaly itself is
+  // not what this tests): only the cadence of the normal rows around them gets irregular.
+  const windows = JSON.parse(readFileSync(join(nab, 'labels/combined_windows.json'), 'utf8')) as Record<
+    string,
+    string[][]
+  >;
+  for (const category of readdirSync(sourceDir).sort()) {
+    mkdirSync(join(dir, category), { recursive: true });
+    for (const name of readdirSync(join(sourceDir, category)).sort()) {
+      if (!name.endsWith('.csv')) continue;
+      const [header, ...rows] = readFileSync(join(sourceDir, category, name), 'utf8')
+        .trimEnd()
+        .split('\n');
+      const spans = (windows[`${category}/${name}`] ?? []).map((w) => w.map((t) => t.slice(0, 19)));
+      let seed = createHash('sha1').update(name).digest().readUInt32LE(0) || 1;
+      const kept = rows.filter((row) => {
+        const t = row.slice(0, 19);
+        if (spans.some(([a, b]) => t >= a! && t <= b!)) return true;
+        // xorshift32: the same rows left out on every run.
+        seed ^= seed << 13;
+        seed ^= seed >>> 17;
+        seed ^= seed << 5;
+        return (seed >>> 0) / 2 ** 32 >= drop;
+      });
+      writeFileSync(join(dir, category, name), `${[header, ...kept].join('\n')}\n`);
+    }
+  }
+  return dir;
+}
 
 interface NabFile {
   rel: string;
@@ -65,9 +102,12 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const perFile = args.includes('--per-file');
   const patch = args.find((a) => a.startsWith('{'));
+  const dropAt = args.indexOf('--drop');
+  const drop = dropAt >= 0 ? Number(args[dropAt + 1]) : 0;
+  const dataDir = drop > 0 ? thinned(drop) : sourceDir;
   if (patch) merge(TUNING as unknown as Record<string, unknown>, JSON.parse(patch));
   // One output folder per override, so runs side by side do not overwrite each other.
-  const tag = patch ? createHash('sha1').update(patch).digest('hex').slice(0, 10) : 'default';
+  const tag = `${patch ? createHash('sha1').update(patch).digest('hex').slice(0, 10) : 'default'}${drop > 0 ? `-drop${drop}` : ''}`;
   const outDir = join(repo, 'bench/out/nab-exp', tag);
   const started = performance.now();
   for (const category of readdirSync(dataDir).sort()) {
