@@ -64,7 +64,8 @@ export class EmulatedAccount {
   /** Throws AccessDenied unless the request is allowed; records the decision. */
   authorize(service: string, req: Request): void {
     const context = {
-      // The emulator stands in for the TLS endpoints the SDK uses on AWS (see README of this folder).
+      // A service calling another on the caller's behalf (Athena reading S3) does so over TLS; a
+      // request from a client carries its own connection's value (loopback.ts: secureTransport).
       'aws:SecureTransport': 'true',
       'aws:PrincipalArn': req.principal.arn,
       'aws:PrincipalAccount': req.principal.account,
@@ -116,6 +117,23 @@ export class ServiceError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * What a service answers for whatever its handler threw: a ServiceError as it is, an IAM refusal
+ * as the service's own denial, anything else as an internal error — logged, being the emulator's
+ * own bug. Each service then writes the error in its wire format.
+ */
+export function serviceErrorOf(
+  err: unknown,
+  service: string,
+  denial: { status: number; code: string },
+  internalCode: string,
+): ServiceError {
+  if (err instanceof ServiceError) return err;
+  if (err instanceof AccessDenied) return new ServiceError(denial.status, denial.code, err.message);
+  console.error(`${service} emulator`, err);
+  return new ServiceError(500, internalCode, err instanceof Error ? err.message : String(err));
 }
 
 /** Reads a whole request body. */
