@@ -5,7 +5,7 @@ import { type BackfillSummary, runBackfill } from '../../shared/jobs/backfill.js
 import { scanCost } from '../../shared/jobs/cost.js';
 import { type DetectionDeps, type JudgeResult, judgeWindows } from '../../shared/jobs/detection.js';
 import { SCHEDULE, tickAt } from '../../shared/jobs/schedule.js';
-import { runTick, type TickResult } from '../../shared/jobs/tick.js';
+import type { TickResult, TickRunner } from '../../shared/jobs/tick.js';
 import { Deadline } from '../../shared/ports/deadline.js';
 import { withDeadline } from '../../shared/ports/query-engine.js';
 import { addGrain, formatIso, type Grain, type Window } from '../../shared/time/window.js';
@@ -216,6 +216,8 @@ async function detectionDeps(c: Container, deadline: Deadline): Promise<Detectio
 export async function runScheduled(
   c: Container,
   grain: Grain,
+  /** The grain's tick (shared/jobs/hourly-tick.ts or daily-tick.ts): each bundle holds only its own. */
+  runTick: TickRunner,
   at: Date,
   deadline: Deadline = Deadline.none(),
   leaseOwner?: string,
@@ -236,7 +238,7 @@ export async function runScheduled(
   let result: TickResult | undefined;
   let error: unknown;
   try {
-    result = await runTick({ ...deps, experiments, onRecomputed, ...run }, grain, at);
+    result = await runTick({ ...deps, experiments, onRecomputed, ...run }, at);
   } catch (err) {
     error = err;
   }

@@ -9,6 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  ALIAS_ESBUILD_ARGS,
   BUNDLE_TARGET,
   ESM_REQUIRE_BANNER,
   EXTERNAL_MODULES,
@@ -160,6 +161,7 @@ export class JobFunctions extends Construct {
           mainFields: MAIN_FIELDS,
           banner: ESM_REQUIRE_BANNER,
           externalModules: EXTERNAL_MODULES,
+          esbuildArgs: ALIAS_ESBUILD_ARGS,
           forceDockerBundling: false,
         },
       });
