@@ -7,14 +7,11 @@
  *
  *   npm run build && npx tsx bench/nab/cli.ts
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { nabCsvFiles, PROFILES, repo, scoreResults } from './split.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const nab = resolve(process.env.VIGIL_SHARED_DIR ?? resolve(repo, '../shared'), 'bench/nab');
-const dataDir = join(nab, 'data');
 const outDir = join(repo, 'bench/out/nab-cli');
 const bin = join(repo, 'bin/vigil.mjs');
 
@@ -30,32 +27,21 @@ function main(): void {
   rmSync(outDir, { recursive: true, force: true });
   const started = performance.now();
   const perFile: { file: string; status: number; seconds: number; summary?: Summary; stderr: string }[] = [];
-  for (const category of readdirSync(dataDir).sort()) {
-    for (const name of readdirSync(join(dataDir, category)).sort()) {
-      if (!name.endsWith('.csv')) continue;
-      mkdirSync(join(outDir, category), { recursive: true });
-      const t0 = performance.now();
-      const r = spawnSync(
-        process.execPath,
-        [
-          bin,
-          'detect',
-          '--input',
-          join(dataDir, category, name),
-          '--output',
-          join(outDir, category, name),
-          '--json',
-        ],
-        { encoding: 'utf8' },
-      );
-      perFile.push({
-        file: `${category}/${name}`,
-        status: r.status ?? -1,
-        seconds: (performance.now() - t0) / 1000,
-        summary: r.status === 0 ? (JSON.parse(r.stdout) as Summary) : undefined,
-        stderr: r.stderr.trim(),
-      });
-    }
+  for (const f of nabCsvFiles()) {
+    mkdirSync(join(outDir, f.category), { recursive: true });
+    const t0 = performance.now();
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'detect', '--input', f.path, '--output', join(outDir, f.category, f.name), '--json'],
+      { encoding: 'utf8' },
+    );
+    perFile.push({
+      file: f.rel,
+      status: r.status ?? -1,
+      seconds: (performance.now() - t0) / 1000,
+      summary: r.status === 0 ? (JSON.parse(r.stdout) as Summary) : undefined,
+      stderr: r.stderr.trim(),
+    });
   }
   const seconds = (performance.now() - started) / 1000;
   console.log('| file | exit | rows | anomalies | gaps | duplicate ts | out of order | seconds |');
@@ -71,26 +57,9 @@ function main(): void {
   console.log(
     `\n${ok.length}/${perFile.length} files exit 0; ${sum('rows')} rows, ${sum('duplicateTimestamps')} duplicate and ${sum('outOfOrder')} out-of-order timestamps, ${sum('gaps')} gaps; ${seconds.toFixed(1)} s in all`,
   );
-  const json = execFileSync(
-    process.execPath,
-    [
-      join(nab, 'score.mjs'),
-      '--data',
-      dataDir,
-      '--labels',
-      join(nab, 'labels/combined_windows.json'),
-      '--results',
-      outDir,
-      '--json',
-    ],
-    { encoding: 'utf8', maxBuffer: 64 << 20 },
-  );
-  const scored = JSON.parse(json) as Record<
-    string,
-    { normalized: number; windowsDetected: number; windows: number }
-  >;
-  for (const p of ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate']) {
-    const r = scored[p] ?? (scored as unknown as { profiles: typeof scored }).profiles[p]!;
+  const profile = scoreResults(outDir);
+  for (const p of PROFILES) {
+    const r = profile(p);
     console.log(`${p.padEnd(20)} ${r.normalized.toFixed(2)}  windows ${r.windowsDetected}/${r.windows}`);
   }
   if (ok.length !== perFile.length) process.exitCode = 1;

@@ -14,17 +14,10 @@
  *   npx tsx bench/nab/experiment.ts ['{"halfEvidence":3}'] [--per-file]
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { TUNING } from '../../shared/anomaly/detector.js';
-import { scoreSeriesCsv } from '../../shared/anomaly/score-csv.js';
-
-const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'] as const;
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-// The shared folder sits next to the repo unless VIGIL_SHARED_DIR says otherwise (e.g. a worktree).
-const nab = resolve(process.env.VIGIL_SHARED_DIR ?? resolve(repo, '../shared'), 'bench/nab');
-const dataDir = join(nab, 'data');
+import { dataDir, labelsPath, nab, PROFILES, repo, writeVigilScores } from './split.js';
 
 interface NabFile {
   rel: string;
@@ -68,21 +61,11 @@ async function main(): Promise<void> {
   // One output folder per override, so runs side by side do not overwrite each other.
   const tag = patch ? createHash('sha1').update(patch).digest('hex').slice(0, 10) : 'default';
   const outDir = join(repo, 'bench/out/nab-exp', tag);
-  const started = performance.now();
-  for (const category of readdirSync(dataDir).sort()) {
-    for (const name of readdirSync(join(dataDir, category)).sort()) {
-      if (!name.endsWith('.csv')) continue;
-      const text = readFileSync(join(dataDir, category, name), 'utf8');
-      const result = scoreSeriesCsv(text, `${category}/${name}`);
-      mkdirSync(join(outDir, category), { recursive: true });
-      writeFileSync(join(outDir, category, name), result.csv);
-    }
-  }
-  const seconds = (performance.now() - started) / 1000;
+  const { seconds } = writeVigilScores(outDir);
   const scorer = (await import(pathToFileURL(join(nab, 'score.mjs')).href)) as Scorer;
   const files = scorer.loadRun({
     dataDir,
-    labelsPath: join(nab, 'labels/combined_windows.json'),
+    labelsPath,
     resultsDir: outDir,
   });
   const subsets: [string, NabFile[]][] = [['all', files]];

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { parseUtc } from '../time/window.js';
+import { UtcInstant } from '../config/schema.js';
 
 /**
  * Known events (vigil.yaml `calendar:`): holidays, launches, planned outages. Over an event's
@@ -7,17 +7,8 @@ import { parseUtc } from '../time/window.js';
  * one-off), alerts and the report name the event, and `suppress: true` keeps alerts from being
  * raised at all.
  */
-export const Instant = z
-  .string()
-  .refine((s) => {
-    try {
-      parseUtc(s, 'time');
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'must be an ISO-8601 UTC date or time (e.g. 2026-12-25 or 2026-12-25T06:00:00Z)')
-  .transform((s) => parseUtc(s, 'time').toISOString());
+/** Kept as ISO text: the calendar travels in alerts and the report as it was declared. */
+export const Instant = UtcInstant.transform((d) => d.toISOString());
 
 export const EventKind = z.enum(['holiday', 'launch', 'outage', 'other']);
 export type EventKind = z.infer<typeof EventKind>;

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { metricDetectionSchema } from '../alerting/detection-config.js';
+import { parseUtc } from '../time/window.js';
 
 /**
  * The metric layer: sources, dimensions, filters, measures and metrics, declared in YAML and
@@ -10,6 +11,18 @@ import { metricDetectionSchema } from '../alerting/detection-config.js';
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const IDENT = IDENTIFIER;
 export const Identifier = z.string().regex(IDENT, 'must be a simple identifier (letters, digits, _; max 63)');
+/** An instant of the config (a launch, an event's bounds): ISO-8601 UTC, a bare date is its midnight. */
+export const UtcInstant = z
+  .string()
+  .refine((s) => {
+    try {
+      parseUtc(s, 'time');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an ISO-8601 UTC date or time (e.g. 2026-01-13 or 2026-01-13T00:00:00Z)')
+  .transform((s) => parseUtc(s, 'time'));
 const MetricName = z.string().regex(/^[a-z][a-z0-9_]{0,79}$/, 'must be lower_snake_case (max 80)');
 
 export const Scalar = z.union([

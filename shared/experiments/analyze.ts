@@ -230,35 +230,82 @@ function ratioCupedEstimate(
       xv: g('xv'),
     };
   };
+  return withCuped(
+    preDays,
+    () => {
+      const r = ratioCupedFromSums({ control: arm(nc, c), treatment: arm(nt, t), alpha });
+      return adjustedEstimate(
+        r,
+        r.ratioControl,
+        r.ratioTreatment,
+        relative(
+          r.adjustedControl.mean,
+          r.adjustedControl.varMean,
+          r.adjustedTreatment.mean,
+          r.adjustedTreatment.varMean,
+        ),
+        preDays,
+      );
+    },
+    () => estimate('ratio', 0, nc, c, nt, t, alpha),
+    (err) => err.message.replace(/^ratio_cuped: /, ''),
+  );
+}
+
+/** The fields of a CUPED fit (plain or ratio) that an Estimate reports. */
+interface CupedFit {
+  diffAdjusted: number;
+  seAdjusted: number;
+  pValue: number;
+  ciLow: number;
+  ciHigh: number;
+  theta: number;
+  varianceReduction: number;
+}
+
+/** A CUPED fit as an Estimate: the arms' raw means (or ratios) beside the adjusted difference. */
+function adjustedEstimate(
+  r: CupedFit,
+  controlMean: number,
+  treatmentMean: number,
+  lift: { rel: number | null; relSe: number | null },
+  preDays: number,
+): Estimate {
+  return {
+    controlMean,
+    treatmentMean,
+    diff: r.diffAdjusted,
+    se: r.seAdjusted,
+    pValue: r.pValue,
+    ciLow: r.ciLow,
+    ciHigh: r.ciHigh,
+    ...lift,
+    cuped: { applied: true, pre_days: preDays, theta: r.theta, variance_reduction: r.varianceReduction },
+  };
+}
+
+/**
+ * A CUPED estimate, or the plain one when θ is undefined (no pre-period variation, e.g. a brand-new
+ * population): cuped.applied false, with the reason.
+ */
+function withCuped(
+  preDays: number,
+  adjusted: () => Estimate,
+  plain: () => Estimate,
+  reason: (err: InputError) => string,
+): Estimate {
   try {
-    const r = ratioCupedFromSums({ control: arm(nc, c), treatment: arm(nt, t), alpha });
-    return {
-      controlMean: r.ratioControl,
-      treatmentMean: r.ratioTreatment,
-      diff: r.diffAdjusted,
-      se: r.seAdjusted,
-      pValue: r.pValue,
-      ciLow: r.ciLow,
-      ciHigh: r.ciHigh,
-      ...relative(
-        r.adjustedControl.mean,
-        r.adjustedControl.varMean,
-        r.adjustedTreatment.mean,
-        r.adjustedTreatment.varMean,
-      ),
-      cuped: { applied: true, pre_days: preDays, theta: r.theta, variance_reduction: r.varianceReduction },
-    };
+    return adjusted();
   } catch (err) {
     if (!(err instanceof InputError) || !/theta is undefined/.test(err.message)) throw err;
-    const plain = estimate('ratio', 0, nc, c, nt, t, alpha);
     return {
-      ...plain,
+      ...plain(),
       cuped: {
         applied: false,
         pre_days: preDays,
         theta: null,
         variance_reduction: null,
-        reason: err.message.replace(/^ratio_cuped: /, ''),
+        reason: reason(err),
       },
     };
   }
@@ -309,10 +356,11 @@ function estimate(
     const vt = Math.max(0, t.y2 - t.y * mt) / (nt - 1) / nt;
     return { w, mc, mt, ...relative(mc, vc, mt, vt) };
   };
-  if (kind === 'mean') {
+  const plain = (): Estimate => {
     const { w, mc, mt, rel, relSe } = welch();
     return { controlMean: mc, treatmentMean: mt, ...pick(w), rel, relSe, cuped: null };
-  }
+  };
+  if (kind === 'mean') return plain();
   const cross = (n: number, s: MetricSums) => ({
     n,
     sumX: s.x!,
@@ -321,47 +369,31 @@ function estimate(
     sumY2: s.y2,
     sumXY: s.xy!,
   });
-  try {
-    const r = cupedFromMoments({ control: cross(nc, c), treatment: cross(nt, t), alpha });
-    const sc = summarizeCross(cross(nc, c));
-    const st = summarizeCross(cross(nt, t));
-    const meanXAll = (nc * sc.meanX + nt * st.meanX) / (nc + nt);
-    const adj = (s: typeof sc) => ({
-      mean: s.meanY - r.theta * (s.meanX - meanXAll),
-      varMean: Math.max(0, s.varianceY - 2 * r.theta * s.covariance + r.theta * r.theta * s.varianceX) / s.n,
-    });
-    const ac = adj(sc);
-    const at = adj(st);
-    return {
-      controlMean: sc.meanY,
-      treatmentMean: st.meanY,
-      diff: r.diffAdjusted,
-      se: r.seAdjusted,
-      pValue: r.pValue,
-      ciLow: r.ciLow,
-      ciHigh: r.ciHigh,
-      ...relative(ac.mean, ac.varMean, at.mean, at.varMean),
-      cuped: { applied: true, pre_days: preDays, theta: r.theta, variance_reduction: r.varianceReduction },
-    };
-  } catch (err) {
-    if (!(err instanceof InputError) || !/theta is undefined/.test(err.message)) throw err;
-    // No pre-period variation (e.g. a brand-new population): fall back to the raw comparison.
-    const { w, mc, mt, rel, relSe } = welch();
-    return {
-      controlMean: mc,
-      treatmentMean: mt,
-      ...pick(w),
-      rel,
-      relSe,
-      cuped: {
-        applied: false,
-        pre_days: preDays,
-        theta: null,
-        variance_reduction: null,
-        reason: 'the covariate has no variance in the pre-period',
-      },
-    };
-  }
+  return withCuped(
+    preDays,
+    () => {
+      const r = cupedFromMoments({ control: cross(nc, c), treatment: cross(nt, t), alpha });
+      const sc = summarizeCross(cross(nc, c));
+      const st = summarizeCross(cross(nt, t));
+      const meanXAll = (nc * sc.meanX + nt * st.meanX) / (nc + nt);
+      const adj = (s: typeof sc) => ({
+        mean: s.meanY - r.theta * (s.meanX - meanXAll),
+        varMean:
+          Math.max(0, s.varianceY - 2 * r.theta * s.covariance + r.theta * r.theta * s.varianceX) / s.n,
+      });
+      const ac = adj(sc);
+      const at = adj(st);
+      return adjustedEstimate(
+        r,
+        sc.meanY,
+        st.meanY,
+        relative(ac.mean, ac.varMean, at.mean, at.varMean),
+        preDays,
+      );
+    },
+    plain,
+    () => 'the covariate has no variance in the pre-period',
+  );
 }
 
 function pick(w: { diff: number; se: number; pValue: number; ciLow: number; ciHigh: number }) {

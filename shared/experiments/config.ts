@@ -1,9 +1,15 @@
 import * as z from 'zod';
 import { coreCatalog, zodErrorLine } from '../config/load.js';
-import { Condition, Identifier, Metric, type MetricConfig, SourceMapping } from '../config/schema.js';
+import {
+  Condition,
+  Identifier,
+  Metric,
+  type MetricConfig,
+  SourceMapping,
+  UtcInstant,
+} from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { isSourceName, SOURCE_COLUMNS } from '../lake/sources.js';
-import { parseUtc } from '../time/window.js';
 
 /**
  * Experiment and policy-launch config (YAML), validated with zod. Errors name the path and the
@@ -17,17 +23,6 @@ import { parseUtc } from '../time/window.js';
 
 const Name = z.string().regex(/^[a-z][a-z0-9_]{0,79}$/, 'must be lower_snake_case (max 80)');
 const VariantName = z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/, 'must be 1..80 of letters, digits, _ . -');
-const Instant = z
-  .string()
-  .refine((s) => {
-    try {
-      parseUtc(s, 'time');
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'must be an ISO-8601 UTC date or time (e.g. 2026-01-13 or 2026-01-13T00:00:00Z)')
-  .transform((s) => parseUtc(s, 'time'));
 const Filter = z.array(Condition).max(50).default([]);
 
 /** A per-unit aggregate of one source: count of rows, or sum of a column, matching `filter`. */
@@ -125,8 +120,8 @@ export const Experiment = z
       .min(2)
       .max(20),
     control: VariantName.optional(),
-    start: Instant,
-    end: Instant,
+    start: UtcInstant,
+    end: UtcInstant,
     /** What a unit is (label only; ids come from the assignment source's unit_id). */
     unit: Identifier.default('user'),
     metrics: z.array(ExperimentMetric).min(1).max(100),
@@ -189,7 +184,7 @@ export const Policy = z
      * One launch instant for every treated region, or one per region (a staggered roll-out). Each
      * must be midnight UTC (the panel is region × day).
      */
-    launch: z.union([Instant, z.record(RegionCode, Instant)]),
+    launch: z.union([UtcInstant, z.record(RegionCode, UtcInstant)]),
     /** Regions left out of the comparison (spill-over, other launches); never treated, never donors. */
     exclude_regions: z.array(RegionCode).max(100).default([]),
     /** Comparison regions: never treated only, or also regions whose own launch comes later. */

@@ -193,6 +193,30 @@ function aggregateSql(a: UnitAggregate, scan: UnitScan, start: Date, r: SourceRe
 }
 
 /**
+ * vg_a: one row per unit assigned in the experiment's window — its variant (NULL when seen in
+ * several), its first exposure and, with `seg` (a SQL expression over the assignment source), its
+ * unit attribute (NULL when its rows disagree).
+ */
+function assignmentCte(plan: ExperimentPlan, r: SourceResolver, d: Dialect, seg?: string): string {
+  const src = plan.assignmentSource;
+  const at = r.timeColumn(src);
+  const variant = r.column(src, 'variant');
+  return [
+    'vg_a AS (',
+    `  SELECT ${r.column(src, 'unit_id')} AS vg_unit,`,
+    `    CASE WHEN min(${variant}) = max(${variant}) THEN min(${variant}) END AS vg_variant,`,
+    ...(seg ? [`    CASE WHEN min(${seg}) = max(${seg}) THEN min(${seg}) END AS vg_seg,`] : []),
+    `    min(${at}) AS vg_exposed`,
+    `  FROM ${d.table(r.table(src))}`,
+    `  WHERE ${partitionPredicate(plan.start, plan.to)}`,
+    `    AND ${r.column(src, 'experiment_id')} = ${quoteString(plan.experimentId)}`,
+    `    AND ${at} >= ${timestampLiteral(plan.start)} AND ${at} < ${timestampLiteral(plan.to)}`,
+    '  GROUP BY 1',
+    ')',
+  ].join('\n');
+}
+
+/**
  * Renders the plan as one statement: one row per variant (NULL = units seen in several variants),
  * or per variant and value of `segment` (a unit attribute of the assignment source; a unit whose
  * rows disagree, or have none, is in the NULL segment).
@@ -204,25 +228,9 @@ export function renderExperimentPlan(
   segment?: string,
 ): string {
   const r = new SourceResolver(cfg.sources);
-  const src = plan.assignmentSource;
-  const at = r.timeColumn(src);
-  const variant = r.column(src, 'variant');
-  const seg = segment === undefined ? undefined : `CAST(${r.column(src, segment)} AS VARCHAR)`;
-  const ctes: string[] = [
-    [
-      'vg_a AS (',
-      `  SELECT ${r.column(src, 'unit_id')} AS vg_unit,`,
-      `    CASE WHEN min(${variant}) = max(${variant}) THEN min(${variant}) END AS vg_variant,`,
-      ...(seg ? [`    CASE WHEN min(${seg}) = max(${seg}) THEN min(${seg}) END AS vg_seg,`] : []),
-      `    min(${at}) AS vg_exposed`,
-      `  FROM ${d.table(r.table(src))}`,
-      `  WHERE ${partitionPredicate(plan.start, plan.to)}`,
-      `    AND ${r.column(src, 'experiment_id')} = ${quoteString(plan.experimentId)}`,
-      `    AND ${at} >= ${timestampLiteral(plan.start)} AND ${at} < ${timestampLiteral(plan.to)}`,
-      '  GROUP BY 1',
-      ')',
-    ].join('\n'),
-  ];
+  const seg =
+    segment === undefined ? undefined : `CAST(${r.column(plan.assignmentSource, segment)} AS VARCHAR)`;
+  const ctes: string[] = [assignmentCte(plan, r, d, seg)];
   for (const s of plan.scans) {
     const time = r.timeColumn(s.source);
     // LEFT JOIN from the units: every assigned unit gets a row, units without events get 0.
@@ -327,23 +335,7 @@ export function renderEventSegmentPlan(
   column: string,
 ): string {
   const r = new SourceResolver(cfg.sources);
-  const src = plan.assignmentSource;
-  const at = r.timeColumn(src);
-  const variant = r.column(src, 'variant');
-  const ctes: string[] = [
-    [
-      'vg_a AS (',
-      `  SELECT ${r.column(src, 'unit_id')} AS vg_unit,`,
-      `    CASE WHEN min(${variant}) = max(${variant}) THEN min(${variant}) END AS vg_variant,`,
-      `    min(${at}) AS vg_exposed`,
-      `  FROM ${d.table(r.table(src))}`,
-      `  WHERE ${partitionPredicate(plan.start, plan.to)}`,
-      `    AND ${r.column(src, 'experiment_id')} = ${quoteString(plan.experimentId)}`,
-      `    AND ${at} >= ${timestampLiteral(plan.start)} AND ${at} < ${timestampLiteral(plan.to)}`,
-      '  GROUP BY 1',
-      ')',
-    ].join('\n'),
-  ];
+  const ctes: string[] = [assignmentCte(plan, r, d)];
   const aliases = plan.scans.flatMap((s) => s.aggregates.map((a) => `${s.name}_${a.alias}`));
   for (const s of plan.scans) {
     const time = r.timeColumn(s.source);

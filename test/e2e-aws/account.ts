@@ -118,6 +118,23 @@ export class ServiceError extends Error {
   }
 }
 
+/**
+ * What a service answers for whatever its handler threw: a ServiceError as it is, an IAM refusal
+ * as the service's own denial, anything else as an internal error — logged, being the emulator's
+ * own bug. Each service then writes the error in its wire format.
+ */
+export function serviceErrorOf(
+  err: unknown,
+  service: string,
+  denial: { status: number; code: string },
+  internalCode: string,
+): ServiceError {
+  if (err instanceof ServiceError) return err;
+  if (err instanceof AccessDenied) return new ServiceError(denial.status, denial.code, err.message);
+  console.error(`${service} emulator`, err);
+  return new ServiceError(500, internalCode, err instanceof Error ? err.message : String(err));
+}
+
 /** Reads a whole request body. */
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
 import type { Cell } from '../../shared/ports/query-engine.js';
 import { quoteIdent, quoteString } from '../../shared/sql/literals.js';
-import { type EmulatedAccount, readBody, ServiceError } from './account.js';
+import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
 import { AccessDenied, type Principal } from './iam.js';
 import { LoopbackServer } from './loopback.js';
 import type { S3Emulator } from './s3.js';
@@ -141,17 +141,12 @@ export class AthenaEmulator {
   }
 
   private fail(res: ServerResponse, err: unknown): void {
-    const e =
-      err instanceof ServiceError
-        ? err
-        : err instanceof AccessDenied
-          ? new ServiceError(400, 'AccessDeniedException', err.message)
-          : new ServiceError(
-              500,
-              'InternalServerException',
-              err instanceof Error ? err.message : String(err),
-            );
-    if (e.status >= 500) console.error('Athena emulator', err);
+    const e = serviceErrorOf(
+      err,
+      'Athena',
+      { status: 400, code: 'AccessDeniedException' },
+      'InternalServerException',
+    );
     res.writeHead(e.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': e.code });
     res.end(JSON.stringify({ __type: e.code, Message: e.message }));
   }

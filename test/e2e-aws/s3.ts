@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { type EmulatedAccount, readBody, ServiceError } from './account.js';
+import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
 import { AccessDenied, type PolicyDocument, type Principal } from './iam.js';
 import { LoopbackServer } from './loopback.js';
 
@@ -170,13 +170,7 @@ export class S3Emulator {
   }
 
   private fail(res: ServerResponse, err: unknown): void {
-    const e =
-      err instanceof ServiceError
-        ? err
-        : err instanceof AccessDenied
-          ? new ServiceError(403, 'AccessDenied', err.message)
-          : new ServiceError(500, 'InternalError', err instanceof Error ? err.message : String(err));
-    if (!(err instanceof ServiceError) && !(err instanceof AccessDenied)) console.error('S3 emulator', err);
+    const e = serviceErrorOf(err, 'S3', { status: 403, code: 'AccessDenied' }, 'InternalError');
     res.writeHead(e.status, { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID() });
     res.end(
       res.req.method === 'HEAD'

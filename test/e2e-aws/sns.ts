@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type EmulatedAccount, readBody, ServiceError } from './account.js';
-import { AccessDenied, type PolicyDocument } from './iam.js';
+import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
+import type { PolicyDocument } from './iam.js';
 import { LoopbackServer } from './loopback.js';
 
 export interface TopicSpec {
@@ -89,13 +89,7 @@ export class SnsEmulator {
   }
 
   private fail(res: ServerResponse, err: unknown): void {
-    const e =
-      err instanceof ServiceError
-        ? err
-        : err instanceof AccessDenied
-          ? new ServiceError(403, 'AuthorizationError', err.message)
-          : new ServiceError(500, 'InternalError', err instanceof Error ? err.message : String(err));
-    if (e.status >= 500) console.error('SNS emulator', err);
+    const e = serviceErrorOf(err, 'SNS', { status: 403, code: 'AuthorizationError' }, 'InternalError');
     res.writeHead(e.status, { 'content-type': 'text/xml' });
     res.end(
       `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${e.code}</Code><Message>${xmlEscape(e.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
