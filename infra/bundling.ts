@@ -31,6 +31,8 @@ export const EXTERNAL_MODULES: string[] = [];
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': './functions/lib/lambda-credentials.ts',
 };
+/** Node options of the deployed functions: stack traces through the external source maps to the TypeScript sources. */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
 /** A bundle's size limit (minified JavaScript, source map excluded): test/infra/synth.test.ts holds each to it. */
 export const MAX_BUNDLE_BYTES = 1024 * 1024;
 /** BUNDLE_ALIASES as NodejsFunction `esbuildArgs` (`--alias:from=to`). */

@@ -20,7 +20,7 @@ import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { FUNCTION_ENTRIES, MAX_BUNDLE_BYTES } from '../../infra/bundling.js';
+import { FUNCTION_ENTRIES, LAMBDA_NODE_OPTIONS, MAX_BUNDLE_BYTES } from '../../infra/bundling.js';
 import { type Bundle, bundleEntry, bundleFunctions, inputsMatching } from './bundle.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -43,6 +43,8 @@ const ENV = {
   POWERTOOLS_SERVICE_NAME: 'vigil',
   POWERTOOLS_METRICS_NAMESPACE: 'Vigil',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
+  // As deployed: source maps are loaded with each bundle.
+  NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
 };
 
 interface Sample {

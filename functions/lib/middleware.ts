@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger, metrics } from './powertools.js';
 
-/** The middleware every handler shares: Lambda context in logs, flushed metrics, a traced handler. */
+/** The middleware every handler shares: Lambda context in logs, flushed metrics. */
 export function wrap<E, R>(fn: (event: E, context: Context) => Promise<R>) {
   return middy(fn)
     .use(injectLambdaContext(logger, { resetKeys: true }))
