@@ -1,4 +1,4 @@
-import type { AlertKind, Severity } from '../ports/alert-sink.js';
+import type { AlertCause, AlertKind, Severity } from '../ports/alert-sink.js';
 import { areSiblings, compareSlices, isTotal, type Slice, TOTAL } from '../slices/slice.js';
 import type { MetricDetection } from './detection-config.js';
 import { rankSlices, type SliceShare } from './root-cause.js';
@@ -10,6 +10,8 @@ import type { MetricScores, ScoredPoint } from './score-series.js';
  */
 export interface Finding {
   readonly kind: AlertKind;
+  /** `traffic`: the metric is an exposure, its move a notice (MetricScores.cause). */
+  readonly cause?: AlertCause;
   readonly metric: string;
   readonly t: number;
   /** The slice that states the move: the total when it moved, else the strongest slice. */
@@ -149,23 +151,39 @@ export function groupFindings(
     left = left.filter((c) => !pred(c));
     return mine;
   };
+  const total = points.get('')?.point;
   for (const inc of open) {
     const named = new Set(inc.slices.map((s) => s.key));
-    // A slice disjoint from one the incident already names (region=ID when it names region=BR) is
-    // another cause: it opens its own incident, even while the total's incident is open.
+    // The total's incident: a slice disjoint from one it already names (region=ID when it names
+    // region=BR) is another cause and opens its own incident — unless it only moves as the total
+    // does (a global move seen in every region, either way, is one cause). A slice's incident
+    // (surface=comment) takes every slice moving its way that can hold its rows (each region's
+    // comments): those are views of the same wave, not other causes.
+    // An incident that claimed the total (its head, or a slice whose wave moved the total) spans it.
+    const spansTotal = isTotal(inc.slice) || inc.slices.some(isTotal);
     const mine = take(
       (c) =>
         c.slice.key === inc.slice.key ||
         named.has(c.slice.key) ||
-        (directionOf(c.point) === inc.direction &&
-          (isTotal(inc.slice) || compatible(inc.slice, c.slice)) &&
-          !inc.slices.some((s) => areSiblings(s, c.slice))),
+        (spansTotal && movesWithParent(c.point, total, ms.rules)) ||
+        (isTotal(inc.slice)
+          ? directionOf(c.point) === inc.direction && !inc.slices.some((s) => areSiblings(s, c.slice))
+          : directionOf(c.point) === inc.direction && compatible(inc.slice, c.slice)),
     );
     if (mine.length === 0) continue;
     const head = points.get(inc.slice.key)?.point;
     claimed.set(inc.key, finding(ms, i, inc.slice, head, mine, inc.direction));
   }
   const fresh: Finding[] = [];
+  // A global move: the total is off (not necessarily flagged: a huge count's detector calibrates
+  // against its own history) and slices move with it. It is the total's incident, not one per slice.
+  if (total && !left.some((c) => isTotal(c.slice))) {
+    const dir = directionOf(total);
+    if (isStillOff(total, ms.rules, ms.shape === 'count', dir)) {
+      const followers = take((c) => movesWithParent(c.point, total, ms.rules));
+      if (followers.length > 0) fresh.push(finding(ms, i, TOTAL, total, followers, dir));
+    }
+  }
   while (left.length > 0) {
     const head =
       left.find((c) => isTotal(c.slice)) ?? left.reduce((b, c) => (c.point.score > b.point.score ? c : b));
@@ -178,6 +196,28 @@ export function groupFindings(
     fresh.push(finding(ms, i, head.slice, head.point, mine, dir));
   }
   return { claimed, fresh };
+}
+
+/**
+ * The slice's move is its parent's: once its expectation is scaled by the parent's observed /
+ * expected, what is left would not be a candidate by itself — smaller than the metric's
+ * minRelativeChange, or within STILL_OFF_Z of the slice's residual scale (never below Poisson
+ * noise for a count). Traffic +35% everywhere moves every region by +35%: one cause, not one per
+ * region.
+ */
+export function movesWithParent(
+  p: ScoredPoint,
+  parent: ScoredPoint | undefined,
+  rules: MetricDetection,
+): boolean {
+  if (!parent || parent.observed === null || parent.expected === null || !(parent.expected > 0)) return false;
+  if (p.observed === null || p.expected === null) return false;
+  const scaled = p.expected * (parent.observed / parent.expected);
+  if (Math.abs(relativeChange(p.observed, scaled)) < rules.minRelativeChange) return true;
+  const own = p.z !== 0 ? Math.abs(p.observed - p.expected) / Math.abs(p.z) : 0;
+  const poisson = p.numerator !== null && p.denominator === null ? Math.sqrt(Math.max(scaled, 1)) : 0;
+  const scale = Math.max(own, poisson);
+  return scale > 0 && Math.abs(p.observed - scaled) < STILL_OFF_Z * scale;
 }
 
 function finding(
@@ -194,6 +234,7 @@ function finding(
   const rel = observed !== null && expected !== null ? relativeChange(observed, expected) : 0;
   return {
     kind: 'metric_incident',
+    ...(ms.cause ? { cause: ms.cause } : {}),
     metric: ms.metric,
     t: head?.t ?? members[0]!.point.t,
     slice,
@@ -201,7 +242,8 @@ function finding(
     expected,
     score,
     direction,
-    severity: severityOf(score, rel, isTotal(slice)),
+    // Traffic is a notice: it pages no one by severity alone.
+    severity: ms.cause === 'traffic' ? 'low' : severityOf(score, rel, isTotal(slice)),
     slices: members.map((m) => m.slice),
     topSlices: topSlicesAt(ms, i, direction),
   };

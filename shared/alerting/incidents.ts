@@ -1,4 +1,11 @@
-import type { Alert, AlertKind, AlertStatus, ContributingSlice, Severity } from '../ports/alert-sink.js';
+import type {
+  Alert,
+  AlertCause,
+  AlertKind,
+  AlertStatus,
+  ContributingSlice,
+  Severity,
+} from '../ports/alert-sink.js';
 import { compareSlices, dimensionValue, isTotal, type Slice } from '../slices/slice.js';
 import { escapeControl } from '../text/escape.js';
 import { formatIso, type Grain } from '../time/window.js';
@@ -22,6 +29,8 @@ export interface IncidentPeak {
 export interface OpenIncident {
   readonly dedupeKey: string;
   readonly kind: AlertKind;
+  /** `traffic`: a notice about the exposure, not a T&S incident. */
+  readonly cause?: AlertCause;
   readonly metric: string;
   /** The incident's own slice (structured; the state is internal and never shown as is). */
   readonly slice: Slice;
@@ -101,6 +110,7 @@ export function stepIncident(
     const opened: OpenIncident = {
       dedupeKey,
       kind: finding.kind,
+      ...(finding.cause ? { cause: finding.cause } : {}),
       metric: finding.metric,
       slice: finding.slice,
       suppressed: finding.suppressed ?? false,
@@ -182,6 +192,7 @@ function buildAlert(
   const alert: Omit<Alert, 'summary'> = {
     dedupeKey: inc.dedupeKey,
     kind: inc.kind,
+    ...(inc.cause ? { cause: inc.cause } : {}),
     status,
     severity: inc.severity,
     metric: inc.metric,
@@ -241,7 +252,14 @@ function summarize(a: Omit<Alert, 'summary'>, inc: OpenIncident, note: string | 
   const top = a.topSlices.length
     ? `; top slices: ${a.topSlices.map((s) => `${s.slice} (${formatPercent(s.contribution)} of the move)`).join(', ')}`
     : '';
-  const verb = a.status === 'open' ? 'Incident' : 'Update';
+  const verb =
+    a.cause === 'traffic'
+      ? a.status === 'open'
+        ? 'Traffic notice'
+        : 'Traffic update'
+      : a.status === 'open'
+        ? 'Incident'
+        : 'Update';
   return `${verb} [${a.severity}]: ${what}${change}, since ${a.since}${top}.${note ? ` ${note}` : ''}`;
 }
 

@@ -48,7 +48,8 @@ export function renderAlertMessage(alert: Alert, maxBodyBytes = BODY_MAX_BYTES):
 }
 
 function subjectOf(a: Alert): string {
-  const status = a.status === 'open' ? 'INCIDENT' : a.status === 'update' ? 'UPDATE' : 'RESOLVED';
+  const opened = a.cause === 'traffic' ? 'TRAFFIC' : 'INCIDENT';
+  const status = a.status === 'open' ? opened : a.status === 'update' ? 'UPDATE' : 'RESOLVED';
   const what =
     a.kind === 'data_quality' ? `data missing/late: ${a.metric}` : `${a.metric} ${a.slice || 'total'}`;
   const dir = a.direction === 'none' ? '' : ` ${a.direction}`;
@@ -71,6 +72,7 @@ function bodyLines(a: Alert): string[] {
     `status:      ${a.status}`,
     `severity:    ${a.severity}`,
     `kind:        ${a.kind}`,
+    ...(a.cause ? [`cause:       ${a.cause}`] : []),
     `metric:      ${a.metric}`,
     `slice:       ${a.slice || '(total)'}`,
     `grain:       ${a.grain}`,

@@ -1,12 +1,15 @@
+import { parseDetectorConfig } from '../anomaly/config.js';
 import { type PointScore, StreamingDetector } from '../anomaly/index.js';
 import { peek } from '../anomaly/peek.js';
 import type { EventWindows, KnownEvents } from '../calendar/calendar.js';
 import { getOrInsert } from '../collections.js';
 import type { Metric, MetricConfig } from '../config/schema.js';
 import type { MetricRow } from '../metrics/metric-row.js';
+import type { AlertCause } from '../ports/alert-sink.js';
 import { dimensionValue, type Slice } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
 import { detectionFor, type MetricDetection } from './detection-config.js';
+import { type RateObs, scoreRateBands } from './pooled-band.js';
 
 /** Score of the exposure at which its move is passed on to the counts judged against it. */
 const EXPOSURE_MOVED = 0.5;
@@ -56,6 +59,8 @@ export interface MetricScores {
   readonly slices: ReadonlyMap<string, readonly ScoredPoint[]>;
   /** slice key → the structured slice. */
   readonly sliceOf: ReadonlyMap<string, Slice>;
+  /** `traffic`: another metric is judged against this one (its exposure), so its moves are notices. */
+  readonly cause?: AlertCause;
 }
 
 export function shapeOf(metric: Metric): MetricShape {
@@ -98,6 +103,8 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
     )[i] = r;
   }
   const scoredBy = new Map<string, MetricScores>();
+  // A metric other counts are judged against is the platform's traffic.
+  const exposures = new Set(o.metrics.metrics.flatMap((m) => m.detection?.exposure ?? []));
   // Exposures first: a count judged against its exposure needs the exposure's expectation.
   const ordered = [...o.metrics.metrics].sort(
     (a, b) => Number(a.detection?.exposure !== undefined) - Number(b.detection?.exposure !== undefined),
@@ -111,10 +118,28 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
     // Weighted sums are not counts: treating them as such would understate the sampling noise.
     const volumeAware = metric.kind !== 'weighted_proportion';
     const excluded = o.excluded.get(metric.name) ?? new Set<number>();
+    const eventsOf = (slice: string) =>
+      o.known?.windowsOf(
+        { metric: metric.name, region: dimensionValue(sliceOf.get(slice)!, 'region') },
+        o.grain,
+        o.windows,
+      );
+    // Counts with an exposure, and ratios of counts, are judged by their pooled rate band.
+    const banded =
+      shape === 'ratio' || (shape === 'count' && exposure !== undefined)
+        ? scoreBanded(slices, o, excluded, computed, rules, eventsOf, sliceOf, {
+            scale: metric.kind === 'ratio' ? metric.scale : undefined,
+            exposure,
+            weighted: !volumeAware,
+          })
+        : undefined;
     const scored = new Map<string, ScoredPoint[]>();
     for (const [slice, series] of slices) {
-      const region = dimensionValue(sliceOf.get(slice)!, 'region');
-      const events = o.known?.windowsOf({ metric: metric.name, region }, o.grain, o.windows);
+      if (banded) {
+        scored.set(slice, banded.get(slice)!);
+        continue;
+      }
+      const events = eventsOf(slice);
       const traffic = exposure ? exposureOf(exposure, slice) : undefined;
       scored.set(
         slice,
@@ -138,9 +163,135 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
       rules,
       slices: scored,
       sliceOf: new Map([...slices.keys()].map((k) => [k, sliceOf.get(k)!])),
+      ...(exposures.has(metric.name) ? { cause: 'traffic' as const } : {}),
     });
   }
   return o.metrics.metrics.flatMap((m) => scoredBy.get(m.name) ?? []);
+}
+
+/** Seasonal period in windows: the band's memory is a number of them. */
+const PERIOD = { hour: 24, day: 7 } as const;
+
+/**
+ * Scores a metric's slices by their pooled rate bands (pooled-band.ts): a ratio's numerator over
+ * its denominator, or a count over its exposure's same slice (the exposure's total for a slice it
+ * lacks). Siblings are the slices of the same dimensions; the total stands alone.
+ */
+function scoreBanded(
+  slices: ReadonlyMap<string, readonly (MetricRow | undefined)[]>,
+  o: ScoreOptions,
+  excluded: ReadonlySet<number>,
+  computed: ReadonlySet<number>,
+  rules: MetricDetection,
+  eventsOf: (slice: string) => EventWindows | undefined,
+  sliceOf: ReadonlyMap<string, Slice>,
+  m: {
+    readonly scale: number | undefined;
+    readonly exposure: MetricScores | undefined;
+    readonly weighted: boolean;
+  },
+): Map<string, ScoredPoint[]> {
+  const events = new Map([...slices.keys()].map((k) => [k, eventsOf(k)]));
+  const obs = new Map<string, (RateObs | null)[]>();
+  for (const [key, series] of slices) {
+    const exp = m.exposure ? (m.exposure.slices.get(key) ?? m.exposure.slices.get('')) : undefined;
+    obs.set(
+      key,
+      o.windows.map((t, i) => {
+        if (excluded.has(t)) return null;
+        const row = series[i];
+        const ev = events.get(key);
+        const unlearned = ev?.unlearned.has(t) === true;
+        if (m.exposure) {
+          const d = exp?.[i];
+          if (!d || d.excluded || d.observed === null) return null;
+          const n = row?.value ?? (computed.has(t) ? 0 : null);
+          return n === null ? null : { n, d: d.observed, ...(unlearned ? { unlearned } : {}) };
+        }
+        if (!row || row.numerator === null || row.denominator === null) return null;
+        if (row.denominator < rules.minVolume) return null;
+        if (m.weighted) {
+          // Weighted sums are not counts: the sample they are worth is the one their CI implies.
+          const d = effectiveSize(row);
+          return d === undefined
+            ? null
+            : { n: (d * row.numerator) / row.denominator, d, ...(unlearned ? { unlearned } : {}) };
+        }
+        return { n: row.numerator, d: row.denominator, ...(unlearned ? { unlearned } : {}) };
+      }),
+    );
+  }
+  const bands = scoreRateBands(obs, o.windows.length, {
+    period: PERIOD[o.grain],
+    warmup: rules.warmup,
+    hold: parseDetectorConfig({}).hold,
+    direction: rules.direction,
+    sensitivity: (key) => (key === '' ? rules.sensitivity : rules.sliceSensitivity),
+    groupOf: (key) => {
+      const sl = sliceOf.get(key);
+      return !sl || sl.pairs.length === 0 ? null : sl.pairs.map(([d]) => d).join(';');
+    },
+  });
+  const out = new Map<string, ScoredPoint[]>();
+  for (const [key, series] of slices) {
+    const band = bands.get(key)!;
+    const ev = events.get(key);
+    out.set(
+      key,
+      o.windows.map((t, i) => {
+        const row = series[i];
+        const b = band[i];
+        const x = obs.get(key)![i];
+        const isExcluded = excluded.has(t);
+        const value = row ? row.value : m.exposure && computed.has(t) ? 0 : null;
+        const known = ev?.unlearned.has(t) === true;
+        const suppressed = ev?.suppressed.has(t) === true;
+        const expected = b && x ? (m.exposure ? b.expected : (m.scale ?? 1) * (b.expected / x.d)) : null;
+        return {
+          t,
+          observed: isExcluded ? null : value,
+          expected: isExcluded ? null : expected,
+          numerator: isExcluded ? null : (row?.numerator ?? (m.exposure ? value : null)),
+          denominator: isExcluded ? null : (row?.denominator ?? null),
+          score: b?.score ?? 0,
+          isAnomaly: (b?.isAnomaly ?? false) && !suppressed,
+          z: b?.z ?? 0,
+          excluded: isExcluded,
+          ...(known ? { known: true as const } : {}),
+          ...(suppressed ? { suppressed: true as const } : {}),
+        };
+      }),
+    );
+  }
+  return out;
+}
+
+const Z95 = 1.959964;
+
+/** Width of the 95% Wilson interval of a proportion p estimated from n samples. */
+function wilsonWidth(p: number, n: number): number {
+  const z2 = Z95 * Z95;
+  return (2 * Z95 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+}
+
+/**
+ * The effective sample size of a weighted proportion: the n whose Wilson interval at the row's
+ * value is as wide as the row's CI (which is Wilson on the Kish effective size). Undefined
+ * without a usable CI.
+ */
+export function effectiveSize(row: MetricRow): number | undefined {
+  if (row.value === null || row.ciLow === null || row.ciHigh === null) return undefined;
+  const w = row.ciHigh - row.ciLow;
+  const p = Math.min(1, Math.max(0, row.value));
+  if (!(w > 0) || !(w < 1)) return undefined;
+  let lo = 1e-6;
+  let hi = 1e12;
+  for (let k = 0; k < 100 && hi / lo > 1 + 1e-9; k++) {
+    const mid = Math.sqrt(lo * hi);
+    if (wilsonWidth(p, mid) > w) lo = mid;
+    else hi = mid;
+  }
+  return Math.sqrt(lo * hi);
 }
 
 /**

@@ -5,6 +5,12 @@
 export type AlertStatus = 'open' | 'update' | 'resolved';
 export type Severity = 'critical' | 'high' | 'medium' | 'low';
 export type AlertKind = 'metric_incident' | 'data_quality';
+/**
+ * Why a metric incident moved, when Vigil knows it is not a T&S incident: `traffic` — the metric
+ * is the exposure other counts are judged against (impressions), so its move is the platform's
+ * traffic, a notice, while the counts judged against it stay quiet if their rates are flat.
+ */
+export type AlertCause = 'traffic';
 
 export interface ContributingSlice {
   /** e.g. `region=BR` or `region=BR;surface=live` */
@@ -28,6 +34,8 @@ export interface Alert {
   /** Stable across updates of one incident: `<kind>:<metric>:<slice>:<incident start>`. */
   readonly dedupeKey: string;
   readonly kind: AlertKind;
+  /** Set when the move is known not to be a T&S incident (see AlertCause). */
+  readonly cause?: AlertCause;
   readonly status: AlertStatus;
   readonly severity: Severity;
   readonly metric: string;

@@ -17,8 +17,8 @@ describe('the alerting path on planted T&S series it was not tuned on', () => {
       planted += k.planted;
       caught += k.caught;
     }
-    expect(caught / planted).toBeGreaterThanOrEqual(0.75);
-    expect(s.realMetricIncidents / s.metricIncidents).toBeGreaterThanOrEqual(0.75);
+    expect(caught / planted).toBeGreaterThanOrEqual(0.8);
+    expect(s.realMetricIncidents / s.metricIncidents).toBeGreaterThanOrEqual(0.8);
     // Level shifts, ramps and large drops: the baseline does not learn them (one miss allowed).
     const moves = (['level_shift', 'level_shift_down', 'ramp', 'drop'] as const).map((k) => s.byKind.get(k)!);
     const missed = moves.reduce((a, k) => a + k.planted - k.caught, 0);
@@ -36,8 +36,9 @@ describe('the alerting path on planted T&S series it was not tuned on', () => {
         (i) => i.kind === 'metric_incident' && i.since < traffic.end + 2 * HOUR && i.until > traffic.start,
       );
       expect(during.filter((i) => i.metric !== 'impressions')).toEqual([]);
-      // One notice for the day (a slice's tail may resolve a little later than the total's).
-      expect(during.filter((i) => i.slice === '')).toHaveLength(1);
+      // One notice for the day: the total's, claiming the slices that moved with it.
+      expect(during).toHaveLength(1);
+      expect(during[0]!.slice).toBe('');
     }
   });
 

@@ -105,9 +105,12 @@ describe('runDemoDetection on a generated lake', () => {
     );
     expect(removals?.topSlices[0]?.slice).toBe('region=BR');
     const live = planted('live-report-spike');
+    // The spike is raised on the count or on its rate (both are judged by the same band).
     const reports = demo.alerts.find(
       (a) =>
-        a.metric === 'user_reports' && a.status === 'open' && Date.parse(a.since) >= Date.parse(live.start),
+        (a.metric === 'user_reports' || a.metric === 'reports_per_10k_impressions') &&
+        a.status === 'open' &&
+        Date.parse(a.since) >= Date.parse(live.start),
     );
     expect(reports?.topSlices[0]?.slice).toBe('surface=live');
   });

@@ -12,6 +12,7 @@ function matches(route: Route, alert: Alert): boolean {
   if (route.team && (alert.team === undefined || !route.team.includes(alert.team))) return false;
   if (route.metric && !route.metric.includes(alert.metric)) return false;
   if (route.kind && !route.kind.includes(alert.kind)) return false;
+  if (route.cause && !route.cause.includes(alert.cause ?? 'none')) return false;
   if (route.status && !route.status.includes(alert.status)) return false;
   return true;
 }

@@ -101,6 +101,8 @@ export const Route = z
     /** Match: the metric (or, for data_quality alerts, the source). */
     metric: oneOrMany(z.string().regex(/^[a-z][a-z0-9_]{0,79}$/, 'must be a metric name')).optional(),
     kind: oneOrMany(z.enum(['metric_incident', 'data_quality'])).optional(),
+    /** Match: the alert's cause (`traffic` notices); `none` matches alerts without one. */
+    cause: oneOrMany(z.enum(['traffic', 'none'])).optional(),
     status: oneOrMany(z.enum(['open', 'update', 'resolved'])).optional(),
     /** Where a matching alert goes: names under `alerting.sinks`. */
     sinks: z.array(SinkName).min(1).max(20),

@@ -1,0 +1,263 @@
+import { alertThreshold } from '../anomaly/config.js';
+import { TUNING } from '../anomaly/detector.js';
+import { poissonLowerTail, poissonUpperTail } from '../stats/distributions.js';
+
+/**
+ * Rate bands for counts with an exposure (removals per impression, reports per impression): a
+ * slice's expected count in a window is its rate times the window's exposure, the rate borrowed
+ * from its parent by empirical Bayes, and the window judged by its own counts (quasi-Poisson).
+ *
+ * - Each series keeps exponentially weighted sums of its counts N and exposures D (memory of a
+ *   week of windows), learned only from windows that are not part of an anomalous episode.
+ * - Siblings (the slices of one dimension, e.g. every region) share a prior: their pooled rate
+ *   r̄ = ΣN / ΣD, with the between-slice variance τ² estimated by moments (Marshall 1991:
+ *   τ² = s² − r̄ / D̄). A slice's rate is (N + κ r̄) / (D + κ) with κ = r̄ / τ²: a small region
+ *   with a few events a week sits near its siblings' rate, a large one on its own.
+ * - The band's noise is the slice's own: Poisson in its expected count, inflated by the dispersion
+ *   φ ≥ 1 its past windows showed (mean Pearson χ²). Small counts get exact Poisson tails, so a
+ *   spike of 8 events where 1 is expected is as surprising as it is, not a 6-sd normal event.
+ * - Evidence is the smallest tail probability of three time scales (the window, the last 4, the
+ *   last 16), Bonferroni-corrected: spikes, bursts and sustained shifts. A longer scale counts only
+ *   while its latest quarter is itself off (jointly, z ≥ 2), so a move that ended does not linger.
+ * - An episode that stays off for `hold` windows is a new normal: the sums restart from it.
+ */
+export interface RateObs {
+  /** The count (numerator) of the window. */
+  readonly n: number;
+  /** Its exposure (denominator). */
+  readonly d: number;
+  /** Scored against what was learned, never learned itself (a known event of the calendar). */
+  readonly unlearned?: boolean;
+}
+
+export interface BandPoint {
+  /** Expected count of the window (rate × exposure), made before seeing it. */
+  readonly expected: number;
+  /** The window's residual in its own noise units: (n − expected) / sqrt(φ · expected). */
+  readonly z: number;
+  /** 0..1, on the detector's scale (evidence / (evidence + halfEvidence)). */
+  readonly score: number;
+  readonly isAnomaly: boolean;
+}
+
+export interface BandOptions {
+  /** Seasonal period in windows (24 hourly, 7 daily): the sums remember 7 periods. */
+  readonly period: number;
+  /** Windows learned before a series is scored. */
+  readonly warmup: number;
+  /** Windows an episode must last to be taken as the new normal. */
+  readonly hold: number;
+  readonly direction: 'up' | 'down' | 'both';
+  /** Alert sensitivity of a series (the total's, or the slices'). */
+  readonly sensitivity: (key: string) => number;
+  /** Siblings share a prior: the group of a series (e.g. its dimension names); null = no parent. */
+  readonly groupOf: (key: string) => string | null;
+}
+
+/**
+ * Time scales (windows) of the evidence, and how many latest windows must themselves be off
+ * (jointly, by RECENT_Z) for a longer scale to count: what ended no longer holds it up.
+ */
+const SCALES = [
+  { k: 1, recent: 1 },
+  { k: 4, recent: 1 },
+  { k: 16, recent: 4 },
+] as const;
+const RECENT_Z = 2;
+/** Pearson χ² above this is clipped before it feeds the dispersion, so an outlier cannot blind it. */
+const PEARSON_CLIP = 25;
+
+class SeriesState {
+  n = 0;
+  d = 0;
+  phiSum = 0;
+  phiWeight = 0;
+  learned = 0;
+  /** Recent windows' counts and expected counts (newest last), for the longer scales. */
+  readonly recentN: number[] = [];
+  readonly recentMu: number[] = [];
+  episode = 0;
+  episodeSign = 0;
+  /** The episode's windows (counts, exposures): its later half becomes the new normal. */
+  readonly episodeN: number[] = [];
+  readonly episodeD: number[] = [];
+  /** The sums before the last re-base and when it happened, while a return can still undo it. */
+  before: { n: number; d: number; at: number } | undefined;
+
+  get phi(): number {
+    return this.phiWeight > 0 ? Math.max(1, this.phiSum / this.phiWeight) : 1;
+  }
+}
+
+/**
+ * Scores every series of one metric (key → one observation per window, null when the window is
+ * missing), window by window, so each window's prior comes from the siblings' state before it.
+ */
+export function scoreRateBands(
+  series: ReadonlyMap<string, readonly (RateObs | null)[]>,
+  windows: number,
+  o: BandOptions,
+): Map<string, (BandPoint | null)[]> {
+  const alpha = 1 / (7 * o.period);
+  const states = new Map([...series.keys()].map((k) => [k, new SeriesState()]));
+  const out = new Map([...series.keys()].map((k) => [k, new Array<BandPoint | null>(windows).fill(null)]));
+  const groups = new Map<string, string[]>();
+  for (const key of series.keys()) {
+    const g = o.groupOf(key);
+    if (g === null) continue;
+    const members = groups.get(g) ?? [];
+    members.push(key);
+    groups.set(g, members);
+  }
+  for (let i = 0; i < windows; i++) {
+    const priors = new Map<string, { rate: number; kappa: number }>();
+    for (const [g, members] of groups) priors.set(g, groupPrior(members.map((k) => states.get(k)!)));
+    for (const [key, obs] of series) {
+      const x = obs[i];
+      if (!x || !(x.d > 0)) continue;
+      const s = states.get(key)!;
+      const g = o.groupOf(key);
+      const prior = g === null ? undefined : priors.get(g);
+      maybeRestore(s, x, rateOf(s, prior), prior, i, o.hold);
+      const rate = rateOf(s, prior);
+      out.get(key)![i] = judge(s, x, rate, o, key);
+      if (!x.unlearned) learn(s, x, rate, alpha, o.hold, i);
+    }
+  }
+  return out;
+}
+
+/** Pooled rate of the siblings and the prior weight κ (in exposure units) their spread allows. */
+function groupPrior(members: readonly SeriesState[]): { rate: number; kappa: number } {
+  const live = members.filter((s) => s.d > 0);
+  const D = live.reduce((a, s) => a + s.d, 0);
+  if (live.length < 2 || !(D > 0)) return { rate: 0, kappa: 0 };
+  const rate = live.reduce((a, s) => a + s.n, 0) / D;
+  const s2 = live.reduce((a, s) => a + s.d * (s.n / s.d - rate) ** 2, 0) / D;
+  const tau2 = s2 - rate / (D / live.length);
+  return { rate, kappa: tau2 > 0 ? rate / tau2 : Number.POSITIVE_INFINITY };
+}
+
+function rateOf(s: SeriesState, prior: { rate: number; kappa: number } | undefined): number {
+  if (!prior || prior.kappa === 0 || !(prior.rate > 0)) return s.d > 0 ? s.n / s.d : 0;
+  if (!Number.isFinite(prior.kappa)) return prior.rate;
+  return (s.n + prior.kappa * prior.rate) / (s.d + prior.kappa);
+}
+
+function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: string): BandPoint {
+  const mu = rate * x.d;
+  const phi = s.phi;
+  const z = (x.n - mu) / Math.sqrt(phi * Math.max(mu, 1e-9));
+  s.recentN.push(x.n);
+  s.recentMu.push(mu);
+  if (s.recentN.length > SCALES[SCALES.length - 1]!.k) {
+    s.recentN.shift();
+    s.recentMu.shift();
+  }
+  if (s.learned < o.warmup || !(rate > 0))
+    return { expected: mu, z: s.learned < o.warmup ? 0 : z, score: 0, isAnomaly: false };
+  const tails = o.direction === 'both' ? 2 : 1;
+  let p = 1;
+  for (const { k, recent } of SCALES) {
+    const m = s.recentN.length;
+    if (m < k) continue;
+    const [n, lam] = sums(s, m - k, m);
+    const [rn, rl] = sums(s, m - recent, m);
+    for (const dir of ['up', 'down'] as const) {
+      if (o.direction !== 'both' && o.direction !== dir) continue;
+      const sign = dir === 'up' ? 1 : -1;
+      if (k > 1 && (sign * (rn - rl)) / Math.sqrt(phi * Math.max(rl, 1e-9)) < RECENT_Z) continue;
+      const tail = dir === 'up' ? poissonUpperTail(n / phi, lam / phi) : poissonLowerTail(n / phi, lam / phi);
+      p = Math.min(p, tail);
+    }
+  }
+  const evidence = -Math.log10(Math.min(1, Math.max(SCALES.length * tails * p, 1e-300)));
+  const score = evidence / (evidence + TUNING.halfEvidence);
+  return { expected: mu, z, score, isAnomaly: score >= alertThreshold(o.sensitivity(key)) };
+}
+
+function endEpisode(s: SeriesState): void {
+  s.episode = 0;
+  s.episodeN.length = 0;
+  s.episodeD.length = 0;
+}
+
+/**
+ * After a re-base, going back to where the series was is a return to a known normal, not a new
+ * incident: while the old rate explains the window (within 2 of its sds) and the new one does not
+ * (3 or more away), the re-base is undone. Possible for 3 × hold windows after it.
+ */
+function maybeRestore(
+  s: SeriesState,
+  x: RateObs,
+  rate: number,
+  prior: { rate: number; kappa: number } | undefined,
+  i: number,
+  hold: number,
+): void {
+  const b = s.before;
+  if (!b) return;
+  if (i - b.at > 3 * hold) {
+    s.before = undefined;
+    return;
+  }
+  const old = rateOf({ ...s, n: b.n, d: b.d } as SeriesState, prior) * x.d;
+  const now = rate * x.d;
+  const sd = (mu: number) => Math.sqrt(s.phi * Math.max(mu, 1));
+  if (Math.abs(x.n - old) <= 2 * sd(old) && Math.abs(x.n - now) >= 3 * sd(now)) {
+    s.n = b.n;
+    s.d = b.d;
+    s.before = undefined;
+    s.recentN.length = 0;
+    s.recentMu.length = 0;
+  }
+}
+
+function sums(s: SeriesState, from: number, to: number): [number, number] {
+  let n = 0;
+  let mu = 0;
+  for (let j = Math.max(0, from); j < to; j++) {
+    n += s.recentN[j]!;
+    mu += s.recentMu[j]!;
+  }
+  return [n, mu];
+}
+
+/**
+ * Learns the window unless it is part of an anomalous episode (its own residual at the
+ * detector's episode level). An episode of `hold` windows with one sign is the new normal.
+ */
+function learn(s: SeriesState, x: RateObs, rate: number, alpha: number, hold: number, i: number): void {
+  const mu = rate * x.d;
+  const phi = s.phi;
+  const z = s.learned > 0 && mu > 0 ? (x.n - mu) / Math.sqrt(phi * mu) : 0;
+  const tail =
+    z > 0 ? poissonUpperTail(x.n / phi, mu / phi) : z < 0 ? poissonLowerTail(x.n / phi, mu / phi) : 1;
+  const off = s.learned >= 1 && -Math.log10(Math.max(tail, 1e-300)) >= TUNING.episodeEvidence;
+  if (off && (s.episode === 0 || Math.sign(z) === s.episodeSign)) {
+    if (s.episode === 0) s.episodeSign = Math.sign(z);
+    s.episode++;
+    s.episodeN.push(x.n);
+    s.episodeD.push(x.d);
+    if (s.episode < hold) return;
+    // The new normal: learned from the episode's later half alone (a ramp's end, not its
+    // middle), and the longer scales restart. The old sums are kept for a return (maybeRestore).
+    s.before = { n: s.n, d: s.d, at: i };
+    const half = s.episodeN.length >> 1;
+    s.n = s.episodeN.slice(half).reduce((a, b) => a + b, 0);
+    s.d = s.episodeD.slice(half).reduce((a, b) => a + b, 0);
+    s.recentN.length = 0;
+    s.recentMu.length = 0;
+    endEpisode(s);
+    return;
+  }
+  endEpisode(s);
+  s.n = (1 - alpha) * s.n + x.n;
+  s.d = (1 - alpha) * s.d + x.d;
+  if (mu > 0 && s.learned > 0) {
+    const pearson = Math.min(PEARSON_CLIP, (x.n - mu) ** 2 / mu);
+    s.phiSum = (1 - alpha) * s.phiSum + pearson;
+    s.phiWeight = (1 - alpha) * s.phiWeight + 1;
+  }
+  s.learned++;
+}

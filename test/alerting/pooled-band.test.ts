@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { type RateObs, scoreRateBands } from '../../shared/alerting/pooled-band.js';
+import { createRng, type Rng } from '../../shared/stats/random.js';
+
+function poisson(rng: Rng, mean: number): number {
+  const l = Math.exp(-mean);
+  let k = 0;
+  let p = 1;
+  do {
+    k++;
+    p *= rng.uniform();
+  } while (p > l);
+  return k - 1;
+}
+
+const OPTIONS = {
+  period: 24,
+  warmup: 48,
+  hold: 24,
+  direction: 'both' as const,
+  sensitivity: () => 0.3,
+  groupOf: (key: string) => (key === '' ? null : 'region'),
+};
+
+/** Hourly slices of one rate with daily traffic; `rateOf(slice, hour)` can plant a move. */
+function slices(
+  seed: number,
+  hours: number,
+  exposure: Record<string, number>,
+  rateOf: (slice: string, h: number) => number,
+): Map<string, RateObs[]> {
+  const rng = createRng(seed);
+  const out = new Map<string, RateObs[]>();
+  for (const [slice, d0] of Object.entries(exposure)) {
+    out.set(
+      slice,
+      Array.from({ length: hours }, (_, h) => {
+        const d = Math.round(d0 * (1 + 0.45 * Math.sin((2 * Math.PI * h) / 24)));
+        return { n: poisson(rng, rateOf(slice, h) * d), d };
+      }),
+    );
+  }
+  return out;
+}
+
+const REGIONS = { US: 9000, IN: 6000, DE: 1800, NG: 900 };
+
+describe('pooled rate bands', () => {
+  it('raises a spike of a few events in a small slice, where a normal z-score would not', () => {
+    // NG sees about 2.7 events an hour; a 2-hour ×6 spike is a handful of events.
+    const data = slices(7, 24 * 21, REGIONS, (s, h) => (s === 'NG' && h >= 400 && h < 402 ? 0.018 : 0.003));
+    const ng = scoreRateBands(data, 24 * 21, OPTIONS).get('NG')!;
+    expect(ng[400]!.isAnomaly || ng[401]!.isAnomaly).toBe(true);
+    // Judged by its own counts against the pooled rate: the expectation is the rate × exposure.
+    expect(ng[401]!.expected).toBeGreaterThan(0.5 * 0.003 * data.get('NG')![401]!.d);
+    expect(ng[401]!.expected).toBeLessThan(1.5 * 0.003 * data.get('NG')![401]!.d);
+  });
+
+  it('stays quiet on pure Poisson noise at the slices’ alert level', () => {
+    let flagged = 0;
+    let windows = 0;
+    for (const seed of [11, 12, 13]) {
+      const bands = scoreRateBands(
+        slices(seed, 24 * 28, REGIONS, () => 0.003),
+        24 * 28,
+        OPTIONS,
+      );
+      for (const b of bands.values()) {
+        windows += b.length;
+        flagged += b.filter((p) => p?.isAnomaly).length;
+      }
+    }
+    // 8,064 windows of noise: a few flags at most (the slice level is p ≈ 1e-5 per window and scale).
+    expect(flagged / windows).toBeLessThan(0.001);
+  });
+
+  it('borrows a small slice’s rate from its siblings, and lets a large one keep its own', () => {
+    // Regions differ in rate; NG has almost no exposure, so its own rate is mostly noise.
+    const rates: Record<string, number> = { US: 0.004, IN: 0.002, DE: 0.003, NG: 0.01 };
+    const data = slices(21, 24 * 14, { US: 9000, IN: 6000, DE: 1800, NG: 15 }, (s) => rates[s]!);
+    const bands = scoreRateBands(data, 24 * 14, OPTIONS);
+    const rateAt = (s: string, i: number) => bands.get(s)![i]!.expected / data.get(s)![i]!.d;
+    const last = 24 * 14 - 1;
+    expect(rateAt('US', last)).toBeCloseTo(0.004, 3);
+    expect(rateAt('IN', last)).toBeCloseTo(0.002, 3);
+    // NG's ~0.15 events an hour: pulled well toward the pooled rate (~0.0033) from its true 0.01.
+    expect(rateAt('NG', last)).toBeLessThan(0.008);
+    expect(rateAt('NG', last)).toBeGreaterThan(0.002);
+  });
+
+  it('learns no incident: a −40% shift stays off its band for as long as it lasts', () => {
+    const data = slices(31, 24 * 21, REGIONS, (s, h) => (s === 'US' && h >= 300 && h < 320 ? 0.0018 : 0.003));
+    const us = scoreRateBands(data, 24 * 21, OPTIONS).get('US')!;
+    const during = us.slice(303, 320).filter((p) => p?.isAnomaly).length;
+    expect(during).toBeGreaterThanOrEqual(5);
+    // The band keeps the old rate through the shift (nothing of it learned).
+    const rate = (i: number) => us[i]!.expected / data.get('US')![i]!.d;
+    expect(rate(319) / rate(299)).toBeGreaterThan(0.97);
+    // And the return is not a second incident.
+    expect(us.slice(324, 340).filter((p) => p?.isAnomaly)).toEqual([]);
+  });
+
+  it('takes a shift that holds as the new normal, and a return to the old level as normal again', () => {
+    // Every window of the episode is off (×3 on ~18 events an hour), so it lasts `hold` windows.
+    const data = slices(41, 24 * 21, REGIONS, (s, h) => (s === 'IN' && h >= 200 && h < 290 ? 0.009 : 0.003));
+    const inn = scoreRateBands(data, 24 * 21, OPTIONS).get('IN')!;
+    expect(inn.slice(200, 210).some((p) => p?.isAnomaly)).toBe(true);
+    // Re-based after `hold` windows: quiet at the new level…
+    expect(inn.slice(240, 290).filter((p) => p?.isAnomaly).length).toBeLessThanOrEqual(2);
+    // …and back at the old one the re-base is undone, so the return raises nothing lasting.
+    expect(inn.slice(295, 340).filter((p) => p?.isAnomaly).length).toBeLessThanOrEqual(2);
+  });
+
+  it('a window not learned (known event) is scored but leaves the band as it was', () => {
+    const base = slices(51, 24 * 10, REGIONS, () => 0.003);
+    const during = (k: string, h: number) => k === 'DE' && h >= 150 && h < 160;
+    const marked = new Map(
+      [...base].map(([k, v]) => [
+        k,
+        v.map((x, h) => (during(k, h) ? { n: x.n * 5, d: x.d, unlearned: true } : x)),
+      ]),
+    );
+    // The same data without those windows at all.
+    const gap = new Map([...base].map(([k, v]) => [k, v.map((x, h) => (during(k, h) ? null : x))]));
+    const a = scoreRateBands(gap, 24 * 10, OPTIONS).get('DE')!;
+    const b = scoreRateBands(marked, 24 * 10, OPTIONS).get('DE')!;
+    expect(b[155]!.isAnomaly).toBe(true);
+    expect(b[200]!.expected).toBeCloseTo(a[200]!.expected, 9);
+  });
+});
