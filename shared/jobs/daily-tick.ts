@@ -1,7 +1,7 @@
 import { analyzeAll } from '../experiments/index.js';
 import { saveReadouts } from './readouts-store.js';
 import { NoStoredWindowsError, writeStoredReport } from './report-job.js';
-import { tickAt } from './schedule.js';
+import { type Tick, tickAt } from './schedule.js';
 import { runScheduledJob } from './scheduled-job.js';
 import type { TickOptions, TickResult } from './tick.js';
 
@@ -9,8 +9,11 @@ import type { TickOptions, TickResult } from './tick.js';
  * The daily firing at `at`: the hourly chain on day windows, then the readouts of every experiment
  * and policy of the config, and the report written into the store, where every alert's link points.
  */
-export async function runDailyTick(o: TickOptions, at: Date): Promise<TickResult> {
-  const tick = tickAt('day', at);
+export async function runDailyTick(
+  o: TickOptions,
+  at: Date,
+  tick: Tick = tickAt('day', at),
+): Promise<TickResult> {
   const job = await runScheduledJob(o, tick);
   const asOf = tick.target.end;
   const readouts = o.experiments
@@ -24,6 +27,7 @@ export async function runDailyTick(o: TickOptions, at: Date): Promise<TickResult
       to: asOf,
       ...(o.reportDays ? { days: o.reportDays } : {}),
       ...(o.analyses ? { analyses: await o.analyses(tick) } : {}),
+      ...(o.reportOut ? { out: o.reportOut } : {}),
       // The lake counts the people behind each slice series, so the report may chart them.
       engine: o.engine,
       ...(o.privacy ? { privacy: o.privacy } : {}),

@@ -1,4 +1,5 @@
 import type { AllReadouts, ExperimentConfig } from '../experiments/index.js';
+import type { ObjectStore } from '../ports/object-store.js';
 import type { ReportAnalysis } from '../report/model.js';
 import type { WrittenReport } from '../report/write.js';
 import type { Grain } from '../time/window.js';
@@ -14,6 +15,8 @@ export interface TickOptions extends ScheduledJobOptions {
   readonly reportDays?: number;
   /** Extra tables for the daily report. */
   readonly analyses?: (tick: Tick) => Promise<readonly ReportAnalysis[]>;
+  /** Where the daily report is written (default: the results store's report/). */
+  readonly reportOut?: { readonly store: ObjectStore; readonly prefix: string };
 }
 
 export interface TickResult {
@@ -26,7 +29,7 @@ export interface TickResult {
 }
 
 /** One grain's firing; the Lambda handlers import only their own (shared/jobs/hourly-tick.ts, daily-tick.ts). */
-export type TickRunner = (o: TickOptions, at: Date) => Promise<TickResult>;
+export type TickRunner = (o: TickOptions, at: Date, tick?: Tick) => Promise<TickResult>;
 
 /** The firing of each grain's schedule. */
 export const TICKS: Readonly<Record<Grain, TickRunner>> = { hour: runHourlyTick, day: runDailyTick };
@@ -37,6 +40,12 @@ export const TICKS: Readonly<Record<Grain, TickRunner>> = { hour: runHourlyTick,
  * reads out every experiment and policy of the config and writes the report into the store, where
  * every alert's link points.
  */
-export function runTick(o: TickOptions, grain: Grain, at: Date): Promise<TickResult> {
-  return TICKS[grain](o, at);
+export function runTick(
+  o: TickOptions,
+  grain: Grain,
+  at: Date,
+  /** The firing's windows; a replay's one pass widens them to all of its ticks (replay.ts). */
+  tick?: Tick,
+): Promise<TickResult> {
+  return TICKS[grain](o, at, tick);
 }
