@@ -16,6 +16,8 @@ export const AREA_USERS: Record<StorageArea, readonly FunctionName[]> = {
   // Detection (scheduled, or a rerun naming `detection`) moves incident state and the outbox.
   alertState: ['hourly', 'daily', 'rerun'],
   alertOutbox: ['hourly', 'daily', 'rerun'],
+  // Detection keeps its detectors between runs next to the incident state that names them.
+  detectorState: ['hourly', 'daily', 'rerun'],
   // Only the daily job reads out experiments and policies and renders the report; alerts link to it.
   readouts: ['daily'],
   report: ['daily'],

@@ -1,5 +1,6 @@
 import { alertThreshold } from '../anomaly/config.js';
 import { TUNING } from '../anomaly/detector.js';
+import { registerStateClass } from '../anomaly/state.js';
 import { poissonLowerTail, poissonUpperTail } from '../stats/distributions.js';
 
 /**
@@ -67,7 +68,8 @@ const RECENT_Z = 2;
 /** Pearson χ² above this is clipped before it feeds the dispersion, so an outlier cannot blind it. */
 const PEARSON_CLIP = 25;
 
-class SeriesState {
+/** One series' band: its sums, dispersion, recent windows and episode (kept between runs). */
+export class SeriesState {
   n = 0;
   d = 0;
   phiSum = 0;
@@ -88,6 +90,8 @@ class SeriesState {
     return this.phiWeight > 0 ? Math.max(1, this.phiSum / this.phiWeight) : 1;
   }
 }
+// Bands are kept in the detector state store like the detectors (encoded field for field).
+registerStateClass('SeriesState', SeriesState);
 
 /**
  * Scores every series of one metric (key → one observation per window, null when the window is
@@ -97,9 +101,16 @@ export function scoreRateBands(
   series: ReadonlyMap<string, readonly (RateObs | null)[]>,
   windows: number,
   o: BandOptions,
+  /**
+   * Bands that already saw earlier windows (advanced in place; a series without one gets a new
+   * band), and how many windows came before these (re-bases are dated in windows).
+   */
+  persist?: { readonly states: Map<string, SeriesState>; readonly offset: number },
 ): Map<string, (BandPoint | null)[]> {
   const alpha = 1 / (7 * o.period);
-  const states = new Map([...series.keys()].map((k) => [k, new SeriesState()]));
+  const states = persist?.states ?? new Map<string, SeriesState>();
+  for (const k of series.keys()) if (!states.has(k)) states.set(k, new SeriesState());
+  const offset = persist?.offset ?? 0;
   const out = new Map([...series.keys()].map((k) => [k, new Array<BandPoint | null>(windows).fill(null)]));
   const groups = new Map<string, string[]>();
   for (const key of series.keys()) {
@@ -118,10 +129,10 @@ export function scoreRateBands(
       const s = states.get(key)!;
       const g = o.groupOf(key);
       const prior = g === null ? undefined : priors.get(g);
-      maybeRestore(s, x, rateOf(s, prior), prior, i, o.hold);
+      maybeRestore(s, x, rateOf(s, prior), prior, offset + i, o.hold);
       const rate = rateOf(s, prior);
       out.get(key)![i] = judge(s, x, rate, o, key);
-      if (!x.unlearned) learn(s, x, rate, alpha, o.hold, i);
+      if (!x.unlearned) learn(s, x, rate, alpha, o.hold, offset + i);
     }
   }
   return out;
@@ -233,7 +244,7 @@ function learn(s: SeriesState, x: RateObs, rate: number, alpha: number, hold: nu
   const z = s.learned > 0 && mu > 0 ? (x.n - mu) / Math.sqrt(phi * mu) : 0;
   const tail =
     z > 0 ? poissonUpperTail(x.n / phi, mu / phi) : z < 0 ? poissonLowerTail(x.n / phi, mu / phi) : 1;
-  const off = s.learned >= 1 && -Math.log10(Math.max(tail, 1e-300)) >= TUNING.episodeEvidence;
+  const off = s.learned >= 1 && -Math.log10(Math.max(tail, 1e-300)) >= TUNING.halfEvidence;
   if (off && (s.episode === 0 || Math.sign(z) === s.episodeSign)) {
     if (s.episode === 0) s.episodeSign = Math.sign(z);
     s.episode++;

@@ -54,6 +54,11 @@ export const STORAGE_LAYOUT = {
     access: ['read', 'write'],
     purpose: 'incident state per grain (open incidents, last judged window)',
   },
+  detectorState: {
+    prefix: 'detector-state',
+    access: ['read', 'write', 'delete'],
+    purpose: 'detectors per grain and metric, named by the incident state',
+  },
   alertOutbox: {
     prefix: 'alerts/outbox',
     access: ['read', 'write', 'delete'],
