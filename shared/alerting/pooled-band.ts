@@ -1,7 +1,7 @@
 import { alertThreshold } from '../anomaly/config.js';
 import { TUNING } from '../anomaly/detector.js';
 import { registerStateClass } from '../anomaly/state.js';
-import { poissonLowerTail, poissonUpperTail } from '../stats/distributions.js';
+import { poissonLowerTail, poissonUpperTail } from '../stats/poisson-tails.js';
 
 /**
  * Rate bands for counts with an exposure (removals per impression, reports per impression): a
