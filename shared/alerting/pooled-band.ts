@@ -184,15 +184,18 @@ function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: st
     return { expected: mu, z: s.learned < o.warmup ? 0 : z, score: 0, isAnomaly: false };
   const tails = o.direction === 'both' ? 2 : 1;
   let p = 1;
+  const m = s.recentN.length;
   for (const { k, recent } of SCALES) {
-    const m = s.recentN.length;
     if (m < k) continue;
-    const [n, lam] = sums(s, m - k, m);
     const [rn, rl] = sums(s, m - recent, m);
     for (const dir of ['up', 'down'] as const) {
       if (o.direction !== 'both' && o.direction !== dir) continue;
       const sign = dir === 'up' ? 1 : -1;
       if (k > 1 && (sign * (rn - rl)) / Math.sqrt(phi * Math.max(rl, 1e-9)) < RECENT_Z) continue;
+      // A longer scale reaches back only over the trailing run of windows off the band this way:
+      // an earlier move that ended (a window back on the other side) cannot lend it evidence.
+      const from = k > 1 ? m - Math.min(k, runLength(s, sign)) : m - 1;
+      const [n, lam] = sums(s, from, m);
       const tail = dir === 'up' ? poissonUpperTail(n / phi, lam / phi) : poissonLowerTail(n / phi, lam / phi);
       p = Math.min(p, tail);
     }
@@ -237,6 +240,13 @@ function maybeRestore(
     s.recentN.length = 0;
     s.recentMu.length = 0;
   }
+}
+
+/** Trailing windows whose count is off the band in direction `sign` (n − μ of that sign). */
+function runLength(s: SeriesState, sign: number): number {
+  let r = 0;
+  for (let j = s.recentN.length - 1; j >= 0 && sign * (s.recentN[j]! - s.recentMu[j]!) > 0; j--) r++;
+  return r;
 }
 
 function sums(s: SeriesState, from: number, to: number): [number, number] {
