@@ -10,10 +10,14 @@ export const AREA_USERS: Record<StorageArea, readonly FunctionName[]> = {
   // Athena writes query results with the caller's credentials, and GetQueryResults reads them back.
   athenaResults: ['hourly', 'daily', 'rerun'],
   metrics: ['hourly', 'daily', 'rerun'],
+  // Hourly runs (and reruns) write them; daily runs merge them and refresh stale hours.
+  intermediates: ['hourly', 'daily', 'rerun'],
   leases: ['hourly', 'daily', 'rerun'],
   // Detection (scheduled, or a rerun naming `detection`) moves incident state and the outbox.
   alertState: ['hourly', 'daily', 'rerun'],
   alertOutbox: ['hourly', 'daily', 'rerun'],
+  // Detection keeps its detectors between runs next to the incident state that names them.
+  detectorState: ['hourly', 'daily', 'rerun'],
   // Only the daily job reads out experiments and policies and renders the report; alerts link to it.
   readouts: ['daily'],
   report: ['daily'],

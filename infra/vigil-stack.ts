@@ -107,6 +107,8 @@ export class VigilStack extends Stack {
     new CfnOutput(this, 'ResultsBucketName', { value: this.results.bucket.bucketName });
     new CfnOutput(this, 'AlertTopicArn', { value: this.topics.alerts.topicArn });
     new CfnOutput(this, 'OpsTopicArn', { value: this.topics.ops.topicArn });
+    new CfnOutput(this, 'HourlyFunctionName', { value: this.jobs.functions.hourly.functionName });
+    new CfnOutput(this, 'DailyFunctionName', { value: this.jobs.functions.daily.functionName });
     new CfnOutput(this, 'RerunFunctionName', { value: this.jobs.functions.rerun.functionName });
     new CfnOutput(this, 'RerunStateMachineArn', { value: this.rerun.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.workgroup.name });

@@ -4,8 +4,9 @@
  *
  *   before: every hourly run rescans its 3 hours, every daily run its 2 days (raw events).
  *   after:  a window is rescanned only when its partitions' fingerprints changed; a day rolls its
- *           additive metrics up from the stored hours and scans only for distinct counts and
- *           percentiles (shared/jobs/rollup.ts).
+ *           additive metrics up from the stored hours and merges its distinct counts and
+ *           percentiles from the hours' stored intermediates (shared/jobs/rollup.ts,
+ *           shared/metrics/intermediates.ts), scanning no raw events.
  *
  * The lake arrives as it would on S3: each (source, hour) partition's file lands 4 minutes after
  * the hour ends; one partition in 8 gets a late file 2 hours later (inside the hourly recompute
@@ -17,11 +18,16 @@
  * Bytes are DuckDB's estimate (whole Parquet files of the partitions read; Athena bills only the
  * columns read, so this is an upper bound); dollars apply Athena's billing ($5/TB, ≥ 10 MB a query).
  *
+ * Also printed: the rows the scans return (what GetQueryResults pages through on Athena: the
+ * intermediates ride on the hourly scan's result), and the bytes the store keeps for the replayed
+ * hours — additive aggregates and intermediates — against the raw partitions they summarize.
+ *
  * Run: npx tsx bench/aws-cost/run.ts [--scale tiny|small] [--days 7]
  */
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
 import { generateLake } from '../../shared/adapters/duckdb/generate-lake.js';
 import { FsLakeInventory } from '../../shared/adapters/fs/fs-lake-inventory.js';
@@ -120,6 +126,7 @@ interface Variant {
   bytes: number;
   ms: number;
   queries: { hour: number; day: number };
+  resultRows: number;
 }
 const variant = (name: string, incremental: boolean): Variant => {
   const dir = path.join(out, `store-${incremental ? 'after' : 'before'}`);
@@ -135,6 +142,7 @@ const variant = (name: string, incremental: boolean): Variant => {
     bytes: 0,
     ms: 0,
     queries: { hour: 0, day: 0 },
+    resultRows: 0,
   };
 };
 const before = variant('before (recompute 3 h + 2 d raw)', false);
@@ -164,6 +172,7 @@ for (const tick of ticks) {
         v.bytes += s.bytesScanned ?? 0;
         v.queryBytes.push(s.bytesScanned ?? 0);
         v.queries[tick.grain]++;
+        v.resultRows += s.rows;
         for (let h = s.from; h < s.to; h = addGrain(h, 'hour')) {
           const key = `${s.source}|${h.getTime()}`;
           if (partitionBytes.has(key) && h >= first && h < last)
@@ -230,17 +239,53 @@ console.log(
 const scale1Tb = 2 ** 40 / (totalBytes / days);
 const at1Tb = (v: Variant) => scanCost(v.queryBytes.map((x) => x * scale1Tb)).dollars;
 console.log(
-  '| | queries (hourly + daily) | bytes scanned | Athena $ here (≥ 10 MB/query) | Athena $ at 1 TB/day | partition scans / lake hour / day (mean) | bytes-weighted | per source (imp, mod, rep, acct, prev) | job time |',
+  '| | queries (hourly + daily) | bytes scanned | Athena $ here (≥ 10 MB/query) | Athena $ at 1 TB/day | partition scans / lake hour / day (mean) | bytes-weighted | per source (imp, mod, rep, acct, prev) | result rows | job time |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const { v, p, cost } of rows)
   console.log(
-    `| ${v.name} | ${v.queries.hour} + ${v.queries.day} | ${formatBytes(v.bytes)} | ${cost.dollars.toFixed(4)} | ${at1Tb(v).toFixed(2)} | ${p.mean.toFixed(2)} | ${p.weighted.toFixed(2)} | ${SOURCES.map((s) => p.bySource[s]!.toFixed(2)).join(', ')} | ${(v.ms / 1000).toFixed(1)} s |`,
+    `| ${v.name} | ${v.queries.hour} + ${v.queries.day} | ${formatBytes(v.bytes)} | ${cost.dollars.toFixed(4)} | ${at1Tb(v).toFixed(2)} | ${p.mean.toFixed(2)} | ${p.weighted.toFixed(2)} | ${SOURCES.map((s) => p.bySource[s]!.toFixed(2)).join(', ')} | ${v.resultRows} | ${(v.ms / 1000).toFixed(1)} s |`,
   );
 const [b, a] = rows;
 console.log(
   `\nratio after/before: bytes ${(a!.v.bytes / b!.v.bytes).toFixed(3)}, dollars at 1 TB/day ${(at1Tb(a!.v) / at1Tb(b!.v)).toFixed(3)}, queries ${((a!.v.queries.hour + a!.v.queries.day) / (b!.v.queries.hour + b!.v.queries.day)).toFixed(3)}, dollars ${(a!.cost.dollars / b!.cost.dollars).toFixed(3)}, partition scans ${(a!.p.mean / b!.p.mean).toFixed(3)}`,
 );
+
+// What the store keeps for the replayed hours (the files their manifests name), against the raw
+// partitions of the sources with intermediates.
+{
+  let agg = 0;
+  let gz = 0;
+  const perSource = new Map<string, { json: number; gz: number; keys: number }>();
+  for (const h of windowsInRange('hour', first, last)) {
+    const m = await after.store.readManifest('hour', h.start);
+    if (!m) continue;
+    if (m.aggregates) agg += (await after.objects.get(m.aggregates))?.body.byteLength ?? 0;
+    const bytes = await after.store.readIntermediates(m);
+    if (!bytes) continue;
+    gz += bytes.byteLength;
+    const body = JSON.parse(gunzipSync(bytes).toString('utf8')) as {
+      sources: Record<string, Record<string, { keys: unknown[] }>>;
+    };
+    for (const [src, byAlias] of Object.entries(body.sources)) {
+      const text = JSON.stringify(byAlias);
+      const x = perSource.get(src) ?? { json: 0, gz: 0, keys: 0 };
+      x.json += text.length;
+      x.gz += gzipSync(text).byteLength;
+      x.keys += Object.values(byAlias).reduce((n, a) => n + a.keys.length, 0);
+      perSource.set(src, x);
+    }
+  }
+  console.log(
+    `\nstored for the ${days * 24} replayed hours: additive aggregates ${formatBytes(agg)}, intermediates ${formatBytes(gz)} (gzip JSON)`,
+  );
+  for (const [src, x] of [...perSource].filter(([, x]) => x.keys > 0)) {
+    const raw = partitions.filter(([k]) => k.startsWith(`${src}|`)).reduce((n, [, b]) => n + b, 0);
+    console.log(
+      `  ${src}: ${x.keys} keys, ${formatBytes(x.json)} JSON, ${formatBytes(x.gz)} gzipped alone = ${(x.gz / raw).toFixed(2)}× its raw partitions (${formatBytes(raw)})`,
+    );
+  }
+}
 
 // Correctness: each store against a full raw computation over the final lake (every late file landed).
 // `before` misses late files in hourly windows past its 3-hour recompute range; `after` must match.

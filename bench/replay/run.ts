@@ -17,7 +17,7 @@ import { AlertOutbox } from '../../shared/alerting/outbox.js';
 import { defaultConfig } from '../../shared/config/file.js';
 import type { LakeManifest } from '../../shared/generator/manifest.js';
 import { buildScenario } from '../../shared/generator/scenario.js';
-import { scoreAgainstManifest } from '../../shared/jobs/detection-demo.js';
+import { scoreAgainstManifest } from '../../shared/jobs/planted-score.js';
 import { runReplay } from '../../shared/jobs/replay.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { systemClock } from '../../shared/ports/clock.js';

@@ -1,29 +1,29 @@
 import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateLake } from '../../shared/adapters/duckdb/generate-lake.js';
+import { FsLakeInventory } from '../../shared/adapters/fs/fs-lake-inventory.js';
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
 import { FileAlertSink } from '../../shared/adapters/sinks/file-sink.js';
 import { analyzeGaps } from '../../shared/analysis/gaps.js';
 import { analyzeModels } from '../../shared/analysis/models.js';
 import { analyzeReports } from '../../shared/analysis/reports.js';
 import { coreCatalog } from '../../shared/config/load.js';
-import { unitLookup } from '../../shared/config/units.js';
 import { InputError } from '../../shared/errors.js';
 import { demoConfigYaml } from '../../shared/experiments/demo-config.js';
-import { type AllReadouts, analyzeAll } from '../../shared/experiments/index.js';
+import type { AllReadouts } from '../../shared/experiments/index.js';
 import { parseExperimentConfig } from '../../shared/experiments/parse-config.js';
 import type { LakeManifest } from '../../shared/generator/manifest.js';
 import { buildScenario, SCALES } from '../../shared/generator/scenario.js';
 import { funnelTable, gapTable, modelTable } from '../../shared/jobs/analysis-tables.js';
-import { runBackfill } from '../../shared/jobs/backfill.js';
-import { runDemoDetection } from '../../shared/jobs/detection-demo.js';
-import { runReportJob } from '../../shared/jobs/report-job.js';
+import { scoreAgainstManifest } from '../../shared/jobs/planted-score.js';
+import { loadReadouts } from '../../shared/jobs/readouts-store.js';
+import { runReplay } from '../../shared/jobs/replay.js';
+import type { TickOptions } from '../../shared/jobs/tick.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { systemClock } from '../../shared/ports/clock.js';
-import { fromExperimentReadout, fromPolicyReadout } from '../../shared/report/adapters.js';
 import { incidentAnchor } from '../../shared/report/model.js';
-import { parseUtc, windowsInRange } from '../../shared/time/window.js';
+import { addGrain, parseUtc } from '../../shared/time/window.js';
 import { openLakeEngine } from '../engine.js';
 import { openStore } from '../job-context.js';
 import { printSummary } from '../options.js';
@@ -79,81 +79,94 @@ export async function run(o: Opts): Promise<void> {
   const engine = await openLakeEngine(lake, config.sources);
   const from = parseUtc(manifest.start, 'start');
   const to = parseUtc(manifest.end, 'end');
-  const reportIndex = path.join(dir, 'report', 'index.html');
-  let detection: Awaited<ReturnType<typeof runDemoDetection>>;
-  let daily: Awaited<ReturnType<typeof runBackfill>>;
-  let report: Awaited<ReturnType<typeof runReportJob>>;
-  let readouts: Awaited<ReturnType<typeof analyzeAll>>;
+  const reportDir = path.join(dir, 'report');
+  const reportIndex = path.join(reportDir, 'index.html');
+  const experimentsYaml = demoConfigYaml(manifest);
+  await writeFile(path.join(dir, 'experiments.yaml'), experimentsYaml);
+  let hourly: Awaited<ReturnType<typeof runReplay>>;
+  let daily: Awaited<ReturnType<typeof runReplay>>;
+  let readouts: AllReadouts;
   let analyses: {
     gaps: Awaited<ReturnType<typeof analyzeGaps>>;
     funnel: Awaited<ReturnType<typeof analyzeReports>>;
     models: Awaited<ReturnType<typeof analyzeModels>>;
   };
   try {
-    // Hourly job replayed over the lake: metrics → detection → alerts.
-    detection = await runDemoDetection({
-      engine,
-      store,
-      objectStore,
-      sink: new FileAlertSink(alertsFile),
-      lakeManifest: manifest,
-      config,
-      clock: systemClock,
-      reportUrl: (key) => `file://${reportIndex}#${incidentAnchor(key)}`,
-      // Slices with fewer than k distinct users are merged into "other" before any alert names them.
-      privacy: { minSliceUsers: 5 },
-    });
-    daily = await runBackfill({
-      engine,
-      store,
-      config,
-      grain: 'day',
-      windows: windowsInRange('day', from, to),
-      clock: systemClock,
-    });
-    // Daily job: read out the experiment and the policy launch of the lake, then the analyses.
-    const experimentsYaml = demoConfigYaml(manifest);
-    await writeFile(path.join(dir, 'experiments.yaml'), experimentsYaml);
-    readouts = await analyzeAll({ engine, config: parseExperimentConfig(experimentsYaml), asOf: to });
-    await writeFile(path.join(dir, 'readouts.json'), `${JSON.stringify(readouts, null, 2)}\n`);
+    // The analyses of the lake, shown in the daily report.
     analyses = {
       gaps: await analyzeGaps({ engine, from, to }),
       funnel: await analyzeReports({ engine, from, to }),
       models: await analyzeModels({ engine, from, to }),
     };
     await writeFile(path.join(dir, 'analyses.json'), `${JSON.stringify(analyses, null, 2)}\n`);
-    report = await runReportJob({
-      objectStore: new FsObjectStore(dir),
-      store,
-      config,
-      from,
-      to,
-      alerts: detection.alerts,
-      experiments: readouts.experiments.map(fromExperimentReadout),
-      policies: readouts.policies.map((r) => fromPolicyReadout(r, unitLookup(config))),
-      analyses: [gapTable(analyses.gaps), funnelTable(analyses.funnel), modelTable(analyses.models)],
-      now: new Date(),
-      // The lake counts the people behind each slice series (k-anonymity of the report).
+    const tables = [gapTable(analyses.gaps), funnelTable(analyses.funnel), modelTable(analyses.models)];
+    // The scheduled jobs over the lake, as `vigil replay` runs them: every hourly tick, then every
+    // daily one (readouts of the experiment and the policy launch, the report). One pass each: the
+    // ticks' windows recomputed and judged at once, which sends the alerts of the ticks one by one.
+    const tickOptions: TickOptions = {
       engine,
+      objectStore,
+      store,
+      sink: new FileAlertSink(alertsFile),
+      config,
+      experiments: parseExperimentConfig(experimentsYaml),
+      clock: systemClock,
+      inventory: new FsLakeInventory(lake),
+      reportUrl: (key) => `file://${reportIndex}#${incidentAnchor(key)}`,
+      // Slices with fewer than k distinct users are merged into "other" before any alert names them.
+      privacy: { minSliceUsers: 5 },
+      analyses: async () => tables,
+      reportOut: { store: new FsObjectStore(reportDir), prefix: '' },
+    };
+    // The firings that judge the lake's last hour and day come just after its end.
+    hourly = await runReplay({
+      ...tickOptions,
+      grain: 'hour',
+      from,
+      to: addGrain(to, 'hour'),
+      onePass: true,
+      onPrefetch: (done, total) => bar.update(done, total, 'hourly metric windows'),
     });
+    daily = await runReplay({
+      ...tickOptions,
+      grain: 'day',
+      from,
+      to: addGrain(to, 'day'),
+      onePass: true,
+      onPrefetch: (done, total) => bar.update(done, total, 'daily metric windows'),
+    });
+    bar.done();
+    const stored = await loadReadouts(objectStore);
+    readouts = stored ?? { experiments: [], policies: [], skipped: [] };
+    await writeFile(path.join(dir, 'readouts.json'), `${JSON.stringify(readouts, null, 2)}\n`);
   } finally {
     await engine.close();
   }
+  if (!daily.report) throw new Error('the daily replay wrote no report');
+  const reportBytes = (await stat(reportIndex)).size;
+  const detection = {
+    ...scoreAgainstManifest(
+      hourly.alerts.filter((a) => a.grain === 'hour'),
+      manifest,
+    ),
+    delivered: hourly.delivered + daily.delivered,
+  };
   const seconds = (performance.now() - started) / 1000;
   const effects = effectsVsTruth(manifest, readouts);
   const summary = {
     dir,
     lake,
     alerts: alertsFile,
-    report: report.url,
-    report_bytes: report.bytes,
+    report: reportIndex,
+    report_bytes: reportBytes,
     readouts: path.join(dir, 'readouts.json'),
     seconds: Number(seconds.toFixed(2)),
     generate_seconds: Number(((tGenerate - started) / 1000).toFixed(2)),
     rows: manifest.rows,
     metrics: config.metrics.length,
-    hourly_windows: detection.windows,
-    daily_windows: daily.written,
+    hourly_windows: hourly.judged,
+    daily_windows: daily.judged,
+    daily_alerts: daily.alerts.length,
     detection: {
       metric_incidents: detection.metricIncidents,
       matched: detection.incidentsFound,
@@ -182,13 +195,13 @@ export async function run(o: Opts): Promise<void> {
   printSummary(o.json, summary, [
     `Vigil demo — ${manifest.start} .. ${manifest.end}, seed ${manifest.seed}`,
     `  lake         ${lake} (${events.toLocaleString('en-US')} events, generated in ${summary.generate_seconds}s)`,
-    `  metrics      ${config.metrics.length} metrics × ${detection.windows} hourly + ${daily.written} daily windows`,
+    `  metrics      ${config.metrics.length} metrics × ${hourly.judged} hourly + ${daily.judged} daily windows, judged as ${hourly.ticks} hourly and ${daily.ticks} daily ticks (vigil replay)`,
     `  incidents    ${detection.metricIncidents} raised, ${detection.incidentsFound} match planted ones — precision ${pct(detection.precision)}, recall ${pct(detection.recall)} (${pct(detection.incidentRecall)} of ${manifest.incidents.length} planted incidents caught)`,
     `  data quality ${detection.missingPartitionsFound}/${detection.missingPartitions} missing partitions alerted as data issues (${detection.dataAlerts} data alerts)`,
     ...effects.map(fmtEffect),
     `  analyses     top gap ${summary.analyses.top_gap} (planted ${summary.analyses.planted_gap}); weakest reason ${summary.analyses.weakest_reason} (planted ${summary.analyses.planted_weak_reason}); model_score drift from ${summary.analyses.model_drift_from ?? 'never'} (planted ${manifest.model_drift.start.slice(0, 10)})`,
     `  alerts       ${alertsFile} (${detection.delivered} messages)`,
-    `  report       ${report.url} (${Math.round(report.bytes / 1024)} KiB) — open it in a browser`,
+    `  report       ${reportIndex} (${Math.round(reportBytes / 1024)} KiB) — open it in a browser`,
     `  total        ${seconds.toFixed(1)}s`,
   ]);
 }

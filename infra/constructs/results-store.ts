@@ -1,7 +1,24 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { prefixOf } from '../../shared/storage/layout.js';
+import { type PrefixSpec, prefixOf, STORAGE_LAYOUT, type StorageArea } from '../../shared/storage/layout.js';
+
+/** One expiry rule per area the layout gives a retention. */
+function retentionRules(): s3.LifecycleRule[] {
+  return (Object.keys(STORAGE_LAYOUT) as StorageArea[]).flatMap((area) => {
+    const spec: PrefixSpec = STORAGE_LAYOUT[area];
+    return spec.retentionDays === undefined
+      ? []
+      : [
+          {
+            id: `expire-${STORAGE_LAYOUT[area].prefix.replaceAll('/', '-')}`,
+            prefix: prefixOf(area),
+            expiration: Duration.days(spec.retentionDays),
+            noncurrentVersionExpiration: Duration.days(1),
+          },
+        ];
+  });
+}
 
 export interface ResultsStoreProps {
   /** Days Athena query results are kept before the lifecycle deletes them. */
@@ -49,6 +66,7 @@ export class ResultsStore extends Construct {
           noncurrentVersionExpiration: Duration.days(30),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
+        ...retentionRules(),
       ],
     });
   }

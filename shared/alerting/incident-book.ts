@@ -11,6 +11,18 @@ export interface IncidentBook {
   readonly processedThrough?: string;
   /** incidentKey (kind, metric, slice) → its open incident */
   readonly open: Readonly<Record<string, OpenIncident>>;
+  /**
+   * The detector state that has seen exactly the windows through `processedThrough`
+   * (shared/jobs/detector-state-store.ts). Written in the same compare-and-swap as the rest, so the
+   * book and the state it names always match, whatever write a crash interrupted.
+   */
+  readonly detectorState?: DetectorStateRef;
+}
+
+/** Where a grain's detector state lives: one object per metric under one run's folder. */
+export interface DetectorStateRef {
+  readonly run: string;
+  readonly metrics: readonly string[];
 }
 
 export interface LoadedBook {
@@ -81,5 +93,9 @@ function reviveBook(raw: IncidentBook): IncidentBook {
     };
     open[incidentKey(inc.kind, inc.metric, slice)] = inc;
   }
-  return { ...(raw.processedThrough ? { processedThrough: raw.processedThrough } : {}), open };
+  return {
+    ...(raw.processedThrough ? { processedThrough: raw.processedThrough } : {}),
+    open,
+    ...(raw.detectorState ? { detectorState: raw.detectorState } : {}),
+  };
 }

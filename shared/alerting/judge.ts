@@ -15,6 +15,16 @@ export interface JudgeWindowInput {
   readonly dataFindings?: ReadonlyMap<string, Finding>;
   readonly guard: SliceGuard;
   readonly reportUrl: (dedupeKey: string) => string;
+  /**
+   * Pre-incident references (see preIncidentReference) by referenceKey, computed by the caller from
+   * windows it may not hold in `scores` (older than the scored windows). Absent: taken from `scores`.
+   */
+  readonly references?: ReadonlyMap<string, number | null>;
+}
+
+/** Key of one series' pre-incident reference for an incident that started at `since` (ISO). */
+export function referenceKey(metric: string, sliceKey: string, since: string): string {
+  return JSON.stringify([metric, sliceKey, since]);
 }
 
 /**
@@ -38,7 +48,7 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
       resolveAfter: rules.resolveAfter,
       cooldown: rules.cooldown,
       ...(point ? { current: { observed: point.observed, expected: point.expected } } : {}),
-      ...(current && ms ? { stillOff: stillOff(ms, o.i, current, o.grain, o.t) } : {}),
+      ...(current && ms ? { stillOff: stillOff(ms, o.i, current, o.grain, o.t, o.references) } : {}),
       reportUrl: o.reportUrl,
     });
     if (step.open) open.set(key, step.open);
@@ -78,8 +88,32 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
 }
 
 /** Seasonal period in windows: the same hour of earlier days, the same weekday of earlier weeks. */
-const PERIOD = { hour: 24, day: 7 } as const;
+export const PERIOD = { hour: 24, day: 7 } as const;
 const GRAIN_MS = { hour: 3_600_000, day: 86_400_000 } as const;
+
+/**
+ * The windows a pre-incident reference of window t reads, newest first: the same point of each
+ * earlier period before the incident started, back to `fromMs` (the detector's lookback). The
+ * caller takes the median of the first three with a value (preIncidentReference's rule).
+ */
+export function referenceWindows(t: number, sinceMs: number, grain: Grain, fromMs: number): number[] {
+  const step = PERIOD[grain] * GRAIN_MS[grain];
+  const out: number[] = [];
+  for (let j = t - step; j >= fromMs; j -= step) if (j < sinceMs) out.push(j);
+  return out;
+}
+
+/** Median of the first three finite values (the reference), or null. */
+export function medianOfFirstThree(values: Iterable<number | null | undefined>): number | null {
+  const xs: number[] = [];
+  for (const v of values) {
+    if (typeof v === 'number' && Number.isFinite(v)) xs.push(v);
+    if (xs.length === 3) break;
+  }
+  if (xs.length === 0) return null;
+  xs.sort((a, b) => a - b);
+  return xs[xs.length >> 1]!;
+}
 
 /**
  * What the series looked like before the incident at this point of the cycle: the median of the
@@ -125,14 +159,23 @@ function offReference(
  * The incident's own slice, or a slice it named, is still off in its direction: by the detector's
  * judgement (isStillOff) or against what the same windows looked like before the incident.
  */
-export function stillOff(ms: MetricScores, i: number, inc: OpenIncident, grain: Grain, t: number): boolean {
+export function stillOff(
+  ms: MetricScores,
+  i: number,
+  inc: OpenIncident,
+  grain: Grain,
+  t: number,
+  references?: ReadonlyMap<string, number | null>,
+): boolean {
   const sinceIndex = i - Math.round((t - Date.parse(inc.since)) / GRAIN_MS[grain]);
   return [inc.slice, ...inc.slices].some((s) => {
     const series = ms.slices.get(s.key);
     const p = series?.[i];
     if (!series || !p || p.excluded) return false;
     if (isStillOff(p, ms.rules, ms.shape === 'count', inc.direction)) return true;
-    const ref = preIncidentReference(series, i, sinceIndex, PERIOD[grain]);
+    const ref = references
+      ? (references.get(referenceKey(ms.metric, s.key, inc.since)) ?? null)
+      : preIncidentReference(series, i, sinceIndex, PERIOD[grain]);
     return ref !== null && offReference(p, ref, ms.rules, ms.shape, inc.direction);
   });
 }

@@ -1,5 +1,6 @@
 import { alertThreshold } from '../anomaly/config.js';
 import { TUNING } from '../anomaly/detector.js';
+import { registerStateClass } from '../anomaly/state.js';
 import { poissonLowerTail, poissonUpperTail } from '../stats/distributions.js';
 
 /**
@@ -71,16 +72,13 @@ const RECENT_Z = 2;
 /** Pearson χ² above this is clipped before it feeds the dispersion, so an outlier cannot blind it. */
 const PEARSON_CLIP = 25;
 
-class SeriesState {
+/** One series' band: its sums, dispersion, recent windows and episode (kept between runs). */
+export class SeriesState {
   n = 0;
   d = 0;
   /** The same sums per phase of the period (hour of day), each remembering 7 periods. */
-  readonly pn: number[];
-  readonly pd: number[];
-  constructor(period: number) {
-    this.pn = new Array<number>(period).fill(0);
-    this.pd = new Array<number>(period).fill(0);
-  }
+  pn: number[] = [];
+  pd: number[] = [];
   phiSum = 0;
   phiWeight = 0;
   learned = 0;
@@ -99,6 +97,8 @@ class SeriesState {
     return this.phiWeight > 0 ? Math.max(1, this.phiSum / this.phiWeight) : 1;
   }
 }
+// Bands are kept in the detector state store like the detectors (encoded field for field).
+registerStateClass('SeriesState', SeriesState);
 
 /**
  * Scores every series of one metric (key → one observation per window, null when the window is
@@ -108,9 +108,24 @@ export function scoreRateBands(
   series: ReadonlyMap<string, readonly (RateObs | null)[]>,
   windows: number,
   o: BandOptions,
+  /**
+   * Bands that already saw earlier windows (advanced in place; a series without one gets a new
+   * band), and how many windows came before these (re-bases are dated in windows).
+   */
+  persist?: { readonly states: Map<string, SeriesState>; readonly offset: number },
 ): Map<string, (BandPoint | null)[]> {
   const alpha = 1 / (7 * o.period);
-  const states = new Map([...series.keys()].map((k) => [k, new SeriesState(o.period)]));
+  const states = persist?.states ?? new Map<string, SeriesState>();
+  for (const k of series.keys()) {
+    const st = states.get(k) ?? new SeriesState();
+    states.set(k, st);
+    // A band of another period (or kept before phases existed) starts its phases afresh.
+    if (st.pn?.length !== o.period) {
+      st.pn = new Array<number>(o.period).fill(0);
+      st.pd = new Array<number>(o.period).fill(0);
+    }
+  }
+  const offset = persist?.offset ?? 0;
   const out = new Map([...series.keys()].map((k) => [k, new Array<BandPoint | null>(windows).fill(null)]));
   const groups = new Map<string, string[]>();
   for (const key of series.keys()) {
@@ -130,10 +145,10 @@ export function scoreRateBands(
       const g = o.groupOf(key);
       const prior = g === null ? undefined : priors.get(g);
       const phase = o.phaseOf(i);
-      maybeRestore(s, x, rateOf(s, prior) * seasonalFactor(s, phase), prior, i, o.hold);
+      maybeRestore(s, x, rateOf(s, prior) * seasonalFactor(s, phase), prior, offset + i, o.hold);
       const rate = rateOf(s, prior) * seasonalFactor(s, phase);
       out.get(key)![i] = judge(s, x, rate, o, key);
-      if (!x.unlearned) learn(s, x, rate, alpha, o.hold, i, phase);
+      if (!x.unlearned) learn(s, x, rate, alpha, o.hold, offset + i, phase);
     }
   }
   return out;

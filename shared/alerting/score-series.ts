@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseDetectorConfig } from '../anomaly/config.js';
 import { type PointScore, StreamingDetector } from '../anomaly/index.js';
 import { peek } from '../anomaly/peek.js';
@@ -6,10 +7,10 @@ import { getOrInsert } from '../collections.js';
 import type { Metric, MetricConfig } from '../config/schema.js';
 import type { MetricRow } from '../metrics/metric-row.js';
 import type { AlertCause } from '../ports/alert-sink.js';
-import { dimensionValue, type Slice } from '../slices/slice.js';
+import { dimensionValue, type Slice, sliceOf } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
 import { detectionFor, type MetricDetection } from './detection-config.js';
-import { type RateObs, scoreRateBands } from './pooled-band.js';
+import { type RateObs, type SeriesState, scoreRateBands } from './pooled-band.js';
 
 /** Score of the exposure at which its move is passed on to the counts judged against it. */
 const EXPOSURE_MOVED = 0.5;
@@ -19,14 +20,23 @@ interface ExposurePoint extends ScoredPoint {
   readonly moved: boolean;
 }
 
-/** The exposure series a slice is judged against: the same slice when it has one, else the total. */
-function exposureOf(exposure: MetricScores, slice: string): ExposurePoint[] | undefined {
+/**
+ * The exposure series a slice is judged against: the same slice from its first row on, else the
+ * total (causal: a slice that appears later does not change what earlier windows were judged against).
+ */
+function exposureOf(
+  exposure: MetricScores,
+  slice: string,
+  windows: readonly number[],
+): ExposurePoint[] | undefined {
   const total = exposure.slices.get('');
-  const own = exposure.slices.get(slice) ?? total;
-  return own?.map((p, i) => ({
-    ...p,
-    moved: p.score >= EXPOSURE_MOVED || (total?.[i]?.score ?? 0) >= EXPOSURE_MOVED,
-  }));
+  const own = exposure.slices.get(slice);
+  const since = exposure.since.get(slice) ?? Number.POSITIVE_INFINITY;
+  const base = total ?? own;
+  return base?.map((_, i) => {
+    const p = (own && windows[i]! >= since ? own[i] : total?.[i]) ?? base[i]!;
+    return { ...p, moved: p.score >= EXPOSURE_MOVED || (total?.[i]?.score ?? 0) >= EXPOSURE_MOVED };
+  });
 }
 
 /** How a metric's slices add up to its total, which decides the root-cause decomposition. */
@@ -59,8 +69,45 @@ export interface MetricScores {
   readonly slices: ReadonlyMap<string, readonly ScoredPoint[]>;
   /** slice key → the structured slice. */
   readonly sliceOf: ReadonlyMap<string, Slice>;
+  /** slice key → start of its first window with a row (ms); before it the slice's points are empty. */
+  readonly since: ReadonlyMap<string, number>;
   /** `traffic`: another metric is judged against this one (its exposure), so its moves are notices. */
   readonly cause?: AlertCause;
+}
+
+/** One slice's detector, kept between runs (shared/alerting/detector-state-store.ts). */
+export interface SliceDetector {
+  readonly slice: Slice;
+  /** Start of the slice's first window with a row (ms). */
+  readonly since: number;
+  /** The streaming detector (metrics judged by their own series). */
+  readonly detector?: StreamingDetector;
+  /** The pooled rate band's sums (counts with an exposure, ratios of counts: pooled-band.ts). */
+  readonly band?: SeriesState;
+}
+
+/** A metric's detectors after the windows scored so far. */
+export interface MetricState {
+  /** What the detectors were built for (fingerprintOf): state of another fingerprint is re-learned. */
+  readonly fingerprint: string;
+  /**
+   * Count metrics: the last windows (ms, ascending, at most `zeroWindows`) that every slice without
+   * a row learned as zero. A slice first seen later learns them first, so it starts from the same
+   * detector however the windows were split into runs.
+   */
+  zeros: number[];
+  readonly slices: Map<string, SliceDetector>;
+  /** Windows scored so far (the rate bands count re-bases in windows). */
+  windows: number;
+}
+
+/** metric name → its detectors. */
+export type DetectorStates = Map<string, MetricState>;
+
+/** Identity of a metric's detectors: its definition, its rules at the grain, the grain. */
+export function fingerprintOf(metric: Metric, grain: Grain): string {
+  const text = JSON.stringify({ metric, rules: detectionFor(metric.detection, grain), grain });
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 export function shapeOf(metric: Metric): MetricShape {
@@ -79,17 +126,26 @@ export interface ScoreOptions {
   readonly excluded: ReadonlyMap<string, ReadonlySet<number>>;
   /** Known events (vigil.yaml `calendar:`): their windows are not learned, and may be suppressed. */
   readonly known?: KnownEvents;
+  /**
+   * Detectors that already saw the windows before `windows` (restored from the store): they continue,
+   * and are advanced in place. Absent: fresh detectors (one pass over `windows`).
+   */
+  readonly state?: DetectorStates;
+  /** Zero windows a new count slice learns before its first row (default: all of them). */
+  readonly zeroWindows?: number;
 }
 
 /**
  * Scores every metric × slice series causally (each window only sees the windows before it).
  * Count slices absent from a window are zeros (the design writes no row for an empty slice);
- * excluded windows are skipped, so a data outage is never learned as a real drop.
+ * excluded windows are skipped, so a data outage is never learned as a real drop. With `state`,
+ * the detectors continue from earlier runs: scoring windows in several runs, state kept between
+ * them, gives exactly the scores of one run over all of them (test/jobs/detector-state.test.ts).
  */
 export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): MetricScores[] {
   const index = new Map(o.windows.map((t, i) => [t, i]));
   const byMetric = new Map<string, Map<string, (MetricRow | undefined)[]>>();
-  const sliceOf = new Map<string, Slice>();
+  const sliceOfKey = new Map<string, Slice>();
   // Windows never computed (before the lake, or not backfilled) are unknown, not zero.
   const computed = new Set<number>();
   for (const r of rows) {
@@ -97,11 +153,13 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
     if (i === undefined || r.grain !== o.grain) continue;
     computed.add(r.windowStart.getTime());
     const slices = getOrInsert(byMetric, r.metric, () => new Map<string, (MetricRow | undefined)[]>());
-    sliceOf.set(r.slice.key, r.slice);
+    sliceOfKey.set(r.slice.key, r.slice);
     getOrInsert(slices, r.slice.key, () =>
       new Array<MetricRow | undefined>(o.windows.length).fill(undefined),
     )[i] = r;
   }
+  const state = o.state ?? new Map<string, MetricState>();
+  const zeroCap = o.zeroWindows ?? Number.POSITIVE_INFINITY;
   const scoredBy = new Map<string, MetricScores>();
   // A metric other counts are judged against is the platform's traffic.
   const exposures = new Set(o.metrics.metrics.flatMap((m) => m.detection?.exposure ?? []));
@@ -111,62 +169,153 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
   );
   for (const metric of ordered) {
     const rules = detectionFor(metric.detection, o.grain);
-    const slices = byMetric.get(metric.name);
-    if (!rules.enabled || !rules.grains.includes(o.grain) || !slices) continue;
+    const slices = byMetric.get(metric.name) ?? new Map<string, (MetricRow | undefined)[]>();
+    if (!rules.enabled || !rules.grains.includes(o.grain)) continue;
+    // Every watched metric gets state, rows or not: its count zeros accumulate from the first window.
+    let ms = state.get(metric.name);
+    if (!ms) {
+      ms = { fingerprint: fingerprintOf(metric, o.grain), zeros: [], slices: new Map(), windows: 0 };
+      state.set(metric.name, ms);
+    }
     const exposure = rules.exposure !== undefined ? scoredBy.get(rules.exposure) : undefined;
     const shape = shapeOf(metric);
-    // Weighted sums are not counts: treating them as such would understate the sampling noise.
-    const volumeAware = metric.kind !== 'weighted_proportion';
     const excluded = o.excluded.get(metric.name) ?? new Set<number>();
-    const eventsOf = (slice: string) =>
+    // Windows of this run every slice without a row learns as zero (counts only).
+    const zeroHere = shape === 'count' ? o.windows.filter((t) => computed.has(t) && !excluded.has(t)) : [];
+    const ctx: SeriesContext = {
+      grain: o.grain,
+      windows: o.windows,
+      excluded,
+      computed,
+      shape,
+      rules,
+      // Weighted sums are not counts: treating them as such would understate the sampling noise.
+      volumeAware: metric.kind !== 'weighted_proportion',
+    };
+    // Counts with an exposure, and ratios of counts, are judged by their pooled rate band.
+    const banded = shape === 'ratio' || (shape === 'count' && exposure !== undefined);
+    const scored = new Map<string, ScoredPoint[]>();
+    const keys = [...new Set([...ms.slices.keys(), ...slices.keys()])];
+    const empty = () => new Array<MetricRow | undefined>(o.windows.length).fill(undefined);
+    for (const key of keys) {
+      if (ms.slices.has(key)) continue;
+      const series = slices.get(key)!;
+      const since = o.windows[series.findIndex((r) => r !== undefined)]!;
+      const sd: SliceDetector = banded
+        ? { slice: sliceOfKey.get(key)!, since }
+        : { slice: sliceOfKey.get(key)!, since, detector: newDetector(rules, shape, key === '') };
+      ms.slices.set(key, sd);
+      // A count slice seen for the first time has been zero in every earlier window (its own
+      // detector learns that; a band starts at its first row, since siblings share its prior).
+      if (!banded)
+        learnZeros(
+          sd,
+          [...ms.zeros, ...zeroHere.filter((t) => t < since)].slice(-zeroCap),
+          metric.name,
+          ctx,
+          o.known,
+        );
+    }
+    const eventsOf = (key: string) =>
       o.known?.windowsOf(
-        { metric: metric.name, region: dimensionValue(sliceOf.get(slice)!, 'region') },
+        { metric: metric.name, region: dimensionValue(ms.slices.get(key)!.slice, 'region') },
         o.grain,
         o.windows,
       );
-    // Counts with an exposure, and ratios of counts, are judged by their pooled rate band.
-    const banded =
-      shape === 'ratio' || (shape === 'count' && exposure !== undefined)
-        ? scoreBanded(slices, o, excluded, computed, rules, eventsOf, sliceOf, {
-            scale: metric.kind === 'ratio' ? metric.scale : undefined,
-            exposure,
-            weighted: !volumeAware,
-          })
-        : undefined;
-    const scored = new Map<string, ScoredPoint[]>();
-    for (const [slice, series] of slices) {
-      if (banded) {
-        scored.set(slice, banded.get(slice)!);
-        continue;
+    if (banded) {
+      const bands = scoreBanded(keys, slices, o, ctx, ms, eventsOf, {
+        scale: metric.kind === 'ratio' ? metric.scale : undefined,
+        exposure,
+        weighted: !ctx.volumeAware,
+      });
+      for (const key of keys) scored.set(key, bands.get(key)!);
+    } else
+      for (const key of keys) {
+        const traffic = exposure ? exposureOf(exposure, key, o.windows) : undefined;
+        scored.set(
+          key,
+          scoreOne(ms.slices.get(key)!, slices.get(key) ?? empty(), ctx, eventsOf(key), traffic),
+        );
       }
-      const events = eventsOf(slice);
-      const traffic = exposure ? exposureOf(exposure, slice) : undefined;
-      scored.set(
-        slice,
-        scoreOne(
-          series,
-          o.windows,
-          excluded,
-          computed,
-          shape,
-          rules,
-          slice === '',
-          volumeAware,
-          events,
-          traffic,
-        ),
-      );
-    }
+    if (shape === 'count') ms.zeros = [...ms.zeros, ...zeroHere].slice(-zeroCap);
+    ms.windows += o.windows.length;
+    if (keys.length === 0) continue;
     scoredBy.set(metric.name, {
       metric: metric.name,
       shape,
       rules,
       slices: scored,
-      sliceOf: new Map([...slices.keys()].map((k) => [k, sliceOf.get(k)!])),
+      sliceOf: new Map(keys.map((k) => [k, ms.slices.get(k)!.slice])),
+      since: new Map(keys.map((k) => [k, ms.slices.get(k)!.since])),
       ...(exposures.has(metric.name) ? { cause: 'traffic' as const } : {}),
     });
   }
   return o.metrics.metrics.flatMap((m) => scoredBy.get(m.name) ?? []);
+}
+
+/** Rebuilds a slice stored as its pairs (the state store keeps structure, never parses keys). */
+export function restoreSlice(pairs: Slice['pairs']): Slice {
+  return sliceOf(pairs);
+}
+
+interface SeriesContext {
+  readonly grain: Grain;
+  readonly windows: readonly number[];
+  readonly excluded: ReadonlySet<number>;
+  readonly computed: ReadonlySet<number>;
+  readonly shape: MetricShape;
+  readonly rules: MetricDetection;
+  readonly volumeAware: boolean;
+}
+
+function newDetector(rules: MetricDetection, shape: MetricShape, isTotal: boolean): StreamingDetector {
+  return new StreamingDetector({
+    direction: rules.direction,
+    sensitivity: isTotal ? rules.sensitivity : rules.sliceSensitivity,
+    // Counts are gated on max(observed, expected) later: a drop to zero must still be scored.
+    minVolume: shape === 'ratio' ? rules.minVolume : 0,
+    ...(rules.warmup !== undefined ? { warmup: rules.warmup } : {}),
+    // Incidents dedupe repeats themselves; every anomalous window must stay visible here, and
+    // an incident stays anomalous for as long as it lasts.
+    cooldown: 0,
+    episodeCalibration: 'hold',
+  });
+}
+
+/** A new count slice learns the zeros of the windows before its first row (known events are not learned). */
+function learnZeros(
+  sd: SliceDetector,
+  zeros: readonly number[],
+  metric: string,
+  ctx: SeriesContext,
+  known: KnownEvents | undefined,
+): void {
+  if (ctx.shape !== 'count' || zeros.length === 0 || !sd.detector) return;
+  const region = dimensionValue(sd.slice, 'region');
+  const events = known?.windowsOf({ metric, region }, ctx.grain, zeros);
+  for (const t of zeros) {
+    if (events?.unlearned.has(t)) continue;
+    sd.detector.push({ t, value: 0, ...(ctx.volumeAware ? { numerator: 0 } : {}) });
+  }
+}
+
+/**
+ * What a stored window says a slice observed (as scoreMetrics would score it): null when the
+ * window is excluded, before the slice's first row, or without a value; 0 for an absent count
+ * slice in a computed window. Used where the judge needs windows older than those scored.
+ */
+export function observedIn(
+  rows: readonly MetricRow[],
+  metric: string,
+  shape: MetricShape,
+  sliceKey: string,
+  t: number,
+  o: { readonly since: number | undefined; readonly excluded: boolean },
+): number | null {
+  if (o.excluded || o.since === undefined || t < o.since) return null;
+  const row = rows.find((r) => r.metric === metric && r.slice.key === sliceKey);
+  if (row) return row.value;
+  return shape === 'count' && rows.length > 0 ? 0 : null;
 }
 
 /** Seasonal period in windows: the band's memory is a number of them. */
@@ -176,35 +325,41 @@ const GRAIN_MS = { hour: 3_600_000, day: 86_400_000 } as const;
 /**
  * Scores a metric's slices by their pooled rate bands (pooled-band.ts): a ratio's numerator over
  * its denominator, or a count over its exposure's same slice (the exposure's total for a slice it
- * lacks). Siblings are the slices of the same dimensions; the total stands alone.
+ * lacks, or before that slice's first row). Siblings are the slices of the same dimensions; the
+ * total stands alone. The bands continue from the metric's state and are advanced in it.
  */
 function scoreBanded(
+  keys: readonly string[],
   slices: ReadonlyMap<string, readonly (MetricRow | undefined)[]>,
   o: ScoreOptions,
-  excluded: ReadonlySet<number>,
-  computed: ReadonlySet<number>,
-  rules: MetricDetection,
+  ctx: SeriesContext,
+  ms: MetricState,
   eventsOf: (slice: string) => EventWindows | undefined,
-  sliceOf: ReadonlyMap<string, Slice>,
   m: {
     readonly scale: number | undefined;
     readonly exposure: MetricScores | undefined;
     readonly weighted: boolean;
   },
 ): Map<string, ScoredPoint[]> {
-  const events = new Map([...slices.keys()].map((k) => [k, eventsOf(k)]));
+  const { excluded, computed, rules } = ctx;
+  const none = new Array<MetricRow | undefined>(o.windows.length).fill(undefined);
+  const events = new Map(keys.map((k) => [k, eventsOf(k)]));
   const obs = new Map<string, (RateObs | null)[]>();
-  for (const [key, series] of slices) {
-    const exp = m.exposure ? (m.exposure.slices.get(key) ?? m.exposure.slices.get('')) : undefined;
+  for (const key of keys) {
+    const series = slices.get(key) ?? none;
+    const since = ms.slices.get(key)!.since;
+    const own = m.exposure?.slices.get(key);
+    const ownSince = m.exposure?.since.get(key) ?? Number.POSITIVE_INFINITY;
+    const total = m.exposure?.slices.get('');
     obs.set(
       key,
       o.windows.map((t, i) => {
-        if (excluded.has(t)) return null;
+        if (excluded.has(t) || t < since) return null;
         const row = series[i];
         const ev = events.get(key);
         const unlearned = ev?.unlearned.has(t) === true;
         if (m.exposure) {
-          const d = exp?.[i];
+          const d = own && t >= ownSince ? own[i] : total?.[i];
           if (!d || d.excluded || d.observed === null) return null;
           const n = row?.value ?? (computed.has(t) ? 0 : null);
           return n === null ? null : { n, d: d.observed, ...(unlearned ? { unlearned } : {}) };
@@ -222,20 +377,36 @@ function scoreBanded(
       }),
     );
   }
-  const bands = scoreRateBands(obs, o.windows.length, {
-    period: PERIOD[o.grain],
-    phaseOf: (i) => Math.floor(o.windows[i]! / GRAIN_MS[o.grain]) % PERIOD[o.grain],
-    warmup: rules.warmup,
-    hold: parseDetectorConfig({}).hold,
-    direction: rules.direction,
-    sensitivity: (key) => (key === '' ? rules.sensitivity : rules.sliceSensitivity),
-    groupOf: (key) => {
-      const sl = sliceOf.get(key);
-      return !sl || sl.pairs.length === 0 ? null : sl.pairs.map(([d]) => d).join(';');
+  const states = new Map<string, SeriesState>();
+  for (const key of keys) {
+    const b = ms.slices.get(key)!.band;
+    if (b) states.set(key, b);
+  }
+  const bands = scoreRateBands(
+    obs,
+    o.windows.length,
+    {
+      period: PERIOD[o.grain],
+      phaseOf: (i) => Math.floor(o.windows[i]! / GRAIN_MS[o.grain]) % PERIOD[o.grain],
+      warmup: rules.warmup,
+      hold: parseDetectorConfig({}).hold,
+      direction: rules.direction,
+      sensitivity: (key) => (key === '' ? rules.sensitivity : rules.sliceSensitivity),
+      groupOf: (key) => {
+        const sl = ms.slices.get(key)?.slice;
+        return !sl || sl.pairs.length === 0 ? null : sl.pairs.map(([d]) => d).join(';');
+      },
     },
-  });
+    { states, offset: ms.windows },
+  );
+  for (const [key, b] of states) {
+    const sd = ms.slices.get(key)!;
+    if (sd.band !== b) ms.slices.set(key, { ...sd, band: b });
+  }
   const out = new Map<string, ScoredPoint[]>();
-  for (const [key, series] of slices) {
+  for (const key of keys) {
+    const series = slices.get(key) ?? none;
+    const since = ms.slices.get(key)!.since;
     const band = bands.get(key)!;
     const ev = events.get(key);
     out.set(
@@ -245,7 +416,8 @@ function scoreBanded(
         const b = band[i];
         const x = obs.get(key)![i];
         const isExcluded = excluded.has(t);
-        const value = row ? row.value : m.exposure && computed.has(t) ? 0 : null;
+        // Before its first row the slice is not known yet.
+        const value = t < since ? null : row ? row.value : m.exposure && computed.has(t) ? 0 : null;
         const known = ev?.unlearned.has(t) === true;
         const suppressed = ev?.suppressed.has(t) === true;
         const expected = b && x ? (m.exposure ? b.expected : (m.scale ?? 1) * (b.expected / x.d)) : null;
@@ -253,7 +425,7 @@ function scoreBanded(
           t,
           observed: isExcluded ? null : value,
           expected: isExcluded ? null : expected,
-          numerator: isExcluded ? null : (row?.numerator ?? (m.exposure ? value : null)),
+          numerator: isExcluded || t < since ? null : (row?.numerator ?? (m.exposure ? value : null)),
           denominator: isExcluded ? null : (row?.denominator ?? null),
           score: b?.score ?? 0,
           isAnomaly: (b?.isAnomaly ?? false) && !suppressed,
@@ -321,29 +493,15 @@ function exposureFactor(p: ExposurePoint | undefined): number {
 }
 
 function scoreOne(
+  sd: SliceDetector,
   series: readonly (MetricRow | undefined)[],
-  windows: readonly number[],
-  excluded: ReadonlySet<number>,
-  computed: ReadonlySet<number>,
-  shape: MetricShape,
-  rules: MetricDetection,
-  isTotal: boolean,
-  volumeAware: boolean,
+  ctx: SeriesContext,
   events?: EventWindows,
   /** The exposure's scored points (same windows), for a count judged against its traffic. */
   exposure?: readonly ExposurePoint[],
 ): ScoredPoint[] {
-  const detector = new StreamingDetector({
-    direction: rules.direction,
-    sensitivity: isTotal ? rules.sensitivity : rules.sliceSensitivity,
-    // Counts are gated on max(observed, expected) later: a drop to zero must still be scored.
-    minVolume: shape === 'ratio' ? rules.minVolume : 0,
-    ...(rules.warmup !== undefined ? { warmup: rules.warmup } : {}),
-    // Incidents dedupe repeats themselves; every anomalous window must stay visible here, and
-    // an incident stays anomalous for as long as it lasts.
-    cooldown: 0,
-    episodeCalibration: 'hold',
-  });
+  const { windows, excluded, computed, shape, rules, volumeAware } = ctx;
+  const detector = sd.detector!;
   return windows.map((t, i) => {
     const row = series[i];
     const empty = {
@@ -357,6 +515,8 @@ function scoreOne(
       z: 0,
     };
     if (excluded.has(t)) return { ...empty, excluded: true };
+    // Before its first row the slice is not known yet (not a zero of the past: that is learned, not shown).
+    if (t < sd.since) return { ...empty, excluded: false };
     const value = row ? row.value : shape === 'count' && computed.has(t) ? 0 : null;
     if (value === null) return { ...empty, excluded: false };
     const numerator = row?.numerator ?? (shape === 'count' ? value : null);
@@ -364,13 +524,13 @@ function scoreOne(
     // Judged per unit of expected traffic: the detector learns and scores the count divided by
     // the exposure's observed / expected ratio, and its expectation is scaled back.
     const e = exposure ? exposureFactor(exposure[i]) : 1;
-    const sd = noiseSdOf(row);
+    const noise = noiseSdOf(row);
     const point = {
       t,
       value: value / e,
       ...(volumeAware && numerator !== null ? { numerator: numerator / e } : {}),
       ...(volumeAware && denominator !== null ? { denominator } : {}),
-      ...(sd !== undefined ? { noiseSd: sd } : {}),
+      ...(noise !== undefined ? { noiseSd: noise } : {}),
     };
     // A known event is judged against what was learned before it, and not learned itself.
     const known = events?.unlearned.has(t) === true;

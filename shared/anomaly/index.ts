@@ -15,4 +15,12 @@ export {
   scoreSeriesCsv,
 } from './score-csv.js';
 export { formatScore, parseTimestamp } from './series-csv.js';
-export { DETECTOR_STATE_VERSION, decodeDetectorState, encodeDetectorState } from './state.js';
+export {
+  DETECTOR_STATE_VERSION,
+  DetectorStateMismatchError,
+  decodeDetectorState,
+  decodeState,
+  detectorShape,
+  encodeDetectorState,
+  encodeState,
+} from './state.js';

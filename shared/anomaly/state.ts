@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { LevelBaseline, SeasonalBaseline } from './baseline.js';
 import { Cusum } from './cusum.js';
-import { StreamingDetector } from './detector.js';
+import { StreamingDetector, TUNING } from './detector.js';
 import { EvidenceTracker } from './evidence.js';
 import { ContextNovelty } from './novelty.js';
 import { RecurrenceContext } from './recurrence.js';
@@ -9,16 +11,23 @@ import { RepeatSuppressor } from './suppress.js';
 import { TailCalibrator } from './tail.js';
 
 /**
- * A streaming detector's whole state as text, and back: what a scheduled job keeps per series so
- * that a tick costs the new points only, not a replay of the lookback. Decoding gives a detector
- * that scores every later point exactly as the one that was encoded would have (test:
- * test/anomaly/state.test.ts), because every field is carried as is: numbers bit for bit (NaN and
- * infinities included), typed arrays as their bytes, sets in insertion order.
+ * Streaming detectors' whole state as bytes, and back: what a scheduled job keeps per series so
+ * that a tick costs the new points only, not a replay of the lookback. Decoding gives detectors
+ * that score every later point exactly as the encoded ones would have (test:
+ * test/anomaly/state.test.ts), because every field is carried bit for bit: numbers as float64 (or
+ * exact integers as varints), typed arrays as their bytes, sets in insertion order.
  *
- * The format is versioned; a state of another version (or of a detector whose code changed in a
- * way the version does not cover) is refused, and the caller replays from the metric history.
+ * Reflective, so detector code may add fields without touching this file; compact, because a
+ * store holds one state per series: a binary tag format with interned field names, typed arrays
+ * without their unused (all-zero) tail, integer arrays as deltas, a tail calibrator's sorted copy
+ * rebuilt from its ring, and a fast gzip over the whole.
+ *
+ * Versioned twice: DETECTOR_STATE_VERSION (bumped by hand when detector logic changes meaning
+ * without changing fields) and detectorShape() (derived from the code: the classes, their field
+ * names and the detector's TUNING). A state of another version or shape is refused, and the caller
+ * warms its detectors up from the metric history instead.
  */
-export const DETECTOR_STATE_VERSION = 1;
+export const DETECTOR_STATE_VERSION = 2;
 
 const CLASSES = {
   StreamingDetector,
@@ -34,91 +43,507 @@ const CLASSES = {
   ContextNovelty,
 } as const;
 type ClassName = keyof typeof CLASSES;
-const NAMES = new Map<unknown, ClassName>(
-  Object.entries(CLASSES).map(([n, c]) => [c.prototype, n as ClassName]),
-);
+type Ctor = abstract new (...args: never[]) => object;
+const REGISTRY = new Map<string, Ctor>(Object.entries(CLASSES));
+const NAMES = new Map<unknown, string>(Object.entries(CLASSES).map(([n, c]) => [c.prototype, n]));
+/** Field names of registered classes (their part of the shape). */
+const REGISTERED: [string, string[]][] = [];
 
-const TYPED = { f64: Float64Array, u32: Uint32Array, u16: Uint16Array } as const;
-type TypedName = keyof typeof TYPED;
-
-function toBase64(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
+/**
+ * Lets a module outside the detector keep instances of its class in the same state (e.g. the
+ * pooled rate bands of shared/alerting): encoded field for field, decoded onto its prototype. The
+ * class must build with no arguments; its fresh instance's field names join detectorShape().
+ */
+export function registerStateClass(name: string, ctor: new () => object): void {
+  if (REGISTRY.has(name) && REGISTRY.get(name) !== ctor)
+    throw new Error(`state class ${name} registered twice`);
+  REGISTRY.set(name, ctor);
+  NAMES.set(ctor.prototype, name);
+  REGISTERED.push([name, Object.keys(new ctor()).sort()]);
+  shape = undefined;
 }
 
-function fromBase64(text: string): ArrayBuffer {
-  const s = atob(text);
-  const buffer = new ArrayBuffer(s.length);
-  const out = new Uint8Array(buffer);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return buffer;
+const TYPED = [Float64Array, Uint32Array, Uint16Array, Uint8Array, Int32Array, Float32Array] as const;
+type Typed = InstanceType<(typeof TYPED)[number]>;
+
+enum Tag {
+  Undefined = 0,
+  Null = 1,
+  False = 2,
+  True = 3,
+  Uint = 4,
+  NegInt = 5,
+  Float = 6,
+  Str = 7,
+  StrRef = 8,
+  Array = 9,
+  Object = 10,
+  Class = 11,
+  Set = 12,
+  Map = 13,
+  TypedArray = 14,
+  /** A TailCalibrator's `sorted`, equal to its ring sorted: rebuilt on decode. */
+  DerivedSorted = 15,
+  /** An array of exact integers: zigzag deltas as varints (timestamps, counters). */
+  IntArray = 16,
+  /** An array of other numbers: their float64 bytes. */
+  FloatArray = 17,
 }
 
-function encode(v: unknown): unknown {
-  if (typeof v === 'number') {
-    if (Number.isFinite(v)) return Object.is(v, -0) ? { $n: '-0' } : v;
-    return { $n: Number.isNaN(v) ? 'NaN' : v > 0 ? 'Inf' : '-Inf' };
+/** Typed arrays are copied as their bytes: little-endian on every platform Vigil runs on (x64, arm64). */
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1)
+  throw new Error('detector state needs a little-endian host');
+
+const ENC = new TextEncoder();
+const DEC = new TextDecoder();
+
+class Writer {
+  private buf = new Uint8Array(4096);
+  private view = new DataView(this.buf.buffer);
+  private n = 0;
+  private readonly strings = new Map<string, number>();
+
+  private room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.n + k) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.n));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
   }
-  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
-  if (v === undefined) return { $u: 1 };
-  if (Array.isArray(v)) return v.map(encode);
-  if (v instanceof Set) return { $set: [...v].map(encode) };
-  for (const [name, ctor] of Object.entries(TYPED))
-    if (v instanceof ctor) {
-      // Plain numbers parse natively and fast; a float array with a non-finite value (rare) goes as bytes.
-      const xs = Array.from(v as ArrayLike<number>);
-      if (xs.every(Number.isFinite)) return { $ta: name, a: xs };
-      return { $ta: name, d: toBase64(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) };
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.n++] = b;
+  }
+  varint(x: number): void {
+    this.room(8);
+    while (x >= 128) {
+      this.buf[this.n++] = (x % 128) | 128;
+      x = Math.floor(x / 128);
     }
+    this.buf[this.n++] = x;
+  }
+  float(x: number): void {
+    this.room(8);
+    this.view.setFloat64(this.n, x, true);
+    this.n += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.n);
+    this.n += b.length;
+  }
+  string(s: string): void {
+    const ref = this.strings.get(s);
+    if (ref !== undefined) {
+      this.byte(Tag.StrRef);
+      this.varint(ref);
+      return;
+    }
+    this.strings.set(s, this.strings.size);
+    const b = ENC.encode(s);
+    this.byte(Tag.Str);
+    this.varint(b.length);
+    this.bytes(b);
+  }
+  done(): Uint8Array {
+    return this.buf.subarray(0, this.n);
+  }
+}
+
+class Reader {
+  private readonly view: DataView;
+  private i = 0;
+  readonly strings: string[] = [];
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  byte(): number {
+    if (this.i >= this.buf.length) throw new Error('detector state: truncated');
+    return this.buf[this.i++]!;
+  }
+  varint(): number {
+    let x = 0;
+    let mul = 1;
+    for (;;) {
+      const b = this.byte();
+      x += (b & 127) * mul;
+      if (b < 128) return x;
+      mul *= 128;
+    }
+  }
+  float(): number {
+    const x = this.view.getFloat64(this.i, true);
+    this.i += 8;
+    return x;
+  }
+  bytes(k: number): Uint8Array {
+    if (this.i + k > this.buf.length) throw new Error('detector state: truncated');
+    const out = this.buf.slice(this.i, this.i + k);
+    this.i += k;
+    return out;
+  }
+  peek(): number {
+    if (this.i >= this.buf.length) throw new Error('detector state: truncated');
+    return this.buf[this.i]!;
+  }
+  get atEnd(): boolean {
+    return this.i === this.buf.length;
+  }
+}
+
+const isExactInt = (v: number) => Number.isSafeInteger(v) && !Object.is(v, -0);
+
+/** Bytes of a typed array's first `count` elements (a copy-free view). */
+function viewBytes(v: Typed, count = v.length): Uint8Array {
+  return new Uint8Array(v.buffer, v.byteOffset, count * v.BYTES_PER_ELEMENT);
+}
+
+/** Elements before the all-zero-bits tail (unused buffer space is zero-filled). */
+function usedLength(v: Typed): number {
+  const b = viewBytes(v);
+  let end = b.length;
+  while (end > 0 && b[end - 1] === 0) end--;
+  return Math.ceil(end / v.BYTES_PER_ELEMENT);
+}
+
+const zigzag = (d: number) => (d >= 0 ? 2 * d : -2 * d - 1);
+const unzigzag = (z: number) => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+
+/** A calibrator's sorted array, rebuilt from its ring (the ring holds the same values, in arrival order). */
+function sortedOf(ring: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(ring.length);
+  out.set(ring.slice(0, n).sort());
+  return out;
+}
+
+/**
+ * Whether `sorted` can be left out: TailCalibrator keeps it equal to its ring's first n values in
+ * ascending order (zeros beyond n), and with no NaN or -0 among them that order is unique, so the
+ * rebuilt array has the very same bytes (test/anomaly/state.test.ts checks restored == uninterrupted).
+ */
+function derivable(o: Record<string, unknown>): boolean {
+  const { ring, sorted, n } = o;
+  if (!(ring instanceof Float64Array) || !(sorted instanceof Float64Array) || typeof n !== 'number')
+    return false;
+  if (sorted.length !== ring.length || n > ring.length) return false;
+  for (let i = 0; i < n; i++) {
+    const x = ring[i]!;
+    if (Number.isNaN(x) || Object.is(x, -0)) return false;
+  }
+  for (let i = n; i < sorted.length; i++) if (!Object.is(sorted[i], 0)) return false;
+  return true;
+}
+
+function write(w: Writer, v: unknown): void {
+  if (v === undefined) {
+    w.byte(Tag.Undefined);
+    return;
+  }
+  if (v === null) {
+    w.byte(Tag.Null);
+    return;
+  }
+  if (v === false) {
+    w.byte(Tag.False);
+    return;
+  }
+  if (v === true) {
+    w.byte(Tag.True);
+    return;
+  }
+  if (typeof v === 'number') {
+    if (isExactInt(v) && v >= 0) {
+      w.byte(Tag.Uint);
+      w.varint(v);
+      return;
+    }
+    if (isExactInt(v)) {
+      w.byte(Tag.NegInt);
+      w.varint(-v);
+      return;
+    }
+    w.byte(Tag.Float);
+    w.float(v);
+    return;
+  }
+  if (typeof v === 'string') {
+    w.string(v);
+    return;
+  }
+  if (Array.isArray(v) && v.length > 1 && v.every((x) => typeof x === 'number')) {
+    const xs = v as number[];
+    let prev = 0;
+    // Deltas must stay exact integers too (no precision lost near 2^53).
+    if (xs.every((x, i) => isExactInt(x) && Number.isSafeInteger(zigzag(x - (i ? xs[i - 1]! : 0))))) {
+      w.byte(Tag.IntArray);
+      w.varint(xs.length);
+      for (const x of xs) {
+        w.varint(zigzag(x - prev));
+        prev = x;
+      }
+      return;
+    }
+    w.byte(Tag.FloatArray);
+    w.varint(xs.length);
+    w.bytes(viewBytes(Float64Array.from(xs)));
+    return;
+  }
+  if (Array.isArray(v)) {
+    w.byte(Tag.Array);
+    w.varint(v.length);
+    for (const x of v) write(w, x);
+    return;
+  }
+  if (v instanceof Set) {
+    w.byte(Tag.Set);
+    w.varint(v.size);
+    for (const x of v) write(w, x);
+    return;
+  }
+  if (v instanceof Map) {
+    w.byte(Tag.Map);
+    w.varint(v.size);
+    for (const [k, x] of v) {
+      write(w, k);
+      write(w, x);
+    }
+    return;
+  }
+  if (ArrayBuffer.isView(v)) {
+    const kind = TYPED.findIndex((c) => v instanceof c);
+    if (kind < 0) throw new Error(`detector state: cannot encode a ${v.constructor.name}`);
+    const t = v as Typed;
+    const used = usedLength(t);
+    w.byte(Tag.TypedArray);
+    w.byte(kind);
+    w.varint(t.length);
+    w.varint(used);
+    w.bytes(viewBytes(t, used));
+    return;
+  }
   if (typeof v === 'object') {
     const proto = Object.getPrototypeOf(v);
-    const fields = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, encode(x)]));
-    if (proto === Object.prototype) return { $o: fields };
-    const name = NAMES.get(proto);
-    if (!name) throw new Error(`detector state: cannot encode an instance of ${proto?.constructor?.name}`);
-    return { $c: name, f: fields };
+    const entries = Object.entries(v as Record<string, unknown>);
+    if (proto === Object.prototype) {
+      w.byte(Tag.Object);
+    } else {
+      const name = NAMES.get(proto);
+      if (!name) throw new Error(`detector state: cannot encode an instance of ${proto?.constructor?.name}`);
+      w.byte(Tag.Class);
+      w.string(name);
+    }
+    const dropSorted = proto === TailCalibrator.prototype && derivable(v as Record<string, unknown>);
+    w.varint(entries.length);
+    for (const [k, x] of entries) {
+      w.string(k);
+      if (dropSorted && k === 'sorted') w.byte(Tag.DerivedSorted);
+      else write(w, x);
+    }
+    return;
   }
   throw new Error(`detector state: cannot encode a ${typeof v}`);
 }
 
-function decode(v: unknown): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map(decode);
-  const o = v as Record<string, unknown>;
-  if ('$n' in o) return { NaN: Number.NaN, Inf: Infinity, '-Inf': -Infinity, '-0': -0 }[o.$n as string];
-  if ('$u' in o) return undefined;
-  if ('$set' in o) return new Set((o.$set as unknown[]).map(decode));
-  if ('$ta' in o) {
-    const ctor = TYPED[o.$ta as TypedName];
-    if ('a' in o) return ctor.from(o.a as number[]);
-    const bytes = fromBase64(o.d as string);
-    return new ctor(bytes, 0, bytes.byteLength / ctor.BYTES_PER_ELEMENT);
+function readString(r: Reader, tag: number): string {
+  if (tag === Tag.StrRef) {
+    const s = r.strings[r.varint()];
+    if (s === undefined) throw new Error('detector state: bad string reference');
+    return s;
   }
-  const fields = (src: unknown) =>
-    Object.fromEntries(Object.entries(src as Record<string, unknown>).map(([k, x]) => [k, decode(x)]));
-  if ('$o' in o) return fields(o.$o);
-  if ('$c' in o) {
-    const ctor = CLASSES[o.$c as ClassName];
-    if (!ctor) throw new Error(`detector state: unknown class ${String(o.$c)}`);
-    return Object.assign(Object.create(ctor.prototype), fields(o.f));
-  }
-  throw new Error('detector state: malformed value');
+  if (tag !== Tag.Str) throw new Error(`detector state: expected a string, got tag ${tag}`);
+  const s = DEC.decode(r.bytes(r.varint()));
+  r.strings.push(s);
+  return s;
 }
 
-/** The detector's state as JSON text. */
-export function encodeDetectorState(detector: StreamingDetector): string {
-  return JSON.stringify({ v: DETECTOR_STATE_VERSION, d: encode(detector) });
+function read(r: Reader): unknown {
+  const tag = r.byte();
+  switch (tag) {
+    case Tag.Undefined:
+      return undefined;
+    case Tag.Null:
+      return null;
+    case Tag.False:
+      return false;
+    case Tag.True:
+      return true;
+    case Tag.Uint:
+      return r.varint();
+    case Tag.NegInt:
+      return -r.varint();
+    case Tag.Float:
+      return r.float();
+    case Tag.Str:
+    case Tag.StrRef:
+      return readString(r, tag);
+    case Tag.Array: {
+      const n = r.varint();
+      const out: unknown[] = new Array(n);
+      for (let i = 0; i < n; i++) out[i] = read(r);
+      return out;
+    }
+    case Tag.IntArray: {
+      const n = r.varint();
+      const out: number[] = new Array(n);
+      let prev = 0;
+      for (let i = 0; i < n; i++) {
+        prev += unzigzag(r.varint());
+        out[i] = prev;
+      }
+      return out;
+    }
+    case Tag.FloatArray: {
+      const n = r.varint();
+      return Array.from(new Float64Array(r.bytes(8 * n).buffer));
+    }
+    case Tag.Set: {
+      const n = r.varint();
+      const out = new Set<unknown>();
+      for (let i = 0; i < n; i++) out.add(read(r));
+      return out;
+    }
+    case Tag.Map: {
+      const n = r.varint();
+      const out = new Map<unknown, unknown>();
+      for (let i = 0; i < n; i++) {
+        const k = read(r);
+        out.set(k, read(r));
+      }
+      return out;
+    }
+    case Tag.TypedArray: {
+      const ctor = TYPED[r.byte()];
+      if (!ctor) throw new Error('detector state: unknown typed array kind');
+      const length = r.varint();
+      const used = r.varint();
+      const out = new ctor(length);
+      new Uint8Array(out.buffer).set(r.bytes(used * ctor.BYTES_PER_ELEMENT));
+      return out;
+    }
+    case Tag.Object:
+    case Tag.Class: {
+      let target: Record<string, unknown> = {};
+      let calibrator = false;
+      if (tag === Tag.Class) {
+        const name = readString(r, r.byte());
+        const ctor = REGISTRY.get(name);
+        if (!ctor) throw new Error(`detector state: unknown class ${name}`);
+        target = Object.create(ctor.prototype) as Record<string, unknown>;
+        calibrator = ctor === TailCalibrator;
+      }
+      const n = r.varint();
+      let derived = false;
+      for (let i = 0; i < n; i++) {
+        const k = readString(r, r.byte());
+        if (calibrator && k === 'sorted' && r.peek() === Tag.DerivedSorted) {
+          r.byte();
+          derived = true;
+          target[k] = undefined;
+        } else target[k] = read(r);
+      }
+      if (derived) target.sorted = sortedOf(target.ring as Float64Array, target.n as number);
+      return target;
+    }
+    default:
+      throw new Error(`detector state: malformed value (tag ${tag})`);
+  }
+}
+
+let shape: string | undefined;
+
+/**
+ * The detector's shape, derived from the code: every class reachable from a detector that has
+ * seen a few weeks of an hourly series with an incident (so lazily built parts exist), its field
+ * names, and the detector's TUNING. A change to any of them makes stored states of the old code
+ * refused (and re-learned) instead of read into the wrong fields.
+ */
+export function detectorShape(): string {
+  if (shape) return shape;
+  const d = new StreamingDetector({ cooldown: 0, episodeCalibration: 'hold' });
+  let seed = 12345;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  for (let i = 0; i < 24 * 30; i++) {
+    const base = 100 + 30 * Math.sin((2 * Math.PI * (i % 24)) / 24) + 4 * (rand() - 0.5);
+    d.push({
+      t: Date.UTC(2026, 0, 5) + i * 3_600_000,
+      value: i >= 24 * 20 && i < 24 * 21 ? base + 60 : base,
+    });
+  }
+  const fields = new Map<string, Set<string>>();
+  const walk = (v: unknown) => {
+    if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
+    if (Array.isArray(v) || v instanceof Set) {
+      for (const x of v) walk(x);
+      return;
+    }
+    const name = NAMES.get(Object.getPrototypeOf(v)) as ClassName | undefined;
+    if (name && name in CLASSES) {
+      const set = fields.get(name) ?? new Set<string>();
+      for (const k of Object.keys(v)) set.add(k);
+      fields.set(name, set);
+    }
+    for (const x of Object.values(v)) walk(x);
+  };
+  walk(d);
+  const text = JSON.stringify({
+    v: DETECTOR_STATE_VERSION,
+    classes: [...fields].map(([n, s]) => [n, [...s].sort()]).sort(),
+    registered: [...REGISTERED].sort(),
+    tuning: TUNING,
+  });
+  shape = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return shape;
+}
+
+/** Magic and format byte ahead of the gzip stream. */
+const MAGIC = [0x56, 0x44, 0x53, 1] as const; // "VDS", format 1
+
+/**
+ * Any tree of plain objects, arrays, sets, maps, numbers, strings and detector parts (detectors
+ * anywhere inside), as gzip-compressed bytes stamped with the detector's shape.
+ */
+export function encodeState(value: unknown): Uint8Array {
+  const w = new Writer();
+  w.string(detectorShape());
+  write(w, value);
+  const body = gzipSync(w.done(), { level: 1 });
+  const out = new Uint8Array(MAGIC.length + body.length);
+  out.set(MAGIC);
+  out.set(body, MAGIC.length);
+  return out;
+}
+
+/** Thrown for a state written by other detector code (or not a state at all): warm up instead. */
+export class DetectorStateMismatchError extends Error {}
+
+/** The tree encodeState was given; throws DetectorStateMismatchError for another version or shape. */
+export function decodeState(bytes: Uint8Array): unknown {
+  if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b))
+    throw new DetectorStateMismatchError('not a detector state of this format');
+  const r = new Reader(new Uint8Array(gunzipSync(bytes.subarray(MAGIC.length))));
+  const stamp = readString(r, r.byte());
+  if (stamp !== detectorShape())
+    throw new DetectorStateMismatchError(
+      `detector state of another detector version (shape ${stamp}, this build ${detectorShape()})`,
+    );
+  const value = read(r);
+  if (!r.atEnd) throw new Error('detector state: trailing bytes');
+  return value;
+}
+
+/** One detector's state. */
+export function encodeDetectorState(detector: StreamingDetector): Uint8Array {
+  return encodeState(detector);
 }
 
 /** A detector continuing exactly where the encoded one stopped; throws on another version. */
-export function decodeDetectorState(text: string): StreamingDetector {
-  const parsed = JSON.parse(text) as { v?: unknown; d?: unknown };
-  if (parsed.v !== DETECTOR_STATE_VERSION)
-    throw new Error(
-      `detector state version ${String(parsed.v)} (this build reads ${DETECTOR_STATE_VERSION})`,
-    );
-  const d = decode(parsed.d);
+export function decodeDetectorState(bytes: Uint8Array): StreamingDetector {
+  const d = decodeState(bytes);
   if (!(d instanceof StreamingDetector)) throw new Error('detector state does not hold a detector');
   return d;
 }

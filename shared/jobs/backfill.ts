@@ -1,8 +1,17 @@
 import type { MetricConfig } from '../config/schema.js';
 import { evaluatePlan } from '../metrics/evaluate.js';
+import {
+  covers,
+  decodeIntermediates,
+  encodeIntermediates,
+  type MergedValues,
+  mergeIntermediates,
+  type SourceIntermediates,
+  windowIntermediates,
+} from '../metrics/intermediates.js';
 import type { MetricRow } from '../metrics/metric-row.js';
 import type { MetricStore, PartitionFingerprint, WindowManifest } from '../metrics/metric-store.js';
-import { planMetrics } from '../metrics/plan.js';
+import { type MetricPlan, planMetrics, withIntermediates } from '../metrics/plan.js';
 import type { Clock } from '../ports/clock.js';
 import type { Deadline } from '../ports/deadline.js';
 import { type LakeInventory, memoizedInventory } from '../ports/lake-inventory.js';
@@ -66,8 +75,9 @@ export interface BackfillOptions {
    */
   readonly incremental?: boolean;
   /**
-   * Day windows: roll additive aggregates up from the stored hourly ones (recomputing any stale
-   * hour first) and scan raw events only for distinct counts and percentiles (shared/jobs/rollup.ts).
+   * Day windows: roll additive aggregates up from the stored hourly ones and merge distinct counts
+   * and percentiles from the hours' stored intermediates (recomputing any stale hour first), scanning
+   * raw events only for a source whose hours lack them (shared/jobs/rollup.ts).
    */
   readonly rollup?: boolean;
   /** Refuse, before any scan, a run that would read more than the lake's size allows. Needs `inventory`. */
@@ -145,6 +155,8 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
   const sources = shape.scans.map((s) => s.source);
   // Without an inventory stale hours cannot be told apart: every day would rescan its 24 hours.
   const rollup = o.rollup === true && o.grain === 'day' && inventory !== undefined;
+  // Hourly windows keep their non-additive aggregates' intermediates, which days merge.
+  const hourly = o.grain === 'hour';
   const onScan = (s: ScanStat) => {
     queryBytes.push(s.bytesScanned ?? 0);
     o.onScan?.(s);
@@ -211,6 +223,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
     extra: {
       inputs?: Inputs;
       aggregates?: string;
+      intermediates?: Uint8Array;
     },
   ): Promise<void> {
     try {
@@ -248,7 +261,10 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
     }
     for (const run of contiguousRuns(stale)) {
       const computedAt = o.clock.now();
-      const computed = await computeMetrics(o.engine, o.config, o.grain, run, deadline);
+      const computed = await computeMetrics(o.engine, o.config, o.grain, run, {
+        ...deadline,
+        intermediates: hourly,
+      });
       computed.scans.forEach(onScan);
       if (o.rowChecks) {
         const scanned = [...new Set(computed.scans.map((x) => x.source))].sort();
@@ -265,9 +281,38 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
           ...(fp ? { inputs: fp } : {}),
           // What day windows roll up from, and what a partial recompute reuses.
           aggregates: windowAggregates(computed.plan, signature, computed.results, ms),
+          ...intermediatesOf(computed.plan, computed.keys, new Map(), ms),
         });
       }
     }
+  }
+
+  /**
+   * The encoded intermediates of one window of an hourly plan: from the scan's intermediate rows
+   * (`keys`) and, for sources not rescanned, as stored (`kept`). None for other grains.
+   */
+  function intermediatesOf(
+    plan: MetricPlan,
+    keys: ReadonlyMap<string, QueryResult>,
+    kept: ReadonlyMap<string, SourceIntermediates>,
+    ms: number,
+  ): { intermediates?: Uint8Array } {
+    if (!plan.intermediates) return {};
+    const sources: Record<string, SourceIntermediates> = {};
+    for (const scan of plan.scans) {
+      const k = keys.get(scan.source);
+      const stored = kept.get(scan.source);
+      if (k) sources[scan.source] = windowIntermediates(scan, k, ms);
+      else if (stored) sources[scan.source] = stored;
+    }
+    return { intermediates: encodeIntermediates(signature, sources) };
+  }
+
+  async function intermediatesStored(
+    m: WindowManifest,
+  ): Promise<Readonly<Record<string, SourceIntermediates>> | undefined> {
+    const bytes = await o.store.readIntermediates(m);
+    return bytes ? decodeIntermediates(bytes, signature) : undefined;
   }
 
   /** Sources whose partitions changed since `m` was stored; undefined when `m` cannot be reused. */
@@ -296,15 +341,28 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
     if (!stored) return false;
     const computedAt = o.clock.now();
     const ms = w.start.getTime();
-    const plan = planMetrics(o.config, o.grain, w.start, w.end);
-    const kept = storedResults(plan, stored, new Set(sources.filter((s) => !changed.has(s))), ms);
+    const planned = planMetrics(o.config, o.grain, w.start, w.end);
+    const plan = hourly ? withIntermediates(planned) : planned;
+    const keptSources = new Set(sources.filter((s) => !changed.has(s)));
+    const kept = storedResults(plan, stored, keptSources, ms);
     if (!kept) return false;
+    // An hour passes its unchanged sources' intermediates on; without them it is rescanned whole.
+    const keptKeys = new Map<string, SourceIntermediates>();
+    if (hourly) {
+      const all = await intermediatesStored(m!);
+      for (const scan of plan.scans.filter((x) => keptSources.has(x.source))) {
+        const src = all?.[scan.source];
+        if (!covers(scan, src)) return false;
+        keptKeys.set(scan.source, src!);
+      }
+    }
     const raw = await runPlanScans(o.engine, o.config, planOfSources(plan, changed), deadline);
     raw.scans.forEach(onScan);
     const results = new Map([...kept, ...raw.results]);
     await store(w, evaluatePlan(plan, results, [w]), computedAt, {
       ...(fp ? { inputs: fp } : {}),
       aggregates: windowAggregates(plan, signature, results, ms),
+      ...intermediatesOf(plan, raw.keys, keptKeys, ms),
     });
     return true;
   }
@@ -337,26 +395,39 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
     });
     const manifests = await o.store.manifests('hour', day.start, day.end);
     const parts: StoredAggregates[] = [];
+    const hourKeys: (Readonly<Record<string, SourceIntermediates>> | undefined)[] = [];
     for (const h of hours) {
       const hm = manifests.get(h.start.getTime());
       const parsed = hm && hm.plan === signature ? await storedOf(hm) : undefined;
       if (!parsed) break;
       parts.push(parsed);
+      hourKeys.push(await intermediatesStored(hm!));
     }
     const plan = planMetrics(o.config, 'day', day.start, day.end);
     let results: Map<string, QueryResult>;
     if (refreshed.failed.length === 0 && refreshed.skipped.length === 0 && parts.length === hours.length) {
       const nonAdditive = nonAdditivePlan(plan);
+      // Distinct counts and percentiles merged from the 24 hours' intermediates, where all have them.
+      const merged = new Map<string, MergedValues>();
+      for (const scan of nonAdditive.scans) {
+        const perHour = hourKeys.map((k) => k?.[scan.source]);
+        if (perHour.every((x) => covers(scan, x)))
+          merged.set(scan.source, mergeIntermediates(scan, perHour as SourceIntermediates[]));
+      }
       const changed = changedSources(m, inputs);
       const stored = changed ? await storedOf(m!) : undefined;
       const keptSources = new Set(
-        nonAdditive.scans.map((x) => x.source).filter((x) => stored !== undefined && !changed!.has(x)),
+        nonAdditive.scans
+          .map((x) => x.source)
+          .filter((x) => !merged.has(x) && stored !== undefined && !changed!.has(x)),
       );
       const kept = stored ? (storedResults(nonAdditive, stored, keptSources, ms) ?? new Map()) : new Map();
-      const toScan = new Set(nonAdditive.scans.map((x) => x.source).filter((x) => !kept.has(x)));
+      const toScan = new Set(
+        nonAdditive.scans.map((x) => x.source).filter((x) => !merged.has(x) && !kept.has(x)),
+      );
       const raw = await runPlanScans(o.engine, o.config, planOfSources(nonAdditive, toScan), deadline);
       raw.scans.forEach(onScan);
-      results = rollUp(plan, parts, new Map([...kept, ...raw.results]), ms);
+      results = rollUp(plan, parts, new Map([...kept, ...raw.results]), ms, merged);
       rolledUp++;
     } else {
       // An hour could not be refreshed (held by another run, failed): scan the day itself.

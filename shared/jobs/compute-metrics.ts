@@ -1,7 +1,8 @@
 import type { MetricConfig } from '../config/schema.js';
 import { evaluatePlan } from '../metrics/evaluate.js';
+import { splitResult } from '../metrics/intermediates.js';
 import type { MetricRow } from '../metrics/metric-row.js';
-import { type MetricPlan, planMetrics } from '../metrics/plan.js';
+import { type MetricPlan, planMetrics, withIntermediates } from '../metrics/plan.js';
 import { renderPlan } from '../metrics/sql-render.js';
 import type { Deadline } from '../ports/deadline.js';
 import type { QueryEngine, QueryResult } from '../ports/query-engine.js';
@@ -23,6 +24,14 @@ export interface ComputedMetrics {
   readonly plan: MetricPlan;
   /** The raw per-source results (aggregates by window, grouping set and slice). */
   readonly results: ReadonlyMap<string, QueryResult>;
+  /** With `intermediates`: each source's intermediate rows (shared/metrics/intermediates.ts). */
+  readonly keys: ReadonlyMap<string, QueryResult>;
+}
+
+export interface PlanScans {
+  readonly results: Map<string, QueryResult>;
+  readonly keys: Map<string, QueryResult>;
+  readonly scans: ScanStat[];
 }
 
 /** Runs a plan's scans (one query per source, concurrently). */
@@ -31,10 +40,11 @@ export async function runPlanScans(
   cfg: MetricConfig,
   plan: MetricPlan,
   options: { readonly deadline?: Deadline } = {},
-): Promise<{ results: Map<string, QueryResult>; scans: ScanStat[] }> {
+): Promise<PlanScans> {
   const queries = renderPlan(plan, cfg, engine.dialect);
   const scans: ScanStat[] = [];
   const results = new Map<string, QueryResult>();
+  const keys = new Map<string, QueryResult>();
   await Promise.all(
     queries.map(async (q) => {
       const started = performance.now();
@@ -42,7 +52,9 @@ export async function runPlanScans(
         label: `metrics scan of ${q.source}`,
         ...(options.deadline ? { deadline: options.deadline } : {}),
       });
-      results.set(q.source, result);
+      const split = splitResult(plan, plan.scans.find((s) => s.source === q.source)!, result);
+      results.set(q.source, split.rows);
+      if (split.keys) keys.set(q.source, split.keys);
       scans.push({
         source: q.source,
         rows: result.rowCount,
@@ -53,7 +65,7 @@ export async function runPlanScans(
       });
     }),
   );
-  return { results, scans };
+  return { results, keys, scans };
 }
 
 /**
@@ -65,14 +77,15 @@ export async function computeMetrics(
   cfg: MetricConfig,
   grain: Grain,
   windows: readonly Window[],
-  options: { readonly deadline?: Deadline } = {},
+  options: { readonly deadline?: Deadline; readonly intermediates?: boolean } = {},
 ): Promise<ComputedMetrics> {
   const from = windows[0]?.start ?? new Date(0);
   const to = windows[windows.length - 1]?.end ?? from;
-  const plan = planMetrics(cfg, grain, from, to);
-  if (windows.length === 0) return { rows: [], scans: [], plan, results: new Map() };
-  const { results, scans } = await runPlanScans(engine, cfg, plan, options);
-  return { rows: evaluatePlan(plan, results, windows), scans, plan, results };
+  const planned = planMetrics(cfg, grain, from, to);
+  const plan = options.intermediates ? withIntermediates(planned) : planned;
+  if (windows.length === 0) return { rows: [], scans: [], plan, results: new Map(), keys: new Map() };
+  const { results, keys, scans } = await runPlanScans(engine, cfg, plan, options);
+  return { rows: evaluatePlan(plan, results, windows), scans, plan, results, keys };
 }
 
 /** Splits windows into contiguous batches so one plan covers many windows (fewer scans). */

@@ -4,7 +4,7 @@ import { STORAGE_LAYOUT } from '../storage/layout.js';
 import { formatIso, type Grain, windowsInRange } from '../time/window.js';
 import { runBackfill } from './backfill.js';
 import { coveredWindows, NoLakeDataError } from './lake-coverage.js';
-import { firingsIn, tickAt } from './schedule.js';
+import { firingsIn, type Tick, tickAt } from './schedule.js';
 import { runTick, type TickOptions, type TickResult } from './tick.js';
 
 /** What a replay has done so far, kept in the results store so a killed replay resumes. */
@@ -30,6 +30,13 @@ export interface ReplayOptions extends TickOptions {
    */
   readonly prefetch?: boolean;
   readonly onPrefetch?: (done: number, total: number) => void;
+  /**
+   * Run the remaining ticks as one: one tick whose windows are all of theirs (recomputed, then
+   * judged in one detection pass, the daily readouts and report once, as of the last). On a lake
+   * whose partitions are settled — every tick then judges through its own newest window — it sends
+   * the alerts of the ticks one by one (test/jobs/detector-state.test.ts); `vigil demo` uses it.
+   */
+  readonly onePass?: boolean;
 }
 
 export interface ReplaySummary {
@@ -122,8 +129,25 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
       ...(o.onPrefetch ? { onProgress: o.onPrefetch } : {}),
     });
   }
+  // One pass: the last firing, its windows widened to those of every remaining tick.
+  const merged: Tick | undefined =
+    o.onePass && todo.length > 0
+      ? (() => {
+          const first = tickAt(o.grain, todo[0]!);
+          const last = tickAt(o.grain, todo[todo.length - 1]!);
+          return {
+            ...last,
+            recompute: windowsInRange(o.grain, first.recompute[0]!.start, last.target.end),
+            historyFrom: first.historyFrom,
+          };
+        })()
+      : undefined;
   for (const [i, at] of firings.entries()) {
     if (o.signal?.aborted) break;
+    if (merged && at.getTime() > doneThrough && at.getTime() < merged.at.getTime()) {
+      o.onTick?.(i + 1, firings.length, at);
+      continue;
+    }
     if (at.getTime() <= doneThrough) {
       resumed++;
       seenData = true;
@@ -132,7 +156,12 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     }
     let r: TickResult;
     try {
-      r = await runTick(o, o.grain, at);
+      r = await runTick(
+        o,
+        o.grain,
+        at,
+        merged && at.getTime() === merged.at.getTime() ? merged : tickAt(o.grain, at),
+      );
     } catch (err) {
       // Ticks before the lake's first partition have nothing to judge; past it, no data is an error.
       if (err instanceof NoLakeDataError && !seenData) {
@@ -143,7 +172,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
       throw err;
     }
     seenData = true;
-    ran++;
+    ran += merged && at.getTime() === merged.at.getTime() ? todo.length : 1;
     judged += r.job.judged;
     alerts.push(...r.job.alerts);
     delivered += r.job.delivery.sent.length;

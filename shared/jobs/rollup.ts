@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MetricConfig } from '../config/schema.js';
+import { kindOf } from '../metrics/aggregates/index.js';
+import type { MergedValues } from '../metrics/intermediates.js';
 import type { MetricPlan, PlannedAggregate, SourceScan } from '../metrics/plan.js';
 import type { Cell, QueryResult } from '../ports/query-engine.js';
 import { numberColumn, stringColumn } from '../ports/query-engine.js';
@@ -8,9 +10,10 @@ import { numberColumn, stringColumn } from '../ports/query-engine.js';
  * Day windows from stored hourly aggregates. Counts and sums (plain, conditional, squared — so
  * ratio numerators and denominators and weighted sums) of a day are the sums of its hours', so the
  * hourly scan stores them beside its rows (`run-<id>.agg.json`) and the day's are added up here
- * instead of rescanning raw events. Distinct counts and percentiles are not additive: the day still
- * scans for those alone (`nonAdditivePlan`), and the two halves are merged into one result per
- * source that `evaluatePlan` turns into rows exactly as it would a raw day scan.
+ * instead of rescanning raw events. Distinct counts and percentiles are not additive: their values
+ * come from the hours' merged intermediates (shared/metrics/intermediates.ts), or, where an hour
+ * has none, from a scan for those alone (`nonAdditivePlan`); the halves are merged into one result
+ * per source that `evaluatePlan` turns into rows exactly as it would a raw day scan.
  *
  * Exactness: counts are integers below 2⁵³ (exact); sums are added with Neumaier's compensated
  * summation, within a few ulps of the engine's own sum of the same rows.
@@ -18,7 +21,7 @@ import { numberColumn, stringColumn } from '../ports/query-engine.js';
 const FORMAT = 1;
 
 export function isAdditive(a: PlannedAggregate): boolean {
-  return a.kind === 'count' || a.kind === 'sum';
+  return kindOf(a).additive;
 }
 
 /**
@@ -117,17 +120,19 @@ const keyOf = (g: number, dims: readonly (string | null)[]) => JSON.stringify([g
 
 /**
  * One result per source for the window starting at `windowStartMs`: the additive aggregates summed
- * over `parts` (the hours' stored aggregates) merged with `raw`, a scan of the non-additive ones.
+ * over `parts` (the hours' stored aggregates) and the non-additive ones from `merged` (the hours'
+ * merged intermediates) or else from `raw`, a scan of the non-additive ones.
  */
 export function rollUp(
   plan: MetricPlan,
   parts: readonly StoredAggregates[],
   raw: ReadonlyMap<string, QueryResult>,
   windowStartMs: number,
+  merged: ReadonlyMap<string, MergedValues> = new Map(),
 ): Map<string, QueryResult> {
   const out = new Map<string, QueryResult>();
   for (const scan of plan.scans)
-    out.set(scan.source, merge(scan, parts, raw.get(scan.source), windowStartMs));
+    out.set(scan.source, merge(scan, parts, raw.get(scan.source), merged.get(scan.source), windowStartMs));
   return out;
 }
 
@@ -135,6 +140,7 @@ function merge(
   scan: SourceScan,
   parts: readonly StoredAggregates[],
   raw: QueryResult | undefined,
+  merged: MergedValues | undefined,
   windowStartMs: number,
 ): QueryResult {
   const groups = new Map<string, Group>();
@@ -189,7 +195,11 @@ function merge(
     data.g!.push(grp.g);
     for (const a of scan.aggregates)
       data[a.alias]!.push(
-        isAdditive(a) ? (grp.sums.get(a.alias)?.value ?? 0) : (grp.other.get(a.alias) ?? null),
+        isAdditive(a)
+          ? (grp.sums.get(a.alias)?.value ?? 0)
+          : merged
+            ? merged.value(grp.g, grp.dims, a.alias)
+            : (grp.other.get(a.alias) ?? null),
       );
   }
   return { columns, data, rowCount: groups.size };

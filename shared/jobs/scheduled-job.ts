@@ -1,6 +1,12 @@
 import { addGrain, windowsInRange } from '../time/window.js';
 import type { BackfillSummary } from './backfill.js';
-import { type DetectionDeps, guardCounts, type JudgeResult, judgeWindows } from './detection.js';
+import {
+  type DetectionDeps,
+  detectionHistoryFrom,
+  guardCounts,
+  type JudgeResult,
+  judgeWindows,
+} from './detection.js';
 import { coveredBy, NoLakeDataError } from './lake-coverage.js';
 import type { LeaseOptions } from './lease.js';
 import { type RecomputeOptions, recomputeWindows } from './recompute.js';
@@ -29,8 +35,9 @@ export interface ScheduledJobResult extends JudgeResult {
 export async function runScheduledJob(o: ScheduledJobOptions, tick: Tick): Promise<ScheduledJobResult> {
   const { grain } = tick;
   const end = tick.target.end;
+  const judgeFrom = tick.recompute[0]?.start ?? tick.target.start;
   // One partition-count query serves the guard and tells which windows the lake covers at all.
-  const counts = await guardCounts(o, tick.historyFrom, end);
+  const counts = await guardCounts(o, detectionHistoryFrom(grain, tick.historyFrom, judgeFrom), end);
   const covered = coveredBy(counts, grain, tick.recompute);
   if (
     covered.length === 0 &&
@@ -42,7 +49,6 @@ export async function runScheduledJob(o: ScheduledJobOptions, tick: Tick): Promi
   // Incremental (changed partitions only) and rolled up from hours when the lake is listed.
   const { backfill: recompute, judgeTo } = await recomputeWindows(o, grain, covered, end);
   o.onRecomputed?.(recompute);
-  const judgeFrom = tick.recompute[0]?.start ?? tick.target.start;
   // Never judge a window that failed, that another run holds, or whose partitions are still being written.
   const result = await judgeWindows(o, grain, tick.historyFrom, judgeFrom, judgeTo, counts);
   return { ...result, recompute };

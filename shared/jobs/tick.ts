@@ -1,4 +1,5 @@
 import { type AllReadouts, analyzeAll, type ExperimentConfig } from '../experiments/index.js';
+import type { ObjectStore } from '../ports/object-store.js';
 import type { ReportAnalysis } from '../report/model.js';
 import type { WrittenReport } from '../report/write.js';
 import type { Grain } from '../time/window.js';
@@ -14,6 +15,8 @@ export interface TickOptions extends ScheduledJobOptions {
   readonly reportDays?: number;
   /** Extra tables for the daily report. */
   readonly analyses?: (tick: Tick) => Promise<readonly ReportAnalysis[]>;
+  /** Where the daily report is written (default: the results store's report/). */
+  readonly reportOut?: { readonly store: ObjectStore; readonly prefix: string };
 }
 
 export interface TickResult {
@@ -31,8 +34,13 @@ export interface TickResult {
  * reads out every experiment and policy of the config and writes the report into the store, where
  * every alert's link points.
  */
-export async function runTick(o: TickOptions, grain: Grain, at: Date): Promise<TickResult> {
-  const tick = tickAt(grain, at);
+export async function runTick(
+  o: TickOptions,
+  grain: Grain,
+  at: Date,
+  /** The firing's windows; a replay's one pass widens them to all of its ticks (replay.ts). */
+  tick: Tick = tickAt(grain, at),
+): Promise<TickResult> {
   const job = await runScheduledJob(o, tick);
   if (grain === 'hour') return { tick, job };
   const asOf = tick.target.end;
@@ -47,6 +55,7 @@ export async function runTick(o: TickOptions, grain: Grain, at: Date): Promise<T
       to: asOf,
       ...(o.reportDays ? { days: o.reportDays } : {}),
       ...(o.analyses ? { analyses: await o.analyses(tick) } : {}),
+      ...(o.reportOut ? { out: o.reportOut } : {}),
       // The lake counts the people behind each slice series, so the report may chart them.
       engine: o.engine,
       ...(o.privacy ? { privacy: o.privacy } : {}),

@@ -15,6 +15,8 @@ import type { MetricRow } from './metric-row.js';
  *   metrics/grain=<g>/window=<ISO>/_run-<id>.agg.json  (optional, see shared/jobs/rollup.ts; the `_`
  *                                                      keeps it out of Athena's metric_history table)
  *   metrics/grain=<g>/window=<ISO>/_manifest.json
+ *   intermediates/grain=<g>/window=<ISO>/run-<id>.json.gz  (optional: the window's distinct keys and
+ *                                                          value counts, shared/metrics/intermediates.ts)
  *
  * Deletion rule: a writer deletes only the files of the manifest its own conditional write
  * replaced (no other manifest can name them: each run names only its own files), its own files
@@ -34,6 +36,8 @@ export interface WindowManifest {
   readonly inputs?: Readonly<Record<string, PartitionFingerprint>>;
   /** Key of the scan's additive aggregates, for rolling up coarser windows. */
   readonly aggregates?: string;
+  /** Key of the intermediates of its non-additive aggregates, for merging coarser windows. */
+  readonly intermediates?: string;
   /** Signature of the plan that computed the rows (shared/jobs/rollup.ts: planSignature). */
   readonly plan?: string;
 }
@@ -51,6 +55,8 @@ export interface WriteExtras {
   readonly inputs?: Readonly<Record<string, PartitionFingerprint>>;
   /** Serialized additive aggregates, stored beside the rows. */
   readonly aggregates?: string;
+  /** Encoded intermediates (shared/metrics/intermediates.ts), stored in their own area. */
+  readonly intermediates?: Uint8Array;
   readonly plan?: string;
 }
 
@@ -82,11 +88,12 @@ export class MetricStore {
   constructor(
     private readonly store: ObjectStore,
     private readonly prefix: string = STORAGE_LAYOUT.metrics.prefix,
+    private readonly intermediatesPrefix: string = STORAGE_LAYOUT.intermediates.prefix,
   ) {}
 
-  private folder(grain: Grain, start: Date): string {
+  private folder(grain: Grain, start: Date, prefix = this.prefix): string {
     // ':' is awkward in S3 console links and Windows paths; the ISO hour stays readable.
-    return `${this.prefix}/grain=${grain}/window=${formatIso(start).replaceAll(':', '')}`;
+    return `${prefix}/grain=${grain}/window=${formatIso(start).replaceAll(':', '')}`;
   }
 
   private parse(body: Uint8Array, grain: Grain, start: Date): WindowManifest {
@@ -117,7 +124,11 @@ export class MetricStore {
     const runId = `${now.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
     const data = `${folder}/run-${runId}.csv`;
     const aggregates = extras.aggregates !== undefined ? `${folder}/_run-${runId}.agg.json` : undefined;
-    const ours = [data, ...(aggregates ? [aggregates] : [])];
+    const intermediates =
+      extras.intermediates !== undefined
+        ? `${this.folder(grain, start, this.intermediatesPrefix)}/run-${runId}.json.gz`
+        : undefined;
+    const ours = [data, ...(aggregates ? [aggregates] : []), ...(intermediates ? [intermediates] : [])];
     const computedAt = (extras.computedAt ?? now).toISOString();
     // Our files first, under names no other run uses: invisible until the manifest names them.
     await this.store.put(data, ENC.encode(metricRowsToCsv(rows, { lossless: true })), {
@@ -127,6 +138,11 @@ export class MetricStore {
     if (aggregates)
       await this.store.put(aggregates, ENC.encode(extras.aggregates!), {
         contentType: 'application/json',
+        ifNoneMatch: '*',
+      });
+    if (intermediates)
+      await this.store.put(intermediates, extras.intermediates!, {
+        contentType: 'application/gzip',
         ifNoneMatch: '*',
       });
     const manifest: WindowManifest = {
@@ -139,6 +155,7 @@ export class MetricStore {
       computed_at: computedAt,
       ...(extras.inputs ? { inputs: extras.inputs } : {}),
       ...(aggregates ? { aggregates } : {}),
+      ...(intermediates ? { intermediates } : {}),
       ...(extras.plan ? { plan: extras.plan } : {}),
     };
     const body = ENC.encode(`${JSON.stringify(manifest)}\n`);
@@ -162,7 +179,7 @@ export class MetricStore {
       // Ours replaced exactly `previous`: its files are named by no manifest any more.
       const replaced = previous ? filesOf(previous).filter((k) => !ours.includes(k)) : [];
       await Promise.all(replaced.map((k) => this.store.delete(k)));
-      await this.sweepOrphans(folder, now, [...ours, ...replaced]);
+      await this.sweepOrphans(grain, start, now, [...ours, ...replaced]);
       return { written: true, manifest, ...(previous ? { replaced: previous } : {}) };
     }
     await Promise.all(ours.map((k) => this.store.delete(k)));
@@ -172,9 +189,14 @@ export class MetricStore {
   }
 
   /** Best effort: files of runs that died before writing their manifest, once surely dead. */
-  private async sweepOrphans(folder: string, now: Date, keep: readonly string[]): Promise<void> {
+  private async sweepOrphans(grain: Grain, start: Date, now: Date, keep: readonly string[]): Promise<void> {
     const cutoff = now.getTime() - ORPHAN_GRACE_MS;
-    const old = (await this.store.list(`${folder}/`)).filter((k) => {
+    const folder = this.folder(grain, start);
+    const listed = [
+      ...(await this.store.list(`${folder}/`)),
+      ...(await this.store.list(`${this.folder(grain, start, this.intermediatesPrefix)}/`)),
+    ];
+    const old = listed.filter((k) => {
       const t = runTimeOf(k);
       return !keep.includes(k) && t !== undefined && t <= cutoff;
     });
@@ -224,6 +246,12 @@ export class MetricStore {
     return obj ? DEC.decode(obj.body) : undefined;
   }
 
+  /** The intermediates stored with a window, if its run stored them (and they have not expired). */
+  async readIntermediates(manifest: WindowManifest): Promise<Uint8Array | undefined> {
+    if (!manifest.intermediates) return undefined;
+    return (await this.store.get(manifest.intermediates))?.body;
+  }
+
   /** Manifests of every stored window of a grain in [from, to), by window start (ms). */
   async manifests(grain: Grain, from: Date, to: Date): Promise<Map<number, WindowManifest>> {
     const keys = await this.store.list(`${this.prefix}/grain=${grain}/`);
@@ -251,7 +279,7 @@ export class MetricStore {
 }
 
 function filesOf(m: WindowManifest): string[] {
-  return [m.data, ...(m.aggregates ? [m.aggregates] : [])];
+  return [m.data, ...(m.aggregates ? [m.aggregates] : []), ...(m.intermediates ? [m.intermediates] : [])];
 }
 
 export function encodeUtf8(text: string): Uint8Array {

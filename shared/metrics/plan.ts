@@ -19,6 +19,11 @@ export interface PlannedAggregate {
   readonly squared?: boolean;
   readonly p?: number;
   readonly filter: readonly Condition[];
+  /**
+   * The dimensions of every slice set that reads this aggregate, sorted: a non-additive one's
+   * intermediate is kept at this grain (shared/metrics/intermediates.ts).
+   */
+  readonly dims: readonly string[];
 }
 
 export interface SourceScan {
@@ -68,6 +73,16 @@ export interface MetricPlan {
   readonly to: Date;
   readonly scans: readonly SourceScan[];
   readonly metrics: readonly PlannedMetric[];
+  /**
+   * Also return each non-additive aggregate's intermediate (its keys per finest slice), so the
+   * windows can be merged into coarser ones later without rescanning (hourly windows of the store).
+   */
+  readonly intermediates?: boolean;
+}
+
+/** The plan, also computing the intermediates of its non-additive aggregates. */
+export function withIntermediates(plan: MetricPlan): MetricPlan {
+  return { ...plan, intermediates: true };
 }
 
 function sliceSetsOf(metric: Metric): string[][] {
@@ -81,19 +96,26 @@ function sliceSetsOf(metric: Metric): string[][] {
   });
 }
 
+type AggregateDef = Omit<PlannedAggregate, 'alias' | 'dims'>;
+
 class ScanBuilder {
-  private readonly aggs = new Map<string, PlannedAggregate>();
+  private readonly aggs = new Map<string, { def: AggregateDef; alias: string; dims: Set<string> }>();
   private readonly sets = new Map<string, string[]>();
   constructor(readonly source: string) {}
 
-  /** Returns the alias of an aggregate, reusing an identical one (e.g. removals in two metrics). */
-  add(def: Omit<PlannedAggregate, 'alias'>): string {
+  /**
+   * Returns the alias of an aggregate read by `sets`, reusing an identical one (e.g. removals in
+   * two metrics, whose slice sets then add up).
+   */
+  add(def: AggregateDef, sets: readonly (readonly string[])[]): string {
     const key = JSON.stringify([def.kind, def.column, def.squared ?? false, def.p, def.filter]);
-    const found = this.aggs.get(key);
-    if (found) return found.alias;
-    const alias = `a${this.aggs.size}`;
-    this.aggs.set(key, { ...def, alias });
-    return alias;
+    let found = this.aggs.get(key);
+    if (!found) {
+      found = { def, alias: `a${this.aggs.size}`, dims: new Set() };
+      this.aggs.set(key, found);
+    }
+    for (const d of sets.flat()) found.dims.add(d);
+    return found.alias;
   }
 
   addSets(sets: readonly (readonly string[])[]) {
@@ -105,7 +127,12 @@ class ScanBuilder {
       (a, b) => a.length - b.length || a.join().localeCompare(b.join()),
     );
     const dimensions = [...new Set(groupingSets.flat())].sort();
-    return { source: this.source, dimensions, groupingSets, aggregates: [...this.aggs.values()] };
+    const aggregates = [...this.aggs.values()].map((a) => ({
+      ...a.def,
+      alias: a.alias,
+      dims: [...a.dims].sort(),
+    }));
+    return { source: this.source, dimensions, groupingSets, aggregates };
   }
 }
 
@@ -113,17 +140,17 @@ class ScanBuilder {
 export function planMetrics(cfg: MetricConfig, grain: Grain, from: Date, to: Date): MetricPlan {
   const scans = new Map<string, ScanBuilder>();
   const scan = (source: string) => getOrInsert(scans, source, () => new ScanBuilder(source));
-  const measure = (m: Measure) =>
-    scan(m.source).add({
-      kind: m.agg === 'count_distinct' ? 'count_distinct' : m.agg,
-      ...(m.column ? { column: m.column } : {}),
-      filter: m.filter,
-    });
-
   const metrics: PlannedMetric[] = cfg.metrics.map((metric) => {
     const sliceSets = sliceSetsOf(metric);
     for (const s of metricSources(metric)) scan(s).addSets(sliceSets);
-    const binding = bind(metric, scan, measure);
+    const add = (source: string, def: AggregateDef) => scan(source).add(def, sliceSets);
+    const measure = (m: Measure) =>
+      add(m.source, {
+        kind: m.agg === 'count_distinct' ? 'count_distinct' : m.agg,
+        ...(m.column ? { column: m.column } : {}),
+        filter: m.filter,
+      });
+    const binding = bind(metric, add, measure);
     return { name: metric.name, sliceSets, binding };
   });
   return { grain, from, to, scans: [...scans.values()].map((s) => s.build()), metrics };
@@ -131,29 +158,29 @@ export function planMetrics(cfg: MetricConfig, grain: Grain, from: Date, to: Dat
 
 function bind(
   metric: Metric,
-  scan: (s: string) => ScanBuilder,
+  add: (source: string, def: AggregateDef) => string,
   measure: (m: Measure) => string,
 ): MetricBinding {
   switch (metric.kind) {
     case 'count':
     case 'sum':
     case 'distinct_count': {
-      const agg = scan(metric.source).add({
+      const agg = add(metric.source, {
         kind: metric.kind === 'distinct_count' ? 'count_distinct' : metric.kind,
         ...(metric.column ? { column: metric.column } : {}),
         filter: metric.filter,
       });
-      const presence = scan(metric.source).add({ kind: 'count', filter: metric.filter });
+      const presence = add(metric.source, { kind: 'count', filter: metric.filter });
       return { kind: 'single', source: metric.source, agg, zeroIfEmpty: true, presence };
     }
     case 'percentile': {
-      const agg = scan(metric.source).add({
+      const agg = add(metric.source, {
         kind: 'quantile',
         column: metric.column,
         p: metric.percentile,
         filter: metric.filter,
       });
-      const presence = scan(metric.source).add({ kind: 'count', filter: metric.filter });
+      const presence = add(metric.source, { kind: 'count', filter: metric.filter });
       return { kind: 'single', source: metric.source, agg, zeroIfEmpty: false, presence };
     }
     case 'ratio':
@@ -164,14 +191,14 @@ function bind(
         scale: metric.scale,
       };
     case 'weighted_proportion': {
-      const s = scan(metric.source);
       const both = [...metric.filter, ...metric.condition];
+      const s = metric.source;
       return {
         kind: 'weighted_proportion',
         source: metric.source,
-        num: s.add({ kind: 'sum', column: metric.weight, filter: both }),
-        den: s.add({ kind: 'sum', column: metric.weight, filter: metric.filter }),
-        denSq: s.add({ kind: 'sum', column: metric.weight, squared: true, filter: metric.filter }),
+        num: add(s, { kind: 'sum', column: metric.weight, filter: both }),
+        den: add(s, { kind: 'sum', column: metric.weight, filter: metric.filter }),
+        denSq: add(s, { kind: 'sum', column: metric.weight, squared: true, filter: metric.filter }),
         confidence: metric.confidence,
       };
     }

@@ -2,6 +2,8 @@ import type { Condition, MetricConfig, SourceMapping } from '../config/schema.js
 import type { Dialect } from '../sql/dialect.js';
 import { literal, quoteIdent, quoteString, timestampLiteral } from '../sql/literals.js';
 import { partitionsOf } from '../time/window.js';
+import { type AggregateSql, kindOf } from './aggregates/index.js';
+import { countColumn, intermediateSets } from './intermediates.js';
 import type { MetricPlan, PlannedAggregate, SourceScan } from './plan.js';
 
 /** Resolves logical names to physical table and column names through the config's source mappings. */
@@ -87,50 +89,73 @@ export function partitionPredicate(from: Date, to: Date): string {
   return terms.length === 1 ? terms[0]! : `(${terms.join(' OR ')})`;
 }
 
-function aggregateSql(a: PlannedAggregate, source: string, r: SourceResolver, d: Dialect): string {
+function aggregateContext(a: PlannedAggregate, source: string, r: SourceResolver, d: Dialect): AggregateSql {
   const where = filterSql(a.filter, source, r);
-  const filter = where ? ` FILTER (WHERE ${where})` : '';
-  const col = a.column ? r.column(source, a.column) : '';
-  switch (a.kind) {
-    case 'count':
-      return `CAST(count(*)${filter} AS DOUBLE)`;
-    case 'sum': {
-      const expr = a.squared ? `CAST(${col} AS DOUBLE) * CAST(${col} AS DOUBLE)` : `CAST(${col} AS DOUBLE)`;
-      return `coalesce(${d.sum(expr, where || undefined)}, 0)`;
-    }
-    case 'count_distinct':
-      return `CAST(${d.countDistinct(col)}${filter} AS DOUBLE)`;
-    case 'quantile':
-      return `CAST(${d.quantile(`CAST(${col} AS DOUBLE)`, a.p!)}${filter} AS DOUBLE)`;
-  }
+  return {
+    column: a.column ? r.column(source, a.column) : '',
+    where,
+    filter: where ? ` FILTER (WHERE ${where})` : '',
+    dialect: d,
+  };
+}
+
+function aggregateSql(a: PlannedAggregate, source: string, r: SourceResolver, d: Dialect): string {
+  return kindOf(a).sql(a, aggregateContext(a, source, r, d));
 }
 
 /**
  * One scan of one source: conditional aggregates per window bucket over GROUPING SETS.
  * Output columns: w (window start, epoch seconds), each dimension as VARCHAR, g (GROUPING bitmask
- * over the dimensions, 1 = rolled up), then the aggregate aliases.
+ * over the dimensions, 1 = rolled up), then the aggregate aliases. A plan with `intermediates`
+ * adds a grouping set per intermediate (shared/metrics/intermediates.ts) over a key computed in an
+ * inner query (Trino's GROUPING takes column references only), and the columns k<i>, gk, n_<alias>.
  */
 export function renderScan(plan: MetricPlan, scan: SourceScan, r: SourceResolver, d: Dialect): string {
   const time = r.timeColumn(scan.source);
   const bucket = d.truncate(plan.grain, time);
   const dims = scan.dimensions.map((dim) => ({ name: dim, expr: r.column(scan.source, dim) }));
+  const keys = plan.intermediates ? intermediateSets(scan) : [];
   const select = [
     `${d.epochSeconds(bucket)} AS w`,
     ...dims.map((x) => `CAST(${x.expr} AS VARCHAR) AS ${quoteIdent(`d_${x.name}`)}`),
     dims.length > 0 ? `GROUPING(${dims.map((x) => x.expr).join(', ')}) AS g` : '0 AS g',
     ...scan.aggregates.map((a) => `${aggregateSql(a, scan.source, r, d)} AS ${a.alias}`),
+    ...keys.map((k) => `${quoteIdent(k.inner)} AS ${quoteIdent(k.column)}`),
+    ...(keys.length > 0 ? [`GROUPING(${keys.map((k) => quoteIdent(k.inner)).join(', ')}) AS gk`] : []),
+    ...keys.flatMap((k) =>
+      k.aggregates.map(
+        (a) =>
+          `CAST(count(*)${aggregateContext(a, scan.source, r, d).filter} AS DOUBLE) AS ${quoteIdent(countColumn(a))}`,
+      ),
+    ),
   ];
-  const sets = scan.groupingSets.map(
-    (set) => `(${[bucket, ...set.map((dim) => r.column(scan.source, dim))].join(', ')})`,
-  );
-  return [
-    'SELECT',
-    `  ${select.join(',\n  ')}`,
-    `FROM ${d.table(r.table(scan.source), { from: plan.from, to: plan.to })}`,
+  const sets = [
+    ...scan.groupingSets.map((set) => [bucket, ...set.map((dim) => r.column(scan.source, dim))]),
+    ...keys.map((k) => [bucket, ...k.dims.map((dim) => r.column(scan.source, dim)), quoteIdent(k.inner)]),
+  ].map((set) => `(${set.join(', ')})`);
+  const table = d.table(r.table(scan.source), { from: plan.from, to: plan.to });
+  const where = [
     `WHERE ${partitionPredicate(plan.from, plan.to)}`,
     `  AND ${time} >= ${timestampLiteral(plan.from)} AND ${time} < ${timestampLiteral(plan.to)}`,
-    `GROUP BY GROUPING SETS (${sets.join(', ')})`,
-  ].join('\n');
+  ];
+  const from =
+    keys.length === 0
+      ? [`FROM ${table}`, ...where]
+      : [
+          'FROM (',
+          `  SELECT *, ${keys
+            .map((k) => {
+              const a = k.aggregates[0]!;
+              return `${k.intermediate.key(aggregateContext(a, scan.source, r, d))} AS ${quoteIdent(k.inner)}`;
+            })
+            .join(', ')}`,
+          `  FROM ${table}`,
+          ...where.map((w) => `  ${w}`),
+          ') AS "t"',
+        ];
+  return ['SELECT', `  ${select.join(',\n  ')}`, ...from, `GROUP BY GROUPING SETS (${sets.join(', ')})`].join(
+    '\n',
+  );
 }
 
 export function renderPlan(

@@ -16,6 +16,8 @@ export interface PrefixSpec {
   readonly access: readonly Access[];
   /** Why it exists (shown in docs). */
   readonly purpose: string;
+  /** Days its objects are kept (a lifecycle rule deletes them after), when not forever. */
+  readonly retentionDays?: number;
 }
 
 export const STORAGE_LAYOUT = {
@@ -29,6 +31,13 @@ export const STORAGE_LAYOUT = {
     access: ['read', 'write', 'delete'],
     purpose: 'metric windows: a data file per run and a manifest naming the current one',
   },
+  intermediates: {
+    prefix: 'intermediates',
+    access: ['read', 'write', 'delete'],
+    purpose: 'distinct keys and value counts per slice of hourly windows, merged into days (kept 35 days)',
+    // Read by the daily recomputes of the last days; an older day rerun without them rescans events.
+    retentionDays: 35,
+  },
   leases: {
     prefix: 'leases',
     access: ['read', 'write', 'delete'],
@@ -38,6 +47,11 @@ export const STORAGE_LAYOUT = {
     prefix: 'alerts/state',
     access: ['read', 'write'],
     purpose: 'incident state per grain (open incidents, last judged window)',
+  },
+  detectorState: {
+    prefix: 'detector-state',
+    access: ['read', 'write', 'delete'],
+    purpose: 'detectors per grain and metric, named by the incident state',
   },
   alertOutbox: {
     prefix: 'alerts/outbox',

@@ -64,7 +64,8 @@ export class EmulatedAccount {
   /** Throws AccessDenied unless the request is allowed; records the decision. */
   authorize(service: string, req: Request): void {
     const context = {
-      // The emulator stands in for the TLS endpoints the SDK uses on AWS (see README of this folder).
+      // A service calling another on the caller's behalf (Athena reading S3) does so over TLS; a
+      // request from a client carries its own connection's value (loopback.ts: secureTransport).
       'aws:SecureTransport': 'true',
       'aws:PrincipalArn': req.principal.arn,
       'aws:PrincipalAccount': req.principal.account,

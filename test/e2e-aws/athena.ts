@@ -8,7 +8,7 @@ import type { Cell } from '../../shared/ports/query-engine.js';
 import { quoteIdent, quoteString } from '../../shared/sql/literals.js';
 import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
 import { AccessDenied, type Principal } from './iam.js';
-import { LoopbackServer } from './loopback.js';
+import { LoopbackServer, secureTransport, type TlsIdentity } from './loopback.js';
 import type { S3Emulator } from './s3.js';
 
 export interface WorkGroupSpec {
@@ -93,10 +93,7 @@ export class AthenaEmulator {
   private readonly executions = new Map<string, Execution>();
   private readonly engines = new Map<string, Promise<DuckDbQueryEngine>>();
   private queue: Promise<void> = Promise.resolve();
-  private readonly http = new LoopbackServer(
-    (req, res) => this.handle(req, res),
-    (res, err) => this.fail(res, err),
-  );
+  private readonly http: LoopbackServer;
   private readonly scratch = mkdtempSync(path.join(tmpdir(), 'vigil-athena-'));
   get endpoint(): string {
     return this.http.endpoint;
@@ -107,7 +104,14 @@ export class AthenaEmulator {
   constructor(
     private readonly account: EmulatedAccount,
     private readonly s3: S3Emulator,
-  ) {}
+    tls?: TlsIdentity,
+  ) {
+    this.http = new LoopbackServer(
+      (req, res) => this.handle(req, res),
+      (res, err) => this.fail(res, err),
+      tls,
+    );
+  }
 
   addWorkGroup(w: WorkGroupSpec): void {
     this.workGroups.set(w.name, w);
@@ -162,15 +166,26 @@ export class AthenaEmulator {
     return w;
   }
 
-  private execution(id: string, principal: Principal, action: string): Execution {
+  private execution(
+    id: string,
+    principal: Principal,
+    action: string,
+    context: Record<string, string>,
+  ): Execution {
     const e = this.executions.get(id);
     if (!e) throw new ServiceError(400, 'InvalidRequestException', `QueryExecution ${id} was not found`);
-    this.account.authorize('athena', { principal, action, resource: this.arn('workgroup', e.workGroup) });
+    this.account.authorize('athena', {
+      principal,
+      action,
+      resource: this.arn('workgroup', e.workGroup),
+      context,
+    });
     return e;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const principal = this.account.callerOf(req);
+    const transport = { 'aws:SecureTransport': secureTransport(req) };
     const target = String(req.headers['x-amz-target'] ?? '');
     const op = target.replace(/^AmazonAthena\./, '');
     const input = JSON.parse((await readBody(req)).toString() || '{}');
@@ -181,6 +196,7 @@ export class AthenaEmulator {
           principal,
           action: 'athena:StartQueryExecution',
           resource: this.arn('workgroup', w.name),
+          context: transport,
         });
         const id = randomUUID();
         const e: Execution = {
@@ -201,7 +217,12 @@ export class AthenaEmulator {
         return this.json(res, { QueryExecutionId: id });
       }
       case 'GetQueryExecution': {
-        const e = this.execution(String(input.QueryExecutionId), principal, 'athena:GetQueryExecution');
+        const e = this.execution(
+          String(input.QueryExecutionId),
+          principal,
+          'athena:GetQueryExecution',
+          transport,
+        );
         return this.json(res, {
           QueryExecution: {
             QueryExecutionId: e.id,
@@ -236,7 +257,12 @@ export class AthenaEmulator {
         });
       }
       case 'GetQueryResults': {
-        const e = this.execution(String(input.QueryExecutionId), principal, 'athena:GetQueryResults');
+        const e = this.execution(
+          String(input.QueryExecutionId),
+          principal,
+          'athena:GetQueryResults',
+          transport,
+        );
         if (e.state !== 'SUCCEEDED' || !e.result || !e.outputKey)
           throw new ServiceError(
             400,
@@ -273,7 +299,12 @@ export class AthenaEmulator {
         });
       }
       case 'StopQueryExecution': {
-        const e = this.execution(String(input.QueryExecutionId), principal, 'athena:StopQueryExecution');
+        const e = this.execution(
+          String(input.QueryExecutionId),
+          principal,
+          'athena:StopQueryExecution',
+          transport,
+        );
         if (e.state === 'QUEUED' || e.state === 'RUNNING') e.state = 'CANCELLED';
         return this.json(res, {});
       }
@@ -283,6 +314,7 @@ export class AthenaEmulator {
           principal,
           action: 'athena:GetWorkGroup',
           resource: this.arn('workgroup', w.name),
+          context: transport,
         });
         return this.json(res, {
           WorkGroup: {

@@ -5,8 +5,12 @@ import { EmulatedAccount } from './account.js';
 import { AthenaEmulator } from './athena.js';
 import type { PolicyDocument, Principal } from './iam.js';
 import type { FunctionSpec } from './lambda.js';
+import { LambdaEmulator } from './lambda-api.js';
+import type { TlsIdentity } from './loopback.js';
 import { S3Emulator } from './s3.js';
+import { SfnEmulator } from './sfn.js';
 import { SnsEmulator } from './sns.js';
+import { SqsEmulator } from './sqs.js';
 import { type CfnTemplate, Deployment } from './template.js';
 
 export interface ExistingBucket {
@@ -26,6 +30,12 @@ export interface EmulatedStackOptions {
   readonly existingKeys?: readonly string[];
   /** Glue tables outside the stack (an existing database). */
   readonly existingTables?: readonly Parameters<AthenaEmulator['addTable']>[0][];
+  /**
+   * The services' TLS identity: they serve HTTPS with it (and plain HTTP beside it), the functions
+   * are pointed at the HTTPS endpoints and trust it. Without it everything is plain HTTP, and the
+   * stack's TLS-only policies deny every request.
+   */
+  readonly tls?: TlsIdentity;
 }
 
 /** Runtime-only variables Lambda sets besides the function's own environment. */
@@ -67,6 +77,9 @@ export class EmulatedStack {
   readonly s3: S3Emulator;
   readonly athena: AthenaEmulator;
   readonly sns: SnsEmulator;
+  readonly sqs: SqsEmulator;
+  readonly lambda: LambdaEmulator;
+  readonly sfn: SfnEmulator;
   readonly deployment: Deployment;
   readonly functions = new Map<string, FunctionSpec & { roleId: string; logicalId: string }>();
   private readonly root: string;
@@ -78,17 +91,41 @@ export class EmulatedStack {
     this.deployment = new Deployment(template, o);
     this.account = new EmulatedAccount(o.account, o.region);
     this.root = mkdtempSync(path.join(tmpdir(), 'vigil-emulated-s3-'));
-    this.s3 = new S3Emulator(this.account, this.root);
-    this.athena = new AthenaEmulator(this.account, this.s3);
-    this.sns = new SnsEmulator(this.account);
+    this.s3 = new S3Emulator(this.account, this.root, o.tls);
+    this.athena = new AthenaEmulator(this.account, this.s3, o.tls);
+    this.sqs = new SqsEmulator(this.account, o.tls);
+    this.sns = new SnsEmulator(this.account, o.tls, this.sqs);
+    this.lambda = new LambdaEmulator(this.account, this.functions, o.tls);
+    this.sfn = new SfnEmulator(this.account, this.lambda, o.tls);
+  }
+
+  /** Endpoints of every emulated service, by SDK service id (AWS_ENDPOINT_URL_<id>). */
+  endpoints(): Record<'s3' | 'athena' | 'sns' | 'sqs' | 'lambda' | 'sfn', string> {
+    return {
+      s3: this.s3.endpoint,
+      athena: this.athena.endpoint,
+      sns: this.sns.endpoint,
+      sqs: this.sqs.endpoint,
+      lambda: this.lambda.endpoint,
+      sfn: this.sfn.endpoint,
+    };
   }
 
   async start(): Promise<void> {
     const d = this.deployment;
+    await Promise.all([
+      this.s3.start(),
+      this.athena.start(),
+      this.sns.start(),
+      this.sqs.start(),
+      this.lambda.start(),
+      this.sfn.start(),
+    ]);
+    // What the functions' SDK clients reach (they use S3, Athena and SNS only).
     const endpoints = {
-      AWS_ENDPOINT_URL_S3: await this.s3.start(),
-      AWS_ENDPOINT_URL_ATHENA: await this.athena.start(),
-      AWS_ENDPOINT_URL_SNS: await this.sns.start(),
+      AWS_ENDPOINT_URL_S3: this.s3.endpoint,
+      AWS_ENDPOINT_URL_ATHENA: this.athena.endpoint,
+      AWS_ENDPOINT_URL_SNS: this.sns.endpoint,
     };
     for (const key of this.o.existingKeys ?? [])
       this.account.addKey({
@@ -211,8 +248,29 @@ export class EmulatedStack {
           ...(p.Environment?.Variables ?? {}),
           ...runtimeEnv({ region: this.o.region, name, memoryMb, accessKeyId, taskRoot: asset, endpoints }),
         },
+        ...(this.o.tls ? { trustedCa: this.o.tls.cert } : {}),
       });
     }
+    for (const id of d.ofType('AWS::StepFunctions::StateMachine')) {
+      const p = d.props(id) as { DefinitionString: string };
+      const roleId = (d.resource(id).Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })[
+        'Fn::GetAtt'
+      ][0];
+      this.sfn.addStateMachine({
+        arn: d.resolve({ Ref: id }) as string,
+        definition: String(p.DefinitionString),
+        role: d.principalOfRole(roleId),
+      });
+    }
+  }
+
+  /** Registers a caller outside the stack (an operator running the smoke steps) with its policies. */
+  addCaller(accessKeyId: string, name: string, policies: readonly PolicyDocument[]): void {
+    this.account.addPrincipal(accessKeyId, {
+      arn: `arn:aws:iam::${this.o.account}:user/${name}`,
+      account: this.o.account,
+      policies,
+    });
   }
 
   /** What the stack's custom resources do on create: CDK bucket deployments and AwsCustomResource S3 puts. */
@@ -263,9 +321,12 @@ export class EmulatedStack {
   }
 
   async stop(): Promise<void> {
+    await this.sfn.stop();
+    await this.lambda.stop();
     await this.s3.stop();
     await this.athena.stop();
     await this.sns.stop();
+    await this.sqs.stop();
     rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -11,11 +11,12 @@ import { EmulatedStack } from './deploy.js';
 import type { Statement } from './iam.js';
 import { type Invocation, invoke } from './lambda.js';
 import { synthStack } from './synth.js';
+import { selfSignedIdentity } from './tls.js';
 
 /**
  * The deployed artefacts end to end: the stack synthesized with bundling ON, its three Lambda
  * bundles run in Node with their synthesized environment against the S3, Athena (on DuckDB) and SNS
- * emulations, every request authorized against the template's IAM policies.
+ * emulations over HTTPS, every request authorized against the template's IAM policies.
  */
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 const STACK = 'VigilE2E';
@@ -60,7 +61,7 @@ beforeAll(async () => {
   synthStack(out, STACK, ENV);
   const l = await lake();
   lakeManifest = l.manifest;
-  stack = new EmulatedStack({ assembly: out, stackName: STACK, ...ENV });
+  stack = new EmulatedStack({ assembly: out, stackName: STACK, ...ENV, tls: await selfSignedIdentity() });
   await stack.start();
   resultsBucket = stack.output('ResultsBucketName');
   const lakeBucket = stack.output('LakeBucketName');

@@ -11,6 +11,8 @@ export interface FunctionSpec {
   readonly memoryMb: number;
   /** The environment the function runs with (synthesized variables + the runtime's own). */
   readonly env: Record<string, string>;
+  /** A CA certificate (PEM) the runtime trusts besides Node's: the emulators' self-signed one. */
+  readonly trustedCa?: string;
 }
 
 export interface Invocation {
@@ -39,6 +41,7 @@ export async function invoke(fn: FunctionSpec, event: unknown): Promise<Invocati
       functionName: fn.name,
       memoryMb: fn.memoryMb,
       requestId: randomUUID(),
+      trustedCa: fn.trustedCa,
     },
   });
   let logs = '';

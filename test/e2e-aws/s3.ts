@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
 import { AccessDenied, type PolicyDocument, type Principal } from './iam.js';
-import { LoopbackServer } from './loopback.js';
+import { LoopbackServer, secureTransport, type TlsIdentity } from './loopback.js';
 
 export interface BucketSpec {
   readonly name: string;
@@ -40,18 +40,26 @@ function decodeChunked(buf: Buffer): Buffer {
  */
 export class S3Emulator {
   private readonly buckets = new Map<string, BucketSpec>();
-  private readonly http = new LoopbackServer(
-    (req, res) => this.handle(req, res),
-    (res, err) => this.fail(res, err),
-  );
+  private readonly http: LoopbackServer;
   get endpoint(): string {
     return this.http.endpoint;
+  }
+  /** The plain-HTTP endpoint: requests on it are not `aws:SecureTransport`. */
+  get httpEndpoint(): string {
+    return this.http.httpEndpoint;
   }
 
   constructor(
     private readonly account: EmulatedAccount,
     readonly root: string,
-  ) {}
+    tls?: TlsIdentity,
+  ) {
+    this.http = new LoopbackServer(
+      (req, res) => this.handle(req, res),
+      (res, err) => this.fail(res, err),
+      tls,
+    );
+  }
 
   addBucket(spec: BucketSpec): void {
     this.buckets.set(spec.name, spec);
@@ -131,12 +139,18 @@ export class S3Emulator {
   }
 
   /** GetObject as a principal: the object, or the error S3 would answer. */
-  getAs(principal: Principal, bucket: string, key: string, via = 's3'): Buffer {
-    this.authorize(principal, 's3:GetObject', bucket, key);
+  getAs(
+    principal: Principal,
+    bucket: string,
+    key: string,
+    via = 's3',
+    context: Record<string, string | undefined> = {},
+  ): Buffer {
+    this.authorize(principal, 's3:GetObject', bucket, key, context);
     if (!this.exists(bucket, key)) {
       // Only a caller who may list the bucket learns that the key does not exist.
       try {
-        this.authorize(principal, 's3:ListBucket', bucket, undefined);
+        this.authorize(principal, 's3:ListBucket', bucket, undefined, context);
       } catch (err) {
         if (err instanceof AccessDenied) throw new ServiceError(403, 'AccessDenied', 'Access Denied');
         throw err;
@@ -149,8 +163,14 @@ export class S3Emulator {
   }
 
   /** PutObject as a principal (Athena writes query results this way). */
-  putAs(principal: Principal, bucket: string, key: string, body: Buffer): string {
-    this.authorize(principal, 's3:PutObject', bucket, key);
+  putAs(
+    principal: Principal,
+    bucket: string,
+    key: string,
+    body: Buffer,
+    context: Record<string, string | undefined> = {},
+  ): string {
+    this.authorize(principal, 's3:PutObject', bucket, key, context);
     const kms = this.bucket(bucket).kmsKeyArn;
     if (kms) this.account.useKey('s3', principal, kms, 'kms:GenerateDataKey');
     return this.write(bucket, key, body);
@@ -182,6 +202,7 @@ export class S3Emulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://s3');
     const principal = this.account.callerOf(req);
+    const transport = { 'aws:SecureTransport': secureTransport(req) };
     const [, bucket = '', ...rest] = url.pathname.split('/');
     const key = rest.map(decodeURIComponent).join('/');
     this.bucket(bucket);
@@ -189,14 +210,15 @@ export class S3Emulator {
     const method = req.method ?? 'GET';
     if (!key) {
       if (method === 'GET' && q.has('location')) {
-        this.authorize(principal, 's3:GetBucketLocation', bucket, undefined);
+        this.authorize(principal, 's3:GetBucketLocation', bucket, undefined, transport);
         return this.xml(res, `<LocationConstraint>${this.account.region}</LocationConstraint>`);
       }
-      if (method === 'GET' && q.get('list-type') === '2') return this.list(principal, bucket, q, res);
+      if (method === 'GET' && q.get('list-type') === '2')
+        return this.list(principal, bucket, q, res, transport);
       throw new ServiceError(501, 'NotImplemented', `${method} ${url.search} on a bucket is not emulated`);
     }
     if (method === 'GET' || method === 'HEAD') {
-      const body = this.getAs(principal, bucket, key);
+      const body = this.getAs(principal, bucket, key, 's3', transport);
       res.writeHead(200, {
         etag: this.etagOf(bucket, key),
         'content-length': String(body.length),
@@ -222,7 +244,7 @@ export class S3Emulator {
         String(req.headers['content-encoding'] ?? '').includes('aws-chunked')
       )
         body = decodeChunked(body);
-      this.authorize(principal, 's3:PutObject', bucket, key);
+      this.authorize(principal, 's3:PutObject', bucket, key, transport);
       const exists = this.exists(bucket, key);
       const ifNoneMatch = req.headers['if-none-match'];
       const ifMatch = req.headers['if-match'];
@@ -241,13 +263,13 @@ export class S3Emulator {
             'At least one of the pre-conditions you specified did not hold',
           );
       }
-      const etag = this.putAs(principal, bucket, key, body);
+      const etag = this.putAs(principal, bucket, key, body, transport);
       res.writeHead(200, { etag });
       res.end();
       return;
     }
     if (method === 'DELETE') {
-      this.authorize(principal, 's3:DeleteObject', bucket, key);
+      this.authorize(principal, 's3:DeleteObject', bucket, key, transport);
       if (this.exists(bucket, key)) rmSync(this.pathOf(bucket, key));
       res.writeHead(204);
       res.end();
@@ -256,15 +278,18 @@ export class S3Emulator {
     throw new ServiceError(501, 'NotImplemented', `${method} on an object is not emulated`);
   }
 
-  private list(principal: Principal, bucket: string, q: URLSearchParams, res: ServerResponse): void {
+  private list(
+    principal: Principal,
+    bucket: string,
+    q: URLSearchParams,
+    res: ServerResponse,
+    transport: Record<string, string>,
+  ): void {
     const prefix = q.get('prefix') ?? undefined;
-    this.authorize(
-      principal,
-      's3:ListBucket',
-      bucket,
-      undefined,
-      prefix !== undefined ? { 's3:prefix': prefix } : {},
-    );
+    this.authorize(principal, 's3:ListBucket', bucket, undefined, {
+      ...transport,
+      ...(prefix !== undefined ? { 's3:prefix': prefix } : {}),
+    });
     const max = Math.min(Number(q.get('max-keys') ?? 1000), 1000);
     const after = q.get('continuation-token') ?? q.get('start-after') ?? '';
     const all = this.keys(bucket, prefix ?? '').filter((k) => !after || k > after);

@@ -446,8 +446,18 @@ describe('hourly handler: detection and alerts through SNS', () => {
     expect(impressions.Subject).toMatch(
       /^\[Vigil (CRITICAL|HIGH|MEDIUM|LOW)\] INCIDENT impressions total down since 2026-01-05T07:00:00Z$/,
     );
-    expect(impressions.Message).toMatch(/\nobserved: +10\.0\nexpected: +10[0-6]\d\n/);
-    expect(impressions.Message).toContain('Report: https://');
+    // E-mail gets the readable text; every other protocol the alert JSON.
+    const bodies = JSON.parse(impressions.Message!) as { default: string; email: string };
+    expect(bodies.email).toMatch(/\nobserved: +10\.0\nexpected: +10[0-6]\d\n/);
+    expect(bodies.email).toContain('Report: https://');
+    expect(JSON.parse(bodies.default)).toMatchObject({
+      kind: 'metric_incident',
+      metric: 'impressions',
+      status: 'open',
+      observed: 10,
+      subject: impressions.Subject,
+      reportUrl: expect.stringMatching(/^https:\/\//),
+    });
     expect(impressions.MessageAttributes).toMatchObject({
       severity: { DataType: 'String', StringValue: expect.stringMatching(/^(critical|high|medium|low)$/) },
       metric: { DataType: 'String', StringValue: 'impressions' },

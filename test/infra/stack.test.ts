@@ -4,6 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { VigilStack } from '../../infra/vigil-stack.js';
 import { SOURCE_NAMES } from '../../shared/lake/sources.js';
+import { STORAGE_LAYOUT } from '../../shared/storage/layout.js';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
@@ -68,7 +69,7 @@ describe('Vigil stack template', () => {
     });
   });
 
-  it('has encrypted, TLS-only, private buckets and a lifecycle on Athena results', () => {
+  it('has encrypted, TLS-only, private buckets and lifecycles on Athena results and intermediates', () => {
     for (const b of resources('AWS::S3::Bucket')) {
       expect(b.Properties.BucketEncryption).toBeDefined();
       expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
@@ -89,6 +90,12 @@ describe('Vigil stack template', () => {
             Id: 'expire-athena-query-results',
             Prefix: 'athena-results/',
             ExpirationInDays: 7,
+          }),
+          // From STORAGE_LAYOUT.intermediates.retentionDays.
+          Match.objectLike({
+            Id: 'expire-intermediates',
+            Prefix: 'intermediates/',
+            ExpirationInDays: STORAGE_LAYOUT.intermediates.retentionDays,
           }),
         ]),
       },

@@ -3,13 +3,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
 import { generateLake } from '../../shared/adapters/duckdb/generate-lake.js';
+import { FsLakeInventory } from '../../shared/adapters/fs/fs-lake-inventory.js';
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
 import { FileAlertSink } from '../../shared/adapters/sinks/file-sink.js';
 import { coreCatalog } from '../../shared/config/load.js';
 import type { LakeManifest } from '../../shared/generator/manifest.js';
 import { buildScenario } from '../../shared/generator/scenario.js';
-import { type DemoDetectionResult, runDemoDetection } from '../../shared/jobs/detection-demo.js';
 import { runHourlyJob } from '../../shared/jobs/hourly-job.js';
+import { type PlantedScore, scoreAgainstManifest } from '../../shared/jobs/planted-score.js';
+import { runReplay } from '../../shared/jobs/replay.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import type { Alert, AlertSink } from '../../shared/ports/alert-sink.js';
 import { fixedClock } from '../../shared/ports/clock.js';
@@ -21,7 +23,7 @@ const H = 3_600_000;
 let engine: DuckDbQueryEngine;
 let manifest: LakeManifest;
 let metrics: MetricStore;
-let demo: DemoDetectionResult;
+let demo: PlantedScore & { alerts: Alert[]; delivered: number };
 
 function readJsonl(file: string): Alert[] {
   if (!existsSync(file)) return [];
@@ -57,22 +59,32 @@ beforeAll(async () => {
   engine = await DuckDbQueryEngine.open({ lake: path.join(DIR, 'lake') });
   const objectStore = new FsObjectStore(path.join(DIR, 'demo'));
   metrics = new MetricStore(objectStore);
-  demo = await runDemoDetection({
+  // The demo's path: every hourly tick of the lake (vigil replay), in one pass.
+  const replay = await runReplay({
     engine,
     store: metrics,
     objectStore,
     sink: new FileAlertSink(path.join(DIR, 'demo', 'alerts.jsonl')),
-    lakeManifest: manifest,
     config: coreCatalog(),
     clock: fixedClock(new Date(manifest.end)),
+    inventory: new FsLakeInventory(path.join(DIR, 'lake')),
+    grain: 'hour',
+    from: new Date(manifest.start),
+    to: addGrain(new Date(manifest.end), 'hour'),
+    onePass: true,
   });
+  demo = {
+    ...scoreAgainstManifest(replay.alerts, manifest),
+    alerts: replay.alerts,
+    delivered: replay.delivered,
+  };
 });
 
 afterAll(async () => {
   await engine?.close();
 });
 
-describe('runDemoDetection on a generated lake', () => {
+describe('the hourly ticks of a generated lake (the demo)', () => {
   it('catches the planted incidents of each kind that the lake carries', () => {
     // Assess
     const matched = new Set(demo.incidents.flatMap((i) => i.matches));

@@ -84,10 +84,8 @@ describe('day windows rolled up from stored hourly aggregates', () => {
     const d = await runBackfill({ ...base(), grain: 'day', windows: days, incremental: true, rollup: true });
     expect(d.failed).toEqual([]);
     expect(d.rolledUp).toBe(days.length);
-    // Only the sources with a distinct count or a percentile were scanned, once a day.
-    expect(scans.map((s) => s.source).sort()).toEqual(
-      days.flatMap(() => ['moderation_decisions', 'user_reports']).sort(),
-    );
+    // Nothing was scanned: distinct counts and percentiles came from the hours' intermediates.
+    expect(scans).toEqual([]);
     expectSame(await store.readRange('day', from, to), await rawDays());
   });
 
@@ -121,7 +119,8 @@ describe('day windows rolled up from stored hourly aggregates', () => {
       ),
     ).toEqual(['impressions@2026-01-04T07:00:00.000Z/1h']);
     expectSame(await store.readRange('day', from, to), await rawDays());
-    // A late file of a source with a distinct count: its hour, then its day's distinct counts, rescanned.
+    // A late file of a source with a distinct count: only its hour is rescanned; the day's distinct
+    // counts are merged again from the 24 hours' intermediates (the refreshed hour's included).
     scans.length = 0;
     const reports = path.join(lake, 'user_reports', 'dt=2026-01-05', 'hour=13');
     const rf = readdirSync(reports).find((f) => f.endsWith('.parquet'))!;
@@ -131,7 +130,7 @@ describe('day windows rolled up from stored hourly aggregates', () => {
       scans.map(
         (s) => `${s.source}@${s.from.toISOString()}/${(s.to.getTime() - s.from.getTime()) / 3_600_000}h`,
       ),
-    ).toEqual(['user_reports@2026-01-05T13:00:00.000Z/1h', 'user_reports@2026-01-05T00:00:00.000Z/24h']);
+    ).toEqual(['user_reports@2026-01-05T13:00:00.000Z/1h']);
     expectSame(await store.readRange('day', from, to), await rawDays());
     const hourRows = byKey(
       await store.readRange('hour', new Date('2026-01-04T07:00:00Z'), new Date('2026-01-04T08:00:00Z')),
@@ -147,5 +146,36 @@ describe('day windows rolled up from stored hourly aggregates', () => {
     expect(hourRows.get('impressions|2026-01-04T07:00:00.000Z|')?.value).toBe(
       rawHour.find((r) => r.metric === 'impressions' && r.slice.key === '')?.value,
     );
+  });
+
+  it("without an hour's intermediates (expired, or stored by an older version) the day scans its raw events for them", async () => {
+    // A late file in a source of each non-additive aggregate makes both days stale.
+    for (const [source, dt] of [
+      ['user_reports', '2026-01-04'],
+      ['moderation_decisions', '2026-01-04'],
+    ] as const) {
+      const folder = path.join(lake, source, `dt=${dt}`, 'hour=20');
+      const f = readdirSync(folder).find((x) => x.endsWith('.parquet') && !x.startsWith('late-'))!;
+      cpSync(path.join(folder, f), path.join(folder, `late2-${f}`));
+    }
+    // First the hours take the late files; then one hour of the day loses its intermediates.
+    await runBackfill({ ...base(), grain: 'hour', windows: hours, incremental: true });
+    const gone = (await mem.list('intermediates/grain=hour/window=2026-01-04T03')).filter((k) =>
+      k.endsWith('.json.gz'),
+    );
+    expect(gone.length).toBe(1);
+    await mem.delete(gone[0]!);
+    scans.length = 0;
+    const d = await runBackfill({ ...base(), grain: 'day', windows: days, incremental: true, rollup: true });
+    expect(d.failed).toEqual([]);
+    expect(
+      scans
+        .map((s) => `${s.source}@${s.from.toISOString()}/${(s.to.getTime() - s.from.getTime()) / 3_600_000}h`)
+        .sort(),
+    ).toEqual([
+      'moderation_decisions@2026-01-04T00:00:00.000Z/24h',
+      'user_reports@2026-01-04T00:00:00.000Z/24h',
+    ]);
+    expectSame(await store.readRange('day', from, to), await rawDays());
   });
 });

@@ -132,7 +132,8 @@ describe('object store failures', () => {
       const mem = new MemoryObjectStore();
       await backfilled(mem, oldConfig);
       const faulty = new FaultyObjectStore(mem, {
-        failPut: (key, n) => n === k && key.startsWith('metrics/'),
+        // Any write of the store's own areas: rows, aggregates, intermediates or manifest.
+        failPut: (key, n) => n === k && (key.startsWith('metrics/') || key.startsWith('intermediates/')),
       });
       const r = await runBackfill({
         engine,

@@ -1,5 +1,5 @@
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { type AlertMessage, renderAlertMessage } from '../../alerting/message.js';
+import { type AlertMessage, renderAlertMessage, truncateUtf8 } from '../../alerting/message.js';
 import type { Alert, AlertSink } from '../../ports/alert-sink.js';
 
 export interface SnsAlertSinkOptions {
@@ -26,10 +26,10 @@ const bytesOf = (s: string) => ENC.encode(s).length;
  */
 function attributesOf(
   alert: Alert,
-  message: AlertMessage,
+  shared: AlertMessage['attributes'],
   extra: Readonly<Record<string, string>> = {},
 ): Record<string, MessageAttributeValue> {
-  const { region: _joined, ...strings } = message.attributes;
+  const { region: _joined, ...strings } = shared;
   const values: Record<string, string> = {
     ...extra,
     ...strings,
@@ -53,25 +53,55 @@ function attributeBytes(attrs: Record<string, MessageAttributeValue>): number {
   return n;
 }
 
+/** The alert as the design's JSON record: the Alert object and its subject (as the file sink writes it). */
+function alertRecord(alert: Alert, subject: string): string {
+  return JSON.stringify({ ...alert, subject });
+}
+
 /**
- * Publishes alerts to an SNS topic in the one shared message format (renderAlertMessage); throws when
- * SNS did not accept it, so the outbox keeps the alert pending for the next run.
+ * The message as SNS `MessageStructure: json`: `default` — what SQS, Lambda and HTTP(S) subscribers
+ * get — is the alert's JSON record (the design's alert format); `email` is the readable text body.
+ * Both fit `budget` bytes together: an oversized summary is cut in the record, and the text is
+ * rendered with what remains (JSON escaping of the text counted).
+ */
+function structuredMessage(alert: Alert, subject: string, budget: number): string {
+  let record = alertRecord(alert, subject);
+  const half = Math.floor(budget / 2);
+  if (bytesOf(record) > half) {
+    const rest = bytesOf(alertRecord({ ...alert, summary: '' }, subject));
+    record = alertRecord(
+      { ...alert, summary: truncateUtf8(alert.summary, Math.max(0, half - rest - 64), ' [truncated]') },
+      subject,
+    );
+  }
+  let textBudget = budget - bytesOf(JSON.stringify({ default: record, email: '' }));
+  for (;;) {
+    const message = JSON.stringify({ default: record, email: renderAlertMessage(alert, textBudget).body });
+    const over = bytesOf(message) - budget;
+    if (over <= 0 || textBudget <= 0) return message;
+    textBudget -= over;
+  }
+}
+
+/**
+ * Publishes alerts to an SNS topic: the alert's JSON record for machines and the shared readable
+ * text for e-mail (structuredMessage), the shared subject and filter attributes; throws when SNS
+ * did not accept it, so the outbox keeps the alert pending for the next run.
  */
 export class SnsAlertSink implements AlertSink {
   constructor(private readonly o: SnsAlertSinkOptions) {}
 
   async send(alert: Alert): Promise<void> {
-    let message = renderAlertMessage(alert);
-    const attributes = attributesOf(alert, message, this.o.attributes);
-    // The shared renderer caps the body at 256 KB alone; SNS counts subject and attributes too.
-    const budget =
-      SNS_MESSAGE_MAX_BYTES - bytesOf(message.subject) - attributeBytes(attributes) - FRAMING_BYTES;
-    if (bytesOf(message.body) > budget) message = renderAlertMessage(alert, budget);
+    const { subject, attributes: shared } = renderAlertMessage(alert);
+    const attributes = attributesOf(alert, shared, this.o.attributes);
+    // SNS counts subject and attributes in its 256 KB too.
+    const budget = SNS_MESSAGE_MAX_BYTES - bytesOf(subject) - attributeBytes(attributes) - FRAMING_BYTES;
     await this.o.client.send(
       new PublishCommand({
         TopicArn: this.o.topicArn,
-        Subject: message.subject,
-        Message: message.body,
+        Subject: subject,
+        Message: structuredMessage(alert, subject, budget),
+        MessageStructure: 'json',
         MessageAttributes: attributes,
       }),
     );

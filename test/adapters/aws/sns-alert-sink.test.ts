@@ -27,7 +27,7 @@ function messageBytes(input: {
 }
 
 describe('SnsAlertSink', () => {
-  it('publishes the shared message format: subject, body and String filter attributes', async () => {
+  it('publishes the alert JSON for machines, the readable body for e-mail, the subject and filter attributes', async () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm1' });
     await sink().send(ALERT);
     const input = sns.commandCalls(PublishCommand)[0]!.args[0].input;
@@ -38,9 +38,14 @@ describe('SnsAlertSink', () => {
     expect(input.Subject).toMatch(
       /^\[Vigil CRITICAL\] INCIDENT automated_action_share region=BR down since 2026-01-09T13:00:00Z$/,
     );
-    expect(input.Message).toBe(expected.body);
-    expect(input.Message).toContain('Report: https://example.com/report#inc-1');
-    expect(input.Message).toContain('region=BR;surface=video');
+    // SQS, Lambda and HTTP(S) subscribers get `default`: the design's alert JSON; e-mail the text.
+    expect(input.MessageStructure).toBe('json');
+    const bodies = JSON.parse(input.Message!) as { default: string; email: string };
+    expect(Object.keys(bodies).sort()).toEqual(['default', 'email']);
+    expect(JSON.parse(bodies.default)).toEqual({ ...ALERT, subject: expected.subject });
+    expect(bodies.email).toBe(expected.body);
+    expect(bodies.email).toContain('Report: https://example.com/report#inc-1');
+    expect(bodies.email).toContain('region=BR;surface=video');
     expect(input.MessageAttributes).toEqual({
       severity: { DataType: 'String', StringValue: 'critical' },
       metric: { DataType: 'String', StringValue: 'automated_action_share' },
@@ -100,10 +105,15 @@ describe('SnsAlertSink', () => {
     expect(input.Subject!.length).toBe(100);
     expect(input.Subject).toMatch(/^[\x20-\x7e]+\.\.\.$/);
     expect(messageBytes(input)).toBeLessThanOrEqual(SNS_MESSAGE_MAX_BYTES);
-    expect(input.Message).toMatch(
+    const bodies = JSON.parse(input.Message!) as { default: string; email: string };
+    expect(bodies.email).toMatch(
       /\[truncated: the full incident is in the report: https:\/\/example.com\/report#inc-1\]\n$/,
     );
-    // Never cut inside a character.
+    const record = JSON.parse(bodies.default) as typeof long;
+    expect(record.summary).toMatch(/ \[truncated\]$/);
+    expect({ ...record, summary: '' }).toEqual({ ...long, summary: '', subject: input.Subject });
+    // Each part has its share of the budget, and nothing is cut inside a character.
+    expect(Buffer.byteLength(bodies.email)).toBeGreaterThan(60_000);
     expect(input.Message).not.toContain('\ufffd');
   });
 

@@ -1,30 +1,11 @@
 /**
- * Demo replay of a generated lake, and its score against the planted truth.
- *
- *   runDemoDetection({ engine, store, objectStore, sink, lakeManifest, config, clock,
- *                      detection?, quality?, computeMetrics?, reportUrl? })
- *     → Promise<DemoDetectionResult> { alerts, incidents, incidentsFound, precision, recall,
- *                                       incidentRecall, dataAlerts, missingPartitionsFound, delivered, failed, ... }
- *
- * It computes the lake's hourly metric windows (unless `computeMetrics: false`), then evaluates the
- * whole series causally in one pass — each hour judged with only the hours before it, exactly as the
- * hourly job would, but with one detector pass per series instead of one per hour — and sends the
- * alerts through the outbox to the sink. Precision and recall compare the incidents with
- * `<lake>/_manifest.json`: an incident matches a planted one when the metric is the same, its slice is
- * the planted slice or the total (or names it among its top slices), and [since, end) overlaps
- * [start, end + 2h).
+ * Alerts scored against a generated lake's planted truth (`<lake>/_manifest.json`): reporting for the
+ * demo and the benches, not detection (the alerts come from the scheduled ticks, `vigil replay`).
+ * An incident matches a planted one when the metric is the same, its slice is the planted slice or
+ * the total (or names it among its top slices), and [since, end) overlaps [start, end + 2h).
  */
 import type { LakeManifest } from '../generator/manifest.js';
 import type { Alert } from '../ports/alert-sink.js';
-import { windowsInRange } from '../time/window.js';
-import { runBackfill } from './backfill.js';
-import { type DetectionDeps, judgeWindows } from './detection.js';
-
-export interface DemoDetectionOptions extends DetectionDeps {
-  readonly lakeManifest: LakeManifest;
-  /** Compute and store the lake's hourly metrics first (default true). */
-  readonly computeMetrics?: boolean;
-}
 
 /** One incident as its messages tell it. */
 export interface IncidentSummary {
@@ -42,8 +23,7 @@ export interface IncidentSummary {
   readonly matches: readonly string[];
 }
 
-export interface DemoDetectionResult {
-  readonly alerts: Alert[];
+export interface PlantedScore {
   readonly incidents: IncidentSummary[];
   /** Metric incidents that match a planted incident. */
   readonly incidentsFound: number;
@@ -57,41 +37,12 @@ export interface DemoDetectionResult {
   readonly dataAlerts: number;
   readonly missingPartitionsFound: number;
   readonly missingPartitions: number;
-  readonly delivered: number;
-  readonly failed: number;
-  readonly windows: number;
 }
 
 const HOUR = 3_600_000;
 
-export async function runDemoDetection(o: DemoDetectionOptions): Promise<DemoDetectionResult> {
-  const from = new Date(o.lakeManifest.start);
-  const to = new Date(o.lakeManifest.end);
-  if (o.computeMetrics ?? true)
-    await runBackfill({
-      engine: o.engine,
-      store: o.store,
-      config: o.config,
-      grain: 'hour',
-      windows: windowsInRange('hour', from, to),
-      clock: o.clock,
-    });
-  const judged = await judgeWindows(o, 'hour', from, from, to);
-  const score = scoreAgainstManifest(judged.alerts, o.lakeManifest);
-  return {
-    ...score,
-    alerts: judged.alerts,
-    delivered: judged.delivery.sent.length,
-    failed: judged.delivery.failed.length,
-    windows: judged.judged,
-  };
-}
-
 /** Groups alerts into incidents and scores them against the planted truth. */
-export function scoreAgainstManifest(
-  alerts: readonly Alert[],
-  manifest: LakeManifest,
-): Omit<DemoDetectionResult, 'alerts' | 'delivered' | 'failed' | 'windows'> {
+export function scoreAgainstManifest(alerts: readonly Alert[], manifest: LakeManifest): PlantedScore {
   const groups = new Map<string, Alert[]>();
   for (const a of alerts) {
     const g = groups.get(a.dedupeKey);

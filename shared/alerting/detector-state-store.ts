@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DetectorStateMismatchError,
+  decodeState,
+  encodeState,
+  type StreamingDetector,
+} from '../anomaly/index.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import { type Slice, type SlicePair, sliceOf } from '../slices/slice.js';
+import { STORAGE_LAYOUT } from '../storage/layout.js';
+import type { Grain } from '../time/window.js';
+import type { DetectorStateRef } from './incident-book.js';
+import type { SeriesState } from './pooled-band.js';
+import type { DetectorStates, MetricState, SliceDetector } from './score-series.js';
+
+/**
+ * Detector state in the results store, so a scheduled tick pushes only the windows after the
+ * state's watermark instead of re-learning the lookback:
+ *   detector-state/grain=<g>/run-<id>/<metric>.bin   one object per metric: all its slices' detectors
+ * A run's objects are written under a fresh id and become current only when the incident book
+ * names them (IncidentBook.detectorState, written with the book's compare-and-swap). A crash at any
+ * write therefore leaves the book naming the state that matches its processedThrough; objects no
+ * book names are removed by a later run once older than ORPHAN_GRACE_MS (a live writer may still
+ * be about to name them).
+ */
+export const ORPHAN_GRACE_MS = 60 * 60_000;
+
+/** What one metric's object holds. */
+interface StoredMetric {
+  readonly fingerprint: string;
+  readonly zeros: number[];
+  readonly windows: number;
+  /** [slice pairs, since, detector, band] per slice, in insertion order. */
+  readonly slices: [SlicePair[], number, StreamingDetector | undefined, SeriesState | undefined][];
+}
+
+export interface LoadedStates {
+  readonly states: DetectorStates;
+  readonly bytes: number;
+}
+
+function runTime(run: string): number | undefined {
+  const m = /^([0-9a-z]+)-[0-9a-f]{8}$/.exec(run);
+  return m ? Number.parseInt(m[1]!, 36) : undefined;
+}
+
+export class DetectorStateStore {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly prefix: string = STORAGE_LAYOUT.detectorState.prefix,
+  ) {}
+
+  private folder(grain: Grain): string {
+    return `${this.prefix}/grain=${grain}/`;
+  }
+
+  private key(grain: Grain, run: string, metric: string): string {
+    // Metric names are lower_snake_case (config schema): safe as a key segment.
+    return `${this.folder(grain)}run-${run}/${metric}.bin`;
+  }
+
+  /** Writes every metric's detectors under a new run id; the caller makes it current by naming it in the book. */
+  async save(grain: Grain, states: DetectorStates, now: Date): Promise<DetectorStateRef & { bytes: number }> {
+    const run = `${now.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
+    const metrics = [...states.keys()].sort();
+    let bytes = 0;
+    await Promise.all(
+      metrics.map(async (metric) => {
+        const ms = states.get(metric)!;
+        const stored: StoredMetric = {
+          fingerprint: ms.fingerprint,
+          zeros: ms.zeros,
+          windows: ms.windows,
+          slices: [...ms.slices.values()].map((sd) => [[...sd.slice.pairs], sd.since, sd.detector, sd.band]),
+        };
+        const body = encodeState(stored);
+        bytes += body.length;
+        await this.store.put(this.key(grain, run, metric), body, {
+          ifNoneMatch: '*',
+          contentType: 'application/octet-stream',
+        });
+      }),
+    );
+    return { run, metrics, bytes };
+  }
+
+  /**
+   * The state a book names, if every object is there and was built for the same metrics
+   * (`fingerprints`: metric → fingerprintOf); undefined otherwise (the caller warms up instead).
+   */
+  async load(
+    grain: Grain,
+    ref: DetectorStateRef,
+    fingerprints: ReadonlyMap<string, string>,
+  ): Promise<LoadedStates | undefined> {
+    if (ref.metrics.length !== fingerprints.size || ref.metrics.some((m) => !fingerprints.has(m)))
+      return undefined;
+    const states: DetectorStates = new Map();
+    let bytes = 0;
+    const loaded = await Promise.all(
+      ref.metrics.map(async (metric) => {
+        const obj = await this.store.get(this.key(grain, ref.run, metric));
+        if (!obj) return undefined;
+        bytes += obj.body.length;
+        let stored: StoredMetric;
+        try {
+          stored = decodeState(obj.body) as StoredMetric;
+        } catch (err) {
+          // Written by other detector code: re-learned from the metric history, not an error.
+          if (err instanceof DetectorStateMismatchError) return undefined;
+          throw err;
+        }
+        if (stored.fingerprint !== fingerprints.get(metric)) return undefined;
+        const slices = new Map<string, SliceDetector>();
+        for (const [pairs, since, detector, band] of stored.slices) {
+          const slice: Slice = sliceOf(pairs);
+          slices.set(slice.key, {
+            slice,
+            since,
+            ...(detector ? { detector } : {}),
+            ...(band ? { band } : {}),
+          });
+        }
+        const ms: MetricState = {
+          fingerprint: stored.fingerprint,
+          zeros: stored.zeros,
+          slices,
+          windows: stored.windows,
+        };
+        return [metric, ms] as const;
+      }),
+    );
+    for (const entry of loaded) {
+      if (!entry) return undefined;
+      states.set(entry[0], entry[1]);
+    }
+    return { states, bytes };
+  }
+
+  /**
+   * Removes the objects of every run but `keep`: those of `previous` (the state the book named
+   * before `keep` replaced it) at once, any other once older than the grace period.
+   */
+  async prune(
+    grain: Grain,
+    keep: DetectorStateRef,
+    previous: DetectorStateRef | undefined,
+    now: Date,
+  ): Promise<void> {
+    const keys = await this.store.list(this.folder(grain));
+    const stale = keys.filter((k) => {
+      const run = /\/run-([^/]+)\//.exec(k)?.[1];
+      if (!run || run === keep.run) return false;
+      if (run === previous?.run) return true;
+      const t = runTime(run);
+      return t !== undefined && t <= now.getTime() - ORPHAN_GRACE_MS;
+    });
+    await Promise.all(stale.map((k) => this.store.delete(k).catch(() => {})));
+  }
+}
