@@ -1,9 +1,9 @@
 import { readdir } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FsLakeInventory } from '../shared/adapters/fs/fs-lake-inventory.js';
 import { FsObjectStore } from '../shared/adapters/fs/fs-object-store.js';
+import { localProcessAlive, THIS_PROCESS } from '../shared/adapters/fs/local-process.js';
 import type { VigilConfig } from '../shared/config/file.js';
 import type { LeaseRecord } from '../shared/jobs/lease.js';
 import type { TickOptions } from '../shared/jobs/tick.js';
@@ -78,18 +78,11 @@ export class LeaseTrackingStore implements ObjectStore {
 }
 
 /** `cli@host:pid`: who holds a lease, precise enough to tell whether that process is still alive. */
-export const LEASE_OWNER = `cli@${hostname()}:${process.pid}`;
+export const LEASE_OWNER = `cli@${THIS_PROCESS}`;
 
 /** undefined when the holder is not a local CLI process; else whether it is still running. */
 export function localHolderAlive(owner: string): boolean | undefined {
-  const m = /^cli@(.+):(\d+)$/.exec(owner);
-  if (!m || m[1] !== hostname()) return undefined;
-  try {
-    process.kill(Number(m[2]), 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return owner.startsWith('cli@') ? localProcessAlive(owner.slice(4)) : undefined;
 }
 
 /**
@@ -108,7 +101,10 @@ export function takeOverRule(force: boolean): (held: LeaseRecord) => boolean {
 /** Opens (or creates) a results store folder for `by`, refusing folders that are not Vigil's. */
 export async function openStore(dir: string, by: string): Promise<LeaseTrackingStore> {
   await claimDir(dir, 'store', by, '--store', looksLikeStore);
-  return new LeaseTrackingStore(new FsObjectStore(dir));
+  const store = new FsObjectStore(dir);
+  // A run killed with -9 left its temporary files and maybe a lock: nothing of it stays behind.
+  await store.sweepLeftovers();
+  return new LeaseTrackingStore(store);
 }
 
 /** Releases this process's leases on Ctrl-C / SIGTERM, then exits 130 / 143. Returns the uninstaller. */

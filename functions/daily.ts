@@ -1,3 +1,4 @@
+import { runDailyTick } from '../shared/jobs/daily-tick.js';
 import { Deadline } from '../shared/ports/deadline.js';
 import { container } from './lib/container.js';
 import { parseEvent, ScheduleEvent, scheduledTimeOf } from './lib/events.js';
@@ -14,5 +15,12 @@ export const handler = wrap(async (event: unknown, context) => {
   const parsed = parseEvent(ScheduleEvent, event, 'daily schedule event');
   // One deadline for the whole invocation: queries stop and leases are released before Lambda's timeout.
   const deadline = Deadline.ofLambda(context);
-  return runScheduled(c, 'day', scheduledTimeOf(parsed, c.clock.now()), deadline, context.awsRequestId);
+  return runScheduled(
+    c,
+    'day',
+    runDailyTick,
+    scheduledTimeOf(parsed, c.clock.now()),
+    deadline,
+    context.awsRequestId,
+  );
 });

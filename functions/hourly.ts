@@ -1,3 +1,4 @@
+import { runHourlyTick } from '../shared/jobs/hourly-tick.js';
 import { Deadline } from '../shared/ports/deadline.js';
 import { container } from './lib/container.js';
 import { parseEvent, ScheduleEvent, scheduledTimeOf } from './lib/events.js';
@@ -17,5 +18,12 @@ export const handler = wrap(async (event: unknown, context) => {
   const parsed = parseEvent(ScheduleEvent, event, 'hourly schedule event');
   // One deadline for the whole invocation: queries stop and leases are released before Lambda's timeout.
   const deadline = Deadline.ofLambda(context);
-  return runScheduled(c, 'hour', scheduledTimeOf(parsed, c.clock.now()), deadline, context.awsRequestId);
+  return runScheduled(
+    c,
+    'hour',
+    runHourlyTick,
+    scheduledTimeOf(parsed, c.clock.now()),
+    deadline,
+    context.awsRequestId,
+  );
 });

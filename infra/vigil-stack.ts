@@ -9,7 +9,7 @@ import { EventLake } from './constructs/event-lake.js';
 import { JobFunctions } from './constructs/job-functions.js';
 import { JobSchedules } from './constructs/job-schedules.js';
 import { MetricHistory } from './constructs/metric-history.js';
-import { OpsAlarms } from './constructs/ops-alarms.js';
+import { OpsMonitoring } from './constructs/ops-monitoring.js';
 import { QueryWorkgroup } from './constructs/query-workgroup.js';
 import { RerunFanout } from './constructs/rerun-fanout.js';
 import { ResultsStore } from './constructs/results-store.js';
@@ -32,7 +32,7 @@ export class VigilStack extends Stack {
   readonly jobs: JobFunctions;
   readonly schedules: JobSchedules;
   readonly rerun: RerunFanout;
-  readonly alarms: OpsAlarms;
+  readonly monitoring: OpsMonitoring;
   readonly config: DeployedConfig;
 
   constructor(scope: Construct, id: string, props: VigilStackProps = {}) {
@@ -92,7 +92,7 @@ export class VigilStack extends Stack {
       rerun: this.jobs.functions.rerun,
       maxConcurrency: s.rerunConcurrency,
     });
-    this.alarms = new OpsAlarms(this, 'Alarms', {
+    this.monitoring = new OpsMonitoring(this, 'Monitoring', {
       functions: this.jobs.functions,
       deadLetterQueue: this.jobs.deadLetterQueue,
       rerunStateMachine: this.rerun.stateMachine,

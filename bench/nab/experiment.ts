@@ -11,19 +11,64 @@
  * null and perfect scores; artificialNoAnomaly (no windows) enters only through its false
  * positives. A change is kept when it helps the pooled LOCO score without losing a fold.
  *
- *   npx tsx bench/nab/experiment.ts ['{"halfEvidence":3}'] [--per-file]
+ * Two harder checks: a 4th column `stress_fp_x4` (not a NAB profile: false positives at 4x the
+ * standard cost, as if every file were 4x longer at the same false-alarm rate; the rest of the NAB
+ * corpus has files up to 5x longer than these), and `--drop p`, a thinned copy of the split (see
+ * thinned) for an irregular cadence the public files do not show.
+ *
+ *   npx tsx bench/nab/experiment.ts ['{"halfEvidence":3}'] [--per-file] [--drop 0.2]
  */
 import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TUNING } from '../../shared/anomaly/detector.js';
-import { dataDir, labelsPath, nab, PROFILES, repo, writeVigilScores } from './split.js';
+import {
+  dataDir,
+  labelsPath,
+  PROFILES as NAB_PROFILES,
+  nab,
+  nabCsvFiles,
+  repo,
+  writeVigilScores,
+} from './split.js';
+
+const PROFILES = [...NAB_PROFILES, 'stress_fp_x4'] as const;
+
+/**
+ * A copy of the split where each data row outside the labelled windows is left out with
+ * probability `drop` (seeded per file, so every run drops the same rows). Rows inside windows are
+ * all kept: the scorer needs the window limits, and the anomaly itself is not what this tests,
+ * only the cadence of the normal rows around it.
+ */
+function thinned(drop: number): string {
+  const dir = join(repo, 'bench/out/nab-thin', String(drop));
+  const windows = JSON.parse(readFileSync(labelsPath, 'utf8')) as Record<string, string[][]>;
+  for (const f of nabCsvFiles()) {
+    const [header, ...rows] = readFileSync(f.path, 'utf8').trimEnd().split('\n');
+    const spans = (windows[f.rel] ?? []).map((w) => w.map((t) => t.slice(0, 19)));
+    let seed = createHash('sha1').update(f.name).digest().readUInt32LE(0) || 1;
+    const kept = rows.filter((row) => {
+      const t = row.slice(0, 19);
+      if (spans.some(([a, b]) => t >= a! && t <= b!)) return true;
+      // xorshift32
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 2 ** 32 >= drop;
+    });
+    mkdirSync(join(dir, f.category), { recursive: true });
+    writeFileSync(join(dir, f.category, f.name), `${[header, ...kept].join('\n')}\n`);
+  }
+  return dir;
+}
 
 interface NabFile {
   rel: string;
   windows: unknown[];
 }
 interface Scorer {
+  PROFILES: Record<string, { tpWeight: number; fnWeight: number; fpWeight: number }>;
   loadRun(o: { dataDir: string; labelsPath: string; resultsDir: string }): NabFile[];
   scoreRun(
     files: NabFile[],
@@ -57,14 +102,18 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const perFile = args.includes('--per-file');
   const patch = args.find((a) => a.startsWith('{'));
+  const dropAt = args.indexOf('--drop');
+  const drop = dropAt >= 0 ? Number(args[dropAt + 1]) : 0;
+  const root = drop > 0 ? thinned(drop) : dataDir;
   if (patch) merge(TUNING as unknown as Record<string, unknown>, JSON.parse(patch));
   // One output folder per override, so runs side by side do not overwrite each other.
-  const tag = patch ? createHash('sha1').update(patch).digest('hex').slice(0, 10) : 'default';
+  const tag = `${patch ? createHash('sha1').update(patch).digest('hex').slice(0, 10) : 'default'}${drop > 0 ? `-drop${drop}` : ''}`;
   const outDir = join(repo, 'bench/out/nab-exp', tag);
-  const { seconds } = writeVigilScores(outDir);
+  const { seconds } = writeVigilScores(outDir, root);
   const scorer = (await import(pathToFileURL(join(nab, 'score.mjs')).href)) as Scorer;
+  scorer.PROFILES.stress_fp_x4 = { tpWeight: 1, fnWeight: 1, fpWeight: 0.44 };
   const files = scorer.loadRun({
-    dataDir,
+    dataDir: root,
     labelsPath,
     resultsDir: outDir,
   });

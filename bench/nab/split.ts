@@ -26,23 +26,29 @@ export interface NabCsv {
   path: string;
 }
 
-/** Every CSV of the split, categories and names sorted (the order the halves are cut from). */
-export function nabCsvFiles(): NabCsv[] {
+/**
+ * Every CSV of the split (or of a copy laid out like it under `root`), categories and names
+ * sorted (the order the halves are cut from).
+ */
+export function nabCsvFiles(root = dataDir): NabCsv[] {
   const files: NabCsv[] = [];
-  for (const category of readdirSync(dataDir).sort()) {
-    for (const name of readdirSync(join(dataDir, category)).sort()) {
+  for (const category of readdirSync(root).sort()) {
+    for (const name of readdirSync(join(root, category)).sort()) {
       if (!name.endsWith('.csv')) continue;
-      files.push({ category, name, rel: `${category}/${name}`, path: join(dataDir, category, name) });
+      files.push({ category, name, rel: `${category}/${name}`, path: join(root, category, name) });
     }
   }
   return files;
 }
 
-/** Scores every file with the code behind `vigil detect` into `outDir/category/name`. */
-export function writeVigilScores(outDir: string): { files: number; rows: number; seconds: number } {
+/** Scores every file (of the split, or of a copy under `root`) with the code behind `vigil detect` into `outDir/category/name`. */
+export function writeVigilScores(
+  outDir: string,
+  root = dataDir,
+): { files: number; rows: number; seconds: number } {
   const started = performance.now();
   let rows = 0;
-  const files = nabCsvFiles();
+  const files = nabCsvFiles(root);
   for (const f of files) {
     const result = scoreSeriesCsv(readFileSync(f.path, 'utf8'), f.rel);
     mkdirSync(join(outDir, f.category), { recursive: true });

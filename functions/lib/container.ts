@@ -14,7 +14,7 @@ import type { ObjectStore } from '../../shared/ports/object-store.js';
 import type { QueryEngine } from '../../shared/ports/query-engine.js';
 import { ConfiguredAlertSink } from './alert-sinks.js';
 import { type JobEnv, readEnv } from './env.js';
-import { logger, tracer } from './powertools.js';
+import { logger } from './powertools.js';
 
 /** The adapters a job needs, built once per Lambda container and reused across invocations. */
 export interface Container {
@@ -46,9 +46,9 @@ export function resetContainer(): void {
 
 function build(env: JobEnv): Container {
   // The SDK's own retries stay on (standard mode); the engine adds jittered retries on throttles.
-  const athena = tracer.captureAWSv3Client(new AthenaClient({}));
-  const s3 = tracer.captureAWSv3Client(new S3Client({}));
-  const sns = tracer.captureAWSv3Client(new SNSClient({}));
+  const athena = new AthenaClient({});
+  const s3 = new S3Client({});
+  const sns = new SNSClient({});
   const queries: QueryStats[] = [];
   const engine = new AthenaQueryEngine({
     client: athena,

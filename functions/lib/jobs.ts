@@ -5,12 +5,13 @@ import { type BackfillSummary, runBackfill } from '../../shared/jobs/backfill.js
 import { scanCost } from '../../shared/jobs/cost.js';
 import { type DetectionDeps, type JudgeResult, judgeWindows } from '../../shared/jobs/detection.js';
 import { SCHEDULE, tickAt } from '../../shared/jobs/schedule.js';
-import { runTick, type TickResult } from '../../shared/jobs/tick.js';
+import type { TickResult, TickRunner } from '../../shared/jobs/tick.js';
 import { Deadline } from '../../shared/ports/deadline.js';
 import { withDeadline } from '../../shared/ports/query-engine.js';
 import { addGrain, formatIso, type Grain, type Window } from '../../shared/time/window.js';
 import type { Container } from './container.js';
 import type { RerunJob } from './events.js';
+import type { JobMetricName } from './job-metrics.js';
 import { logger, metrics } from './powertools.js';
 
 /** A job finished with failed windows or undelivered alerts: the invocation fails so Lambda retries and the DLQ see it. */
@@ -133,20 +134,23 @@ function detectionSummary(
   };
 }
 
+const publish = (name: JobMetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number) =>
+  metrics.addMetric(name, unit, value);
+
 /** Logs and publishes a summary (one structured line per job). */
 function report(s: JobSummary): void {
   if (s.job === 'metrics') {
-    metrics.addMetric('WindowsWritten', MetricUnit.Count, s.written);
-    metrics.addMetric('WindowsFailed', MetricUnit.Count, s.failed.length);
+    publish('WindowsWritten', MetricUnit.Count, s.written);
+    publish('WindowsFailed', MetricUnit.Count, s.failed.length);
   } else {
-    metrics.addMetric('WindowsJudged', MetricUnit.Count, s.judged);
-    metrics.addMetric('AlertsSent', MetricUnit.Count, s.sent);
-    metrics.addMetric('AlertsUndelivered', MetricUnit.Count, s.undelivered.length);
-    metrics.addMetric('DataIssues', MetricUnit.Count, s.dataIssues);
+    publish('WindowsJudged', MetricUnit.Count, s.judged);
+    publish('AlertsSent', MetricUnit.Count, s.sent);
+    publish('AlertsUndelivered', MetricUnit.Count, s.undelivered.length);
+    publish('DataIssues', MetricUnit.Count, s.dataIssues);
   }
-  metrics.addMetric('AthenaQueries', MetricUnit.Count, s.queries);
-  metrics.addMetric('AthenaBytesScanned', MetricUnit.Bytes, s.bytesScanned);
-  metrics.addMetric('AthenaDollars', MetricUnit.NoUnit, s.dollars);
+  publish('AthenaQueries', MetricUnit.Count, s.queries);
+  publish('AthenaBytesScanned', MetricUnit.Bytes, s.bytesScanned);
+  publish('AthenaDollars', MetricUnit.NoUnit, s.dollars);
   logger.info('job summary', { summary: s });
 }
 
@@ -216,6 +220,8 @@ async function detectionDeps(c: Container, deadline: Deadline): Promise<Detectio
 export async function runScheduled(
   c: Container,
   grain: Grain,
+  /** The grain's tick (shared/jobs/hourly-tick.ts or daily-tick.ts): each bundle holds only its own. */
+  runTick: TickRunner,
   at: Date,
   deadline: Deadline = Deadline.none(),
   leaseOwner?: string,
@@ -236,7 +242,7 @@ export async function runScheduled(
   let result: TickResult | undefined;
   let error: unknown;
   try {
-    result = await runTick({ ...deps, experiments, onRecomputed, ...run }, grain, at);
+    result = await runTick({ ...deps, experiments, onRecomputed, ...run }, at);
   } catch (err) {
     error = err;
   }

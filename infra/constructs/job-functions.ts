@@ -8,12 +8,15 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { JOB_METRICS_NAMESPACE, JOB_SERVICE_NAME } from '../../functions/lib/job-metrics.js';
 import {
+  ALIAS_ESBUILD_ARGS,
   BUNDLE_TARGET,
   ESM_REQUIRE_BANNER,
   EXTERNAL_MODULES,
   FUNCTION_ENTRIES,
   type FunctionName,
+  LAMBDA_NODE_OPTIONS,
   MAIN_FIELDS,
 } from '../bundling.js';
 import { areaGrants, sidOf } from '../storage-access.js';
@@ -94,9 +97,9 @@ export class JobFunctions extends Construct {
       VIGIL_LAKE_BUCKET: props.lake.bucket.bucketName,
       VIGIL_LAKE_PREFIX: props.lake.prefix,
       ...(props.lakeBytesPerDay ? { VIGIL_LAKE_BYTES_PER_DAY: String(props.lakeBytesPerDay) } : {}),
-      POWERTOOLS_SERVICE_NAME: 'vigil',
-      POWERTOOLS_METRICS_NAMESPACE: 'Vigil',
-      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: JOB_SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: JOB_METRICS_NAMESPACE,
+      NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
     };
     const make = (name: FunctionName): NodejsFunction => {
       const sizing = SIZING[name];
@@ -160,6 +163,7 @@ export class JobFunctions extends Construct {
           mainFields: MAIN_FIELDS,
           banner: ESM_REQUIRE_BANNER,
           externalModules: EXTERNAL_MODULES,
+          esbuildArgs: ALIAS_ESBUILD_ARGS,
           forceDockerBundling: false,
         },
       });

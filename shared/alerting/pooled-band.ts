@@ -1,7 +1,7 @@
 import { alertThreshold } from '../anomaly/config.js';
 import { TUNING } from '../anomaly/detector.js';
 import { registerStateClass } from '../anomaly/state.js';
-import { poissonLowerTail, poissonUpperTail } from '../stats/distributions.js';
+import { poissonLowerTail, poissonUpperTail } from '../stats/poisson-tails.js';
 
 /**
  * Rate bands for counts with an exposure (removals per impression, reports per impression): a
@@ -292,7 +292,7 @@ function learn(
   const z = s.learned > 0 && mu > 0 ? (x.n - mu) / Math.sqrt(phi * mu) : 0;
   const tail =
     z > 0 ? poissonUpperTail(x.n / phi, mu / phi) : z < 0 ? poissonLowerTail(x.n / phi, mu / phi) : 1;
-  const off = s.learned >= 1 && -Math.log10(Math.max(tail, 1e-300)) >= TUNING.episodeEvidence;
+  const off = s.learned >= 1 && -Math.log10(Math.max(tail, 1e-300)) >= TUNING.halfEvidence;
   if (off && (s.episode === 0 || Math.sign(z) === s.episodeSign)) {
     if (s.episode === 0) s.episodeSign = Math.sign(z);
     s.episode++;

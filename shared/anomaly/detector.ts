@@ -78,14 +78,12 @@ export const TUNING = {
   useNovelty: true,
   /** Evidence taken off novelty before it competes with the residual evidence (a prior weight). */
   noveltyPenalty: 0.3,
-  /** Evidence (-log10 p) at which the score crosses 0.5 (the default alert level). */
+  /**
+   * Evidence (-log10 p) at which the score crosses 0.5 (the default alert level). Residual
+   * evidence this strong also opens an anomalous episode, the only thing that keeps a row out of
+   * the baseline (see stepEpisode).
+   */
   halfEvidence: 2.5,
-  /** Evidence above which a row is learned only with the small (flagged) clip. */
-  protectEvidence: 4,
-  /** Residual evidence that opens an anomalous episode (learning held, see StreamingDetector). */
-  episodeEvidence: 2.5,
-  /** Anomalous episodes (see stepEpisode); off restores the row-by-row protection alone. */
-  episodes: true,
   /** Score multiplier for rows that are not a new recent high (see RepeatSuppressor). */
   cooldownDamp: 0.2,
   /** After an alert, a new high must beat it by holdOffMargin (score units) to count again. */
@@ -119,6 +117,9 @@ export class StreamingDetector {
   private get holdShift(): boolean {
     return this.episode > 0 && this.config.episodeCalibration === 'hold';
   }
+  /** The model active before the last switch, while the new one's calibration is younger. */
+  private trailing = -1;
+  private lastActive = 0;
   private lastValue = Number.NaN;
   private resolution = Number.POSITIVE_INFINITY;
   private rows = 0;
@@ -153,6 +154,12 @@ export class StreamingDetector {
     let z = 0;
     const expected = active.count > 0 ? active.expected(p.t) : p.value;
     const models = this.selector.models;
+    const ai = this.selector.activeIndex;
+    if (ai !== this.lastActive) {
+      this.trailing = this.lastActive;
+      this.lastActive = ai;
+    }
+    let trailingEvidence = Number.POSITIVE_INFINITY;
     for (let i = 0; i < models.length; i++) {
       const m = models[i]!;
       // Trackers wait for the sampling step, which sets their time-of-day context.
@@ -161,17 +168,17 @@ export class StreamingDetector {
       const zi = (p.value - e) / Math.max(m.scale(p.t), this.noiseFloor(p, e));
       this.trackers[i] ??= new EvidenceTracker(direction, TUNING.evidence, this.selector.step);
       const ev = this.trackers[i]!.observe(zi, p.t, p.value - e, this.holdShift);
-      if (i === this.selector.activeIndex) {
+      if (i === ai) {
         evidence = ev;
         z = zi;
-      }
+      } else if (i === this.trailing) trailingEvidence = ev;
     }
+    if (this.trailing >= 0) evidence = this.agreeAfterSwitch(evidence, trailingEvidence);
 
-    // Learning protection uses its own, stricter cut: only clear outliers are kept out of the
-    // baseline, whatever alert sensitivity the metric asked for.
-    let flagged = row >= warmup && evidence >= TUNING.protectEvidence;
-    if (TUNING.episodes)
-      flagged = this.stepEpisode(row >= warmup ? evidence : 0, z, p.value - expected) || flagged;
+    // Learning protection follows the episode, not the metric's alert sensitivity: a row is
+    // kept out of the baseline while the series is anomalous at the default alert level, and
+    // learned as soon as it is back (even while the CUSUM still remembers the excursion).
+    const flagged = this.stepEpisode(row >= warmup ? evidence : 0, z, p.value - expected);
     if (this.novelty) {
       const novelty = this.noveltyEvidence(p, expected);
       if (novelty > evidence) evidence = novelty;
@@ -185,6 +192,25 @@ export class StreamingDetector {
     if (d > 0 && d < this.resolution) this.resolution = d;
     this.lastValue = p.value;
     return { score, isAnomaly, expected, z, seasonality };
+  }
+
+  /**
+   * Just after the selector switched models, the new model's calibration history is young (the
+   * switch needs only a few dozen rows of fit), and a tail fitted to so few rows promises far
+   * more than it knows: right after a switch to a weekly profile, one ordinary burst scored 0.96.
+   * Until the new tracker has as many rows as the one it replaced, or enough for its tail to be
+   * a proper fraction of the history (minTail / tailFraction rows), a row counts as anomalous
+   * only as far as both models agree.
+   */
+  private agreeAfterSwitch(evidence: number, trailingEvidence: number): number {
+    const now = this.trackers[this.selector.activeIndex];
+    const before = this.trackers[this.trailing];
+    const { minTail, tailFraction } = TUNING.evidence;
+    if (!now || !before || now.size >= Math.min(before.size, minTail / tailFraction)) {
+      this.trailing = -1;
+      return evidence;
+    }
+    return Math.min(evidence, trailingEvidence);
   }
 
   /**
@@ -203,7 +229,7 @@ export class StreamingDetector {
     zs.push(z);
     if (zs.length > 3) zs.shift();
     if (this.episode === 0) {
-      if (!(evidence >= TUNING.episodeEvidence)) {
+      if (!(evidence >= TUNING.halfEvidence)) {
         this.releaseAll(true);
         return false;
       }

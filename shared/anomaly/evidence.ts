@@ -62,6 +62,11 @@ export class EvidenceTracker {
     this.recurrence = tuning.recurrence && stepMs <= 3_600_000 ? new RecurrenceContext() : undefined;
   }
 
+  /** Rows of calibration history behind the point statistic. */
+  get size(): number {
+    return this.pointTail.size;
+  }
+
   /**
    * Scores z against the history of rows before it, then adds it to the history. `dev` is the
    * same residual in the series' units (value - expected); NaN when not known. With `holdShift`

@@ -1,12 +1,12 @@
-import { type AllReadouts, analyzeAll, type ExperimentConfig } from '../experiments/index.js';
+import type { AllReadouts, ExperimentConfig } from '../experiments/index.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { ReportAnalysis } from '../report/model.js';
 import type { WrittenReport } from '../report/write.js';
 import type { Grain } from '../time/window.js';
-import { saveReadouts } from './readouts-store.js';
-import { NoStoredWindowsError, writeStoredReport } from './report-job.js';
-import { type Tick, tickAt } from './schedule.js';
-import { runScheduledJob, type ScheduledJobOptions, type ScheduledJobResult } from './scheduled-job.js';
+import { runDailyTick } from './daily-tick.js';
+import { runHourlyTick } from './hourly-tick.js';
+import type { Tick } from './schedule.js';
+import type { ScheduledJobOptions, ScheduledJobResult } from './scheduled-job.js';
 
 export interface TickOptions extends ScheduledJobOptions {
   /** Experiments and policies the daily job reads out (none when absent). */
@@ -28,43 +28,24 @@ export interface TickResult {
   readonly report?: WrittenReport;
 }
 
+/** One grain's firing; the Lambda handlers import only their own (shared/jobs/hourly-tick.ts, daily-tick.ts). */
+export type TickRunner = (o: TickOptions, at: Date, tick?: Tick) => Promise<TickResult>;
+
+/** The firing of each grain's schedule. */
+export const TICKS: Readonly<Record<Grain, TickRunner>> = { hour: runHourlyTick, day: runDailyTick };
+
 /**
  * One firing of the hourly or daily schedule at `at`, exactly as the Lambda handler and
  * `vigil run hourly|daily --at` run it (and `vigil replay`, tick after tick). The daily firing also
  * reads out every experiment and policy of the config and writes the report into the store, where
  * every alert's link points.
  */
-export async function runTick(
+export function runTick(
   o: TickOptions,
   grain: Grain,
   at: Date,
   /** The firing's windows; a replay's one pass widens them to all of its ticks (replay.ts). */
-  tick: Tick = tickAt(grain, at),
+  tick?: Tick,
 ): Promise<TickResult> {
-  const job = await runScheduledJob(o, tick);
-  if (grain === 'hour') return { tick, job };
-  const asOf = tick.target.end;
-  const readouts = o.experiments
-    ? await analyzeAll({ engine: o.engine, config: o.experiments, asOf })
-    : { experiments: [], policies: [], skipped: [] };
-  await saveReadouts(o.objectStore, asOf, readouts);
-  try {
-    const report = await writeStoredReport({
-      objectStore: o.objectStore,
-      config: o.config,
-      to: asOf,
-      ...(o.reportDays ? { days: o.reportDays } : {}),
-      ...(o.analyses ? { analyses: await o.analyses(tick) } : {}),
-      ...(o.reportOut ? { out: o.reportOut } : {}),
-      // The lake counts the people behind each slice series, so the report may chart them.
-      engine: o.engine,
-      ...(o.privacy ? { privacy: o.privacy } : {}),
-      now: o.clock.now(),
-    });
-    return { tick, job, readouts, report: { key: report.key, url: report.url, bytes: report.bytes } };
-  } catch (err) {
-    // Only daily windows so far (no hourly job ran): the report has nothing to chart yet.
-    if (err instanceof NoStoredWindowsError) return { tick, job, readouts };
-    throw err;
-  }
+  return TICKS[grain](o, at, tick);
 }

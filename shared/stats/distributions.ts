@@ -1,4 +1,3 @@
-import gammaincImpl from '@stdlib/math-base-special-gammainc';
 import binomialPmfImpl from '@stdlib/stats-base-dists-binomial-pmf';
 import chisquareCdfImpl from '@stdlib/stats-base-dists-chisquare-cdf';
 import fCdfImpl from '@stdlib/stats-base-dists-f-cdf';
@@ -57,21 +56,4 @@ export function fSf(x: number, d1: number, d2: number): number {
 
 export function binomialPmf(k: number, n: number, p: number): number {
   return binomialPmfImpl(k, n, p);
-}
-
-/**
- * Tails of a Poisson(λ) count through the regularized incomplete gamma function, which also
- * extends them to non-integer counts (a quasi-Poisson count scaled by its dispersion):
- * P(X ≥ x) = P(x, λ) and P(X ≤ x) = Q(x + 1, λ), each computed directly (no 1 − p).
- */
-export function poissonUpperTail(x: number, lambda: number): number {
-  if (x <= 0) return 1;
-  if (!(lambda > 0)) return 0;
-  return gammaincImpl(lambda, x, true, false);
-}
-
-export function poissonLowerTail(x: number, lambda: number): number {
-  if (x < 0) return 0;
-  if (!(lambda > 0)) return 1;
-  return gammaincImpl(lambda, x + 1, true, true);
 }

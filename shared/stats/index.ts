@@ -14,6 +14,7 @@ export * from './moments.js';
 export * from './multiple-testing.js';
 export * from './ols.js';
 export * from './poisson.js';
+export * from './poisson-tails.js';
 export * from './power.js';
 export * from './proportions.js';
 export * from './random.js';

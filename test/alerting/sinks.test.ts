@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -30,6 +30,22 @@ describe('FileAlertSink', () => {
     expect(first).toMatchObject({ status: 'open', metric: 'removals', attributes: { region: 'BR' } });
     expect(first.subject).toContain('INCIDENT');
     expect(second.status).toBe('resolved');
+  });
+
+  it('after a line cut off mid-write (a full disk), drops the fragment and stays an alert log for every later run', async () => {
+    const file = path.join(TMP, 'torn.jsonl');
+    const open = makeAlert();
+    await new FileAlertSink(file).send(open);
+    const whole = readFileSync(file, 'utf8');
+    const resolved = makeAlert({ status: 'resolved', direction: 'none' });
+    // The write of the next line stopped part-way (ENOSPC), then the run failed.
+    writeFileSync(file, whole + JSON.stringify(resolved).slice(0, 40));
+    // The rerun sends it again (still pending in the outbox), and a later run appends after it.
+    await new FileAlertSink(file).send(resolved);
+    await new FileAlertSink(file).send(makeAlert({ windowStart: '2026-01-14T12:00:00Z' }));
+    const lines = readFileSync(file, 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((l) => JSON.parse(l).status)).toEqual(['open', 'resolved', 'open']);
   });
 });
 

@@ -138,6 +138,27 @@ describe('detector: planted anomalies', () => {
   });
 });
 
+describe('detector: switching baselines', () => {
+  it('right after a switch to a seasonal model, counts a row only as far as both models agree', () => {
+    for (const seed of [1, 2, 3]) {
+      const clean = detectSeries(points(hourlySeasonal(30, seed)));
+      const sw = clean.findIndex((s) => s.seasonality === 'daily');
+      expect(sw).toBeGreaterThan(48);
+      // +14 against noise sd 2 is a z of 6-9 for the hour-of-day profile, and nothing for the
+      // level model (the daily swing is +-30). The profile's calibration is a few dozen rows old
+      // at sw + 5 (the spike alone scored 0.42-0.59 before the rule), well grown at sw + 300.
+      const early = hourlySeasonal(30, seed);
+      early.x[sw + 5]! += 14;
+      const atEarly = detectSeries(points(early))[sw + 5]!;
+      expect(atEarly.seasonality).toBe('daily');
+      expect(atEarly.isAnomaly).toBe(false);
+      const late = hourlySeasonal(30, seed);
+      late.x[sw + 300]! += 14;
+      expect(detectSeries(points(late))[sw + 300]!.isAnomaly).toBe(true);
+    }
+  });
+});
+
 describe('detector: baselines that do not learn incidents', () => {
   it('is not blinded by one extreme outlier: later spikes score as without it', () => {
     // Prepare: 5-minute flat noise; one 1000-sd outlier, then 6-sd spikes 100-900 rows later.

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destroyClients, smokeClients } from '../../scripts/smoke-aws/clients.js';
 import { QUEUE_PREFIX, smokePolicy } from '../../scripts/smoke-aws/policy.js';
 import {
+  checkNoLeases,
   invokeJob,
   runSmoke,
   SMOKE_SCENARIO,
@@ -128,6 +129,20 @@ describe('the smoke:aws steps on the emulated stack', () => {
     expect(stack.lambda.invocations.length).toBe(before);
     expect(stack.sqs.names()).toEqual([]);
     expect(stack.sns.subscriptionArns()).toEqual([]);
+  });
+
+  it("counts only leases on the smoke lake's windows (the sandbox's schedules hold today's)", async () => {
+    const bucket = outputs.ResultsBucketName;
+    const lease = (window: string) => `${prefixOf('leases')}metrics/grain=hour/window=${window}.json`;
+    stack.s3.write(bucket, lease('2026-12-01T100000Z'), '{}');
+    await checkNoLeases(clients, bucket, '2026-01-01T00:00:00Z', '2026-01-08T00:00:00Z');
+    stack.s3.write(bucket, lease('2026-01-05T120000Z'), '{}');
+    await expect(
+      checkNoLeases(clients, bucket, '2026-01-01T00:00:00Z', '2026-01-08T00:00:00Z'),
+    ).rejects.toThrow(
+      /^leases: 1 leases left behind: leases\/metrics\/grain=hour\/window=2026-01-05T120000Z\.json$/,
+    );
+    for (const w of ['2026-12-01T100000Z', '2026-01-05T120000Z']) rmSync(stack.s3.pathOf(bucket, lease(w)));
   });
 
   it('fails a step with one line naming it and the function error', async () => {

@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { JOB_METRIC_NAMES } from '../../functions/lib/job-metrics.js';
 import { VigilStack } from '../../infra/vigil-stack.js';
 import { SOURCE_NAMES } from '../../shared/lake/sources.js';
 import { STORAGE_LAYOUT } from '../../shared/storage/layout.js';
@@ -169,37 +170,92 @@ describe('Vigil stack template', () => {
   });
 
   it('alarms on job errors, durations, silent schedules, the DLQ and failed reruns, to the ops topic', () => {
-    const alarms = resources('AWS::CloudWatch::Alarm');
-    const metrics = alarms.map((a) => `${a.Properties.Namespace}:${a.Properties.MetricName}`).sort();
+    interface MetricStat {
+      Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string }[] };
+      Period: number;
+      Stat: string;
+    }
+    // cdk-monitoring-constructs writes each alarm's metric as a one-metric `Metrics` query.
+    const alarms = resources('AWS::CloudWatch::Alarm').map((a) => {
+      const queries = a.Properties.Metrics as { MetricStat?: MetricStat; ReturnData?: boolean }[];
+      expect(queries).toHaveLength(1);
+      return { p: a.Properties, m: queries[0]!.MetricStat! };
+    });
+    const metrics = alarms.map(({ m }) => `${m.Metric.Namespace}:${m.Metric.MetricName}:${m.Stat}`).sort();
     expect(metrics).toEqual([
-      'AWS/Lambda:Duration',
-      'AWS/Lambda:Duration',
-      'AWS/Lambda:Duration',
-      'AWS/Lambda:Errors',
-      'AWS/Lambda:Errors',
-      'AWS/Lambda:Errors',
-      'AWS/Lambda:Invocations',
-      'AWS/Lambda:Invocations',
-      'AWS/SQS:ApproximateAgeOfOldestMessage',
-      'AWS/SQS:ApproximateNumberOfMessagesVisible',
-      'AWS/States:ExecutionsFailed',
+      'AWS/Lambda:Duration:Maximum',
+      'AWS/Lambda:Duration:Maximum',
+      'AWS/Lambda:Duration:Maximum',
+      'AWS/Lambda:Errors:Sum',
+      'AWS/Lambda:Errors:Sum',
+      'AWS/Lambda:Errors:Sum',
+      'AWS/Lambda:Invocations:Sum',
+      'AWS/Lambda:Invocations:Sum',
+      'AWS/SQS:ApproximateAgeOfOldestMessage:Maximum',
+      'AWS/SQS:ApproximateNumberOfMessagesVisible:Maximum',
+      'AWS/States:ExecutionsFailed:Sum',
     ]);
     // No invocation in two periods of each schedule; missing data is the failure itself.
-    const silent = alarms.filter((a) => a.Properties.MetricName === 'Invocations');
+    const silent = alarms.filter(({ m }) => m.Metric.MetricName === 'Invocations');
     expect(
       silent
-        .map((a) => [a.Properties.Period, a.Properties.EvaluationPeriods, a.Properties.TreatMissingData])
+        .map(({ p, m }) => [
+          m.Period,
+          p.EvaluationPeriods,
+          p.DatapointsToAlarm,
+          p.Threshold,
+          p.ComparisonOperator,
+          p.TreatMissingData,
+        ])
         .sort(),
     ).toEqual([
-      [3600, 2, 'breaching'],
-      [86400, 2, 'breaching'],
+      [3600, 2, 2, 1, 'LessThanThreshold', 'breaching'],
+      [86400, 2, 2, 1, 'LessThanThreshold', 'breaching'],
     ]);
-    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    // Every other alarm fires on one bad 5-minute period: one failed run is one datapoint.
+    for (const { p, m } of alarms.filter(({ m }) => m.Metric.MetricName !== 'Invocations')) {
+      expect([m.Period, p.EvaluationPeriods, p.DatapointsToAlarm, p.TreatMissingData]).toEqual([
+        300,
+        1,
+        1,
+        'notBreaching',
+      ]);
+      expect(p.ComparisonOperator).toBe('GreaterThanThreshold');
+    }
+    const threshold = (name: string) =>
+      alarms
+        .filter(({ m }) => m.Metric.MetricName === name)
+        .map(({ p }) => p.Threshold)
+        .sort((a, b) => Number(a) - Number(b));
+    expect(threshold('Errors')).toEqual([0, 0, 0]);
+    // 80% of the 300 / 600 / 900 s timeouts.
+    expect(threshold('Duration')).toEqual([240_000, 480_000, 720_000]);
+    expect(threshold('ApproximateAgeOfOldestMessage')).toEqual([3600]);
+    expect(threshold('ApproximateNumberOfMessagesVisible')).toEqual([0]);
+    expect(threshold('ExecutionsFailed')).toEqual([0]);
     const ops = Object.entries(json.Resources).find(
       ([, r]) => r.Type === 'AWS::SNS::Topic' && r.Properties.DisplayName === 'Vigil operations',
     )![0];
-    for (const a of alarms) expect(a.Properties.AlarmActions).toEqual([{ Ref: ops }]);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', Threshold: 240_000 });
+    for (const { p } of alarms) {
+      expect(p.AlarmActions).toEqual([{ Ref: ops }]);
+      expect(p.OKActions).toEqual([{ Ref: ops }]);
+      // Names carry the stack's name: two stacks share an account.
+      expect(String(p.AlarmName)).toMatch(/^Vigil-/);
+      expect(String(p.AlarmDescription)).toMatch(/Vigil/);
+    }
+  });
+
+  it('has one dashboard, named after the stack, charting the jobs and the metrics they publish', () => {
+    const dashboards = resources('AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]!.Properties.DashboardName).toBe('Vigil');
+    const body = JSON.stringify(dashboards[0]!.Properties.DashboardBody);
+    for (const fn of ['hourly', 'daily', 'rerun']) expect(body).toContain(`Vigil ${fn} job`);
+    expect(body).toContain('Vigil dead-letter queue');
+    expect(body).toContain('Vigil rerun/backfill');
+    // Powertools adds the `service` dimension to every job metric; a chart without it stays empty.
+    for (const m of JOB_METRIC_NAMES)
+      expect(body).toContain(`[\\"Vigil\\",\\"${m}\\",\\"service\\",\\"vigil\\"`);
   });
 
   it('grants least privilege: no "*" resource except X-Ray and log delivery', () => {

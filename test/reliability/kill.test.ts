@@ -30,8 +30,16 @@ interface Exit {
   ms: number;
 }
 
-/** Runs `vigil args`; `killAfterMs` sends SIGKILL to it then (if it is still running). */
-function vigil(args: string[], killAfterMs?: number): Promise<Exit> {
+interface Kill {
+  /** SIGKILL this long after the start, or after `file` first holds a whole line. */
+  readonly afterMs: number;
+  readonly file?: string;
+}
+
+const hasLine = (file: string) => existsSync(file) && readFileSync(file, 'utf8').includes('\n');
+
+/** Runs `vigil args`, SIGKILLed as `kill` says if it still runs then; `firstLineMs`: when `watch` got a line. */
+function vigil(args: string[], kill?: Kill, watch = kill?.file): Promise<Exit & { firstLineMs?: number }> {
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, NO_COLOR: '1' },
@@ -45,12 +53,32 @@ function vigil(args: string[], killAfterMs?: number): Promise<Exit> {
   child.stderr!.on('data', (d) => {
     stderr += d;
   });
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  let timer: NodeJS.Timeout | undefined;
+  let firstLineMs: number | undefined;
+  const arm = () => {
+    if (kill) timer = setTimeout(() => child.kill('SIGKILL'), kill.afterMs);
+  };
+  const poll = watch
+    ? setInterval(() => {
+        if (firstLineMs !== undefined || !hasLine(watch)) return;
+        firstLineMs = performance.now() - started;
+        if (kill?.file) arm();
+      }, 10)
+    : undefined;
+  if (!kill?.file) arm();
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
+      clearInterval(poll);
+      resolve({
+        code,
+        signal,
+        stdout,
+        stderr,
+        ms: performance.now() - started,
+        ...(firstLineMs !== undefined ? { firstLineMs } : {}),
+      });
     });
   });
 }
@@ -177,19 +205,36 @@ function freshStore(name: string): { store: string; alerts: string } {
 /** The reference: an uninterrupted run of `args(store, alerts)` into a fresh store. */
 async function reference(name: string, args: (s: { store: string; alerts: string }) => string[]) {
   const s = freshStore(name);
-  const r = await ok(args(s));
-  return { ...s, ms: r.ms, alerts: jsonLines(s.alerts, s.store), outbox: outboxOf(s.store) };
+  const r = await vigil(args(s), undefined, s.alerts);
+  if (r.code !== 0) throw new Error(`reference ${name} exited ${r.code ?? r.signal}: ${r.stderr}`);
+  return {
+    ...s,
+    ms: r.ms,
+    firstAlertMs: r.firstLineMs ?? r.ms,
+    alerts: jsonLines(s.alerts, s.store),
+    outbox: outboxOf(s.store),
+  };
 }
 
-/** Kills `args` after `killAfterMs`, reruns it to the end, and checks it against `ref`. */
+/**
+ * Kills `args` as `kill` says, reruns it to the end, and checks it against `ref`. A run that ended
+ * before its kill (the machine ran faster than the reference) is tried again at half the delay.
+ */
 async function killAndRerun(
   name: string,
   args: (s: { store: string; alerts: string }) => string[],
-  killAfterMs: number,
+  kill: { afterMs: number; afterFirstAlert: boolean },
   ref: Awaited<ReturnType<typeof reference>>,
 ) {
-  const s = freshStore(name);
-  const killed = await vigil(args(s), killAfterMs);
+  let s = freshStore(name);
+  let afterMs = kill.afterMs;
+  let killed = await vigil(args(s), { afterMs, ...(kill.afterFirstAlert ? { file: s.alerts } : {}) });
+  for (let retry = 0; killed.signal !== 'SIGKILL' && retry < 5; retry++) {
+    afterMs = Math.floor(afterMs / 2);
+    s = freshStore(name);
+    killed = await vigil(args(s), { afterMs, ...(kill.afterFirstAlert ? { file: s.alerts } : {}) });
+  }
+  const killAfterMs = `${afterMs}${kill.afterFirstAlert ? ' after the first alert' : ''}`;
   const alertsAtKill = jsonLines(s.alerts, s.store).length;
   const sentAtKill = outboxOf(s.store).sent.length;
   const rerun = await vigil(args(s));
@@ -203,7 +248,7 @@ async function killAndRerun(
   expect(new Set(outbox.sent.map((r) => r.id)).size, what).toBe(outbox.sent.length);
   expect(leftovers(s.store), what).toEqual([]);
   rmSync(path.dirname(s.store), { recursive: true, force: true });
-  return { signal: killed.signal, code: killed.code, alertsAtKill, sentAtKill, rerun };
+  return { signal: killed.signal, killAfterMs, alertsAtKill, sentAtKill, rerun };
 }
 
 describe('kill -9', () => {
@@ -231,30 +276,35 @@ describe('kill -9', () => {
     expect(ref.outbox.pending).toEqual([]);
     expect(leftovers(ref.store)).toEqual([]);
 
-    // Kill moments spread over the whole run: start-up, prefetch, every tick, the last writes.
+    // Kill moments spread over the whole run — start-up, prefetch, every tick, the last writes —
+    // half of them timed from the first alert line, so that kills between alerts are sure to come.
     const rand = uniformStream(20261201);
-    const delays = Array.from({ length: TRIALS }, () => Math.round(rand() * 0.95 * ref.ms));
+    const kills = Array.from({ length: TRIALS }, (_, i) => {
+      const afterFirstAlert = i % 2 === 1;
+      const span = afterFirstAlert ? ref.ms - ref.firstAlertMs : ref.ms;
+      return { afterMs: Math.round(rand() * 0.9 * span), afterFirstAlert };
+    });
     const trials = await pool(
-      delays.map((ms, i) => [ms, i] as const),
+      kills.map((k, i) => [k, i] as const),
       CONCURRENCY,
-      ([ms, i]) => killAndRerun(`replay-${i}`, replay, ms, ref),
+      ([k, i]) => killAndRerun(`replay-${i}`, replay, k, ref),
     );
-    const summary = trials.map((t, i) => ({
-      killedAfterMs: delays[i]!,
-      signal: t.signal,
-      alertsAtKill: t.alertsAtKill,
+    const summary = trials.map((t) => ({
+      ...t,
       resumed: (JSON.parse(t.rerun.stdout) as { resumed: number }).resumed,
     }));
     console.log(
-      `replay: reference ${Math.round(ref.ms)} ms, ${ref.alerts.length} alerts; killed after ms / alert lines then / ticks resumed by the rerun:\n` +
-        summary.map((t) => `${t.killedAfterMs}/${t.alertsAtKill}/${t.resumed}`).join(' '),
+      `replay: reference ${Math.round(ref.ms)} ms (first alert at ${Math.round(ref.firstAlertMs)} ms), ${ref.alerts.length} alerts; ` +
+        'killed after ms / alert lines by then / ticks the rerun found done:\n' +
+        summary.map((t) => `${t.killAfterMs}/${t.alertsAtKill}/${t.resumed}`).join('\n'),
     );
     // Every trial was really killed, not finished before the signal.
     expect(trials.map((t) => t.signal)).toEqual(Array(TRIALS).fill('SIGKILL'));
-    // The kills fell before, between and after alerts: some reruns had all to do, some resumed ticks.
+    // The kills fell before any tick was done and after some, before any alert and after some.
     expect(summary.some((t) => t.resumed === 0)).toBe(true);
     expect(summary.some((t) => t.resumed > 0)).toBe(true);
-    expect(summary.some((t) => t.alertsAtKill > 0 && t.alertsAtKill < ref.alerts.length)).toBe(true);
+    expect(summary.some((t) => t.alertsAtKill === 0)).toBe(true);
+    expect(summary.some((t) => t.alertsAtKill > 0)).toBe(true);
   }, 1_200_000);
 
   it('of vigil run hourly at 5 random moments, then a rerun: the same alerts, none twice', async () => {
@@ -274,11 +324,14 @@ describe('kill -9', () => {
     const ref = await reference('hourly-reference', hourly);
     expect(ref.alerts.length).toBeGreaterThan(0);
     const rand = uniformStream(20261202);
-    const delays = Array.from({ length: 5 }, () => Math.round((0.2 + rand() * 0.75) * ref.ms));
+    const kills = Array.from({ length: 5 }, () => ({
+      afterMs: Math.round((0.2 + rand() * 0.7) * ref.ms),
+      afterFirstAlert: false,
+    }));
     const trials = await pool(
-      delays.map((ms, i) => [ms, i] as const),
+      kills.map((k, i) => [k, i] as const),
       CONCURRENCY,
-      ([ms, i]) => killAndRerun(`hourly-${i}`, hourly, ms, ref),
+      ([k, i]) => killAndRerun(`hourly-${i}`, hourly, k, ref),
     );
     expect(trials.map((t) => t.signal)).toEqual(Array(5).fill('SIGKILL'));
   }, 600_000);

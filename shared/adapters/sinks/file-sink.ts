@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { renderAlertMessage } from '../../alerting/message.js';
 import { AlertOutbox } from '../../alerting/outbox.js';
@@ -11,7 +11,7 @@ import type { Alert, AlertSink } from '../../ports/alert-sink.js';
  *
  * Exactly once per message: the outbox may hand over a message again when a run was killed between
  * the send and its `sent` mark, so a message already in the file (same outbox id) is not appended
- * twice. A file that is not an alert log is refused rather than appended to; a FIFO or device is
+ * twice. A last line cut off mid-write (a full disk) is dropped before the next append. A file that is not an alert log is refused rather than appended to; a FIFO or device is
  * written through.
  */
 export class FileAlertSink implements AlertSink {
@@ -41,7 +41,8 @@ export class FileAlertSink implements AlertSink {
     const text = await readFile(this.file, 'utf8');
     const lines = text.split('\n');
     // A last line without its newline was cut off (a full disk): the next line starts fresh.
-    const torn = !text.endsWith('\n');
+    let torn = !text.endsWith('\n');
+    let fragment: string | undefined;
     lines.forEach((line, i) => {
       if (line.trim() === '') return;
       const last = i === lines.length - 1;
@@ -49,7 +50,10 @@ export class FileAlertSink implements AlertSink {
       try {
         a = JSON.parse(line) as Partial<Alert>;
       } catch {
-        if (last && torn) return;
+        if (last && torn) {
+          fragment = line;
+          return;
+        }
       }
       if (
         !a ||
@@ -62,6 +66,12 @@ export class FileAlertSink implements AlertSink {
         );
       ids.add(AlertOutbox.idOf(a as Alert));
     });
+    if (fragment !== undefined) {
+      // Vigil's own half-written line after lines that are all alerts: cut it, or the next line
+      // appended after it would leave it mid-file, and the file would no longer read as an alert log.
+      await truncate(this.file, Buffer.byteLength(text) - Buffer.byteLength(fragment));
+      torn = false;
+    }
     this.needsNewline = torn;
     return ids;
   }
