@@ -343,20 +343,19 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillSummary> 
     const ms = w.start.getTime();
     const planned = planMetrics(o.config, o.grain, w.start, w.end);
     const plan = hourly ? withIntermediates(planned) : planned;
-    const keptSources = new Set(sources.filter((s) => !changed.has(s)));
+    // An hour passes its unchanged sources' intermediates on; a source whose intermediates are gone
+    // (expired, or stored before them) is rescanned with the changed ones.
+    const keys = hourly ? await intermediatesStored(m!) : undefined;
+    const rescan = new Set(changed);
+    if (hourly)
+      for (const scan of plan.scans) if (!covers(scan, keys?.[scan.source])) rescan.add(scan.source);
+    if (rescan.size === sources.length) return false;
+    const keptSources = new Set(sources.filter((s) => !rescan.has(s)));
     const kept = storedResults(plan, stored, keptSources, ms);
     if (!kept) return false;
-    // An hour passes its unchanged sources' intermediates on; without them it is rescanned whole.
     const keptKeys = new Map<string, SourceIntermediates>();
-    if (hourly) {
-      const all = await intermediatesStored(m!);
-      for (const scan of plan.scans.filter((x) => keptSources.has(x.source))) {
-        const src = all?.[scan.source];
-        if (!covers(scan, src)) return false;
-        keptKeys.set(scan.source, src!);
-      }
-    }
-    const raw = await runPlanScans(o.engine, o.config, planOfSources(plan, changed), deadline);
+    for (const s of keptSources) if (keys?.[s]) keptKeys.set(s, keys[s]);
+    const raw = await runPlanScans(o.engine, o.config, planOfSources(plan, rescan), deadline);
     raw.scans.forEach(onScan);
     const results = new Map([...kept, ...raw.results]);
     await store(w, evaluatePlan(plan, results, [w]), computedAt, {

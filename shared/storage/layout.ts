@@ -1,3 +1,5 @@
+import { SCHEDULE } from '../jobs/schedule.js';
+
 /**
  * The results store's layout, declared once. Every key a job reads or writes lives under one of these
  * prefixes; the stores (metric windows, leases, incident state, outbox, report, config) take their
@@ -34,9 +36,13 @@ export const STORAGE_LAYOUT = {
   intermediates: {
     prefix: 'intermediates',
     access: ['read', 'write', 'delete'],
-    purpose: 'distinct keys and value counts per slice of hourly windows, merged into days (kept 35 days)',
-    // Read by the daily recomputes of the last days; an older day rerun without them rescans events.
-    retentionDays: 35,
+    purpose:
+      'distinct keys and value counts per slice of hourly windows, merged into days (expire once the daily runs are past them)',
+    // Only the daily recomputes of the last days merge them (a rerun of an older day rescans its
+    // events for distinct counts and percentiles instead). Kept longer they would cost more in S3
+    // than the Athena scans they save: ~10 bytes a key a month at $0.023/GB against one read of
+    // ~13 bytes a row at $5/TB (bench/RESULTS.md). Two days of slack for a failed daily run.
+    retentionDays: SCHEDULE.day.recompute + 3,
   },
   leases: {
     prefix: 'leases',

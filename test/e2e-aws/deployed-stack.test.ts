@@ -133,11 +133,20 @@ describe('the deployed stack on emulated AWS', () => {
     expect((r.value as { jobs: Record<string, unknown>[] }).jobs[1]).toMatchObject({ judged: 0, alerts: 0 });
   }, 120_000);
 
-  it('runs the daily job with 0 denials', async () => {
+  it('runs the daily job with 0 denials, merging its days from the hours without a day scan', async () => {
+    // The hourly runs stored their windows' distinct keys and value counts.
+    expect(results().some((k) => k.startsWith(prefixOf('intermediates')) && k.endsWith('.json.gz'))).toBe(
+      true,
+    );
+    const queried = stack.athena.history.length;
     const r = await invoke(stack.fn('JobsDaily'), { job: 'daily', scheduledTime: '2026-01-06T01:30:00Z' });
     expectOk(r);
     expect(stack.account.denials).toEqual([]);
     expect(manifests('day').length).toBeGreaterThanOrEqual(2);
+    // Days roll up (additive) and merge (distinct counts, percentiles): no metric scan (the queries
+    // with a window column; the privacy guard's distinct-user counts are others) reads a whole day.
+    const scans = stack.athena.history.slice(queried).filter((q) => / AS w,\n/.test(q.sql));
+    expect(scans.filter((q) => /WHERE "dt" (=|BETWEEN) /.test(q.sql)).map((q) => q.sql)).toEqual([]);
   }, 120_000);
 });
 

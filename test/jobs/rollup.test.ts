@@ -177,5 +177,23 @@ describe('day windows rolled up from stored hourly aggregates', () => {
       'user_reports@2026-01-04T00:00:00.000Z/24h',
     ]);
     expectSame(await store.readRange('day', from, to), await rawDays());
+
+    // Late data in that hour: the changed source and the sources whose intermediates are gone are
+    // rescanned (the others' aggregates kept), and the day merges from its hours again.
+    const folder = path.join(lake, 'impressions', 'dt=2026-01-04', 'hour=03');
+    const f = readdirSync(folder).find((x) => x.endsWith('.parquet'))!;
+    cpSync(path.join(folder, f), path.join(folder, `late3-${f}`));
+    scans.length = 0;
+    await runBackfill({ ...base(), grain: 'day', windows: days, incremental: true, rollup: true });
+    expect(
+      scans
+        .map((s) => `${s.source}@${s.from.toISOString()}/${(s.to.getTime() - s.from.getTime()) / 3_600_000}h`)
+        .sort(),
+    ).toEqual([
+      'impressions@2026-01-04T03:00:00.000Z/1h',
+      'moderation_decisions@2026-01-04T03:00:00.000Z/1h',
+      'user_reports@2026-01-04T03:00:00.000Z/1h',
+    ]);
+    expectSame(await store.readRange('day', from, to), await rawDays());
   });
 });
