@@ -35,9 +35,15 @@ export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
 export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
 /** A bundle's size limit (minified JavaScript, source map excluded): test/infra/synth.test.ts holds each to it. */
 export const MAX_BUNDLE_BYTES = 1024 * 1024;
-/** BUNDLE_ALIASES as NodejsFunction `esbuildArgs` (`--alias:from=to`). */
-export const ALIAS_ESBUILD_ARGS = {
+/**
+ * License comments of the bundled packages go to `<bundle>.LEGAL.txt` beside the bundle, shipped in
+ * the same asset, instead of the end of the JavaScript (the stdlib's Apache headers alone are ~80 KB).
+ */
+export const LEGAL_COMMENTS = 'external' as const;
+/** BUNDLE_ALIASES and LEGAL_COMMENTS as NodejsFunction `esbuildArgs` (`--alias:from=to`). */
+export const EXTRA_ESBUILD_ARGS = {
   '--alias': Object.entries(BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`),
+  '--legal-comments': LEGAL_COMMENTS,
 };
 
 /** esbuild options equivalent to the NodejsFunction bundling below. */
@@ -61,6 +67,7 @@ export function esbuildOptions(
     banner: { js: ESM_REQUIRE_BANNER },
     external: [...external],
     alias: { ...BUNDLE_ALIASES },
+    legalComments: LEGAL_COMMENTS,
     metafile: true,
     logLevel: 'silent' as const,
   };

@@ -10,10 +10,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOB_METRICS_NAMESPACE, JOB_SERVICE_NAME } from '../../functions/lib/job-metrics.js';
 import {
-  ALIAS_ESBUILD_ARGS,
   BUNDLE_TARGET,
   ESM_REQUIRE_BANNER,
   EXTERNAL_MODULES,
+  EXTRA_ESBUILD_ARGS,
   FUNCTION_ENTRIES,
   type FunctionName,
   LAMBDA_NODE_OPTIONS,
@@ -163,7 +163,7 @@ export class JobFunctions extends Construct {
           mainFields: MAIN_FIELDS,
           banner: ESM_REQUIRE_BANNER,
           externalModules: EXTERNAL_MODULES,
-          esbuildArgs: ALIAS_ESBUILD_ARGS,
+          esbuildArgs: EXTRA_ESBUILD_ARGS,
           forceDockerBundling: false,
         },
       });

@@ -167,7 +167,8 @@ export function groupFindings(
         named.has(c.slice.key) ||
         (spansTotal && movesWithParent(c.point, total, ms.rules)) ||
         (isTotal(inc.slice)
-          ? directionOf(c.point) === inc.direction && !inc.slices.some((s) => areSiblings(s, c.slice))
+          ? directionOf(c.point) === inc.direction &&
+            (!inc.slices.some((s) => areSiblings(s, c.slice)) || explainedByNamed(c, inc, points))
           : directionOf(c.point) === inc.direction && compatible(inc.slice, c.slice)),
     );
     if (mine.length === 0) continue;
@@ -196,6 +197,24 @@ export function groupFindings(
     fresh.push(finding(ms, i, head.slice, head.point, mine, dir));
   }
   return { claimed, fresh };
+}
+
+/**
+ * A slice of another dimension that the incident already names (region=BR) can hold the
+ * candidate's rows (policy=scam_fraud) and moved at least as much: the candidate can be a view of
+ * that slice's wave, not another cause — although it is a sibling of a named slice (policy=spam).
+ */
+function explainedByNamed(c: SlicePoint, inc: OpenView, points: ReadonlyMap<string, SlicePoint>): boolean {
+  const excess = (p: ScoredPoint) =>
+    p.observed === null || p.expected === null
+      ? 0
+      : (inc.direction === 'up' ? 1 : -1) * (p.observed - p.expected);
+  const own = excess(c.point);
+  return inc.slices.some((r) => {
+    if (isTotal(r) || areSiblings(r, c.slice) || !compatible(r, c.slice)) return false;
+    const p = points.get(r.key)?.point;
+    return p !== undefined && excess(p) >= own;
+  });
 }
 
 /**

@@ -13,7 +13,9 @@ import { poissonLowerTail, poissonUpperTail } from '../stats/poisson-tails.js';
  * - Siblings (the slices of one dimension, e.g. every region) share a prior: their pooled rate
  *   r̄ = ΣN / ΣD, with the between-slice variance τ² estimated by moments (Marshall 1991:
  *   τ² = s² − r̄ / D̄). A slice's rate is (N + κ r̄) / (D + κ) with κ = r̄ / τ²: a small region
- *   with a few events a week sits near its siblings' rate, a large one on its own.
+ *   with a few events a week sits near its siblings' rate, a large one on its own. The same
+ *   estimate, one level down, gives each phase of the period (hour of day, by the clock) its own
+ *   rate only as far as the phases really differ: a flat rate stays flat.
  * - The band's noise is the slice's own: Poisson in its expected count, inflated by the dispersion
  *   φ ≥ 1 its past windows showed (mean Pearson χ²). Small counts get exact Poisson tails, so a
  *   spike of 8 events where 1 is expected is as surprising as it is, not a 6-sd normal event.
@@ -44,6 +46,8 @@ export interface BandPoint {
 export interface BandOptions {
   /** Seasonal period in windows (24 hourly, 7 daily): the sums remember 7 periods. */
   readonly period: number;
+  /** The phase (hour of day, day of week) of window i, by the clock: 0 .. period − 1. */
+  readonly phaseOf: (i: number) => number;
   /** Windows learned before a series is scored. */
   readonly warmup: number;
   /** Windows an episode must last to be taken as the new normal. */
@@ -72,6 +76,9 @@ const PEARSON_CLIP = 25;
 export class SeriesState {
   n = 0;
   d = 0;
+  /** The same sums per phase of the period (hour of day), each remembering 7 periods. */
+  pn: number[] = [];
+  pd: number[] = [];
   phiSum = 0;
   phiWeight = 0;
   learned = 0;
@@ -109,7 +116,15 @@ export function scoreRateBands(
 ): Map<string, (BandPoint | null)[]> {
   const alpha = 1 / (7 * o.period);
   const states = persist?.states ?? new Map<string, SeriesState>();
-  for (const k of series.keys()) if (!states.has(k)) states.set(k, new SeriesState());
+  for (const k of series.keys()) {
+    const st = states.get(k) ?? new SeriesState();
+    states.set(k, st);
+    // A band of another period (or kept before phases existed) starts its phases afresh.
+    if (st.pn?.length !== o.period) {
+      st.pn = new Array<number>(o.period).fill(0);
+      st.pd = new Array<number>(o.period).fill(0);
+    }
+  }
   const offset = persist?.offset ?? 0;
   const out = new Map([...series.keys()].map((k) => [k, new Array<BandPoint | null>(windows).fill(null)]));
   const groups = new Map<string, string[]>();
@@ -129,17 +144,21 @@ export function scoreRateBands(
       const s = states.get(key)!;
       const g = o.groupOf(key);
       const prior = g === null ? undefined : priors.get(g);
-      maybeRestore(s, x, rateOf(s, prior), prior, offset + i, o.hold);
-      const rate = rateOf(s, prior);
+      const phase = o.phaseOf(i);
+      maybeRestore(s, x, rateOf(s, prior) * seasonalFactor(s, phase), prior, offset + i, o.hold);
+      const rate = rateOf(s, prior) * seasonalFactor(s, phase);
       out.get(key)![i] = judge(s, x, rate, o, key);
-      if (!x.unlearned) learn(s, x, rate, alpha, o.hold, offset + i);
+      if (!x.unlearned) learn(s, x, rate, alpha, o.hold, offset + i, phase);
     }
   }
   return out;
 }
 
 /** Pooled rate of the siblings and the prior weight κ (in exposure units) their spread allows. */
-function groupPrior(members: readonly SeriesState[]): { rate: number; kappa: number } {
+function groupPrior(members: readonly { readonly n: number; readonly d: number }[]): {
+  rate: number;
+  kappa: number;
+} {
   const live = members.filter((s) => s.d > 0);
   const D = live.reduce((a, s) => a + s.d, 0);
   if (live.length < 2 || !(D > 0)) return { rate: 0, kappa: 0 };
@@ -147,6 +166,17 @@ function groupPrior(members: readonly SeriesState[]): { rate: number; kappa: num
   const s2 = live.reduce((a, s) => a + s.d * (s.n / s.d - rate) ** 2, 0) / D;
   const tau2 = s2 - rate / (D / live.length);
   return { rate, kappa: tau2 > 0 ? rate / tau2 : Number.POSITIVE_INFINITY };
+}
+
+/**
+ * The phase's rate relative to the series' own (1 when the phases do not differ beyond their
+ * sampling noise): each phase's rate shrunk toward the series' by the same moment estimate as
+ * slices toward their siblings, so a rate with an hour-of-day pattern gets it, a flat one none.
+ */
+function seasonalFactor(s: SeriesState, phase: number): number {
+  const { rate, kappa } = groupPrior(s.pn.map((n, h) => ({ n, d: s.pd[h]! })));
+  if (!(rate > 0) || !Number.isFinite(kappa) || kappa === 0) return 1;
+  return (s.pn[phase]! + kappa * rate) / (s.pd[phase]! + kappa) / rate;
 }
 
 function rateOf(s: SeriesState, prior: { rate: number; kappa: number } | undefined): number {
@@ -169,15 +199,18 @@ function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: st
     return { expected: mu, z: s.learned < o.warmup ? 0 : z, score: 0, isAnomaly: false };
   const tails = o.direction === 'both' ? 2 : 1;
   let p = 1;
+  const m = s.recentN.length;
   for (const { k, recent } of SCALES) {
-    const m = s.recentN.length;
     if (m < k) continue;
-    const [n, lam] = sums(s, m - k, m);
     const [rn, rl] = sums(s, m - recent, m);
     for (const dir of ['up', 'down'] as const) {
       if (o.direction !== 'both' && o.direction !== dir) continue;
       const sign = dir === 'up' ? 1 : -1;
       if (k > 1 && (sign * (rn - rl)) / Math.sqrt(phi * Math.max(rl, 1e-9)) < RECENT_Z) continue;
+      // A longer scale reaches back only over the trailing run of windows off the band this way:
+      // an earlier move that ended (a window back on the other side) cannot lend it evidence.
+      const from = k > 1 ? m - Math.min(k, runLength(s, sign)) : m - 1;
+      const [n, lam] = sums(s, from, m);
       const tail = dir === 'up' ? poissonUpperTail(n / phi, lam / phi) : poissonLowerTail(n / phi, lam / phi);
       p = Math.min(p, tail);
     }
@@ -224,6 +257,13 @@ function maybeRestore(
   }
 }
 
+/** Trailing windows whose count is off the band in direction `sign` (n − μ of that sign). */
+function runLength(s: SeriesState, sign: number): number {
+  let r = 0;
+  for (let j = s.recentN.length - 1; j >= 0 && sign * (s.recentN[j]! - s.recentMu[j]!) > 0; j--) r++;
+  return r;
+}
+
 function sums(s: SeriesState, from: number, to: number): [number, number] {
   let n = 0;
   let mu = 0;
@@ -238,7 +278,15 @@ function sums(s: SeriesState, from: number, to: number): [number, number] {
  * Learns the window unless it is part of an anomalous episode (its own residual at the
  * detector's episode level). An episode of `hold` windows with one sign is the new normal.
  */
-function learn(s: SeriesState, x: RateObs, rate: number, alpha: number, hold: number, i: number): void {
+function learn(
+  s: SeriesState,
+  x: RateObs,
+  rate: number,
+  alpha: number,
+  hold: number,
+  i: number,
+  phase: number,
+): void {
   const mu = rate * x.d;
   const phi = s.phi;
   const z = s.learned > 0 && mu > 0 ? (x.n - mu) / Math.sqrt(phi * mu) : 0;
@@ -265,6 +313,8 @@ function learn(s: SeriesState, x: RateObs, rate: number, alpha: number, hold: nu
   endEpisode(s);
   s.n = (1 - alpha) * s.n + x.n;
   s.d = (1 - alpha) * s.d + x.d;
+  s.pn[phase] = (1 - 1 / 7) * s.pn[phase]! + x.n;
+  s.pd[phase] = (1 - 1 / 7) * s.pd[phase]! + x.d;
   if (mu > 0 && s.learned > 0) {
     const pearson = Math.min(PEARSON_CLIP, (x.n - mu) ** 2 / mu);
     s.phiSum = (1 - alpha) * s.phiSum + pearson;

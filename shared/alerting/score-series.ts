@@ -320,6 +320,7 @@ export function observedIn(
 
 /** Seasonal period in windows: the band's memory is a number of them. */
 const PERIOD = { hour: 24, day: 7 } as const;
+const GRAIN_MS = { hour: 3_600_000, day: 86_400_000 } as const;
 
 /**
  * Scores a metric's slices by their pooled rate bands (pooled-band.ts): a ratio's numerator over
@@ -386,6 +387,7 @@ function scoreBanded(
     o.windows.length,
     {
       period: PERIOD[o.grain],
+      phaseOf: (i) => Math.floor(o.windows[i]! / GRAIN_MS[o.grain]) % PERIOD[o.grain],
       warmup: rules.warmup,
       hold: parseDetectorConfig({}).hold,
       direction: rules.direction,

@@ -123,4 +123,15 @@ describe('incidents people can act on', () => {
     expect(resolvedAt(idIncident.dedupeKey)).toBeLessThan(resolvedAt(brIncident.dedupeKey));
     expect(resolvedAt(idIncident.dedupeKey)).toBeGreaterThanOrEqual(WAVE + 5);
   });
+
+  it('a global move (every region +80% for a day) is one incident on the total, not one per region', () => {
+    // Traffic rolling in: US first, BR and ID three hours later (after the total's incident named US).
+    const alerts = judgeAll(
+      lake((r, h) => (h >= (r === 'US' ? WAVE : WAVE + 3) && h < WAVE + LONG ? 1.8 : 1), 5),
+    );
+    const opens = alerts.filter((a) => a.status === 'open' && hourOf(a.since) >= WAVE - 1);
+    expect(opens.map((a) => a.slice)).toEqual(['']);
+    // The regions are named on it as the slices that moved.
+    expect(opens[0]!.topSlices.map((s) => s.slice)).toContain('region=US');
+  });
 });

@@ -22,6 +22,15 @@ describe('renderAlertMessage', () => {
     expect(msg.body).toContain(alert.reportUrl);
   });
 
+  it('says a traffic notice is one, in the subject and the body', () => {
+    const msg = renderAlertMessage(
+      makeAlert({ metric: 'impressions', slice: '', cause: 'traffic', severity: 'low' }),
+    );
+    expect(msg.subject).toBe('[Vigil LOW] TRAFFIC impressions total up since 2026-01-14T10:00:00Z');
+    expect(msg.body).toContain('cause:       traffic');
+    expect(renderAlertMessage(makeAlert()).body).not.toContain('cause:');
+  });
+
   it('keeps the subject within 100 printable ASCII characters', () => {
     const msg = renderAlertMessage(
       makeAlert({ metric: `m_${'x'.repeat(150)}`, slice: 'region=BR;surface=vidéo' }),

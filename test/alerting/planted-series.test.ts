@@ -57,6 +57,10 @@ describe('the alerting path on planted T&S series it was not tuned on', () => {
     const bare = structuredClone(config);
     for (const m of bare.metrics) delete m.detection?.exposure;
     const without = scoreMetrics(data.rows, { metrics: bare, grain: 'hour', windows, excluded: new Map() });
+    // impressions is what removals and reports are judged against: its moves are traffic notices.
+    expect(withExposure.find((m) => m.metric === 'impressions')?.cause).toBe('traffic');
+    expect(withExposure.find((m) => m.metric === 'removals')?.cause).toBeUndefined();
+    expect(without.find((m) => m.metric === 'impressions')?.cause).toBeUndefined();
     const removals = (ms: typeof without) => ms.find((m) => m.metric === 'removals')!.slices.get('')!;
     const inTraffic = (ps: ReturnType<typeof removals>) =>
       ps.filter((p) => p.t >= traffic.start && p.t < traffic.end);

@@ -15,6 +15,7 @@ function poisson(rng: Rng, mean: number): number {
 
 const OPTIONS = {
   period: 24,
+  phaseOf: (i: number) => i % 24,
   warmup: 48,
   hold: 24,
   direction: 'both' as const,
@@ -72,6 +73,19 @@ describe('pooled rate bands', () => {
     }
     // 8,064 windows of noise: a few flags at most (the slice level is p ≈ 1e-5 per window and scale).
     expect(flagged / windows).toBeLessThan(0.001);
+  });
+
+  it('learns a rate’s hour-of-day pattern (reports twice as likely at night) instead of flagging every night', () => {
+    const night = (h: number) => h % 24 < 6;
+    const data = slices(17, 24 * 28, REGIONS, (_, h) => (night(h) ? 0.006 : 0.003));
+    const bands = scoreRateBands(data, 24 * 28, OPTIONS);
+    let flagged = 0;
+    for (const b of bands.values()) flagged += b.slice(24 * 7).filter((p) => p?.isAnomaly).length;
+    expect(flagged).toBeLessThanOrEqual(3);
+    // The night's expectation carries the pattern.
+    const us = bands.get('US')!;
+    const rate = (i: number) => us[i]!.expected / data.get('US')![i]!.d;
+    expect(rate(24 * 27 + 2) / rate(24 * 27 + 14)).toBeGreaterThan(1.7);
   });
 
   it('borrows a small slice’s rate from its siblings, and lets a large one keep its own', () => {

@@ -49,6 +49,25 @@ describe('alert routing', () => {
     expect(r({ kind: 'data_quality', metric: 'impressions', severity: 'high' })).toEqual(['quality']);
   });
 
+  it('routes traffic notices by their cause, apart from incidents', () => {
+    const cfg = validateConfig({
+      alerting: {
+        sinks: { pager: { type: 'stdout' }, chat: { type: 'stdout' } },
+        routes: [
+          { cause: 'traffic', sinks: ['chat'], stop: true },
+          { cause: 'none', sinks: ['pager'] },
+        ],
+      },
+    });
+    expect(routeAlert(cfg.alerting, makeAlert({ metric: 'impressions', cause: 'traffic' }))).toEqual([
+      'chat',
+    ]);
+    expect(routeAlert(cfg.alerting, makeAlert())).toEqual(['pager']);
+    expect(() => validateConfig({ alerting: { routes: [{ cause: 'weather', sinks: ['x'] }] } })).toThrow(
+      /cause/,
+    );
+  });
+
   it('with sinks and no routes, every alert goes to every sink; with neither, none', () => {
     const all = validateConfig({ alerting: { sinks: { a: { type: 'stdout' }, b: { type: 'stdout' } } } });
     expect(routeAlert(all.alerting, makeAlert())).toEqual(['a', 'b']);

@@ -87,6 +87,8 @@ describe('npx cdk synth', () => {
       expect(code).not.toContain('@duckdb/node-api');
       expect(code).not.toContain('defaultProvider::fromSSO');
       expect(existsSync(`${file}.map`), a).toBe(true);
+      // The bundled packages' license notices ship beside the bundle.
+      expect(readFileSync(`${file}.LEGAL.txt`, 'utf8'), a).toContain('@license Apache-2.0');
     }
   }, 120_000);
 });

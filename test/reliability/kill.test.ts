@@ -222,7 +222,7 @@ async function reference(name: string, args: (s: { store: string; alerts: string
  */
 async function killAndRerun(
   name: string,
-  args: (s: { store: string; alerts: string }) => string[],
+  args: JobArgs,
   kill: { afterMs: number; afterFirstAlert: boolean },
   ref: Awaited<ReturnType<typeof reference>>,
 ) {
@@ -251,24 +251,30 @@ async function killAndRerun(
   return { signal: killed.signal, killAfterMs, alertsAtKill, sentAtKill, rerun };
 }
 
+type JobArgs = (s: { store: string; alerts: string }) => string[];
+
+/** A job command of the CLI on the shared lake, into a trial's store and alerts file. */
+const jobArgs =
+  (command: string[], flags: string[]): JobArgs =>
+  (s) => [...command, '--lake', LAKE, '--store', s.store, ...flags, '--alerts', s.alerts, '--json'];
+
+/** Every kill of `kills` as its own trial (`name-i`), CONCURRENCY at a time. */
+function killTrials(
+  name: string,
+  args: JobArgs,
+  kills: readonly { afterMs: number; afterFirstAlert: boolean }[],
+  ref: Awaited<ReturnType<typeof reference>>,
+) {
+  return pool(
+    kills.map((k, i) => [k, i] as const),
+    CONCURRENCY,
+    ([k, i]) => killAndRerun(`${name}-${i}`, args, k, ref),
+  );
+}
+
 describe('kill -9', () => {
   it(`of vigil replay at ${TRIALS} random moments, then a rerun: the same alerts, none twice`, async () => {
-    const replay = (s: { store: string; alerts: string }) => [
-      'replay',
-      '--lake',
-      LAKE,
-      '--store',
-      s.store,
-      '--grain',
-      'hour',
-      '--from',
-      from,
-      '--to',
-      to,
-      '--alerts',
-      s.alerts,
-      '--json',
-    ];
+    const replay = jobArgs(['replay'], ['--grain', 'hour', '--from', from, '--to', to]);
     const ref = await reference('replay-reference', replay);
     // The planted incidents open, update and resolve in these ticks: something to lose or repeat.
     expect(ref.alerts.length).toBeGreaterThanOrEqual(3);
@@ -284,11 +290,7 @@ describe('kill -9', () => {
       const span = afterFirstAlert ? ref.ms - ref.firstAlertMs : ref.ms;
       return { afterMs: Math.round(rand() * 0.9 * span), afterFirstAlert };
     });
-    const trials = await pool(
-      kills.map((k, i) => [k, i] as const),
-      CONCURRENCY,
-      ([k, i]) => killAndRerun(`replay-${i}`, replay, k, ref),
-    );
+    const trials = await killTrials('replay', replay, kills, ref);
     const summary = trials.map((t) => ({
       ...t,
       resumed: (JSON.parse(t.rerun.stdout) as { resumed: number }).resumed,
@@ -308,19 +310,7 @@ describe('kill -9', () => {
   }, 1_200_000);
 
   it('of vigil run hourly at 5 random moments, then a rerun: the same alerts, none twice', async () => {
-    const hourly = (s: { store: string; alerts: string }) => [
-      'run',
-      'hourly',
-      '--lake',
-      LAKE,
-      '--store',
-      s.store,
-      '--at',
-      hourlyAt,
-      '--alerts',
-      s.alerts,
-      '--json',
-    ];
+    const hourly = jobArgs(['run', 'hourly'], ['--at', hourlyAt]);
     const ref = await reference('hourly-reference', hourly);
     expect(ref.alerts.length).toBeGreaterThan(0);
     const rand = uniformStream(20261202);
@@ -328,11 +318,7 @@ describe('kill -9', () => {
       afterMs: Math.round((0.2 + rand() * 0.7) * ref.ms),
       afterFirstAlert: false,
     }));
-    const trials = await pool(
-      kills.map((k, i) => [k, i] as const),
-      CONCURRENCY,
-      ([k, i]) => killAndRerun(`hourly-${i}`, hourly, k, ref),
-    );
+    const trials = await killTrials('hourly', hourly, kills, ref);
     expect(trials.map((t) => t.signal)).toEqual(Array(5).fill('SIGKILL'));
   }, 600_000);
 });
