@@ -261,8 +261,9 @@ function finding(
     expected,
     score,
     direction,
-    // Traffic is a notice: it pages no one by severity alone.
-    severity: ms.cause === 'traffic' ? 'low' : severityOf(score, rel, isTotal(slice)),
+    // Traffic is a notice that pages no one by severity alone, unless traffic itself fell by half
+    // or more: that is an outage, as severe as any incident of its size.
+    severity: ms.cause === 'traffic' && rel > -0.5 ? 'low' : severityOf(score, rel, isTotal(slice)),
     slices: members.map((m) => m.slice),
     topSlices: topSlicesAt(ms, i, direction),
   };

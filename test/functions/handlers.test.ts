@@ -436,15 +436,17 @@ describe('hourly handler: detection and alerts through SNS', () => {
     const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(published).toHaveLength(d.alerts);
     const metrics = published.map((p) => p.MessageAttributes!.metric!.StringValue);
-    // Counts collapsed; ratios (10/10 against ~1000/~1000) did not move.
+    // Counts collapsed; ratios (10/10 against ~1000/~1000) did not move. Removals moved with their
+    // exposure (impressions), so they are judged against it and raise nothing of their own.
     expect(metrics).toContain('impressions');
-    expect(metrics).toContain('removals');
+    expect(metrics).not.toContain('removals');
     expect(metrics).not.toContain('automated_action_share');
     expect(metrics).not.toContain('removals_per_10k_impressions');
     const impressions = published.find((p) => p.MessageAttributes!.metric!.StringValue === 'impressions')!;
     expect(impressions.TopicArn).toBe(ENV.VIGIL_TOPIC_ARN);
     expect(impressions.Subject).toMatch(
-      /^\[Vigil (CRITICAL|HIGH|MEDIUM|LOW)\] INCIDENT impressions total down since 2026-01-05T07:00:00Z$/,
+      // The exposure's own move is a traffic notice; a collapse to 1% is an outage, never low.
+      /^\[Vigil (CRITICAL|HIGH)\] TRAFFIC impressions total down since 2026-01-05T07:00:00Z$/,
     );
     // E-mail gets the readable text; every other protocol the alert JSON.
     const bodies = JSON.parse(impressions.Message!) as { default: string; email: string };
