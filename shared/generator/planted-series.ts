@@ -1,7 +1,7 @@
 import type { MetricRow } from '../metrics/metric-row.js';
 import type { PartitionCounts } from '../quality/partition-counts.js';
 import { type Slice, sliceOf, TOTAL } from '../slices/slice.js';
-import { createRng, type Rng } from '../stats/random.js';
+import { createRng, poissonDraw, type Rng } from '../stats/random.js';
 import { REGIONS } from './scenario.js';
 
 /**
@@ -72,16 +72,7 @@ export const PLANTED_METRICS = [
 ] as const;
 
 function poisson(rng: Rng, mean: number): number {
-  if (mean <= 0) return 0;
-  if (mean > 50) return Math.max(0, Math.round(mean + Math.sqrt(mean) * rng.normal()));
-  const l = Math.exp(-mean);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= rng.uniform();
-  } while (p > l);
-  return k - 1;
+  return mean <= 0 ? 0 : poissonDraw(rng, mean);
 }
 
 function binomial(rng: Rng, n: number, p: number): number {

@@ -45,3 +45,24 @@ export function createRng(seed: number): Rng {
   };
   return { uniform, normal };
 }
+
+/** An exact Poisson draw by Knuth's product of uniforms (one draw more than the result; O(mean)). */
+export function poissonExact(rng: Rng, mean: number): number {
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let prod = rng.uniform();
+  while (prod > limit) {
+    k++;
+    prod *= rng.uniform();
+  }
+  return k;
+}
+
+/**
+ * A Poisson draw for simulations: exact up to mean 50, above it the rounded normal approximation
+ * (Knuth's loop would cost O(mean) draws, and the approximation's error is far below the noise there).
+ */
+export function poissonDraw(rng: Rng, mean: number): number {
+  if (mean > 50) return Math.max(0, Math.round(mean + Math.sqrt(mean) * rng.normal()));
+  return poissonExact(rng, mean);
+}

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type RateObs, scoreRateBands } from '../../shared/alerting/pooled-band.js';
-import { createRng, type Rng } from '../../shared/stats/random.js';
-
-function poisson(rng: Rng, mean: number): number {
-  const l = Math.exp(-mean);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= rng.uniform();
-  } while (p > l);
-  return k - 1;
-}
+import { createRng, poissonExact } from '../../shared/stats/random.js';
 
 const OPTIONS = {
   period: 24,
@@ -37,7 +26,7 @@ function slices(
       slice,
       Array.from({ length: hours }, (_, h) => {
         const d = Math.round(d0 * (1 + 0.45 * Math.sin((2 * Math.PI * h) / 24)));
-        return { n: poisson(rng, rateOf(slice, h) * d), d };
+        return { n: poissonExact(rng, rateOf(slice, h) * d), d };
       }),
     );
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Policy } from '../../shared/experiments/config.js';
 import { policyHeadline } from '../../shared/policy/evaluate.js';
 import type { PolicyPanel } from '../../shared/policy/panel.js';
-import { createRng, type Rng } from '../../shared/stats/random.js';
+import { createRng, poissonDraw } from '../../shared/stats/random.js';
 
 /**
  * Seeded region × day panels of counts over exposures, read out by the policy headline exactly as
@@ -13,18 +13,6 @@ import { createRng, type Rng } from '../../shared/stats/random.js';
 
 const DAYS = Array.from({ length: 20 }, (_, i) => `2026-03-${String(i + 1).padStart(2, '0')}`);
 const PANELS = 1000;
-
-function poisson(rng: Rng, mean: number): number {
-  if (mean > 50) return Math.max(0, Math.round(mean + Math.sqrt(mean) * rng.normal()));
-  const limit = Math.exp(-mean);
-  let k = 0;
-  let prod = rng.uniform();
-  while (prod > limit) {
-    k++;
-    prod *= rng.uniform();
-  }
-  return k;
-}
 
 interface Sim {
   readonly panel: PolicyPanel;
@@ -49,7 +37,7 @@ function simulate(seed: number, nRegions: number, launches: number[], effect: nu
     DAYS.forEach((_, t) => {
       d[t] = Math.max(1, Math.round(size * (0.8 + 0.4 * rng.uniform())));
       const rate = 0.02 * Math.exp(level + dayFx[t]! + 0.15 * rng.normal()) + (t >= launch ? effect : 0);
-      n[t] = poisson(rng, rate * d[t]!);
+      n[t] = poissonDraw(rng, rate * d[t]!);
     });
     num.set(r, n);
     den.set(r, d);
