@@ -88,9 +88,11 @@ function countTarget(rng: Rng, regions: readonly string[], dims: 'region' | 'any
     : {
         source: 'user_reports',
         where: { [dim]: value },
+        // Fewer or more reports are fewer or more reporters: unique_reporters moves with them.
         metrics: [
           { metric: 'user_reports', slice },
           { metric: 'reports_per_10k_impressions', slice },
+          { metric: 'unique_reporters', slice },
         ],
         what: `user reports in ${slice}`,
       };
