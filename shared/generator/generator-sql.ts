@@ -287,7 +287,7 @@ export function generatorSql(s: Scenario): string[] {
             ELSE pow(u(key, 'risk'), 4) END AS risk_score
      FROM base`,
 
-    rowsOf('prevalence_labels', s.impressions * RATES.prevalence_labels),
+    rowsOf('prevalence_labels', s.impressions * s.labelRate),
     `CREATE OR REPLACE TABLE gen_prevalence_labels AS
      WITH base AS (
        SELECT ts + ${within('key')} AS event_time, key, region,

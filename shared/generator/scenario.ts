@@ -55,6 +55,8 @@ export interface Scenario {
   readonly days: number;
   readonly impressions: number;
   readonly users: number;
+  /** Prevalence labels per impression (the labelling budget; RATES.prevalence_labels by default). */
+  readonly labelRate: number;
   readonly contents: number;
   readonly creators: number;
   readonly incidents: readonly PlantedIncident[];
@@ -107,9 +109,14 @@ export function buildScenario(opts: {
    * model drift without effect — for benches that plant their own truth (bench/detect/lake).
    */
   planted?: 'builtin' | 'none';
+  /** Prevalence labels per impression, 0..1 (default RATES.prevalence_labels). */
+  labelRate?: number;
 }): Scenario {
   const { seed, start, days, impressions } = opts;
   const clean = opts.planted === 'none';
+  const labelRate = opts.labelRate ?? RATES.prevalence_labels;
+  if (!(labelRate > 0 && labelRate <= 1))
+    throw new InputError(`labelRate must be in (0, 1], got ${labelRate}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31)
     throw new InputError(`--seed must be an integer 0..2^31, got ${seed}`);
   if (!Number.isInteger(days) || days < 7 || days > 400)
@@ -133,6 +140,7 @@ export function buildScenario(opts: {
     end: addGrain(start, 'day', days),
     days,
     impressions,
+    labelRate,
     users,
     contents,
     creators: Math.max(200, Math.round(contents / 8)),

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { PlantedTruth } from '../../shared/generator/planted-series.js';
-import { buildScenario } from '../../shared/generator/scenario.js';
 import { scoreAgainstTruth } from '../../shared/jobs/planted-score.js';
 import type { Alert } from '../../shared/ports/alert-sink.js';
 
@@ -87,26 +86,5 @@ describe('scoreAgainstTruth', () => {
     );
     expect(s.verdicts.map((v) => v.caught)).toEqual([false, false, false]);
     expect([s.realMetricIncidents, s.realDataAlerts]).toEqual([0, 0]);
-  });
-});
-
-describe("buildScenario planted: 'none'", () => {
-  it('plants nothing: no incident, no missing partition, no effects', () => {
-    const s = buildScenario({
-      seed: 1,
-      start: new Date(T0 - 19 * 24 * H),
-      days: 35,
-      impressions: 1e6,
-      planted: 'none',
-    });
-    expect(s.incidents).toEqual([]);
-    expect(s.missingPartitions).toEqual([]);
-    expect([
-      s.policy.trueRelativeEffect,
-      s.experiment.trueRelativeLift,
-      s.modelDrift.scoreMultiplier,
-    ]).toEqual([0, 0, 1]);
-    const builtin = buildScenario({ seed: 1, start: new Date(T0 - 19 * 24 * H), days: 35, impressions: 1e6 });
-    expect(builtin.incidents).toHaveLength(4);
   });
 });

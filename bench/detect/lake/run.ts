@@ -4,6 +4,7 @@
  * — `vigil replay --grain hour`, then `--grain day`, core catalog, no config — and the alerts scored
  * against the truth per kind (shared/jobs/planted-score.ts).
  *   nice -n 10 npx tsx bench/detect/lake/run.ts --seeds 1,2,3 [--impressions 6000000] [--vigil bin/vigil.mjs]
+ *     [--label-rate 0.05] [--grains hour,day] [--label NAME-] [--score-only]
  * Per seed it writes bench/out/lake-bench/seed-N/{lake,store,alerts.jsonl,truth.json,score.json}.
  */
 import { execFileSync } from 'node:child_process';
@@ -27,6 +28,10 @@ const { values } = parseArgs({
     vigil: { type: 'string', default: path.resolve(import.meta.dirname, '../../../bin/vigil.mjs') },
     out: { type: 'string', default: path.resolve(import.meta.dirname, '../../out/lake-bench') },
     label: { type: 'string', default: '' },
+    /** Prevalence labels per impression (the generator's default: 0.01). */
+    'label-rate': { type: 'string' },
+    /** Grains to replay, in order (a quick look: hour). */
+    grains: { type: 'string', default: 'hour,day' },
     reuse: { type: 'boolean', default: false },
     /** Score the alerts a run left, without replaying (truth recomputed from the plan). */
     'score-only': { type: 'boolean', default: false },
@@ -47,7 +52,17 @@ async function runSeed(seed: number) {
   if (!((values.reuse || values['score-only']) && existsSync(path.join(dir, 'truth.json')))) {
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    await generateLake(buildScenario({ seed, start: START, days, impressions, planted: 'none' }), lake);
+    await generateLake(
+      buildScenario({
+        seed,
+        start: START,
+        days,
+        impressions,
+        planted: 'none',
+        ...(values['label-rate'] ? { labelRate: Number(values['label-rate']) } : {}),
+      }),
+      lake,
+    );
     const rows = await plantLake(lake, plants, seed);
     const truth = plants.map(({ edits: _, ...p }, i) => ({ ...p, rows: rows[i] }));
     await writeFile(path.join(dir, 'truth.json'), `${JSON.stringify(truth, null, 2)}\n`);
@@ -59,7 +74,7 @@ async function runSeed(seed: number) {
     await rm(store, { recursive: true, force: true });
     await rm(alertsFile, { force: true });
   }
-  for (const grain of values['score-only'] ? [] : ['hour', 'day'])
+  for (const grain of values['score-only'] ? [] : values.grains.split(','))
     execFileSync(
       'node',
       [
