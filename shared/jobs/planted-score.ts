@@ -141,7 +141,8 @@ export interface TruthScore {
 /**
  * Alerts of one grain scored against planted truths (shared/generator/planted-series.ts), by the rules
  * of the series bench (bench/detect/planted-eval.ts): a metric incident is real when it names a
- * planted metric on its slice, the total or a top slice and overlaps [start, end + 2h); a data-quality
+ * planted metric on its slice, the total, a top slice or a slice too small to name, and overlaps
+ * [start, end + 2h); a data-quality
  * alert when it names a faulty source then; a traffic day is caught when only its `allowed` metrics
  * raised anything during it.
  */
@@ -161,10 +162,14 @@ export function scoreAgainstTruth(alerts: readonly Alert[], truth: readonly Plan
         if (p.source === first.metric) matches.push(p.id);
         continue;
       }
+      // A slice too small to name (k-anonymity: `other`) cannot be checked: its metric and time must do.
       const hit = p.metrics.some(
         (m) =>
           m.metric === first.metric &&
-          (first.slice === m.slice || first.slice === '' || top.includes(m.slice)),
+          (first.slice === m.slice ||
+            first.slice === '' ||
+            top.includes(m.slice) ||
+            first.sliceSuppressed === true),
       );
       if (hit) caught.add(p.id);
       if (hit || p.allowed?.includes(first.metric)) matches.push(p.id);

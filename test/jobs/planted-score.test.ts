@@ -62,6 +62,14 @@ describe('scoreAgainstTruth', () => {
         alert({ metric: 'removals', slice: 'region=BR', since: T0 + 3 * H, at: T0 + 3 * H }),
         alert({ metric: 'impressions', since: T0 + 96 * H, at: T0 + 96 * H }),
         alert({ kind: 'data_quality', metric: 'impressions', since: T0 + 130 * H, at: T0 + 130 * H }),
+        // a slice too small to name (k-anonymity) during the move, on its metric
+        alert({
+          metric: 'removals',
+          slice: 'other',
+          sliceSuppressed: true,
+          since: T0 + 5 * H,
+          at: T0 + 5 * H,
+        }),
         // a false alarm: another metric, nowhere near a planted move
         alert({ metric: 'user_reports', since: T0 + 200 * H, at: T0 + 200 * H }),
       ],
@@ -72,13 +80,21 @@ describe('scoreAgainstTruth', () => {
       ['traffic', true, 1],
       ['partial', true, 0],
     ]);
-    expect([s.metricIncidents, s.realMetricIncidents, s.dataAlerts, s.realDataAlerts]).toEqual([3, 2, 1, 1]);
+    expect([s.metricIncidents, s.realMetricIncidents, s.dataAlerts, s.realDataAlerts]).toEqual([4, 3, 1, 1]);
   });
 
   it('misses a move on another slice, and fails the traffic day on a count incident or a data alert elsewhere', () => {
     const s = scoreAgainstTruth(
       [
         alert({ metric: 'removals', slice: 'region=ID', since: T0 + 3 * H, at: T0 + 3 * H }),
+        // too small to name, but another metric
+        alert({
+          metric: 'user_reports',
+          slice: 'other',
+          sliceSuppressed: true,
+          since: T0 + 5 * H,
+          at: T0 + 5 * H,
+        }),
         alert({ metric: 'user_reports', direction: 'down', since: T0 + 120 * H, at: T0 + 121 * H }),
         alert({ kind: 'data_quality', metric: 'user_reports', since: T0 + 130 * H, at: T0 + 130 * H }),
       ],
