@@ -1,4 +1,4 @@
-import type { AlertCause, AlertKind, Severity } from '../ports/alert-sink.js';
+import type { AlertCause, AlertKind, MetricEvidence, Severity } from '../ports/alert-sink.js';
 import { areSiblings, compareSlices, isTotal, type Slice, TOTAL } from '../slices/slice.js';
 import type { MetricDetection } from './detection-config.js';
 import { rankSlices, type SliceShare } from './root-cause.js';
@@ -13,6 +13,12 @@ export interface Finding {
   /** `traffic`: the metric is an exposure, its move a notice (MetricScores.cause). */
   readonly cause?: AlertCause;
   readonly metric: string;
+  /** The count / rate family of the metric (move-family.ts): the incident is keyed by it. */
+  readonly family?: string;
+  /** The family's metrics that moved in this window, `metric` first. */
+  readonly metrics?: readonly string[];
+  /** The other family metrics' numbers at the head slice in this window. */
+  readonly evidence?: readonly MetricEvidence[];
   readonly t: number;
   /** The slice that states the move: the total when it moved, else the strongest slice. */
   readonly slice: Slice;

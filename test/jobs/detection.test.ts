@@ -112,8 +112,12 @@ describe('the hourly ticks of a generated lake (the demo)', () => {
 
   it('ranks the planted slice first among the root-cause slices', () => {
     const wave = planted('spam-wave-br');
+    // Removals and their rate are one incident, headed by the rate, naming both.
     const removals = demo.alerts.find(
-      (a) => a.metric === 'removals' && a.status === 'open' && Date.parse(a.since) >= Date.parse(wave.start),
+      (a) =>
+        (a.metrics ?? [a.metric]).includes('removals') &&
+        a.status === 'open' &&
+        Date.parse(a.since) >= Date.parse(wave.start),
     );
     expect(removals?.topSlices[0]?.slice).toBe('region=BR');
     const live = planted('live-report-spike');
@@ -174,7 +178,8 @@ describe('runHourlyJob', () => {
       clock: fixedClock(new Date(last.getTime() + 2 * H)),
     });
     // Assess
-    const removals = readJsonl(file).filter((a) => a.metric === 'removals');
+    // One incident for removals and their rate (it names both).
+    const removals = readJsonl(file).filter((a) => (a.metrics ?? [a.metric]).includes('removals'));
     expect(removals.map((a) => a.status)[0]).toBe('open');
     expect(removals.at(-1)?.status).toBe('resolved');
     expect(new Set(removals.map((a) => a.dedupeKey)).size).toBe(1);
