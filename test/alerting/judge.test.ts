@@ -294,3 +294,41 @@ describe('a count that moved while its own rate is flat', () => {
     expect(a!.cause).toBeUndefined();
   });
 });
+
+describe('a total off without being flagged, and the slice that moves it', () => {
+  const at = (observed: number, expected: number, anomalous: boolean, z: number): ScoredPoint => ({
+    t: T0,
+    observed,
+    expected,
+    numerator: observed,
+    denominator: null,
+    score: anomalous ? 0.9 : 0.2,
+    isAnomaly: anomalous,
+    z,
+    excluded: false,
+  });
+  it('is one incident: BR holds the regions’ whole move, the surfaces move as the total does', () => {
+    const points: [string, Record<string, string>, ScoredPoint][] = [
+      ['', {}, at(140, 100, false, 4)],
+      ['region=BR', { region: 'BR' }, at(60, 20, true, 8)],
+      ['region=ID', { region: 'ID' }, at(40, 40, false, 0)],
+      ['region=US', { region: 'US' }, at(40, 40, false, 0)],
+      ['surface=video', { surface: 'video' }, at(77, 55, true, 3)],
+      ['surface=comment', { surface: 'comment' }, at(63, 45, false, 2.7)],
+    ];
+    const ms: MetricScores = {
+      metric: 'removals',
+      shape: 'count',
+      rules: detectionFor({}, 'hour'),
+      slices: new Map(points.map(([k, , p]) => [k, [p]])),
+      sliceOf: new Map(points.map(([k, d]) => [k, sliceFrom(d)])),
+      since: new Map(points.map(([k]) => [k, T0])),
+    };
+    const alerts = judgeWindow(
+      { scores: [ms], i: 0, t: T0, grain: 'hour', guard: NO_GUARD, reportUrl: () => '' },
+      new Map(),
+    );
+    expect(alerts.map((a) => a.slice)).toEqual(['']);
+    expect(alerts[0]!.topSlices[0]).toMatchObject({ slice: 'region=BR', contribution: 1 });
+  });
+});

@@ -121,12 +121,15 @@ describe('the hourly ticks of a generated lake (the demo)', () => {
     );
     expect(removals?.topSlices[0]?.slice).toBe('region=BR');
     const live = planted('live-report-spike');
-    // The spike is raised on the count or on its rate (both are judged by the same band).
+    // The spike is raised on the reports family (the count and its rate are one incident): its own
+    // incident, or an update of the family's incident still open from the spam wave, whose first
+    // root-cause slice is then the live surface.
     const reports = demo.alerts.find(
       (a) =>
-        (a.metric === 'user_reports' || a.metric === 'reports_per_10k_impressions') &&
-        a.status === 'open' &&
-        Date.parse(a.since) >= Date.parse(live.start),
+        (a.metrics ?? [a.metric]).includes('user_reports') &&
+        a.status !== 'resolved' &&
+        Date.parse(a.windowStart) >= Date.parse(live.start) &&
+        Date.parse(a.windowStart) < Date.parse(live.end),
     );
     expect(reports?.topSlices[0]?.slice).toBe('surface=live');
   });
