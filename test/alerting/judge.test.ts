@@ -8,40 +8,27 @@ import type { MetricRow } from '../../shared/metrics/metric-row.js';
 import type { Alert } from '../../shared/ports/alert-sink.js';
 import { NO_GUARD } from '../../shared/privacy/k-anonymity.js';
 import { parseSliceKey, sliceFrom, TOTAL } from '../../shared/slices/slice.js';
-import { uniformStream } from '../../shared/stats/random.js';
+import { createRng, poissonDraw } from '../../shared/stats/random.js';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const N = 24 * 9;
 const config = selectMetrics(coreCatalog(), ['removals']);
 
-/** Poisson counts by inversion (seeded): realistic noise for hourly removals. */
-function poisson(mean: number, u: () => number): number {
-  let k = 0;
-  let p = Math.exp(-mean);
-  let s = p;
-  const x = u();
-  while (x > s && k < 10 * mean + 50) {
-    k++;
-    p *= mean / k;
-    s += p;
-  }
-  return k;
-}
-
 /**
- * Hourly removals by region with a daily cycle. `lift(region, h)` multiplies a region's mean.
- * Rows for the total and each region, as the metric store holds them.
+ * Hourly removals by region with a daily cycle, seeded Poisson counts (realistic noise).
+ * `lift(region, h)` multiplies a region's mean. Rows for the total and each region, as the metric
+ * store holds them.
  */
 function lake(lift: (region: string, h: number) => number, seed = 3): MetricRow[] {
-  const u = uniformStream(seed);
+  const rng = createRng(seed);
   const rows: MetricRow[] = [];
   const base: Record<string, number> = { BR: 60, ID: 60, US: 200 };
   for (let h = 0; h < N; h++) {
     const cycle = 1 + 0.3 * Math.sin((2 * Math.PI * (h % 24)) / 24);
     let total = 0;
     for (const [region, mean] of Object.entries(base)) {
-      const v = poisson(mean * cycle * lift(region, h), u);
+      const v = poissonDraw(rng, mean * cycle * lift(region, h));
       total += v;
       rows.push(row(h, sliceFrom({ region }), v));
     }
