@@ -163,9 +163,10 @@ export function scoreAgainstTruth(alerts: readonly Alert[], truth: readonly Plan
         if (p.source === first.metric) matches.push(p.id);
         continue;
       }
+      const covered = first.metrics ?? [first.metric];
       const hit = p.metrics.some(
         (m) =>
-          m.metric === first.metric &&
+          covered.includes(m.metric) &&
           (first.slice === m.slice || first.slice === '' || top.includes(m.slice)),
       );
       if (hit) caught.add(p.id);

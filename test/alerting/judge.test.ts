@@ -133,7 +133,7 @@ describe('a count and its own rate: one incident per move', () => {
 
   /** Impressions (flat), removals by region and by policy, and their rate; `lift` moves removals. */
   function familyLake(lift: (region: string, policy: string, h: number) => number, seed = 7): MetricRow[] {
-    const u = uniformStream(seed);
+    const rng = createRng(seed);
     const rows: MetricRow[] = [];
     const put = (metric: string, h: number, slice: MetricRow['slice'], v: number, d: number | null) =>
       rows.push({
@@ -155,7 +155,7 @@ describe('a count and its own rate: one incident per move', () => {
         const i = share;
         let r = 0;
         for (const [policy, ps] of Object.entries(POLICIES)) {
-          const v = poisson(i * RATE * ps * lift(region, policy, h), u);
+          const v = poissonDraw(rng, i * RATE * ps * lift(region, policy, h));
           byPolicy[policy]! += v;
           r += v;
         }
