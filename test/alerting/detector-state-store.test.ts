@@ -6,36 +6,28 @@ import { DetectorStateStore } from '../../shared/alerting/detector-state-store.j
 import type { MetricState, SliceDetector } from '../../shared/alerting/score-series.js';
 import { StreamingDetector } from '../../shared/anomaly/detector.js';
 import { encodeState } from '../../shared/anomaly/state.js';
-import type { ObjectStore, PutOptions, StoredObject } from '../../shared/ports/object-store.js';
+import type { PutOptions } from '../../shared/ports/object-store.js';
 import { sliceOf } from '../../shared/slices/slice.js';
+import { PassThroughStore } from '../helpers/pass-through-store.js';
 
 const DIR = path.resolve('test/.tmp/alerting-detector-state-store');
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
 
 /** The real folder store, counting the writes in flight and the largest number at once. */
-class Counting implements ObjectStore {
+class Counting extends PassThroughStore {
   inFlight = 0;
   most = 0;
-  constructor(private readonly inner: ObjectStore) {}
-  get(key: string): Promise<StoredObject | undefined> {
-    return this.inner.get(key);
-  }
-  async put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<{ etag: string }> {
+  override async put(
+    key: string,
+    body: Uint8Array | string,
+    options?: PutOptions,
+  ): Promise<{ etag: string }> {
     this.most = Math.max(this.most, ++this.inFlight);
     try {
-      return await this.inner.put(key, body, options);
+      return await super.put(key, body, options);
     } finally {
       this.inFlight--;
     }
-  }
-  list(prefix: string): Promise<string[]> {
-    return this.inner.list(prefix);
-  }
-  delete(key: string): Promise<void> {
-    return this.inner.delete(key);
-  }
-  urlOf(key: string): string {
-    return this.inner.urlOf(key);
   }
 }
 
