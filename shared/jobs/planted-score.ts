@@ -1,7 +1,7 @@
 /**
  * Alerts scored against a generated lake's planted truth (`<lake>/_manifest.json`): reporting for the
  * demo and the benches, not detection (the alerts come from the scheduled ticks, `vigil replay`).
- * An incident matches a planted one when the metric is the same, its slice is the planted slice or
+ * An incident matches a planted one when it covers the metric (its `metrics`, else its `metric`), its slice is the planted slice or
  * the total (or names it among its top slices), and [since, end) overlaps [start, end + 2h).
  */
 import type { LakeManifest } from '../generator/manifest.js';
@@ -70,7 +70,9 @@ export function scoreAgainstManifest(alerts: readonly Alert[], manifest: LakeMan
     if (first.kind === 'metric_incident') {
       for (const p of planted) {
         const sliceOk = first.slice === p.slice || first.slice === '' || top.includes(p.slice);
-        if (first.metric === p.metric && sliceOk && since < p.to && until > p.from) {
+        // A count and its own rate are one incident, which names both (Alert.metrics).
+        const covers = (first.metrics ?? [first.metric]).includes(p.metric);
+        if (covers && sliceOk && since < p.to && until > p.from) {
           matches.push(p.id);
           found.add(`${p.id}|${p.metric}|${p.slice}`);
         }
@@ -162,10 +164,11 @@ export function scoreAgainstTruth(alerts: readonly Alert[], truth: readonly Plan
         if (p.source === first.metric) matches.push(p.id);
         continue;
       }
+      const covered = first.metrics ?? [first.metric];
       // A slice too small to name (k-anonymity: `other`) cannot be checked: its metric and time must do.
       const hit = p.metrics.some(
         (m) =>
-          m.metric === first.metric &&
+          covered.includes(m.metric) &&
           (first.slice === m.slice ||
             first.slice === '' ||
             top.includes(m.slice) ||
