@@ -25,6 +25,8 @@ const HOUR = 3_600_000;
 export interface RaisedIncident {
   readonly kind: Alert['kind'];
   readonly metric: string;
+  /** Every metric the incident covers (a count and its own rate are one incident). */
+  readonly metrics: readonly string[];
   readonly slice: string;
   readonly slices: readonly string[];
   readonly since: number;
@@ -77,6 +79,7 @@ export function judgePlanted(data: PlantedSeries): PlantedResult {
       raised.set(inc.dedupeKey, {
         kind: inc.kind,
         metric: inc.metric,
+        metrics: [...new Set([...(known?.metrics ?? []), ...(inc.metrics ?? [inc.metric])])],
         slice: inc.slice.key,
         slices: inc.slices.map((sl) => sl.key),
         since: known?.since ?? t,
@@ -104,7 +107,7 @@ export function judgePlanted(data: PlantedSeries): PlantedResult {
       }
       const hit = p.metrics.some(
         (m) =>
-          m.metric === inc.metric &&
+          inc.metrics.includes(m.metric) &&
           (inc.slice === m.slice || inc.slice === '' || inc.slices.includes(m.slice)),
       );
       if (hit) {

@@ -1,14 +1,24 @@
 /**
  * The hourly tick with detector state kept per series: N hourly series that have already seen 14
- * days (their states encoded as the store holds them: one object per metric of SERIES_PER_METRIC
- * slices) each take one new hour — decode, push, encode — against a replay of the 14-day lookback
- * per series (what a job without state does). Prints one table row: series, tick seconds with
- * state, seconds replaying, the ratio, state bytes per series and peak RSS.
+ * days, stored as the results store holds them (one object per metric of SERIES_PER_METRIC slices,
+ * written by DetectorStateStore into a local store folder), each take one new hour. The tick streams
+ * object by object — read, decode, push, encode, write under the new run — then prunes the old
+ * run as the job does; it holds one object's detectors at a time. The baseline replays the 14-day
+ * lookback per series (what a job without state does) on a sample of the objects, interleaved with
+ * the tick's objects in the same process so both see the same machine load. Prints one table row: series, tick seconds
+ * with state, seconds replaying, the ratio, state bytes per series, peak RSS (the process's, and
+ * sampled during the tick) and the load average at the end.
  *
  *   npx tsx bench/detect/tick.ts [series, default 10000]
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
+import { DetectorStateStore } from '../../shared/alerting/detector-state-store.js';
+import type { MetricState, SliceDetector } from '../../shared/alerting/score-series.js';
 import { StreamingDetector } from '../../shared/anomaly/detector.js';
-import { decodeState, encodeState } from '../../shared/anomaly/state.js';
+import { sliceOf } from '../../shared/slices/slice.js';
 import { uniformStream } from '../../shared/stats/random.js';
 
 const HOUR = 3_600_000;
@@ -16,6 +26,16 @@ const T0 = Date.UTC(2026, 0, 5);
 const DAYS = 14;
 const n = Number(process.argv[2] ?? 10_000);
 const config = { cooldown: 0, episodeCalibration: 'hold' as const };
+const SERIES_PER_METRIC = 100;
+/** Series replayed for the baseline (spread evenly over the objects). */
+const REPLAYED = Math.min(n, 2_000);
+/**
+ * Distinct 14-day histories: series s has history s mod DISTINCT (building 100k detectors would
+ * cost the bench ten minutes of pushes that the tick never sees; what a tick costs per series does
+ * not depend on whether two objects hold equal histories).
+ */
+const DISTINCT = 2_000;
+const FINGERPRINT = 'bench';
 
 function value(seed: number, i: number, r: () => number): number {
   const level = 50 + (seed % 97) * 10;
@@ -26,48 +46,79 @@ function value(seed: number, i: number, r: () => number): number {
   );
 }
 
-const SERIES_PER_METRIC = 100;
-
-// States after 14 days, as the store holds them (built once, not timed).
-const objects: Uint8Array[] = [];
-let bytes = 0;
-for (let g = 0; g < n; g += SERIES_PER_METRIC) {
-  const group: StreamingDetector[] = [];
-  for (let s = g; s < Math.min(n, g + SERIES_PER_METRIC); s++) {
-    const r = uniformStream(s + 1);
-    const d = new StreamingDetector(config);
-    for (let i = 0; i < DAYS * 24; i++) d.push({ t: T0 + i * HOUR, value: value(s, i, r) });
-    group.push(d);
-  }
-  const body = encodeState(group);
-  bytes += body.length;
-  objects.push(body);
-}
-const rssBefore = process.memoryUsage().rss;
-let rssPeak = rssBefore;
-
-let t = performance.now();
-for (const [k, body] of objects.entries()) {
-  const group = decodeState(body) as StreamingDetector[];
-  for (const [j, d] of group.entries()) {
-    const s = k * SERIES_PER_METRIC + j;
-    d.push({ t: T0 + DAYS * 24 * HOUR, value: value(s, DAYS * 24, uniformStream(s + 7)) });
-  }
-  objects[k] = encodeState(group);
-  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-}
-const tick = (performance.now() - t) / 1000;
-
-// Without state: every tick replays the lookback for every series.
-const replayN = Math.min(n, 2_000);
-t = performance.now();
-for (let s = 0; s < replayN; s++) {
+/** Series s after its first `rows` hours (the replay and the state's history are the same points). */
+function learned(s: number, rows: number): StreamingDetector {
   const r = uniformStream(s + 1);
   const d = new StreamingDetector(config);
-  for (let i = 0; i <= DAYS * 24; i++) d.push({ t: T0 + i * HOUR, value: value(s, i, r) });
+  for (let i = 0; i < rows; i++) d.push({ t: T0 + i * HOUR, value: value(s, i, r) });
+  return d;
 }
-const replay = ((performance.now() - t) / 1000) * (n / replayN);
-const rss = Math.max(rssPeak, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
-console.log(
-  `| ${n.toLocaleString('en')} | ${tick.toFixed(2)} | ${replay.toFixed(2)}${replayN < n ? ` (${replayN.toLocaleString('en')} timed, scaled)` : ''} | ${(replay / tick).toFixed(1)}x | ${Math.round(bytes / n).toLocaleString('en')} | ${Math.round(rss / 2 ** 20).toLocaleString('en')} MiB |`,
-);
+
+const dir = mkdtempSync(path.join(tmpdir(), 'vigil-tick-'));
+const states = new DetectorStateStore(new FsObjectStore(dir));
+const objects = Math.ceil(n / SERIES_PER_METRIC);
+const metricOf = (k: number) => `metric_${k}`;
+const seriesOf = (k: number) => {
+  const out: number[] = [];
+  for (let s = k * SERIES_PER_METRIC; s < Math.min(n, (k + 1) * SERIES_PER_METRIC); s++) out.push(s);
+  return out;
+};
+
+try {
+  // States after 14 days, written as the store holds them (not timed), one object at a time.
+  const histories = Array.from({ length: Math.min(n, DISTINCT) }, (_, s) => learned(s, DAYS * 24));
+  const before = DetectorStateStore.newRun(new Date(T0 + DAYS * 24 * HOUR));
+  let bytes = 0;
+  for (let k = 0; k < objects; k++) {
+    const slices = new Map<string, SliceDetector>();
+    for (const s of seriesOf(k)) {
+      const slice = sliceOf([['region', `r${s}`]]);
+      slices.set(slice.key, { slice, since: T0, detector: histories[s % DISTINCT]! });
+    }
+    const ms: MetricState = { fingerprint: FINGERPRINT, zeros: [], slices, windows: DAYS * 24 };
+    bytes += await states.saveMetric('hour', before, metricOf(k), ms);
+  }
+
+  histories.length = 0;
+  const after = DetectorStateStore.newRun(new Date(T0 + (DAYS * 24 + 1) * HOUR));
+  const stride = Math.max(1, Math.round(objects / Math.ceil(REPLAYED / SERIES_PER_METRIC)));
+  let tick = 0;
+  let replay = 0;
+  let replayed = 0;
+  let tickRss = process.memoryUsage().rss;
+  for (let k = 0; k < objects; k++) {
+    let t = performance.now();
+    const loaded = await states.loadMetric('hour', before, metricOf(k), FINGERPRINT);
+    if (!loaded) throw new Error(`state of ${metricOf(k)} not found`);
+    const series = seriesOf(k);
+    for (const [j, sd] of [...loaded.state.slices.values()].entries()) {
+      const s = series[j]! % DISTINCT;
+      sd.detector!.push({ t: T0 + DAYS * 24 * HOUR, value: value(s, DAYS * 24, uniformStream(s + 7)) });
+    }
+    await states.saveMetric('hour', after, metricOf(k), loaded.state);
+    tick += performance.now() - t;
+    tickRss = Math.max(tickRss, process.memoryUsage().rss);
+    if (k % stride === 0 && replayed < REPLAYED) {
+      // Without state: the tick replays the lookback (and the new hour) for every series.
+      t = performance.now();
+      for (const s of seriesOf(k)) {
+        learned(s % DISTINCT, DAYS * 24 + 1);
+        replayed++;
+      }
+      replay += performance.now() - t;
+    }
+  }
+  // The previous run's objects go, as the job prunes them once the book names the new run.
+  const t = performance.now();
+  const metrics = Array.from({ length: objects }, (_, k) => metricOf(k));
+  await states.prune('hour', { run: after, metrics }, { run: before, metrics }, new Date());
+  tick += performance.now() - t;
+  const tickS = tick / 1000;
+  const replayS = (replay / 1000) * (n / replayed);
+  const rss = process.resourceUsage().maxRSS * 1024;
+  console.log(
+    `| ${n.toLocaleString('en')} | ${tickS.toFixed(2)} | ${replayS.toFixed(2)}${replayed < n ? ` (${replayed.toLocaleString('en')} timed, scaled)` : ''} | ${(replayS / tickS).toFixed(1)}x | ${Math.round(bytes / n).toLocaleString('en')} | ${Math.round(rss / 2 ** 20).toLocaleString('en')} MiB (tick ${Math.round(tickRss / 2 ** 20).toLocaleString('en')} MiB) | ${loadavg()[0]!.toFixed(1)} |`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

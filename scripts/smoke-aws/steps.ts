@@ -441,6 +441,25 @@ function summaryOf(step: string, value: unknown): TickSummary {
 }
 
 /**
+ * Runs a scheduled job as its schedule would (a scheduled time, nothing else), then checks that the
+ * windows it names have their manifests and that no run left a lease on the smoke lake's windows.
+ */
+async function runScheduledJob(
+  c: SmokeClients,
+  functionName: string,
+  job: 'hourly' | 'daily',
+  scheduledTime: string,
+  results: string,
+): Promise<TickSummary> {
+  const summary = summaryOf(job, await invokeJob(c, functionName, { job, scheduledTime }));
+  const w = summary.jobs[0];
+  await checkManifests(c, results, w.grain, w.from, w.to);
+  const lake = lakeRange();
+  await checkNoLeases(c, results, lake.from, lake.to);
+  return summary;
+}
+
+/**
  * The smoke's steps on a deployed stack: subscribe a queue to the alert topic, upload the lake,
  * backfill through the rerun state machine, run the hourly and daily jobs as their schedules would,
  * and check manifests, leases, the outbox, the SNS message on the queue and the report. The queue
@@ -448,7 +467,6 @@ function summaryOf(step: string, value: unknown): TickSummary {
  */
 export async function runSmoke(c: SmokeClients, out: StackOutputs, o: SmokeOptions): Promise<SmokeReport> {
   const results = out.ResultsBucketName;
-  const lake = lakeRange();
   o.log(`subscribe: queue ${o.queueName} to ${out.AlertTopicArn}`);
   const queue: Partial<AlertQueue> = {};
   try {
@@ -469,26 +487,22 @@ export async function runSmoke(c: SmokeClients, out: StackOutputs, o: SmokeOptio
     const backfilled = await checkManifests(c, results, b.grain, b.from, b.to);
     o.log(`rerun: ${backfilled.windows} hour windows in ${(rerun.ms / 1000).toFixed(0)} s, manifests ok`);
     next();
-    const hourly = summaryOf(
+    const hourly = await runScheduledJob(
+      c,
+      out.HourlyFunctionName,
       'hourly',
-      await invokeJob(c, out.HourlyFunctionName, { job: 'hourly', scheduledTime: SMOKE_SCENARIO.hourlyAt }),
+      SMOKE_SCENARIO.hourlyAt,
+      results,
     );
     const h = hourly.jobs[0];
-    await checkManifests(c, results, h.grain, h.from, h.to);
-    await checkNoLeases(c, results, lake.from, lake.to);
     const sent = await checkOutbox(c, results);
     o.log(`hourly: windows ${h.from} → ${h.to}, manifests ok, ${sent.length} alerts sent`);
     next();
     const alert = await receiveAlert(c, queue as AlertQueue, out.AlertTopicArn, sent, o.receiveTimeoutMs);
     o.log(`alert: "${alert.subject}" received through SQS`);
     next();
-    const daily = summaryOf(
-      'daily',
-      await invokeJob(c, out.DailyFunctionName, { job: 'daily', scheduledTime: SMOKE_SCENARIO.dailyAt }),
-    );
+    const daily = await runScheduledJob(c, out.DailyFunctionName, 'daily', SMOKE_SCENARIO.dailyAt, results);
     const d = daily.jobs[0];
-    await checkManifests(c, results, d.grain, d.from, d.to);
-    await checkNoLeases(c, results, lake.from, lake.to);
     const report = await checkReport(c, results);
     o.log(`daily: windows ${d.from} → ${d.to}, manifests ok, report at s3://${results}/${report}`);
     return {

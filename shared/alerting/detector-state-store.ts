@@ -59,29 +59,38 @@ export class DetectorStateStore {
     return `${this.folder(grain)}run-${run}/${metric}.bin`;
   }
 
-  /** Writes every metric's detectors under a new run id; the caller makes it current by naming it in the book. */
+  /** A fresh run id: the name a tick's new state objects are written under. */
+  static newRun(now: Date): string {
+    return `${now.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
+  }
+
+  /**
+   * Writes every metric's detectors under a new run id; the caller makes it current by naming it in
+   * the book. One metric at a time: each body is encoded, written and released before the next is
+   * encoded, so the bytes held are one metric's, not the whole state's.
+   */
   async save(grain: Grain, states: DetectorStates, now: Date): Promise<DetectorStateRef & { bytes: number }> {
-    const run = `${now.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
+    const run = DetectorStateStore.newRun(now);
     const metrics = [...states.keys()].sort();
     let bytes = 0;
-    await Promise.all(
-      metrics.map(async (metric) => {
-        const ms = states.get(metric)!;
-        const stored: StoredMetric = {
-          fingerprint: ms.fingerprint,
-          zeros: ms.zeros,
-          windows: ms.windows,
-          slices: [...ms.slices.values()].map((sd) => [[...sd.slice.pairs], sd.since, sd.detector, sd.band]),
-        };
-        const body = encodeState(stored);
-        bytes += body.length;
-        await this.store.put(this.key(grain, run, metric), body, {
-          ifNoneMatch: '*',
-          contentType: 'application/octet-stream',
-        });
-      }),
-    );
+    for (const metric of metrics) bytes += await this.saveMetric(grain, run, metric, states.get(metric)!);
     return { run, metrics, bytes };
+  }
+
+  /** Writes one metric's detectors under `run`; returns the bytes written. */
+  async saveMetric(grain: Grain, run: string, metric: string, ms: MetricState): Promise<number> {
+    const stored: StoredMetric = {
+      fingerprint: ms.fingerprint,
+      zeros: ms.zeros,
+      windows: ms.windows,
+      slices: [...ms.slices.values()].map((sd) => [[...sd.slice.pairs], sd.since, sd.detector, sd.band]),
+    };
+    const body = encodeState(stored);
+    await this.store.put(this.key(grain, run, metric), body, {
+      ifNoneMatch: '*',
+      contentType: 'application/octet-stream',
+    });
+    return body.length;
   }
 
   /**
@@ -98,43 +107,54 @@ export class DetectorStateStore {
     const states: DetectorStates = new Map();
     let bytes = 0;
     const loaded = await Promise.all(
-      ref.metrics.map(async (metric) => {
-        const obj = await this.store.get(this.key(grain, ref.run, metric));
-        if (!obj) return undefined;
-        bytes += obj.body.length;
-        let stored: StoredMetric;
-        try {
-          stored = decodeState(obj.body) as StoredMetric;
-        } catch (err) {
-          // Written by other detector code: re-learned from the metric history, not an error.
-          if (err instanceof DetectorStateMismatchError) return undefined;
-          throw err;
-        }
-        if (stored.fingerprint !== fingerprints.get(metric)) return undefined;
-        const slices = new Map<string, SliceDetector>();
-        for (const [pairs, since, detector, band] of stored.slices) {
-          const slice: Slice = sliceOf(pairs);
-          slices.set(slice.key, {
-            slice,
-            since,
-            ...(detector ? { detector } : {}),
-            ...(band ? { band } : {}),
-          });
-        }
-        const ms: MetricState = {
-          fingerprint: stored.fingerprint,
-          zeros: stored.zeros,
-          slices,
-          windows: stored.windows,
-        };
-        return [metric, ms] as const;
-      }),
+      ref.metrics.map((metric) => this.loadMetric(grain, ref.run, metric, fingerprints.get(metric)!)),
     );
-    for (const entry of loaded) {
+    for (const [i, entry] of loaded.entries()) {
       if (!entry) return undefined;
-      states.set(entry[0], entry[1]);
+      states.set(ref.metrics[i]!, entry.state);
+      bytes += entry.bytes;
     }
     return { states, bytes };
+  }
+
+  /**
+   * One metric's detectors as `run` holds them, if its object is there and was built for the same
+   * metric definition (`fingerprint`); undefined otherwise. The body is released once decoded.
+   */
+  async loadMetric(
+    grain: Grain,
+    run: string,
+    metric: string,
+    fingerprint: string,
+  ): Promise<{ state: MetricState; bytes: number } | undefined> {
+    const obj = await this.store.get(this.key(grain, run, metric));
+    if (!obj) return undefined;
+    let stored: StoredMetric;
+    try {
+      stored = decodeState(obj.body) as StoredMetric;
+    } catch (err) {
+      // Written by other detector code: re-learned from the metric history, not an error.
+      if (err instanceof DetectorStateMismatchError) return undefined;
+      throw err;
+    }
+    if (stored.fingerprint !== fingerprint) return undefined;
+    const slices = new Map<string, SliceDetector>();
+    for (const [pairs, since, detector, band] of stored.slices) {
+      const slice: Slice = sliceOf(pairs);
+      slices.set(slice.key, {
+        slice,
+        since,
+        ...(detector ? { detector } : {}),
+        ...(band ? { band } : {}),
+      });
+    }
+    const state: MetricState = {
+      fingerprint: stored.fingerprint,
+      zeros: stored.zeros,
+      slices,
+      windows: stored.windows,
+    };
+    return { state, bytes: obj.body.length };
   }
 
   /**

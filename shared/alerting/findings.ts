@@ -1,7 +1,7 @@
-import type { AlertCause, AlertKind, Severity } from '../ports/alert-sink.js';
+import type { AlertCause, AlertKind, MetricEvidence, Severity } from '../ports/alert-sink.js';
 import { areSiblings, compareSlices, isTotal, type Slice, TOTAL } from '../slices/slice.js';
 import type { MetricDetection } from './detection-config.js';
-import { rankSlices, type SliceShare } from './root-cause.js';
+import { rankSlices, type SliceShare, shareKey } from './root-cause.js';
 import type { MetricScores, ScoredPoint } from './score-series.js';
 
 /**
@@ -13,6 +13,12 @@ export interface Finding {
   /** `traffic`: the metric is an exposure, its move a notice (MetricScores.cause). */
   readonly cause?: AlertCause;
   readonly metric: string;
+  /** The count / rate family of the metric (move-family.ts): the incident is keyed by it. */
+  readonly family?: string;
+  /** The family's metrics that moved in this window, `metric` first. */
+  readonly metrics?: readonly string[];
+  /** The other family metrics' numbers at the head slice in this window. */
+  readonly evidence?: readonly MetricEvidence[];
   readonly t: number;
   /** The slice that states the move: the total when it moved, else the strongest slice. */
   readonly slice: Slice;
@@ -181,7 +187,14 @@ export function groupFindings(
   if (total && !left.some((c) => isTotal(c.slice))) {
     const dir = directionOf(total);
     if (isStillOff(total, ms.rules, ms.shape === 'count', dir)) {
-      const followers = take((c) => movesWithParent(c.point, total, ms.rules));
+      // A slice that holds most of its dimension's move the total's way is the total's wave too
+      // (BR's spam seen in the total and in every surface): one incident, not the total and BR.
+      const shares = new Map(topSlicesAt(ms, i, dir).map((s) => [shareKey(s), s.contribution]));
+      const followers = take(
+        (c) =>
+          movesWithParent(c.point, total, ms.rules) ||
+          (directionOf(c.point) === dir && (shares.get(c.slice.key) ?? 0) > 0.5),
+      );
       if (followers.length > 0) fresh.push(finding(ms, i, TOTAL, total, followers, dir));
     }
   }

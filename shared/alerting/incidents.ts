@@ -31,7 +31,12 @@ export interface OpenIncident {
   readonly kind: AlertKind;
   /** `traffic`: a notice about the exposure, not a T&S incident. */
   readonly cause?: AlertCause;
+  /** The metric whose move the incident states (the rate of a family when it moved: its primary). */
   readonly metric: string;
+  /** The count / rate family it belongs to (move-family.ts): its key names the family, not the metric. */
+  readonly family?: string;
+  /** Every metric of the family the incident has seen move, `metric` first. */
+  readonly metrics?: readonly string[];
   /** The incident's own slice (structured; the state is internal and never shown as is). */
   readonly slice: Slice;
   /** Its slice has fewer than k people: messages name it `other`. */
@@ -76,9 +81,24 @@ export interface StepResult {
   readonly alert?: Alert;
 }
 
-/** The identity of an incident in the state: kind, metric and slice. */
-export function incidentKey(kind: AlertKind, metric: string, slice: Slice): string {
-  return JSON.stringify([kind, metric, slice.key]);
+/**
+ * The identity of an incident in the state: kind, subject and slice. The subject is the metric, or
+ * for a metric of a count / rate family the family's id, so the count and its rate share one incident.
+ */
+export function incidentKey(kind: AlertKind, subject: string, slice: Slice): string {
+  return JSON.stringify([kind, subject, slice.key]);
+}
+
+/** What an open incident is keyed by: its family, else its metric. */
+export function subjectOf(inc: Pick<OpenIncident, 'family' | 'metric'>): string {
+  return inc.family ?? inc.metric;
+}
+
+/** The metrics of an incident, the head first, then the ones it has not named yet. */
+function mergeMetrics(known: readonly string[] | undefined, seen: readonly string[] | undefined) {
+  const out = [...(known ?? [])];
+  for (const m of seen ?? []) if (!out.includes(m)) out.push(m);
+  return out;
 }
 
 const GRAIN_MS = { hour: 3_600_000, day: 86_400_000 } as const;
@@ -112,6 +132,8 @@ export function stepIncident(
       kind: finding.kind,
       ...(finding.cause ? { cause: finding.cause } : {}),
       metric: finding.metric,
+      ...(finding.family ? { family: finding.family } : {}),
+      ...(finding.metrics ? { metrics: mergeMetrics([finding.metric], finding.metrics) } : {}),
       slice: finding.slice,
       suppressed: finding.suppressed ?? false,
       since: at,
@@ -158,8 +180,12 @@ export function stepIncident(
   const escalated = SEVERITY_RANK[finding.severity] > SEVERITY_RANK[open.severity];
   const grew = newSlices.length > 0 || deviation >= 1.5 * open.peakDeviation;
   const sinceSent = (ctx.t - Date.parse(open.lastSentWindow)) / GRAIN_MS[ctx.grain];
+  const metrics = finding.metrics
+    ? mergeMetrics(open.metrics ?? [open.metric], finding.metrics)
+    : open.metrics;
   const next: OpenIncident = {
     ...open,
+    ...(metrics ? { metrics } : {}),
     lastAnomalous: at,
     quiet: 0,
     severity: escalated ? finding.severity : open.severity,
@@ -196,6 +222,8 @@ function buildAlert(
     status,
     severity: inc.severity,
     metric: inc.metric,
+    ...(inc.metrics ? { metrics: [...inc.metrics] } : {}),
+    ...(status !== 'resolved' && finding?.evidence?.length ? { evidence: [...finding.evidence] } : {}),
     slice: publicSlice(inc.slice, inc.suppressed),
     ...(inc.suppressed ? { sliceSuppressed: true } : {}),
     grain: ctx.grain,
@@ -249,6 +277,16 @@ function summarize(a: Omit<Alert, 'summary'>, inc: OpenIncident, note: string | 
     a.observed !== null && a.expected !== null
       ? ` ${a.direction} ${formatPercent(relativeChange(a.observed, a.expected))}: observed ${formatNumber(a.observed)} vs expected ${formatNumber(a.expected)}`
       : '';
+  const also = (a.evidence ?? [])
+    .map(
+      (e) =>
+        `; ${e.metric} ${formatNumber(e.observed)} vs expected ${formatNumber(e.expected)}${
+          e.observed !== null && e.expected !== null
+            ? ` (${formatPercent(relativeChange(e.observed, e.expected))})`
+            : ''
+        }`,
+    )
+    .join('');
   const top = a.topSlices.length
     ? `; top slices: ${a.topSlices.map((s) => `${s.slice} (${formatPercent(s.contribution)} of the move)`).join(', ')}`
     : '';
@@ -260,7 +298,7 @@ function summarize(a: Omit<Alert, 'summary'>, inc: OpenIncident, note: string | 
       : a.status === 'open'
         ? 'Incident'
         : 'Update';
-  return `${verb} [${a.severity}]: ${what}${change}, since ${a.since}${top}.${note ? ` ${note}` : ''}`;
+  return `${verb} [${a.severity}]: ${what}${change}${also}, since ${a.since}${top}.${note ? ` ${note}` : ''}`;
 }
 
 function formatPercent(x: number): string {

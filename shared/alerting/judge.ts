@@ -1,8 +1,16 @@
 import type { Alert } from '../ports/alert-sink.js';
 import { protectFinding, type SliceGuard } from '../privacy/k-anonymity.js';
+import { compareSlices, type Slice } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
-import { type Finding, groupFindings, isStillOff, type OpenView } from './findings.js';
-import { incidentKey, type OpenIncident, stepIncident } from './incidents.js';
+import {
+  type Finding,
+  groupFindings,
+  isStillOff,
+  type OpenView,
+  SEVERITY_RANK,
+  topSlicesAt,
+} from './findings.js';
+import { incidentKey, type OpenIncident, stepIncident, subjectOf } from './incidents.js';
 import type { MetricScores, ScoredPoint } from './score-series.js';
 
 export interface JudgeWindowInput {
@@ -39,16 +47,21 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
     current: OpenIncident | undefined,
     finding: Finding | undefined,
     ms?: MetricScores,
+    group?: Subject,
   ) => {
     const rules = ms?.rules ?? { resolveAfter: 1, cooldown: 3 };
     const point = current && ms ? ms.slices.get(current.slice.key)?.[o.i] : undefined;
+    const off =
+      current && group
+        ? group.members.some((m) => stillOff(m, o.i, current, o.grain, o.t, o.references))
+        : undefined;
     const step = stepIncident(current, finding, {
       t: o.t,
       grain: o.grain,
       resolveAfter: rules.resolveAfter,
       cooldown: rules.cooldown,
       ...(point ? { current: { observed: point.observed, expected: point.expected } } : {}),
-      ...(current && ms ? { stillOff: stillOff(ms, o.i, current, o.grain, o.t, o.references) } : {}),
+      ...(off !== undefined ? { stillOff: off } : {}),
       reportUrl: o.reportUrl,
     });
     if (step.open) open.set(key, step.open);
@@ -56,9 +69,9 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
     if (step.alert) alerts.push(step.alert);
   };
   const stepped = new Set<string>();
-  for (const ms of o.scores) {
+  for (const group of subjects(o.scores)) {
     const mine = [...open]
-      .filter(([, inc]) => inc.kind === 'metric_incident' && inc.metric === ms.metric)
+      .filter(([, inc]) => inc.kind === 'metric_incident' && subjectOf(inc) === group.subject)
       .sort(([, a], [, b]) => a.since.localeCompare(b.since) || a.dedupeKey.localeCompare(b.dedupeKey));
     const views: OpenView[] = mine.map(([key, inc]) => ({
       key,
@@ -66,18 +79,39 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
       slices: inc.slices,
       direction: inc.direction,
     }));
-    const { claimed, fresh } = groupFindings(ms, o.i, views);
+    // Each metric of the subject in turn (a family's rate first): what one metric opens in this
+    // window is an open incident for the next, so a count moving with its rate joins its incident.
+    const found = new Map<string, Map<string, Finding>>();
+    const add = (key: string, f: Finding) => {
+      const byMetric = found.get(key) ?? new Map<string, Finding>();
+      byMetric.set(f.metric, f);
+      found.set(key, byMetric);
+    };
+    for (const ms of group.members) {
+      const { claimed, fresh } = groupFindings(ms, o.i, views);
+      for (const [key, f] of claimed) add(key, f);
+      for (const f of fresh) add(incidentKey('metric_incident', group.subject, f.slice), f);
+      for (const f of fresh)
+        views.push({
+          key: incidentKey('metric_incident', group.subject, f.slice),
+          slice: f.slice,
+          slices: f.slices,
+          direction: f.direction,
+        });
+    }
     for (const [key, inc] of mine) {
       stepped.add(key);
+      const ms = group.byMetric.get(inc.metric) ?? group.members[0]!;
       // A known event that suppresses alerts covers the incident's series: it holds still.
       if (ms.slices.get(inc.slice.key)?.[o.i]?.suppressed) continue;
-      const f = claimed.get(key);
-      apply(key, inc, f && protectFinding(f, o.guard), ms);
+      const f = found.get(key) && fuse(group, o.i, found.get(key)!, inc);
+      apply(key, inc, f && protectFinding(f, o.guard), ms, group);
     }
-    for (const f of fresh) {
-      const key = incidentKey('metric_incident', ms.metric, f.slice);
+    for (const [key, byMetric] of found) {
+      if (stepped.has(key)) continue;
       stepped.add(key);
-      apply(key, open.get(key), protectFinding(f, o.guard), ms);
+      const f = fuse(group, o.i, byMetric, undefined);
+      apply(key, undefined, protectFinding(f, o.guard), group.byMetric.get(f.metric), group);
     }
   }
   const data = o.dataFindings ?? new Map<string, Finding>();
@@ -85,6 +119,92 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
   const rest = new Set([...data.keys(), ...[...open.keys()].filter((k) => !stepped.has(k))]);
   for (const key of [...rest].sort()) apply(key, open.get(key), data.get(key));
   return alerts;
+}
+
+/** What incidents are keyed by: one metric, or a count / rate family (its rate first). */
+interface Subject {
+  readonly subject: string;
+  readonly members: readonly MetricScores[];
+  readonly byMetric: ReadonlyMap<string, MetricScores>;
+}
+
+function subjects(scores: readonly MetricScores[]): Subject[] {
+  const out = new Map<string, MetricScores[]>();
+  for (const ms of scores) {
+    const subject = ms.family?.id ?? ms.metric;
+    const members = out.get(subject) ?? [];
+    members.push(ms);
+    out.set(subject, members);
+  }
+  return [...out].map(([subject, members]) => {
+    // The rate is the family's primary evidence: it is judged first and heads its incidents.
+    const sorted = [...members].sort(
+      (a, b) => Number(a.family?.rate !== a.metric) - Number(b.family?.rate !== b.metric),
+    );
+    return { subject, members: sorted, byMetric: new Map(sorted.map((m) => [m.metric, m])) };
+  });
+}
+
+/**
+ * One incident's evidence in one window from the metrics of its subject: the head metric's finding
+ * (the incident's own metric, or for a new one the first that moved, the rate before the count),
+ * with every slice any of them claims, the highest severity and score, and the other metrics'
+ * numbers at the head slice. A count that moved while its own rate, at the same slice, is flat is
+ * its traffic: a new incident on that alone is a traffic notice.
+ */
+function fuse(
+  group: Subject,
+  i: number,
+  byMetric: ReadonlyMap<string, Finding>,
+  inc: OpenIncident | undefined,
+): Finding {
+  const moved = group.members.filter((m) => byMetric.has(m.metric)).map((m) => m.metric);
+  const headMetric = inc?.metric ?? moved[0]!;
+  const own = byMetric.get(headMetric);
+  const first = own ?? byMetric.get(moved[0]!)!;
+  const headMs = group.byMetric.get(headMetric);
+  const slice = inc?.slice ?? first.slice;
+  const direction = inc?.direction ?? first.direction;
+  const all = [...byMetric.values()];
+  const slices = new Map<string, Slice>();
+  for (const f of all) for (const s of f.slices) slices.set(s.key, s);
+  const severity = all.reduce(
+    (s, f) => (SEVERITY_RANK[f.severity] > SEVERITY_RANK[s] ? f.severity : s),
+    first.severity,
+  );
+  const evidence = group.members
+    .filter((m) => m.metric !== headMetric)
+    .flatMap((m) => {
+      const p = m.slices.get(slice.key)?.[i];
+      return p ? [{ metric: m.metric, observed: p.observed, expected: p.expected }] : [];
+    });
+  const family = group.members[0]?.family;
+  const rate = family && group.byMetric.get(family.rate);
+  const ratePoint = rate?.slices.get(slice.key)?.[i];
+  const traffic =
+    !inc &&
+    family !== undefined &&
+    headMetric === family.count &&
+    rate !== undefined &&
+    ratePoint !== undefined &&
+    ratePoint.expected !== null &&
+    !isStillOff(ratePoint, rate.rules, false, 'up') &&
+    !isStillOff(ratePoint, rate.rules, false, 'down');
+  const head = headMs?.slices.get(slice.key)?.[i];
+  return {
+    ...first,
+    metric: headMetric,
+    ...(family ? { family: family.id, metrics: [headMetric, ...moved.filter((m) => m !== headMetric)] } : {}),
+    ...(evidence.length > 0 ? { evidence } : {}),
+    ...(traffic ? { cause: 'traffic' as const, severity: 'low' as const } : { severity }),
+    slice,
+    observed: own ? own.observed : (head?.observed ?? null),
+    expected: own ? own.expected : (head?.expected ?? null),
+    score: Math.max(...all.map((f) => f.score)),
+    direction,
+    slices: [...slices.values()].sort(compareSlices),
+    topSlices: own ? own.topSlices : headMs ? topSlicesAt(headMs, i, direction) : first.topSlices,
+  };
 }
 
 /** Seasonal period in windows: the same hour of earlier days, the same weekday of earlier weeks. */

@@ -10,6 +10,7 @@ import type { AlertCause } from '../ports/alert-sink.js';
 import { dimensionValue, type Slice, sliceOf } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
 import { detectionFor, type MetricDetection } from './detection-config.js';
+import { type MoveFamily, moveFamilies } from './move-family.js';
 import { type RateObs, type SeriesState, scoreRateBands } from './pooled-band.js';
 
 /** Score of the exposure at which its move is passed on to the counts judged against it. */
@@ -73,6 +74,8 @@ export interface MetricScores {
   readonly since: ReadonlyMap<string, number>;
   /** `traffic`: another metric is judged against this one (its exposure), so its moves are notices. */
   readonly cause?: AlertCause;
+  /** The count / rate family the metric belongs to: its incidents are the family's (move-family.ts). */
+  readonly family?: MoveFamily;
 }
 
 /** One slice's detector, kept between runs (shared/alerting/detector-state-store.ts). */
@@ -163,6 +166,7 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
   const scoredBy = new Map<string, MetricScores>();
   // A metric other counts are judged against is the platform's traffic.
   const exposures = new Set(o.metrics.metrics.flatMap((m) => m.detection?.exposure ?? []));
+  const families = moveFamilies(o.metrics.metrics);
   // Exposures first: a count judged against its exposure needs the exposure's expectation.
   const ordered = [...o.metrics.metrics].sort(
     (a, b) => Number(a.detection?.exposure !== undefined) - Number(b.detection?.exposure !== undefined),
@@ -248,6 +252,7 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
       sliceOf: new Map(keys.map((k) => [k, ms.slices.get(k)!.slice])),
       since: new Map(keys.map((k) => [k, ms.slices.get(k)!.since])),
       ...(exposures.has(metric.name) ? { cause: 'traffic' as const } : {}),
+      ...(families.has(metric.name) ? { family: families.get(metric.name)! } : {}),
     });
   }
   return o.metrics.metrics.flatMap((m) => scoredBy.get(m.name) ?? []);

@@ -1,7 +1,7 @@
 import type { MetricConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { partitionPredicate, SourceResolver } from '../metrics/sql-render.js';
-import type { QueryEngine, QueryResult } from '../ports/query-engine.js';
+import type { QueryEngine } from '../ports/query-engine.js';
 import type { Dialect } from '../sql/dialect.js';
 import { timestampLiteral } from '../sql/literals.js';
 import { formatIso, isAligned } from '../time/window.js';
@@ -45,17 +45,8 @@ export function checkDayRange(from: Date, to: Date, maxDays = 400): void {
     throw new InputError(`--from/--to span ${days} days, more than the limit of ${maxDays}`);
 }
 
-/** Column readers that return 0 / null consistently for the small aggregate results. */
-export function col(result: QueryResult, name: string): (number | null)[] {
-  const c = result.data[name];
-  if (!c) throw new Error(`query result has no column ${name}`);
-  return c.map((v) => (v === null ? null : Number(v)));
-}
-export function strCol(result: QueryResult, name: string): (string | null)[] {
-  const c = result.data[name];
-  if (!c) throw new Error(`query result has no column ${name}`);
-  return c.map((v) => (v === null ? null : String(v)));
-}
+/** The analyses' short names for the port's column readers. */
+export { numberColumn as col, stringColumn as strCol } from '../ports/query-engine.js';
 
 /** A slice key in the CSV convention: `dim=value` pairs sorted by dim, joined by `;`; '' = total. */
 export function sliceKey(dims: Readonly<Record<string, string | null>>): string {

@@ -322,6 +322,19 @@ function readHistograms(res: QueryResult): Histograms {
   return { days, labelled, labelledSum };
 }
 
+/** The fine histogram of every score on the days of `[from, to)`. */
+function histogramOver(h: Histograms, range: { from: Date; to: Date }): number[] {
+  const out = new Array<number>(BINS).fill(0);
+  const from = range.from.getTime() / 86_400_000;
+  const to = range.to.getTime() / 86_400_000;
+  for (const [k, e] of h.days)
+    if (k >= from && k < to)
+      e.hist.forEach((x, i) => {
+        out[i]! += x;
+      });
+  return out;
+}
+
 function resolveReference(o: DriftOptions): { from: Date; to: Date } {
   const ref = o.reference ?? {
     from: o.from,
@@ -342,14 +355,7 @@ function driftDays(
   range: { from: Date; to: Date },
   t: DriftThresholds,
 ): { drift: DriftDay[]; refN: number } {
-  const reference = new Array<number>(BINS).fill(0);
-  const rf = ref.from.getTime() / 86_400_000;
-  const rt = ref.to.getTime() / 86_400_000;
-  for (const [k, e] of h.days)
-    if (k >= rf && k < rt)
-      e.hist.forEach((x, i) => {
-        reference[i]! += x;
-      });
+  const reference = histogramOver(h, ref);
   const refN = reference.reduce((s, x) => s + x, 0);
   const drift: DriftDay[] = [];
   for (let day = range.from; day < range.to; day = addGrain(day, 'day')) {
@@ -423,14 +429,7 @@ export async function analyzeModels(o: ModelHealthOptions): Promise<ModelHealthR
     const totalPos = pos.reduce((s, x) => s + x, 0);
     const labelled = totalPos + neg.reduce((s, x) => s + x, 0);
     // all scores in range, for the flagged share
-    const inRange = new Array<number>(BINS).fill(0);
-    const f = o.from.getTime() / 86_400_000;
-    const to = o.to.getTime() / 86_400_000;
-    for (const [k, e] of h.days)
-      if (k >= f && k < to)
-        e.hist.forEach((x, j) => {
-          inRange[j]! += x;
-        });
+    const inRange = histogramOver(h, o);
     const scores = inRange.reduce((s, x) => s + x, 0);
 
     const calibration: CalibrationBin[] = [];

@@ -89,6 +89,10 @@ enum Tag {
   IntArray = 16,
   /** An array of other numbers: their float64 bytes. */
   FloatArray = 17,
+  /** Format 3: a set of integers in [0, 2^32), in insertion order, as the bytes of the narrowest unsigned array that holds them. */
+  IntSet = 18,
+  /** Format 3: an array of exact integers as zigzag deltas of deltas (a regular clock costs a byte a row). */
+  IntArray2 = 19,
 }
 
 /** Typed arrays are copied as their bytes: little-endian on every platform Vigil runs on (x64, arm64). */
@@ -99,10 +103,15 @@ const ENC = new TextEncoder();
 const DEC = new TextDecoder();
 
 class Writer {
-  private buf = new Uint8Array(4096);
-  private view = new DataView(this.buf.buffer);
+  private buf: Uint8Array;
+  private view: DataView;
   private n = 0;
   private readonly strings = new Map<string, number>();
+
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+  }
 
   private room(k: number): void {
     if (this.n + k <= this.buf.length) return;
@@ -130,6 +139,13 @@ class Writer {
     this.view.setFloat64(this.n, x, true);
     this.n += 8;
   }
+  floats(xs: readonly number[]): void {
+    this.room(8 * xs.length);
+    for (const x of xs) {
+      this.view.setFloat64(this.n, x, true);
+      this.n += 8;
+    }
+  }
   bytes(b: Uint8Array): void {
     this.room(b.length);
     this.buf.set(b, this.n);
@@ -148,8 +164,9 @@ class Writer {
     this.varint(b.length);
     this.bytes(b);
   }
+  /** The bytes written, in a buffer of their own size (not the grown one). */
   done(): Uint8Array {
-    return this.buf.subarray(0, this.n);
+    return this.buf.slice(0, this.n);
   }
 }
 
@@ -187,6 +204,19 @@ class Reader {
     this.i += k;
     return out;
   }
+  /** Copies the next bytes into `out` (a typed array's own buffer: no intermediate copy). */
+  into(out: Uint8Array): void {
+    const k = out.length;
+    if (this.i + k > this.buf.length) throw new Error('detector state: truncated');
+    out.set(this.buf.subarray(this.i, this.i + k));
+    this.i += k;
+  }
+  floats(n: number): number[] {
+    if (this.i + 8 * n > this.buf.length) throw new Error('detector state: truncated');
+    const out: number[] = [];
+    for (let j = 0; j < n; j++, this.i += 8) out.push(this.view.getFloat64(this.i, true));
+    return out;
+  }
   peek(): number {
     if (this.i >= this.buf.length) throw new Error('detector state: truncated');
     return this.buf[this.i]!;
@@ -203,12 +233,11 @@ function viewBytes(v: Typed, count = v.length): Uint8Array {
   return new Uint8Array(v.buffer, v.byteOffset, count * v.BYTES_PER_ELEMENT);
 }
 
-/** Elements before the all-zero-bits tail (unused buffer space is zero-filled). */
+/** Elements before the all-zero-bits tail (unused buffer space is zero-filled); -0 is not zero bits. */
 function usedLength(v: Typed): number {
-  const b = viewBytes(v);
-  let end = b.length;
-  while (end > 0 && b[end - 1] === 0) end--;
-  return Math.ceil(end / v.BYTES_PER_ELEMENT);
+  let end = v.length;
+  while (end > 0 && v[end - 1] === 0 && 1 / v[end - 1]! > 0) end--;
+  return end;
 }
 
 const zigzag = (d: number) => (d >= 0 ? 2 * d : -2 * d - 1);
@@ -217,8 +246,72 @@ const unzigzag = (z: number) => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
 /** A calibrator's sorted array, rebuilt from its ring (the ring holds the same values, in arrival order). */
 function sortedOf(ring: Float64Array, n: number): Float64Array {
   const out = new Float64Array(ring.length);
-  out.set(ring.slice(0, n).sort());
+  out.set(ring.subarray(0, n));
+  out.subarray(0, n).sort();
   return out;
+}
+
+/**
+ * Classes whose parallel arrays are read only from index `head` on (a sliding window: rows before
+ * it have left the window and are never read again; the class splices them off now and then). They
+ * are encoded from `head`, with head 0: the restored instance reads the same rows, and since an
+ * uninterrupted instance is encoded the same way, restored and uninterrupted ones still encode to
+ * the same bytes (test/anomaly/state.test.ts). A RepeatSuppressor keeps ~all its rows dead (a
+ * window of a few rows), a RecurrenceContext about a third of them: ~7 KB of a 14-day detector.
+ */
+const SLIDING = new Map<object, readonly string[]>([
+  [RepeatSuppressor.prototype, ['rows', 'values']],
+  [RecurrenceContext.prototype, ['times', 'values']],
+]);
+
+/** The sliding window's fields from `head` on (head 0), or undefined to encode the instance as it is. */
+function liveOnly(proto: object, o: Record<string, unknown>): Record<string, unknown> | undefined {
+  const arrays = SLIDING.get(proto);
+  const head = o.head;
+  if (!arrays || typeof head !== 'number' || head === 0) return undefined;
+  const out: Record<string, unknown> = { head: 0 };
+  for (const k of arrays) {
+    const a = o[k];
+    // Fields renamed or changed in meaning: encoded as they are (still exact, only larger).
+    if (!Array.isArray(a) || !Number.isInteger(head) || head < 0 || head > a.length) return undefined;
+    out[k] = a.slice(head);
+  }
+  return out;
+}
+
+const UINT = [undefined, Uint8Array, Uint16Array, undefined, Uint32Array] as const;
+
+/** Byte width (1, 2 or 4) of the narrowest unsigned array holding every element, or 0 if some is not an integer in [0, 2^32). */
+function intSetWidth(v: Set<unknown>): number {
+  let max = 0;
+  for (const x of v) {
+    if (typeof x !== 'number' || !(x >= 0 && x <= 0xffffffff) || x % 1 !== 0 || (x === 0 && 1 / x < 0))
+      return 0;
+    if (x > max) max = x;
+  }
+  return max <= 0xff ? 1 : max <= 0xffff ? 2 : 4;
+}
+
+/** 'int' when every element is an exact integer whose deltas of deltas stay exact, 'float' for other numbers, else undefined. */
+function numberArrayKind(xs: unknown[]): 'int' | 'float' | undefined {
+  let ints = true;
+  let prev = 0;
+  let prevDelta = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    if (typeof x !== 'number') return undefined;
+    if (!ints) continue;
+    if (!isExactInt(x)) {
+      ints = false;
+      continue;
+    }
+    const d = x - prev;
+    // Deltas of deltas must stay exact integers too (no precision lost near 2^53).
+    if (!Number.isSafeInteger(zigzag(d - prevDelta))) ints = false;
+    prev = x;
+    prevDelta = d;
+  }
+  return ints ? 'int' : 'float';
 }
 
 /**
@@ -275,22 +368,26 @@ function write(w: Writer, v: unknown): void {
     w.string(v);
     return;
   }
-  if (Array.isArray(v) && v.length > 1 && v.every((x) => typeof x === 'number')) {
+  const kind = Array.isArray(v) && v.length > 1 ? numberArrayKind(v) : undefined;
+  if (kind === 'int') {
     const xs = v as number[];
+    w.byte(Tag.IntArray2);
+    w.varint(xs.length);
     let prev = 0;
-    // Deltas must stay exact integers too (no precision lost near 2^53).
-    if (xs.every((x, i) => isExactInt(x) && Number.isSafeInteger(zigzag(x - (i ? xs[i - 1]! : 0))))) {
-      w.byte(Tag.IntArray);
-      w.varint(xs.length);
-      for (const x of xs) {
-        w.varint(zigzag(x - prev));
-        prev = x;
-      }
-      return;
+    let prevDelta = 0;
+    for (let i = 0; i < xs.length; i++) {
+      const d = xs[i]! - prev;
+      w.varint(zigzag(d - prevDelta));
+      prev = xs[i]!;
+      prevDelta = d;
     }
+    return;
+  }
+  if (kind === 'float') {
+    const xs = v as number[];
     w.byte(Tag.FloatArray);
     w.varint(xs.length);
-    w.bytes(viewBytes(Float64Array.from(xs)));
+    w.floats(xs);
     return;
   }
   if (Array.isArray(v)) {
@@ -298,6 +395,20 @@ function write(w: Writer, v: unknown): void {
     w.varint(v.length);
     for (const x of v) write(w, x);
     return;
+  }
+  if (v instanceof Set && v.size > 1) {
+    const width = intSetWidth(v);
+    if (width > 0) {
+      w.byte(Tag.IntSet);
+      w.byte(width);
+      w.varint(v.size);
+      // Filled by a loop: TypedArray.from(set) takes the iterator's slow path.
+      const xs = new UINT[width]!(v.size);
+      let i = 0;
+      for (const x of v as Set<number>) xs[i++] = x;
+      w.bytes(viewBytes(xs));
+      return;
+    }
   }
   if (v instanceof Set) {
     w.byte(Tag.Set);
@@ -338,10 +449,12 @@ function write(w: Writer, v: unknown): void {
       w.string(name);
     }
     const dropSorted = proto === TailCalibrator.prototype && derivable(v as Record<string, unknown>);
+    const live = liveOnly(proto, v as Record<string, unknown>);
     w.varint(entries.length);
     for (const [k, x] of entries) {
       w.string(k);
       if (dropSorted && k === 'sorted') w.byte(Tag.DerivedSorted);
+      else if (live && k in live) write(w, live[k]);
       else write(w, x);
     }
     return;
@@ -383,23 +496,43 @@ function read(r: Reader): unknown {
       return readString(r, tag);
     case Tag.Array: {
       const n = r.varint();
-      const out: unknown[] = new Array(n);
-      for (let i = 0; i < n; i++) out[i] = read(r);
+      const out: unknown[] = [];
+      for (let i = 0; i < n; i++) out.push(read(r));
       return out;
     }
     case Tag.IntArray: {
       const n = r.varint();
-      const out: number[] = new Array(n);
+      const out: number[] = [];
       let prev = 0;
       for (let i = 0; i < n; i++) {
         prev += unzigzag(r.varint());
-        out[i] = prev;
+        out.push(prev);
       }
       return out;
     }
-    case Tag.FloatArray: {
+    case Tag.IntArray2: {
       const n = r.varint();
-      return Array.from(new Float64Array(r.bytes(8 * n).buffer));
+      const out: number[] = [];
+      let prev = 0;
+      let delta = 0;
+      for (let i = 0; i < n; i++) {
+        delta += unzigzag(r.varint());
+        prev += delta;
+        out.push(prev);
+      }
+      return out;
+    }
+    case Tag.FloatArray:
+      return r.floats(r.varint());
+    case Tag.IntSet: {
+      const ctor = UINT[r.byte()];
+      if (!ctor) throw new Error('detector state: unknown integer set width');
+      const xs = new ctor(r.varint());
+      r.into(new Uint8Array(xs.buffer));
+      // Added one by one: new Set(typedArray) takes the iterator's slow path.
+      const out = new Set<number>();
+      for (let i = 0; i < xs.length; i++) out.add(xs[i]!);
+      return out;
     }
     case Tag.Set: {
       const n = r.varint();
@@ -421,8 +554,9 @@ function read(r: Reader): unknown {
       if (!ctor) throw new Error('detector state: unknown typed array kind');
       const length = r.varint();
       const used = r.varint();
+      if (used > length) throw new Error('detector state: malformed typed array');
       const out = new ctor(length);
-      new Uint8Array(out.buffer).set(r.bytes(used * ctor.BYTES_PER_ELEMENT));
+      r.into(new Uint8Array(out.buffer, 0, used * ctor.BYTES_PER_ELEMENT));
       return out;
     }
     case Tag.Object:
@@ -503,8 +637,17 @@ export function detectorShape(): string {
   return shape;
 }
 
-/** Magic and format byte ahead of the body. */
-const MAGIC = [0x56, 0x44, 0x53, 2] as const; // "VDS", format 2 (uncompressed)
+/** "VDS" and the format byte ahead of the body. */
+const MAGIC = [0x56, 0x44, 0x53] as const;
+/**
+ * 3: integer sets as bytes, integer arrays as deltas of deltas. Format 2 (the same tags without
+ * those two) is still read: its objects decode to the same detectors, so a store written by the
+ * previous build is restored, not re-learned (test/anomaly/state.test.ts).
+ */
+const FORMAT = 3;
+const READABLE = new Set([2, 3]);
+/** Writers start at the size of the last state written: one allocation for a store of like objects. */
+let sizeHint = 4096;
 
 /**
  * Any tree of plain objects, arrays, sets, maps, numbers, strings and detector parts (detectors
@@ -513,13 +656,13 @@ const MAGIC = [0x56, 0x44, 0x53, 2] as const; // "VDS", format 2 (uncompressed)
  * hours) at twice the encoding time, and encoding is what a tick spends on state.
  */
 export function encodeState(value: unknown): Uint8Array {
-  const w = new Writer();
+  const w = new Writer(sizeHint);
+  for (const b of MAGIC) w.byte(b);
+  w.byte(FORMAT);
   w.string(detectorShape());
   write(w, value);
-  const body = w.done();
-  const out = new Uint8Array(MAGIC.length + body.length);
-  out.set(MAGIC);
-  out.set(body, MAGIC.length);
+  const out = w.done();
+  sizeHint = Math.max(4096, out.length);
   return out;
 }
 
@@ -528,9 +671,13 @@ export class DetectorStateMismatchError extends Error {}
 
 /** The tree encodeState was given; throws DetectorStateMismatchError for another version or shape. */
 export function decodeState(bytes: Uint8Array): unknown {
-  if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b))
-    throw new DetectorStateMismatchError('not a detector state of this format');
-  const r = new Reader(bytes.subarray(MAGIC.length));
+  if (
+    bytes.length <= MAGIC.length ||
+    MAGIC.some((b, i) => bytes[i] !== b) ||
+    !READABLE.has(bytes[MAGIC.length]!)
+  )
+    throw new DetectorStateMismatchError('not a detector state of a readable format');
+  const r = new Reader(bytes.subarray(MAGIC.length + 1));
   const stamp = readString(r, r.byte());
   if (stamp !== detectorShape())
     throw new DetectorStateMismatchError(

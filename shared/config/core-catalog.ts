@@ -38,7 +38,10 @@ export const CORE_CATALOG = {
     {
       name: 'removals',
       unit: 'count',
-      detection: { exposure: 'impressions' },
+      // A count and its rate over impressions are one family (one incident per move), judged by one
+      // exact Poisson band: at 0.5 its total raised a false alarm every ~3 weeks of hours by noise
+      // alone (p ≈ 3e-3 a window), while a real global move clears 0.3 easily (a large volume).
+      detection: { exposure: 'impressions', sensitivity: 0.3 },
       kind: 'count',
       source: 'moderation_decisions',
       filter: [
@@ -52,7 +55,8 @@ export const CORE_CATALOG = {
     {
       name: 'removals_per_10k_impressions',
       unit: 'per10k',
-      detection: { direction: 'both' },
+      // The family's rate (see removals).
+      detection: { direction: 'both', sensitivity: 0.3 },
       kind: 'ratio',
       scale: 10000,
       numerator: {
@@ -149,7 +153,8 @@ export const CORE_CATALOG = {
     {
       name: 'user_reports',
       unit: 'count',
-      detection: { exposure: 'impressions' },
+      // One family with reports_per_10k_impressions (see removals).
+      detection: { exposure: 'impressions', sensitivity: 0.3 },
       kind: 'count',
       source: 'user_reports',
       slices: ['region', 'surface', 'reason'],
@@ -157,7 +162,8 @@ export const CORE_CATALOG = {
     {
       name: 'reports_per_10k_impressions',
       unit: 'per10k',
-      detection: { direction: 'up' },
+      // The family's rate (see removals).
+      detection: { direction: 'up', sensitivity: 0.3 },
       kind: 'ratio',
       scale: 10000,
       numerator: {

@@ -25,6 +25,19 @@ export const UtcInstant = z
   .transform((s) => parseUtc(s, 'time'));
 const MetricName = z.string().regex(/^[a-z][a-z0-9_]{0,79}$/, 'must be lower_snake_case (max 80)');
 
+/** Adds an issue at `path(i)` for each of `values` that repeats an earlier one: `duplicate <what> '<value>'`. */
+export function flagDuplicates(
+  ctx: z.RefinementCtx,
+  values: readonly string[],
+  path: (i: number) => (string | number)[],
+  what: string,
+): void {
+  values.forEach((v, i) => {
+    if (values.indexOf(v) !== i)
+      ctx.addIssue({ code: 'custom', path: path(i), message: `duplicate ${what} '${v}'` });
+  });
+}
+
 export const Scalar = z.union([
   z.string().max(1000),
   z.number().refine(Number.isFinite, 'must be finite'),
@@ -176,17 +189,13 @@ export const MetricConfig = z
     metrics: z.array(Metric).min(1).max(500),
   })
   .strict()
-  .superRefine((cfg, ctx) => {
-    const seen = new Set<string>();
-    cfg.metrics.forEach((m, i) => {
-      if (seen.has(m.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['metrics', i, 'name'],
-          message: `duplicate metric name '${m.name}'`,
-        });
-      seen.add(m.name);
-    });
-  });
+  .superRefine((cfg, ctx) =>
+    flagDuplicates(
+      ctx,
+      cfg.metrics.map((m) => m.name),
+      (i) => ['metrics', i, 'name'],
+      'metric name',
+    ),
+  );
 export type MetricConfig = z.infer<typeof MetricConfig>;
 export type MetricConfigInput = z.input<typeof MetricConfig>;

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { coreCatalog, zodErrorLine } from '../config/load.js';
 import {
   Condition,
+  flagDuplicates,
   Identifier,
   Metric,
   type MetricConfig,
@@ -136,28 +137,16 @@ export const Experiment = z
   .superRefine((e, ctx) => {
     if (e.end.getTime() <= e.start.getTime())
       ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
-    const names = new Set<string>();
-    e.variants.forEach((v, i) => {
-      if (names.has(v.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['variants', i, 'name'],
-          message: `duplicate variant '${v.name}'`,
-        });
-      names.add(v.name);
-    });
-    if (e.control !== undefined && !names.has(e.control))
+    const names = e.variants.map((v) => v.name);
+    flagDuplicates(ctx, names, (i) => ['variants', i, 'name'], 'variant');
+    if (e.control !== undefined && !names.includes(e.control))
       ctx.addIssue({ code: 'custom', path: ['control'], message: 'is not one of the variants' });
-    const metrics = new Set<string>();
-    e.metrics.forEach((m, i) => {
-      if (metrics.has(m.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['metrics', i, 'name'],
-          message: `duplicate metric '${m.name}'`,
-        });
-      metrics.add(m.name);
-    });
+    flagDuplicates(
+      ctx,
+      e.metrics.map((m) => m.name),
+      (i) => ['metrics', i, 'name'],
+      'metric',
+    );
     e.metrics.forEach((m, i) => {
       if (m.non_inferiority_margin !== undefined && m.role !== 'guardrail')
         ctx.addIssue({
@@ -256,14 +245,13 @@ export const ExperimentConfig = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    for (const key of ['experiments', 'policies'] as const) {
-      const seen = new Set<string>();
-      cfg[key].forEach((x, i) => {
-        if (seen.has(x.id))
-          ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `duplicate id '${x.id}'` });
-        seen.add(x.id);
-      });
-    }
+    for (const key of ['experiments', 'policies'] as const)
+      flagDuplicates(
+        ctx,
+        cfg[key].map((x) => x.id),
+        (i) => [key, i, 'id'],
+        'id',
+      );
   });
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
 

@@ -1,5 +1,5 @@
 import { literal, quoteString, timestampLiteral } from '../sql/literals.js';
-import { parseUtc } from '../time/window.js';
+import { formatIso, parseUtc } from '../time/window.js';
 import { RATES, REGIONS, type Scenario } from './scenario.js';
 
 /**
@@ -72,7 +72,9 @@ const LABEL_RATE: Record<string, number> = { video: 0.001, live: 0.004, comment:
 export function generatorSql(s: Scenario): string[] {
   const seed = s.seed;
   const ts = (iso: string) => timestampLiteral(parseUtc(iso, 'scenario'));
-  const inc = (id: string) => s.incidents.find((i) => i.id === id)!;
+  // A scenario without built-in incidents (planted: 'none') plants each one over an empty window.
+  const none = { start: formatIso(s.start), end: formatIso(s.start), multiplier: 1 };
+  const inc = (id: string) => s.incidents.find((i) => i.id === id) ?? none;
   const outage = inc('classifier-outage');
   const wave = inc('spam-wave-br');
   const spike = inc('live-report-spike');

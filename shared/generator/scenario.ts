@@ -102,8 +102,14 @@ export function buildScenario(opts: {
   start: Date;
   days: number;
   impressions: number;
+  /**
+   * 'none': a clean lake — no incidents, no missing partition, and the A/B test, policy launch and
+   * model drift without effect — for benches that plant their own truth (bench/detect/lake).
+   */
+  planted?: 'builtin' | 'none';
 }): Scenario {
   const { seed, start, days, impressions } = opts;
+  const clean = opts.planted === 'none';
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31)
     throw new InputError(`--seed must be an integer 0..2^31, got ${seed}`);
   if (!Number.isInteger(days) || days < 7 || days > 400)
@@ -130,59 +136,61 @@ export function buildScenario(opts: {
     users,
     contents,
     creators: Math.max(200, Math.round(contents / 8)),
-    incidents: [
-      {
-        id: 'classifier-outage',
-        kind: 'classifier_outage',
-        description: 'Automated enforcement classifier outage: 90% of automated actions missing',
-        ...window(day(0.6), 13, 4),
-        metrics: [
-          { metric: 'automated_action_share', slice: '', direction: 'down' },
-          { metric: 'removals', slice: '', direction: 'down' },
-          { metric: 'removals_per_10k_impressions', slice: '', direction: 'down' },
+    incidents: clean
+      ? []
+      : [
+          {
+            id: 'classifier-outage',
+            kind: 'classifier_outage',
+            description: 'Automated enforcement classifier outage: 90% of automated actions missing',
+            ...window(day(0.6), 13, 4),
+            metrics: [
+              { metric: 'automated_action_share', slice: '', direction: 'down' },
+              { metric: 'removals', slice: '', direction: 'down' },
+              { metric: 'removals_per_10k_impressions', slice: '', direction: 'down' },
+            ],
+            multiplier: 0.1,
+          },
+          {
+            id: 'spam-wave-br',
+            kind: 'spam_wave',
+            description: 'Spam/scam wave in BR: reports and removals for spam and scam_fraud',
+            ...window(day(0.7), 10, 6),
+            metrics: [
+              { metric: 'user_reports', slice: 'region=BR', direction: 'up' },
+              { metric: 'removals', slice: 'region=BR', direction: 'up' },
+              { metric: 'reports_per_10k_impressions', slice: 'region=BR', direction: 'up' },
+              { metric: 'removals_per_10k_impressions', slice: 'region=BR', direction: 'up' },
+            ],
+            multiplier: 5,
+          },
+          {
+            id: 'live-report-spike',
+            kind: 'report_spike',
+            description: 'Report spike on live streams across regions',
+            ...window(day(0.78), 18, 3),
+            metrics: [
+              { metric: 'user_reports', slice: 'surface=live', direction: 'up' },
+              { metric: 'reports_per_10k_impressions', slice: 'surface=live', direction: 'up' },
+            ],
+            multiplier: 4,
+          },
+          {
+            id: 'credential-stuffing-id',
+            kind: 'credential_stuffing',
+            description:
+              'Credential-stuffing burst of login failures in ID on web (3 failures per usual ID event)',
+            ...window(day(0.85), 3, 2),
+            metrics: [
+              { metric: 'login_failure_rate', slice: 'region=ID', direction: 'up' },
+              { metric: 'login_failure_rate', slice: '', direction: 'up' },
+            ],
+            multiplier: 3,
+          },
         ],
-        multiplier: 0.1,
-      },
-      {
-        id: 'spam-wave-br',
-        kind: 'spam_wave',
-        description: 'Spam/scam wave in BR: reports and removals for spam and scam_fraud',
-        ...window(day(0.7), 10, 6),
-        metrics: [
-          { metric: 'user_reports', slice: 'region=BR', direction: 'up' },
-          { metric: 'removals', slice: 'region=BR', direction: 'up' },
-          { metric: 'reports_per_10k_impressions', slice: 'region=BR', direction: 'up' },
-          { metric: 'removals_per_10k_impressions', slice: 'region=BR', direction: 'up' },
-        ],
-        multiplier: 5,
-      },
-      {
-        id: 'live-report-spike',
-        kind: 'report_spike',
-        description: 'Report spike on live streams across regions',
-        ...window(day(0.78), 18, 3),
-        metrics: [
-          { metric: 'user_reports', slice: 'surface=live', direction: 'up' },
-          { metric: 'reports_per_10k_impressions', slice: 'surface=live', direction: 'up' },
-        ],
-        multiplier: 4,
-      },
-      {
-        id: 'credential-stuffing-id',
-        kind: 'credential_stuffing',
-        description:
-          'Credential-stuffing burst of login failures in ID on web (3 failures per usual ID event)',
-        ...window(day(0.85), 3, 2),
-        metrics: [
-          { metric: 'login_failure_rate', slice: 'region=ID', direction: 'up' },
-          { metric: 'login_failure_rate', slice: '', direction: 'up' },
-        ],
-        multiplier: 3,
-      },
-    ],
-    missingPartitions: [
-      { source: 'impressions', dt: formatDt(missingDay), hour: missingDay.toISOString().slice(11, 13) },
-    ],
+    missingPartitions: clean
+      ? []
+      : [{ source: 'impressions', dt: formatDt(missingDay), hour: missingDay.toISOString().slice(11, 13) }],
     experiment: {
       id: 'report_flow_v2',
       unit: 'user',
@@ -193,16 +201,16 @@ export function buildScenario(opts: {
       exposureDays: Math.max(1, Math.min(7, days - expStart - 1)),
       assignedShare: 0.6,
       metric: 'reports_per_unit',
-      trueRelativeLift: 0.2,
+      trueRelativeLift: clean ? 0 : 0.2,
     },
     policy: {
       id: 'de_hate_speech_enforcement',
       region: 'DE',
       launch: formatIso(at(start, day(0.5), 0)),
       metric: 'removals_per_10k_impressions',
-      trueRelativeEffect: 0.3,
+      trueRelativeEffect: clean ? 0 : 0.3,
     },
-    modelDrift: { start: formatIso(at(start, day(0.5), 0)), scoreMultiplier: 0.8 },
+    modelDrift: { start: formatIso(at(start, day(0.5), 0)), scoreMultiplier: clean ? 1 : 0.8 },
     weakReason: { reason: 'misinformation', actionRate: 0.04 },
     enforcementGap: {
       region: 'IN',

@@ -343,18 +343,30 @@ class WindowHistory {
     const out = new Map<string, number | null>();
     for (const inc of open.values()) {
       if (inc.kind !== 'metric_incident') continue;
-      for (const s of [inc.slice, ...inc.slices]) {
-        const key = referenceKey(inc.metric, s.key, inc.since);
-        if (out.has(key)) continue;
-        const values: (number | null)[] = [];
-        let found = 0;
-        for (const j of referenceWindows(t, Date.parse(inc.since), this.grain, t - lookbackMs(this.grain))) {
-          const v = await this.observed(inc.metric, s.key, j);
-          values.push(v);
-          if (typeof v === 'number' && Number.isFinite(v) && ++found === 3) break;
+      // A family's incident is still off while any of its metrics is (judge.ts stillOff).
+      const family =
+        inc.family === undefined
+          ? undefined
+          : [...this.scoredBy.values()].find((m) => m.family?.id === inc.family)?.family;
+      const metrics = family ? [family.rate, family.count] : [inc.metric];
+      for (const metric of metrics)
+        for (const s of [inc.slice, ...inc.slices]) {
+          const key = referenceKey(metric, s.key, inc.since);
+          if (out.has(key)) continue;
+          const values: (number | null)[] = [];
+          let found = 0;
+          for (const j of referenceWindows(
+            t,
+            Date.parse(inc.since),
+            this.grain,
+            t - lookbackMs(this.grain),
+          )) {
+            const v = await this.observed(metric, s.key, j);
+            values.push(v);
+            if (typeof v === 'number' && Number.isFinite(v) && ++found === 3) break;
+          }
+          out.set(key, medianOfFirstThree(values));
         }
-        out.set(key, medianOfFirstThree(values));
-      }
     }
     return out;
   }

@@ -1,10 +1,11 @@
 /**
  * Alerts scored against a generated lake's planted truth (`<lake>/_manifest.json`): reporting for the
  * demo and the benches, not detection (the alerts come from the scheduled ticks, `vigil replay`).
- * An incident matches a planted one when the metric is the same, its slice is the planted slice or
+ * An incident matches a planted one when it covers the metric (its `metrics`, else its `metric`), its slice is the planted slice or
  * the total (or names it among its top slices), and [since, end) overlaps [start, end + 2h).
  */
 import type { LakeManifest } from '../generator/manifest.js';
+import type { PlantedKind, PlantedTruth } from '../generator/planted-series.js';
 import type { Alert } from '../ports/alert-sink.js';
 
 /** One incident as its messages tell it. */
@@ -69,7 +70,9 @@ export function scoreAgainstManifest(alerts: readonly Alert[], manifest: LakeMan
     if (first.kind === 'metric_incident') {
       for (const p of planted) {
         const sliceOk = first.slice === p.slice || first.slice === '' || top.includes(p.slice);
-        if (first.metric === p.metric && sliceOk && since < p.to && until > p.from) {
+        // A count and its own rate are one incident, which names both (Alert.metrics).
+        const covers = (first.metrics ?? [first.metric]).includes(p.metric);
+        if (covers && sliceOk && since < p.to && until > p.from) {
           matches.push(p.id);
           found.add(`${p.id}|${p.metric}|${p.slice}`);
         }
@@ -117,4 +120,92 @@ export function scoreAgainstManifest(alerts: readonly Alert[], manifest: LakeMan
 
 function rank(s: Alert['severity']): number {
   return { low: 0, medium: 1, high: 2, critical: 3 }[s];
+}
+
+/** One planted incident of a lake-level bench judged against the alerts of one grain. */
+export interface TruthVerdict {
+  readonly id: string;
+  readonly kind: PlantedKind;
+  readonly caught: boolean;
+  /** Incidents raised on the `allowed` metrics (traffic notices) while it lasted. */
+  readonly notices: number;
+}
+
+export interface TruthScore {
+  readonly incidents: IncidentSummary[];
+  readonly verdicts: TruthVerdict[];
+  readonly metricIncidents: number;
+  readonly realMetricIncidents: number;
+  readonly dataAlerts: number;
+  readonly realDataAlerts: number;
+}
+
+/**
+ * Alerts of one grain scored against planted truths (shared/generator/planted-series.ts), by the rules
+ * of the series bench (bench/detect/planted-eval.ts): a metric incident is real when it names a
+ * planted metric on its slice, the total or a top slice and overlaps [start, end + 2h); a data-quality
+ * alert when it names a faulty source then; a traffic day is caught when only its `allowed` metrics
+ * raised anything during it.
+ */
+export function scoreAgainstTruth(alerts: readonly Alert[], truth: readonly PlantedTruth[]): TruthScore {
+  const groups = new Map<string, Alert[]>();
+  for (const a of alerts) groups.set(a.dedupeKey, [...(groups.get(a.dedupeKey) ?? []), a]);
+  const caught = new Set<string>();
+  const incidents: IncidentSummary[] = [...groups.values()].map((msgs) => {
+    const first = msgs[0]!;
+    const since = Date.parse(first.since);
+    const until = Math.max(since + HOUR, ...msgs.map((m) => Date.parse(m.windowStart) + HOUR));
+    const top = [...new Set(msgs.flatMap((m) => m.topSlices.map((s) => s.slice)))];
+    const matches: string[] = [];
+    for (const p of truth) {
+      if (!(since < p.end + 2 * HOUR && until > p.start)) continue;
+      if (first.kind === 'data_quality') {
+        if (p.source === first.metric) matches.push(p.id);
+        continue;
+      }
+      const covered = first.metrics ?? [first.metric];
+      const hit = p.metrics.some(
+        (m) =>
+          covered.includes(m.metric) &&
+          (first.slice === m.slice || first.slice === '' || top.includes(m.slice)),
+      );
+      if (hit) caught.add(p.id);
+      if (hit || p.allowed?.includes(first.metric)) matches.push(p.id);
+    }
+    if (first.kind === 'data_quality') for (const id of matches) caught.add(id);
+    return {
+      dedupeKey: first.dedupeKey,
+      kind: first.kind,
+      metric: first.metric,
+      slice: first.slice,
+      since: first.since,
+      until: new Date(until).toISOString().replace('.000Z', 'Z'),
+      severity: msgs.reduce((s, m) => (rank(m.severity) > rank(s) ? m.severity : s), first.severity),
+      topSlices: top,
+      messages: msgs.length,
+      matches,
+    };
+  });
+  const verdicts = truth.map((p): TruthVerdict => {
+    const during = incidents.filter(
+      (i) =>
+        i.kind === 'metric_incident' &&
+        Date.parse(i.since) < p.end + 2 * HOUR &&
+        Date.parse(i.until) > p.start,
+    );
+    const notices = during.filter((i) => p.allowed?.includes(i.metric)).length;
+    if (p.kind !== 'traffic') return { id: p.id, kind: p.kind, caught: caught.has(p.id), notices };
+    const wrong = during.filter((i) => !p.allowed?.includes(i.metric));
+    return { id: p.id, kind: p.kind, caught: wrong.length === 0, notices };
+  });
+  const metric = incidents.filter((i) => i.kind === 'metric_incident');
+  const data = incidents.filter((i) => i.kind === 'data_quality');
+  return {
+    incidents,
+    verdicts,
+    metricIncidents: metric.length,
+    realMetricIncidents: metric.filter((i) => i.matches.length > 0).length,
+    dataAlerts: data.length,
+    realDataAlerts: data.filter((i) => i.matches.length > 0).length,
+  };
 }

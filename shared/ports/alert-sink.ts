@@ -21,6 +21,13 @@ export interface ContributingSlice {
   readonly contribution: number;
 }
 
+/** One metric's numbers at the incident's slice in the window a message is about. */
+export interface MetricEvidence {
+  readonly metric: string;
+  readonly observed: number | null;
+  readonly expected: number | null;
+}
+
 /** The largest deviation of an incident's slice so far. */
 export interface AlertPeak {
   readonly windowStart: string;
@@ -39,6 +46,13 @@ export interface Alert {
   readonly status: AlertStatus;
   readonly severity: Severity;
   readonly metric: string;
+  /**
+   * Every metric the incident covers, `metric` first: a count and its own rate moving together are
+   * one incident (shared/alerting/move-family.ts), which names both. Absent for a metric of no family.
+   */
+  readonly metrics?: readonly string[];
+  /** The other metrics' numbers at the incident's slice in this window (open and update messages). */
+  readonly evidence?: readonly MetricEvidence[];
   /** '' for the total, else the slice key (DESIGN.md "Slice keys"); `other` when too small to name. */
   readonly slice: string;
   /** The slice has fewer than k people (k-anonymity), so `slice` reads `other`. */

@@ -136,18 +136,21 @@ export interface SliceGuard {
 
 export const NO_GUARD: SliceGuard = { k: 1, isLarge: () => true };
 
+/** What counting a slice's people needs: the lake, the metrics' sources, the grain, the k. */
+export interface SliceGuardDeps {
+  readonly engine: QueryEngine;
+  readonly config: MetricConfig;
+  readonly grain: Grain;
+  readonly privacy?: PrivacyOptions;
+}
+
 /**
  * Counts the people of every requested slice once (one query per source and window) and answers
  * from that: a slice not counted, or of a source without a person column, is small.
  */
 export async function buildSliceGuard(
   requests: readonly SliceUserRequest[],
-  deps: {
-    readonly engine: QueryEngine;
-    readonly config: MetricConfig;
-    readonly grain: Grain;
-    readonly privacy?: PrivacyOptions;
-  },
+  deps: SliceGuardDeps,
 ): Promise<SliceGuard> {
   const k = deps.privacy?.minSliceUsers ?? DEFAULT_MIN_SLICE_USERS;
   if (k <= 1) return NO_GUARD;
@@ -219,12 +222,7 @@ export function protectFinding(f: Finding, guard: SliceGuard): Finding {
 /** protectFinding for a batch, counting people once. */
 export async function protectFindings(
   findings: readonly Finding[],
-  deps: {
-    readonly engine: QueryEngine;
-    readonly config: MetricConfig;
-    readonly grain: Grain;
-    readonly privacy?: PrivacyOptions;
-  },
+  deps: SliceGuardDeps,
 ): Promise<Finding[]> {
   const guard = await buildSliceGuard(
     findings.map((f) => ({ metric: f.metric, t: f.t, slices: slicesNamedBy(f) })),

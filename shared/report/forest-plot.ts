@@ -32,6 +32,18 @@ function finite(n: number | null | undefined): n is number {
   return typeof n === 'number' && Number.isFinite(n);
 }
 
+/** The axis range over `values`, widened by `pad` of its span at each end (by ±1 first when they are all equal). */
+function paddedRange(values: readonly number[], pad: number): [number, number] {
+  let lo = Math.min(...values);
+  let hi = Math.max(...values);
+  if (hi === lo) {
+    lo -= 1;
+    hi += 1;
+  }
+  const margin = (hi - lo) * pad;
+  return [lo - margin, hi + margin];
+}
+
 const LABEL_CHARS = 24;
 
 function truncate(s: string): string {
@@ -53,15 +65,7 @@ export function forestPlot(o: ForestOptions): string {
   const H = top + o.rows.length * rowH + axisH;
   const vals: number[] = [0];
   for (const row of o.rows) for (const v of [row.estimate, row.low, row.high]) if (finite(v)) vals.push(v);
-  let lo = Math.min(...vals);
-  let hi = Math.max(...vals);
-  if (hi === lo) {
-    lo -= 1;
-    hi += 1;
-  }
-  const pad = (hi - lo) * 0.08;
-  lo -= pad;
-  hi += pad;
+  const [lo, hi] = paddedRange(vals, 0.08);
   const pw = W - left - right;
   const x = (v: number) => left + ((v - lo) / (hi - lo)) * pw;
   const titleId = `${o.id}-t`;
@@ -120,15 +124,7 @@ export function eventStudyChart(o: EventStudyOptions): string {
   const d0 = Math.min(...days, -1) - 0.5;
   const d1 = Math.max(...days, 0) + 0.5;
   const ys = [0, ...pts.flatMap((p) => [p.ciLow, p.ciHigh])];
-  let lo = Math.min(...ys);
-  let hi = Math.max(...ys);
-  if (hi === lo) {
-    lo -= 1;
-    hi += 1;
-  }
-  const pad = (hi - lo) * 0.06;
-  lo -= pad;
-  hi += pad;
+  const [lo, hi] = paddedRange(ys, 0.06);
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const x = (d: number) => m.left + ((d - d0) / (d1 - d0)) * pw;

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { InputError } from '../errors.js';
 import { type BivariateSummary, crossMomentsOf, crossMomentsSchema, summarizeCross } from './moments.js';
-import { alphaSchema, checkFinite, parseInput, sample } from './validate.js';
+import { checkFinite, parseInput, sample, twoArms } from './validate.js';
 import { welchCore } from './welch.js';
 
 /**
@@ -13,12 +13,8 @@ import { welchCore } from './welch.js';
  * test on y_adj with θ treated as known (its estimation error is O(1/n) and ignored, as is standard).
  */
 
-export const cupedMomentsInputSchema = z.object({
-  /** Per arm: n, Σy, Σx, Σy², Σx², Σxy (x = pre-period covariate). */
-  control: crossMomentsSchema,
-  treatment: crossMomentsSchema,
-  alpha: alphaSchema,
-});
+/** Per arm: n, Σy, Σx, Σy², Σx², Σxy (x = pre-period covariate). */
+export const cupedMomentsInputSchema = twoArms(crossMomentsSchema);
 export type CupedMomentsInput = z.input<typeof cupedMomentsInputSchema>;
 
 const cupedArmSchema = z
@@ -28,11 +24,7 @@ const cupedArmSchema = z
     path: ['x'],
   });
 
-export const cupedInputSchema = z.object({
-  control: cupedArmSchema,
-  treatment: cupedArmSchema,
-  alpha: alphaSchema,
-});
+export const cupedInputSchema = twoArms(cupedArmSchema);
 export type CupedInput = z.input<typeof cupedInputSchema>;
 
 export interface CupedResult {

@@ -18,6 +18,16 @@ export const panelRowSchema = z.object({
 });
 export type PanelRow = z.output<typeof panelRowSchema>;
 
+/** Orders periods: numbers numerically, strings as text (ISO dates in time order). */
+export const comparePeriods = (a: Period, b: Period): number =>
+  typeof a === 'number' && typeof b === 'number'
+    ? a - b
+    : String(a) < String(b)
+      ? -1
+      : String(a) > String(b)
+        ? 1
+        : 0;
+
 export interface Panel {
   units: string[];
   periods: Period[];
@@ -28,15 +38,7 @@ export interface Panel {
 export function buildPanel(rows: readonly PanelRow[], what: string): Panel {
   const kinds = new Set(rows.map((r) => typeof r.period));
   if (kinds.size > 1) throw new InputError(`${what}: rows[].period mixes numbers and strings`);
-  const periods = [...new Set(rows.map((r) => r.period))].sort((a, b) =>
-    typeof a === 'number' && typeof b === 'number'
-      ? a - b
-      : String(a) < String(b)
-        ? -1
-        : String(a) > String(b)
-          ? 1
-          : 0,
-  );
+  const periods = [...new Set(rows.map((r) => r.period))].sort(comparePeriods);
   const units = [...new Set(rows.map((r) => r.unit))].sort();
   const panel: Panel = {
     units,

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { InputError } from '../errors.js';
 import { binomialTestTwoSided } from './binomial-test.js';
 import { normalCritical, normalTwoSidedP } from './distributions.js';
-import { alphaSchema, checkFinite, countSchema, parseInput } from './validate.js';
+import { checkFinite, countSchema, parseInput, twoArms } from './validate.js';
 
 const armSchema = z.object({
   /** Number of events (e.g. user reports). */
@@ -11,11 +11,7 @@ const armSchema = z.object({
   exposure: z.number().positive({ message: 'exposure must be > 0' }),
 });
 
-export const poissonRateInputSchema = z.object({
-  control: armSchema,
-  treatment: armSchema,
-  alpha: alphaSchema,
-});
+export const poissonRateInputSchema = twoArms(armSchema);
 export type PoissonRateInput = z.input<typeof poissonRateInputSchema>;
 
 export interface PoissonRateResult {

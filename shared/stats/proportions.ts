@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { InputError } from '../errors.js';
 import { normalCritical, normalTwoSidedP } from './distributions.js';
-import { alphaSchema, checkFinite, countSchema, parseInput } from './validate.js';
+import { checkFinite, countSchema, parseInput, twoArms } from './validate.js';
 
 const armSchema = z
   .object({
@@ -13,11 +13,7 @@ const armSchema = z
     path: ['successes'],
   });
 
-export const twoProportionInputSchema = z.object({
-  control: armSchema,
-  treatment: armSchema,
-  alpha: alphaSchema,
-});
+export const twoProportionInputSchema = twoArms(armSchema);
 export type TwoProportionInput = z.input<typeof twoProportionInputSchema>;
 
 export interface TwoProportionResult {

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { InputError } from '../errors.js';
 import { normalCritical, normalTwoSidedP } from './distributions.js';
 import { type BivariateSummary, crossMomentsOf, summarizeCross } from './moments.js';
-import { alphaSchema, checkFinite, parseInput, sample } from './validate.js';
+import { checkFinite, parseInput, sample, twoArms } from './validate.js';
 
 /**
  * Ratio metrics (Σnum / Σden with the user as randomisation unit, e.g. violations per viewed
@@ -23,11 +23,7 @@ const ratioMomentsSchema = z.object({
 });
 export type RatioMoments = z.input<typeof ratioMomentsSchema>;
 
-export const ratioDeltaMomentsInputSchema = z.object({
-  control: ratioMomentsSchema,
-  treatment: ratioMomentsSchema,
-  alpha: alphaSchema,
-});
+export const ratioDeltaMomentsInputSchema = twoArms(ratioMomentsSchema);
 export type RatioDeltaMomentsInput = z.input<typeof ratioDeltaMomentsInputSchema>;
 
 const ratioArmSchema = z
@@ -37,11 +33,7 @@ const ratioArmSchema = z
     path: ['den'],
   });
 
-export const ratioDeltaInputSchema = z.object({
-  control: ratioArmSchema,
-  treatment: ratioArmSchema,
-  alpha: alphaSchema,
-});
+export const ratioDeltaInputSchema = twoArms(ratioArmSchema);
 export type RatioDeltaInput = z.input<typeof ratioDeltaInputSchema>;
 
 export interface RatioDeltaResult {

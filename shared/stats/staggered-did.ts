@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { getOrInsert } from '../collections.js';
 import { InputError } from '../errors.js';
-import { periodSchema, unitSchema } from './panel.js';
+import { comparePeriods, type Period, periodSchema, unitSchema } from './panel.js';
 import { alphaSchema, checkFinite, parseInput } from './validate.js';
 
 /**
@@ -51,16 +51,6 @@ export interface StaggeredDidResult {
 }
 
 const WHAT = 'staggered_did';
-
-type Key = number | string;
-const cmp = (a: Key, b: Key) =>
-  typeof a === 'number' && typeof b === 'number'
-    ? a - b
-    : String(a) < String(b)
-      ? -1
-      : String(a) > String(b)
-        ? 1
-        : 0;
 
 /** √(mean(ψ²)/n): R did's analytical standard error of an estimator with influence function ψ. */
 function seOf(psi: Float64Array): number {
@@ -121,14 +111,14 @@ export function staggeredDid(input: StaggeredDidInput): StaggeredDidResult {
   const parsed = parseInput(staggeredDidInputSchema, input, WHAT);
   const kinds = new Set(parsed.rows.map((r) => typeof r.period));
   if (kinds.size > 1) throw new InputError(`${WHAT}: rows[].period mixes numbers and strings`);
-  const never = (g: Key | null) => g === null || g === 0 || g === '0' || g === '';
-  let periods = [...new Set(parsed.rows.map((r) => r.period))].sort(cmp);
+  const never = (g: Period | null) => g === null || g === 0 || g === '0' || g === '';
+  let periods = [...new Set(parsed.rows.map((r) => r.period))].sort(comparePeriods);
   const lastPeriod = periods.at(-1)!;
   // Per unit: its group (constant), and y by period.
-  const unitGroup = new Map<string, Key>();
-  const unitY = new Map<string, Map<Key, number>>();
+  const unitGroup = new Map<string, Period>();
+  const unitY = new Map<string, Map<Period, number>>();
   parsed.rows.forEach((r, i) => {
-    const g: Key = never(r.group) || cmp(r.group!, lastPeriod) > 0 ? 0 : r.group!;
+    const g: Period = never(r.group) || comparePeriods(r.group!, lastPeriod) > 0 ? 0 : r.group!;
     if (g !== 0 && typeof g !== typeof r.period)
       throw new InputError(
         `${WHAT}: rows[${i}].group must be a period value like rows[].period, got ${JSON.stringify(r.group)}`,
@@ -137,7 +127,7 @@ export function staggeredDid(input: StaggeredDidInput): StaggeredDidResult {
     if (prev !== undefined && prev !== g)
       throw new InputError(`${WHAT}: rows[${i}].group: unit '${r.unit}' has more than one group`);
     unitGroup.set(r.unit, g);
-    const ys = getOrInsert(unitY, r.unit, () => new Map<Key, number>());
+    const ys = getOrInsert(unitY, r.unit, () => new Map<Period, number>());
     if (ys.has(r.period))
       throw new InputError(`${WHAT}: rows[${i}]: duplicate row for unit '${r.unit}', period '${r.period}'`);
     ys.set(r.period, r.y);
@@ -150,7 +140,7 @@ export function staggeredDid(input: StaggeredDidInput): StaggeredDidResult {
   // Units already treated in the first period have no pre-period: dropped (as R did).
   let units = [...unitY.keys()].filter((u) => {
     const g = unitGroup.get(u)!;
-    return g === 0 || cmp(g, periods[0]!) > 0;
+    return g === 0 || comparePeriods(g, periods[0]!) > 0;
   });
   const groupOf = new Map(units.map((u) => [u, unitGroup.get(u)!]));
   const hasNever = units.some((u) => groupOf.get(u) === 0);
@@ -159,31 +149,31 @@ export function staggeredDid(input: StaggeredDidInput): StaggeredDidResult {
       throw new InputError(
         `${WHAT}: control_group never_treated needs never-treated units (group 0), found none`,
       );
-    const gMax = [...new Set(groupOf.values())].sort(cmp).at(-1)!;
-    periods = periods.filter((p) => cmp(p, gMax) < 0);
+    const gMax = [...new Set(groupOf.values())].sort(comparePeriods).at(-1)!;
+    periods = periods.filter((p) => comparePeriods(p, gMax) < 0);
     for (const u of units) if (groupOf.get(u) === gMax) groupOf.set(u, 0);
   }
   units = units.sort();
   const n = units.length;
   if (periods.length < 2) throw new InputError(`${WHAT}: needs at least 2 periods`);
-  const glist = [...new Set(units.map((u) => groupOf.get(u)!))].filter((g) => g !== 0).sort(cmp);
+  const glist = [...new Set(units.map((u) => groupOf.get(u)!))].filter((g) => g !== 0).sort(comparePeriods);
   if (glist.length === 0) throw new InputError(`${WHAT}: no treated group with a pre-treatment period`);
   const G = units.map((u) => groupOf.get(u)!);
   const Y = units.map((u) => periods.map((p) => unitY.get(u)!.get(p)!));
   const pgOf = new Map(glist.map((g) => [g, G.filter((x) => x === g).length / n]));
 
   // ATT(g,t) and its influence function over all n units.
-  const attGt: { group: Key; t: Key; att: number; psi: Float64Array }[] = [];
+  const attGt: { group: Period; t: Period; att: number; psi: Float64Array }[] = [];
   for (const g of glist) {
     let lastPre = -1;
-    for (let j = 0; j < periods.length; j++) if (cmp(periods[j]!, g) < 0) lastPre = j;
+    for (let j = 0; j < periods.length; j++) if (comparePeriods(periods[j]!, g) < 0) lastPre = j;
     for (let ti = 1; ti < periods.length; ti++) {
       const t = periods[ti]!;
-      const post = cmp(g, t) <= 0;
+      const post = comparePeriods(g, t) <= 0;
       const base = post ? lastPre : ti - 1;
       if (base < 0) continue;
-      const isControl = (x: Key) =>
-        x === 0 || (parsed.control_group === 'not_yet_treated' && x !== g && cmp(x, t) > 0);
+      const isControl = (x: Period) =>
+        x === 0 || (parsed.control_group === 'not_yet_treated' && x !== g && comparePeriods(x, t) > 0);
       const treatedIdx: number[] = [];
       const controlIdx: number[] = [];
       for (let i = 0; i < n; i++) {
@@ -205,7 +195,9 @@ export function staggeredDid(input: StaggeredDidInput): StaggeredDidResult {
     }
   }
   // Aggregations work on positions along the union of periods and groups (R's orig2t).
-  const pos = new Map([...new Set<Key>([...periods, ...glist])].sort(cmp).map((v, i) => [v, i]));
+  const pos = new Map(
+    [...new Set<Period>([...periods, ...glist])].sort(comparePeriods).map((v, i) => [v, i]),
+  );
   const gPos = attGt.map((a) => pos.get(a.group)!);
   const tPos = attGt.map((a) => pos.get(a.t)!);
   const att = attGt.map((a) => a.att);

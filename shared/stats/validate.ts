@@ -15,6 +15,11 @@ export const alphaSchema = z
 
 export const finite = z.number();
 
+/** A two-sample method's input: the control and treatment arms, of one shape, and α. */
+export function twoArms<A extends z.ZodType>(arm: A) {
+  return z.object({ control: arm, treatment: arm, alpha: alphaSchema });
+}
+
 /** A sample of at least `min` finite numbers. */
 export function sample(min: number) {
   return z.array(z.number()).min(min, { message: `needs at least ${min} value${min === 1 ? '' : 's'}` });

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { InputError } from '../errors.js';
 import { tCritical, tTwoSidedP } from './distributions.js';
 import { type Moments, momentsOf, momentsSchema, type Summary, summarize } from './moments.js';
-import { alphaSchema, checkFinite, parseInput, sample } from './validate.js';
+import { checkFinite, parseInput, sample, twoArms } from './validate.js';
 
 /** Welch two-sample t-test (unequal variances), two-sided; "treatment − control". */
 export interface WelchResult {
@@ -22,25 +22,13 @@ const summarySchema = z.object({
   variance: z.number().nonnegative(),
 });
 
-export const welchSummaryInputSchema = z.object({
-  control: summarySchema,
-  treatment: summarySchema,
-  alpha: alphaSchema,
-});
+export const welchSummaryInputSchema = twoArms(summarySchema);
 export type WelchSummaryInput = z.input<typeof welchSummaryInputSchema>;
 
-export const welchMomentsInputSchema = z.object({
-  control: momentsSchema,
-  treatment: momentsSchema,
-  alpha: alphaSchema,
-});
+export const welchMomentsInputSchema = twoArms(momentsSchema);
 export type WelchMomentsInput = z.input<typeof welchMomentsInputSchema>;
 
-export const welchTTestInputSchema = z.object({
-  control: sample(2),
-  treatment: sample(2),
-  alpha: alphaSchema,
-});
+export const welchTTestInputSchema = twoArms(sample(2));
 export type WelchTTestInput = z.input<typeof welchTTestInputSchema>;
 
 /** The core: every Welch-type readout (raw, CUPED-adjusted, from SQL sums) ends here. */

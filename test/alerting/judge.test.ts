@@ -1,46 +1,34 @@
 import { describe, expect, it } from 'vitest';
+import { detectionFor } from '../../shared/alerting/detection-config.js';
 import type { OpenIncident } from '../../shared/alerting/incidents.js';
 import { judgeWindow } from '../../shared/alerting/judge.js';
-import { scoreMetrics } from '../../shared/alerting/score-series.js';
+import { type MetricScores, type ScoredPoint, scoreMetrics } from '../../shared/alerting/score-series.js';
 import { coreCatalog, selectMetrics } from '../../shared/config/load.js';
 import type { MetricRow } from '../../shared/metrics/metric-row.js';
 import type { Alert } from '../../shared/ports/alert-sink.js';
 import { NO_GUARD } from '../../shared/privacy/k-anonymity.js';
 import { parseSliceKey, sliceFrom, TOTAL } from '../../shared/slices/slice.js';
-import { uniformStream } from '../../shared/stats/random.js';
+import { createRng, poissonDraw } from '../../shared/stats/random.js';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const N = 24 * 9;
 const config = selectMetrics(coreCatalog(), ['removals']);
 
-/** Poisson counts by inversion (seeded): realistic noise for hourly removals. */
-function poisson(mean: number, u: () => number): number {
-  let k = 0;
-  let p = Math.exp(-mean);
-  let s = p;
-  const x = u();
-  while (x > s && k < 10 * mean + 50) {
-    k++;
-    p *= mean / k;
-    s += p;
-  }
-  return k;
-}
-
 /**
- * Hourly removals by region with a daily cycle. `lift(region, h)` multiplies a region's mean.
- * Rows for the total and each region, as the metric store holds them.
+ * Hourly removals by region with a daily cycle, seeded Poisson counts (realistic noise).
+ * `lift(region, h)` multiplies a region's mean. Rows for the total and each region, as the metric
+ * store holds them.
  */
 function lake(lift: (region: string, h: number) => number, seed = 3): MetricRow[] {
-  const u = uniformStream(seed);
+  const rng = createRng(seed);
   const rows: MetricRow[] = [];
   const base: Record<string, number> = { BR: 60, ID: 60, US: 200 };
   for (let h = 0; h < N; h++) {
     const cycle = 1 + 0.3 * Math.sin((2 * Math.PI * (h % 24)) / 24);
     let total = 0;
     for (const [region, mean] of Object.entries(base)) {
-      const v = poisson(mean * cycle * lift(region, h), u);
+      const v = poissonDraw(rng, mean * cycle * lift(region, h));
       total += v;
       rows.push(row(h, sliceFrom({ region }), v));
     }
@@ -133,5 +121,201 @@ describe('incidents people can act on', () => {
     expect(opens.map((a) => a.slice)).toEqual(['']);
     // The regions are named on it as the slices that moved.
     expect(opens[0]!.topSlices.map((s) => s.slice)).toContain('region=US');
+  });
+});
+
+describe('a count and its own rate: one incident per move', () => {
+  const family = selectMetrics(coreCatalog(), ['impressions', 'removals', 'removals_per_10k_impressions']);
+  // BR is small enough that its move stays under the total's minRelativeChange.
+  const REGIONS: Record<string, number> = { BR: 10_000, ID: 30_000, US: 60_000 };
+  const POLICIES: Record<string, number> = { spam: 0.01, hate_speech: 0.99 };
+  const RATE = 0.003;
+
+  /** Impressions (flat), removals by region and by policy, and their rate; `lift` moves removals. */
+  function familyLake(lift: (region: string, policy: string, h: number) => number, seed = 7): MetricRow[] {
+    const rng = createRng(seed);
+    const rows: MetricRow[] = [];
+    const put = (metric: string, h: number, slice: MetricRow['slice'], v: number, d: number | null) =>
+      rows.push({
+        metric,
+        grain: 'hour',
+        windowStart: new Date(T0 + h * H),
+        slice,
+        value: d === null ? v : (10_000 * v) / d,
+        numerator: d === null ? null : v,
+        denominator: d,
+        ciLow: null,
+        ciHigh: null,
+      });
+    for (let h = 0; h < N; h++) {
+      let imp = 0;
+      let rem = 0;
+      const byPolicy: Record<string, number> = { spam: 0, hate_speech: 0 };
+      for (const [region, share] of Object.entries(REGIONS)) {
+        const i = share;
+        let r = 0;
+        for (const [policy, ps] of Object.entries(POLICIES)) {
+          const v = poissonDraw(rng, i * RATE * ps * lift(region, policy, h));
+          byPolicy[policy]! += v;
+          r += v;
+        }
+        imp += i;
+        rem += r;
+        const slice = sliceFrom({ region });
+        put('impressions', h, slice, i, null);
+        put('removals', h, slice, r, null);
+        put('removals_per_10k_impressions', h, slice, r, i);
+      }
+      for (const [policy, v] of Object.entries(byPolicy)) put('removals', h, sliceFrom({ policy }), v, null);
+      put('impressions', h, TOTAL, imp, null);
+      put('removals', h, TOTAL, rem, null);
+      put('removals_per_10k_impressions', h, TOTAL, rem, imp);
+    }
+    return rows;
+  }
+
+  function judgeFamily(rows: readonly MetricRow[], metrics = family): Alert[] {
+    const windows = Array.from({ length: N }, (_, h) => T0 + h * H);
+    const scores = scoreMetrics(rows, { metrics, grain: 'hour', windows, excluded: new Map() });
+    const open = new Map<string, OpenIncident>();
+    const alerts: Alert[] = [];
+    windows.forEach((t, i) => {
+      alerts.push(
+        ...judgeWindow({ scores, i, t, grain: 'hour', guard: NO_GUARD, reportUrl: (k) => `#${k}` }, open),
+      );
+    });
+    return alerts;
+  }
+
+  const during = (alerts: readonly Alert[]) => alerts.filter((a) => hourOf(a.since) >= WAVE - 1);
+
+  it('removals ×2 in region=BR with flat impressions: one incident on the rate, naming the count', () => {
+    const rows = familyLake((r, _p, h) => (r === 'BR' && h >= WAVE && h < WAVE + 6 ? 2 : 1));
+    const alerts = during(judgeFamily(rows));
+    const keys = [...new Set(alerts.map((a) => a.dedupeKey))];
+    expect(keys).toHaveLength(1);
+    const open = alerts.find((a) => a.status === 'open')!;
+    expect(open.metric).toBe('removals_per_10k_impressions');
+    expect(open.slice).toBe('region=BR');
+    expect(open.metrics).toEqual(['removals_per_10k_impressions', 'removals']);
+    expect(open.cause).toBeUndefined();
+    // The count's own numbers ride on the message, and its text says them.
+    const count = open.evidence!.find((e) => e.metric === 'removals')!;
+    expect(count.observed! / count.expected!).toBeGreaterThan(1.5);
+    expect(open.summary).toContain('removals ');
+    // Opened once, resolved once, nothing else opened for the move.
+    expect(alerts.filter((a) => a.status === 'open')).toHaveLength(1);
+    expect(alerts.filter((a) => a.status === 'resolved')).toHaveLength(1);
+    expect(alerts.at(-1)!.status).toBe('resolved');
+    expect(alerts.at(-1)!.evidence).toBeUndefined();
+
+    // Without the rate in the config the count is judged alone: its own incident, no family.
+    const alone = during(
+      judgeFamily(
+        rows.filter((r) => r.metric !== 'removals_per_10k_impressions'),
+        selectMetrics(coreCatalog(), ['impressions', 'removals']),
+      ),
+    );
+    const first = alone.find((a) => a.status === 'open')!;
+    expect(first).toMatchObject({ metric: 'removals', slice: 'region=BR' });
+    expect(first.metrics).toBeUndefined();
+  });
+
+  it('a move the rate cannot see (one policy) is the count’s incident, keyed by the family', () => {
+    const rows = familyLake((_r, p, h) => (p === 'spam' && h >= WAVE && h < WAVE + 6 ? 10 : 1));
+    const opens = during(judgeFamily(rows)).filter((a) => a.status === 'open');
+    expect(opens).toHaveLength(1);
+    expect(opens[0]).toMatchObject({ metric: 'removals', slice: 'policy=spam', metrics: ['removals'] });
+    // The rate has no policy slices, so it has no numbers to add.
+    expect(opens[0]!.evidence).toBeUndefined();
+  });
+});
+
+describe('a count that moved while its own rate is flat', () => {
+  const fam = {
+    id: 'removals_per_10k_impressions',
+    rate: 'removals_per_10k_impressions',
+    count: 'removals',
+    exposure: 'impressions',
+  };
+  const br = sliceFrom({ region: 'BR' });
+  const point = (observed: number, expected: number, anomalous: boolean, z: number): ScoredPoint => ({
+    t: T0,
+    observed,
+    expected,
+    numerator: null,
+    denominator: null,
+    score: anomalous ? 0.9 : 0,
+    isAnomaly: anomalous,
+    z,
+    excluded: false,
+  });
+  const scores = (rate: ScoredPoint, count: ScoredPoint): MetricScores[] =>
+    (
+      [
+        ['removals', 'count', count],
+        ['removals_per_10k_impressions', 'ratio', rate],
+      ] as const
+    ).map(([metric, shape, p]) => ({
+      metric,
+      shape,
+      rules: detectionFor(metric === 'removals' ? {} : { direction: 'up' }, 'hour'),
+      slices: new Map([[br.key, [p]]]),
+      sliceOf: new Map([[br.key, br]]),
+      since: new Map([[br.key, T0]]),
+      family: fam,
+    }));
+  const judge = (s: MetricScores[]) =>
+    judgeWindow({ scores: s, i: 0, t: T0, grain: 'hour', guard: NO_GUARD, reportUrl: () => '' }, new Map());
+
+  it('is a traffic notice of the count, naming the flat rate', () => {
+    const [a] = judge(scores(point(30, 30.2, false, -0.1), point(300, 150, true, 12)));
+    expect(a).toMatchObject({ metric: 'removals', cause: 'traffic', severity: 'low', slice: 'region=BR' });
+    expect(a!.evidence).toEqual([{ metric: 'removals_per_10k_impressions', observed: 30, expected: 30.2 }]);
+  });
+
+  it('is an incident when the rate moved too, even in a direction it is not watched in', () => {
+    // The rate (watched up only) fell as much as the count: a real drop of removals per impression.
+    const [a] = judge(scores(point(10, 30, false, -6), point(50, 150, true, -8)));
+    expect(a).toMatchObject({ metric: 'removals', direction: 'down' });
+    expect(a!.cause).toBeUndefined();
+  });
+});
+
+describe('a total off without being flagged, and the slice that moves it', () => {
+  const at = (observed: number, expected: number, anomalous: boolean, z: number): ScoredPoint => ({
+    t: T0,
+    observed,
+    expected,
+    numerator: observed,
+    denominator: null,
+    score: anomalous ? 0.9 : 0.2,
+    isAnomaly: anomalous,
+    z,
+    excluded: false,
+  });
+  it('is one incident: BR holds the regions’ whole move, the surfaces move as the total does', () => {
+    const points: [string, Record<string, string>, ScoredPoint][] = [
+      ['', {}, at(140, 100, false, 4)],
+      ['region=BR', { region: 'BR' }, at(60, 20, true, 8)],
+      ['region=ID', { region: 'ID' }, at(40, 40, false, 0)],
+      ['region=US', { region: 'US' }, at(40, 40, false, 0)],
+      ['surface=video', { surface: 'video' }, at(77, 55, true, 3)],
+      ['surface=comment', { surface: 'comment' }, at(63, 45, false, 2.7)],
+    ];
+    const ms: MetricScores = {
+      metric: 'removals',
+      shape: 'count',
+      rules: detectionFor({}, 'hour'),
+      slices: new Map(points.map(([k, , p]) => [k, [p]])),
+      sliceOf: new Map(points.map(([k, d]) => [k, sliceFrom(d)])),
+      since: new Map(points.map(([k]) => [k, T0])),
+    };
+    const alerts = judgeWindow(
+      { scores: [ms], i: 0, t: T0, grain: 'hour', guard: NO_GUARD, reportUrl: () => '' },
+      new Map(),
+    );
+    expect(alerts.map((a) => a.slice)).toEqual(['']);
+    expect(alerts[0]!.topSlices[0]).toMatchObject({ slice: 'region=BR', contribution: 1 });
   });
 });

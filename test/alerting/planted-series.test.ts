@@ -28,11 +28,21 @@ describe('the alerting path on planted T&S series it was not tuned on', () => {
     expect(s.realDataAlerts).toBe(s.dataAlerts);
   });
 
-  it('a day of traffic +35% with flat rates raises notices on the exposure only, no count or rate incident', () => {
+  it('one incident per move: a count and its rate share it; a traffic day is notices on the exposure only', () => {
     for (const seed of HELD_OUT) {
       const data = generatePlanted({ seed });
       const traffic = data.truth.find((p) => p.kind === 'traffic')!;
-      const during = judgePlanted(data).incidents.filter(
+      const incidents = judgePlanted(data).incidents;
+      // A count and its own rate moving together are one incident, which names both: no count
+      // incident overlaps one of its rate on the same slice.
+      for (const a of incidents)
+        for (const b of incidents)
+          if (a !== b && a.slice === b.slice && a.since < b.until && b.since < a.until)
+            expect([a.metrics, b.metrics]).not.toEqual([['removals'], ['removals_per_10k_impressions']]);
+      const shift = incidents.filter((i) => i.matches.includes('shift-br'));
+      expect(shift.length).toBeGreaterThan(0);
+      for (const i of shift) expect(i.metrics).toEqual(['removals_per_10k_impressions', 'removals']);
+      const during = incidents.filter(
         (i) => i.kind === 'metric_incident' && i.since < traffic.end + 2 * HOUR && i.until > traffic.start,
       );
       expect(during.filter((i) => i.metric !== 'impressions')).toEqual([]);
@@ -53,9 +63,13 @@ describe('the alerting path on planted T&S series it was not tuned on', () => {
       windows,
       excluded: new Map(),
     });
-    // The same metrics with the exposure rule taken out.
+    // The same metrics with the exposure rule taken out (and the default sensitivity, which the
+    // catalog lowers only because the count is judged by its exact band against the exposure).
     const bare = structuredClone(config);
-    for (const m of bare.metrics) delete m.detection?.exposure;
+    for (const m of bare.metrics) {
+      delete m.detection?.exposure;
+      delete m.detection?.sensitivity;
+    }
     const without = scoreMetrics(data.rows, { metrics: bare, grain: 'hour', windows, excluded: new Map() });
     // impressions is what removals and reports are judged against: its moves are traffic notices.
     expect(withExposure.find((m) => m.metric === 'impressions')?.cause).toBe('traffic');

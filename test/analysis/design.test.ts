@@ -13,7 +13,7 @@ import {
 } from '../../shared/analysis/design.js';
 import { kolmogorovSf, ksFromHistograms, psiFromHistograms } from '../../shared/analysis/models.js';
 import { normalCritical } from '../../shared/stats/distributions.js';
-import { createRng, type Rng } from '../../shared/stats/random.js';
+import { createRng, poissonExact, type Rng } from '../../shared/stats/random.js';
 import { fixturePath } from '../helpers/fixtures.js';
 
 const VECTORS = fixturePath('reference', 'stats', 'power_sample_size');
@@ -108,17 +108,7 @@ describe('simulation: the planned sample size gives the promised power (± 3 poi
     // y ~ Poisson(λ), λ = exp(μ + σZ): over-dispersed like reports per user.
     const mu = -1;
     const sigma = 1;
-    const poisson = (rng: Rng, lambda: number) => {
-      const l = Math.exp(-lambda);
-      let k = 0;
-      let prod = rng.uniform();
-      while (prod > l) {
-        k++;
-        prod *= rng.uniform();
-      }
-      return k;
-    };
-    const draw = (rng: Rng) => poisson(rng, Math.exp(mu + sigma * rng.normal()));
+    const draw = (rng: Rng) => poissonExact(rng, Math.exp(mu + sigma * rng.normal()));
     const mean = Math.exp(mu + sigma ** 2 / 2);
     const variance = mean + (Math.exp(sigma ** 2) - 1) * mean * mean;
     const plan = { kind: 'mean' as const, baseline: mean, variance, mde: 0.1, alpha: 0.05, power: 0.8 };

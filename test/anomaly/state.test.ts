@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { StreamingDetector } from '../../shared/anomaly/detector.js';
+import { RecurrenceContext } from '../../shared/anomaly/recurrence.js';
 import {
   DetectorStateMismatchError,
   decodeDetectorState,
   decodeState,
+  detectorShape,
   encodeDetectorState,
   encodeState,
 } from '../../shared/anomaly/state.js';
+import { RepeatSuppressor } from '../../shared/anomaly/suppress.js';
+import { TailCalibrator } from '../../shared/anomaly/tail.js';
 import { dailyWeekly, flat, hourlySeasonal, points } from './gen.js';
 
 /** Bit-exact equality of two score lists (Object.is per number: NaN and -0 included). */
@@ -99,4 +103,78 @@ describe('detector state', () => {
       DetectorStateMismatchError,
     );
   });
+
+  it('keeps integer sets (every width) in insertion order and integer arrays of any step exactly', () => {
+    const tree = {
+      small: new Set([3, 1, 2, 0]),
+      wide: new Set([70_000, 5, 2 ** 32 - 1]),
+      mixed: new Set([1, -1, 0.5, 'a']),
+      clock: [1_767_571_200_000, 1_767_574_800_000, 1_767_578_400_000, 1_767_585_600_000],
+      jumps: [2 ** 52, -(2 ** 52), 0, 2 ** 53 - 1, -(2 ** 53 - 1)],
+    };
+    const back = decodeState(encodeState(tree)) as typeof tree;
+    expect([...back.small]).toEqual([3, 1, 2, 0]);
+    expect([...back.wide]).toEqual([70_000, 5, 2 ** 32 - 1]);
+    expect([...back.mixed]).toEqual([1, -1, 0.5, 'a']);
+    expect(back.clock).toEqual(tree.clock);
+    expect(back.jumps).toEqual(tree.jumps);
+    // A regular clock costs about a byte a row (deltas of deltas), not 8.
+    const hours = Array.from({ length: 1000 }, (_, i) => 1_767_571_200_000 + i * 3_600_000);
+    expect(encodeState(hours).length).toBeLessThan(1100);
+  });
+
+  it('encodes a sliding window from its head only, and the restored window answers the same', () => {
+    const rc = new RecurrenceContext();
+    const t0 = Date.UTC(2026, 0, 5);
+    for (let i = 0; i < 24 * 12; i++) rc.add(t0 + i * 3_600_000, (i * 37) % 11);
+    const back = decodeState(encodeState(rc)) as RecurrenceContext;
+    const live = back as unknown as { head: number; times: number[] };
+    const kept = rc as unknown as { head: number; times: number[] };
+    expect(kept.head).toBeGreaterThan(0);
+    expect(live.head).toBe(0);
+    expect(live.times).toEqual(kept.times.slice(kept.head));
+    for (let i = 24 * 12; i < 24 * 14; i++) {
+      const t = t0 + i * 3_600_000;
+      expect(back.floor(t, 5)).toBe(rc.floor(t, 5));
+      rc.add(t, i % 5);
+      back.add(t, i % 5);
+    }
+    // …and both encode to the same bytes (the encoding is canonical).
+    expect(Buffer.from(encodeState(back)).equals(Buffer.from(encodeState(rc)))).toBe(true);
+    const sup = new RepeatSuppressor(3, 0.5);
+    for (let i = 0; i < 200; i++) sup.apply((i * 13) % 7);
+    const sback = decodeState(encodeState(sup)) as RepeatSuppressor;
+    for (let i = 0; i < 50; i++) expect(sback.apply(i % 9)).toBe(sup.apply(i % 9));
+  });
+
+  it('reads a state of the previous format (2): the store of the last build is restored, not re-learned', () => {
+    // Format 2's body of a tree using every tag it wrote, as the encoder of commit d9465ce wrote it,
+    // after its shape stamp (spliced in here: the tree holds no detector, only a calibrator).
+    const body = Buffer.from(FORMAT_2_BODY, 'base64');
+    const stamp = new TextEncoder().encode(detectorShape());
+    const bytes = Buffer.concat([Buffer.from([0x56, 0x44, 0x53, 2, 7, stamp.length]), stamp, body]);
+    const back = decodeState(bytes) as Record<string, unknown>;
+    const a = back.a as number[];
+    expect(Object.is(a[0], -0)).toBe(true);
+    expect(Number.isNaN(a[1])).toBe(true);
+    expect(a.slice(2)).toEqual([Infinity, -Infinity, 2 ** 53 + 2, -17, 0.1]);
+    expect(back.t).toEqual([1767571200000, 1767574800000, 1767578400000, 1767585600000]);
+    expect([...(back.s as Set<number>)]).toEqual([3, 1, 2, 70000, 0]);
+    expect([...(back.f as Float64Array)]).toEqual([1.5, -0, 0, 0]);
+    const u = back.u as Uint16Array;
+    expect([u.length, u[3], u[4]]).toEqual([300, 7, 0]);
+    expect((back.m as Map<string, unknown>).get('k')).toEqual({ x: 'y' });
+    expect(back.nested).toEqual({ u: undefined, n: null, b: true, word: 'y' });
+    // The calibrator's sorted copy (left out by format 2 too) is rebuilt from its ring.
+    const cal = back.cal as TailCalibrator;
+    const fresh = new TailCalibrator(8);
+    for (const x of [5, 1, 4, 1.5, 9, 2, 6, 5, 3, 7]) fresh.add(x);
+    for (const x of [0, 2, 4.5, 8, 20]) expect(cal.pValue(x)).toBe(fresh.pValue(x));
+    // Re-encoded in the current format, it reads back the same.
+    expect(decodeState(encodeState(back))).toEqual(back);
+  });
 });
+
+/** Format 2 bytes for the test above (written by the format-2 encoder, commit d9465ce). */
+const FORMAT_2_BODY =
+  'CggHAWERBwAAAAAAAACAAAAAAAAA+H8AAAAAAADwfwAAAAAAAPD/AQAAAAAAQEMAAAAAAAAxwJqZmZmZmbk/BwF0EASA4KC38WaAurcDgLq3A4D07gYHAXMMBQQDBAEEAgTwogQEAAcBZg4ABAIAAAAAAAD4PwAAAAAAAACABwF1DgKsAgQAAAAAAAAHAAcBbQ0BBwFrCgEHAXgHAXkHBm5lc3RlZAoECAUABwFuAQcBYgMHBHdvcmQICQcDY2FsCwcOVGFpbENhbGlicmF0b3IKBwhjYXBhY2l0eQQIBwx0YWlsRnJhY3Rpb24GexSuR+F6lD8HB21pblRhaWwECgcJbWluRXhjZXNzBgAAAAAAAOA/Bwd0cmltVG9wAgcKcHJlZGljdGl2ZQIHBHJpbmcOAAgIAAAAAAAACEAAAAAAAAAcQAAAAAAAABBAAAAAAAAA+D8AAAAAAAAiQAAAAAAAAABAAAAAAAAAGEAAAAAAAAAUQAcGc29ydGVkDwgLBAgHBGhlYWQEAg==';

@@ -8,8 +8,9 @@ import type { Cell } from '../../shared/ports/query-engine.js';
 import { quoteIdent, quoteString } from '../../shared/sql/literals.js';
 import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
 import { AccessDenied, type Principal } from './iam.js';
-import { LoopbackServer, secureTransport, type TlsIdentity } from './loopback.js';
+import type { TlsIdentity } from './loopback.js';
 import type { S3Emulator } from './s3.js';
+import { type Caller, EmulatedService } from './service.js';
 
 export interface WorkGroupSpec {
   readonly name: string;
@@ -87,30 +88,22 @@ export function partitionFilter(sql: string): (dt: string, hour: string) => bool
  * Parquet files the S3 emulation holds; bytes scanned are the sizes of the files the partition
  * predicate selects.
  */
-export class AthenaEmulator {
+export class AthenaEmulator extends EmulatedService {
   private readonly workGroups = new Map<string, WorkGroupSpec>();
   private readonly tables = new Map<string, GlueTable>();
   private readonly executions = new Map<string, Execution>();
   private readonly engines = new Map<string, Promise<DuckDbQueryEngine>>();
   private queue: Promise<void> = Promise.resolve();
-  private readonly http: LoopbackServer;
   private readonly scratch = mkdtempSync(path.join(tmpdir(), 'vigil-athena-'));
-  get endpoint(): string {
-    return this.http.endpoint;
-  }
   /** Every query run, in order (tests read the SQL and statistics). */
   readonly history: Execution[] = [];
 
   constructor(
-    private readonly account: EmulatedAccount,
+    account: EmulatedAccount,
     private readonly s3: S3Emulator,
     tls?: TlsIdentity,
   ) {
-    this.http = new LoopbackServer(
-      (req, res) => this.handle(req, res),
-      (res, err) => this.fail(res, err),
-      tls,
-    );
+    super(account, tls);
   }
 
   addWorkGroup(w: WorkGroupSpec): void {
@@ -134,17 +127,13 @@ export class AthenaEmulator {
     return e;
   }
 
-  async start(): Promise<string> {
-    return this.http.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.http.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     for (const e of this.engines.values()) await (await e).close();
     rmSync(this.scratch, { recursive: true, force: true });
   }
 
-  private fail(res: ServerResponse, err: unknown): void {
+  protected fail(res: ServerResponse, err: unknown): void {
     const e = serviceErrorOf(
       err,
       'Athena',
@@ -183,9 +172,11 @@ export class AthenaEmulator {
     return e;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const principal = this.account.callerOf(req);
-    const transport = { 'aws:SecureTransport': secureTransport(req) };
+  protected async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { principal, transport }: Caller,
+  ): Promise<void> {
     const target = String(req.headers['x-amz-target'] ?? '');
     const op = target.replace(/^AmazonAthena\./, '');
     const input = JSON.parse((await readBody(req)).toString() || '{}');

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
 import type { Principal } from './iam.js';
 import { type FunctionSpec, type Invocation, invoke } from './lambda.js';
-import { LoopbackServer, secureTransport, type TlsIdentity } from './loopback.js';
+import type { TlsIdentity } from './loopback.js';
+import { type Caller, EmulatedService } from './service.js';
 
 /** What a synchronous invocation returns: the payload, or the function's error as Lambda reports it. */
 export interface InvokeResult {
@@ -28,32 +29,16 @@ function errorPayload(r: Invocation): unknown {
  * `lambda:InvokeFunction` on the function's ARN; a function is named by name or ARN, as on AWS. A
  * handler that throws is a 200 with `X-Amz-Function-Error: Unhandled` and the error payload.
  */
-export class LambdaEmulator {
-  private readonly http: LoopbackServer;
-  get endpoint(): string {
-    return this.http.endpoint;
-  }
+export class LambdaEmulator extends EmulatedService {
   /** Every invocation, in order: function name and event (tests check what ran). */
   readonly invocations: { name: string; event: unknown; ok: boolean }[] = [];
 
   constructor(
-    private readonly account: EmulatedAccount,
+    account: EmulatedAccount,
     private readonly functions: ReadonlyMap<string, FunctionSpec>,
     tls?: TlsIdentity,
   ) {
-    this.http = new LoopbackServer(
-      (req, res) => this.handle(req, res),
-      (res, err) => this.fail(res, err),
-      tls,
-    );
-  }
-
-  async start(): Promise<string> {
-    return this.http.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.http.stop();
+    super(account, tls);
   }
 
   arnOf(name: string): string {
@@ -84,7 +69,7 @@ export class LambdaEmulator {
       : { payload: errorPayload(r), functionError: 'Unhandled', logs: r.logs };
   }
 
-  private fail(res: ServerResponse, err: unknown): void {
+  protected fail(res: ServerResponse, err: unknown): void {
     const e = serviceErrorOf(
       err,
       'Lambda',
@@ -95,8 +80,11 @@ export class LambdaEmulator {
     res.end(JSON.stringify({ Type: 'User', message: e.message }));
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const principal = this.account.callerOf(req);
+  protected async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { principal, transport }: Caller,
+  ): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://lambda');
     const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
     if (req.method !== 'POST' || !m)
@@ -113,9 +101,7 @@ export class LambdaEmulator {
     } catch {
       throw new ServiceError(400, 'InvalidRequestContentException', 'Could not parse request body into json');
     }
-    const r = await this.invokeAs(principal, decodeURIComponent(m[1]!), event, {
-      'aws:SecureTransport': secureTransport(req),
-    });
+    const r = await this.invokeAs(principal, decodeURIComponent(m[1]!), event, transport);
     const tail =
       req.headers['x-amz-log-type'] === 'Tail'
         ? { 'x-amz-log-result': Buffer.from(r.logs.slice(-4096)).toString('base64') }

@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
 import { AccessDenied, type PolicyDocument, type Principal } from './iam.js';
-import { LoopbackServer, secureTransport, type TlsIdentity } from './loopback.js';
+import type { TlsIdentity } from './loopback.js';
+import { type Caller, EmulatedService } from './service.js';
 
 export interface BucketSpec {
   readonly name: string;
@@ -38,27 +39,15 @@ function decodeChunked(buf: Buffer): Buffer {
  * bucket also needs the key (kms:GenerateDataKey to write, kms:Decrypt to read). A missing key is
  * 404 NoSuchKey only to a caller allowed s3:ListBucket, else 403 AccessDenied, as on S3.
  */
-export class S3Emulator {
+export class S3Emulator extends EmulatedService {
   private readonly buckets = new Map<string, BucketSpec>();
-  private readonly http: LoopbackServer;
-  get endpoint(): string {
-    return this.http.endpoint;
-  }
-  /** The plain-HTTP endpoint: requests on it are not `aws:SecureTransport`. */
-  get httpEndpoint(): string {
-    return this.http.httpEndpoint;
-  }
 
   constructor(
-    private readonly account: EmulatedAccount,
+    account: EmulatedAccount,
     readonly root: string,
     tls?: TlsIdentity,
   ) {
-    this.http = new LoopbackServer(
-      (req, res) => this.handle(req, res),
-      (res, err) => this.fail(res, err),
-      tls,
-    );
+    super(account, tls);
   }
 
   addBucket(spec: BucketSpec): void {
@@ -176,20 +165,12 @@ export class S3Emulator {
     return this.write(bucket, key, body);
   }
 
-  async start(): Promise<string> {
-    return this.http.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.http.stop();
-  }
-
   reset(): void {
     for (const b of this.buckets.keys()) rmSync(path.join(this.root, b), { recursive: true, force: true });
     for (const b of this.buckets.keys()) mkdirSync(path.join(this.root, b), { recursive: true });
   }
 
-  private fail(res: ServerResponse, err: unknown): void {
+  protected fail(res: ServerResponse, err: unknown): void {
     const e = serviceErrorOf(err, 'S3', { status: 403, code: 'AccessDenied' }, 'InternalError');
     res.writeHead(e.status, { 'content-type': 'application/xml', 'x-amz-request-id': randomUUID() });
     res.end(
@@ -199,10 +180,12 @@ export class S3Emulator {
     );
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { principal, transport }: Caller,
+  ): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://s3');
-    const principal = this.account.callerOf(req);
-    const transport = { 'aws:SecureTransport': secureTransport(req) };
     const [, bucket = '', ...rest] = url.pathname.split('/');
     const key = rest.map(decodeURIComponent).join('/');
     this.bucket(bucket);

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
 import { AccessDenied, type Principal } from './iam.js';
 import type { LambdaEmulator } from './lambda-api.js';
-import { LoopbackServer, secureTransport, type TlsIdentity } from './loopback.js';
+import type { TlsIdentity } from './loopback.js';
+import { type Caller, EmulatedService } from './service.js';
 
 export interface StateMachineSpec {
   readonly arn: string;
@@ -130,41 +131,29 @@ function bounded(what: string, v: Json): Json {
  * check never passes. Each Lambda call is authorized for the state machine's role; each state's
  * data is held to the 256 KB limit. Retry waits are scaled by `retryDelayScale`.
  */
-export class SfnEmulator {
+export class SfnEmulator extends EmulatedService {
   private readonly machines = new Map<string, StateMachineSpec>();
   private readonly executions = new Map<string, Execution>();
-  private readonly http: LoopbackServer;
-  get endpoint(): string {
-    return this.http.endpoint;
-  }
 
   constructor(
-    private readonly account: EmulatedAccount,
+    account: EmulatedAccount,
     private readonly lambda: LambdaEmulator,
     tls?: TlsIdentity,
     private readonly retryDelayScale = 0.001,
   ) {
-    this.http = new LoopbackServer(
-      (req, res) => this.handle(req, res),
-      (res, err) => this.fail(res, err),
-      tls,
-    );
+    super(account, tls);
   }
 
   addStateMachine(m: StateMachineSpec): void {
     this.machines.set(m.arn, m);
   }
 
-  async start(): Promise<string> {
-    return this.http.start();
-  }
-
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     await Promise.allSettled([...this.executions.values()].map((e) => e.done));
-    await this.http.stop();
+    await super.stop();
   }
 
-  private fail(res: ServerResponse, err: unknown): void {
+  protected fail(res: ServerResponse, err: unknown): void {
     const e = serviceErrorOf(
       err,
       'Step Functions',
@@ -180,9 +169,11 @@ export class SfnEmulator {
     res.end(JSON.stringify(body));
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const principal = this.account.callerOf(req);
-    const context = { 'aws:SecureTransport': secureTransport(req) };
+  protected async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { principal, transport: context }: Caller,
+  ): Promise<void> {
     const op = String(req.headers['x-amz-target'] ?? '').replace(/^AWSStepFunctions\./, '');
     const input = JSON.parse((await readBody(req)).toString() || '{}') as Record<string, unknown>;
     if (op === 'StartExecution') {

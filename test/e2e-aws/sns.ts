@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
 import type { PolicyDocument, Principal } from './iam.js';
-import { LoopbackServer, secureTransport, type TlsIdentity } from './loopback.js';
+import type { TlsIdentity } from './loopback.js';
+import { type Caller, EmulatedService } from './service.js';
 import type { SqsEmulator } from './sqs.js';
 
 export interface TopicSpec {
@@ -104,27 +105,19 @@ export function notificationOf(m: Published, region: string): string {
  * subscribed queue whose queue policy lets `sns.amazonaws.com` send for that topic, else dropped and
  * counted in `undelivered`.
  */
-export class SnsEmulator {
+export class SnsEmulator extends EmulatedService {
   private readonly topics = new Map<string, TopicSpec>();
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly http: LoopbackServer;
-  get endpoint(): string {
-    return this.http.endpoint;
-  }
   readonly published: Published[] = [];
   /** Deliveries a queue policy refused (SNS drops them after its retries). */
   readonly undelivered: { subscription: string; messageId: string }[] = [];
 
   constructor(
-    private readonly account: EmulatedAccount,
+    account: EmulatedAccount,
     tls?: TlsIdentity,
     private readonly sqs?: SqsEmulator,
   ) {
-    this.http = new LoopbackServer(
-      (req, res) => this.handle(req, res),
-      (res, err) => this.fail(res, err),
-      tls,
-    );
+    super(account, tls);
   }
 
   /** Subscriptions that exist (tests check that a run removed what it made). */
@@ -136,15 +129,7 @@ export class SnsEmulator {
     this.topics.set(t.arn, t);
   }
 
-  async start(): Promise<string> {
-    return this.http.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.http.stop();
-  }
-
-  private fail(res: ServerResponse, err: unknown): void {
+  protected fail(res: ServerResponse, err: unknown): void {
     const e = serviceErrorOf(err, 'SNS', { status: 403, code: 'AuthorizationError' }, 'InternalError');
     res.writeHead(e.status, { 'content-type': 'text/xml' });
     res.end(
@@ -152,9 +137,11 @@ export class SnsEmulator {
     );
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const principal = this.account.callerOf(req);
-    const transport = { 'aws:SecureTransport': secureTransport(req) };
+  protected async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { principal, transport }: Caller,
+  ): Promise<void> {
     const form = new URLSearchParams((await readBody(req)).toString());
     const action = form.get('Action');
     if (action === 'Subscribe') return this.subscribe(principal, form, transport, res);

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type EmulatedAccount, readBody, ServiceError, serviceErrorOf } from './account.js';
+import { readBody, ServiceError, serviceErrorOf } from './account.js';
 import { AccessDenied, type PolicyDocument, type Principal } from './iam.js';
-import { LoopbackServer, secureTransport, type TlsIdentity } from './loopback.js';
+import { type Caller, EmulatedService } from './service.js';
 
 interface Message {
   readonly id: string;
@@ -41,31 +41,12 @@ const NAME_RE = /^[A-Za-z0-9_-]{1,80}$/;
  * queue policy alone, with `aws:SourceArn` set to the topic, as on AWS. Bodies carry the MD5 the SDK
  * checks.
  */
-export class SqsEmulator {
+export class SqsEmulator extends EmulatedService {
   private readonly queues = new Map<string, Queue>();
-  private readonly http: LoopbackServer;
-  get endpoint(): string {
-    return this.http.endpoint;
-  }
 
-  constructor(
-    private readonly account: EmulatedAccount,
-    tls?: TlsIdentity,
-  ) {
-    this.http = new LoopbackServer(
-      (req, res) => this.handle(req, res),
-      (res, err) => this.fail(res, err),
-      tls,
-    );
-  }
-
-  async start(): Promise<string> {
-    return this.http.start();
-  }
-
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     for (const q of this.queues.values()) for (const w of q.waiters) w();
-    await this.http.stop();
+    await super.stop();
   }
 
   /** Queue names that exist (tests check that a run deleted what it made). */
@@ -108,7 +89,7 @@ export class SqsEmulator {
     return m;
   }
 
-  private fail(res: ServerResponse, err: unknown): void {
+  protected fail(res: ServerResponse, err: unknown): void {
     const e = serviceErrorOf(err, 'SQS', { status: 400, code: 'AccessDenied' }, 'InternalError');
     res.writeHead(e.status, {
       'content-type': 'application/x-amz-json-1.0',
@@ -166,9 +147,11 @@ export class SqsEmulator {
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const principal = this.account.callerOf(req);
-    const transport = { 'aws:SecureTransport': secureTransport(req) };
+  protected async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { principal, transport }: Caller,
+  ): Promise<void> {
     const op = String(req.headers['x-amz-target'] ?? '').replace(/^AmazonSQS\./, '');
     const input = JSON.parse((await readBody(req)).toString() || '{}') as Record<string, unknown>;
     const { account, region } = this.account;

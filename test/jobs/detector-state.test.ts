@@ -18,9 +18,10 @@ import { firingsIn, tickAt } from '../../shared/jobs/schedule.js';
 import { runTick, type TickOptions } from '../../shared/jobs/tick.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { fixedClock } from '../../shared/ports/clock.js';
-import type { ObjectStore, PutOptions, StoredObject } from '../../shared/ports/object-store.js';
+import type { ObjectStore } from '../../shared/ports/object-store.js';
 import { STORAGE_LAYOUT } from '../../shared/storage/layout.js';
 import { addGrain, windowsInRange } from '../../shared/time/window.js';
+import { PassThroughStore, type StoreCall } from '../helpers/pass-through-store.js';
 
 /**
  * Detector state kept in the store: scheduled ticks that restore it and learn only the new windows
@@ -38,30 +39,19 @@ let lakeStart: Date;
 let onePass: string[];
 
 /** A store that fails the first write of a key matching `dies` (as if killed there), then works. */
-class CrashOnce implements ObjectStore {
+class CrashOnce extends PassThroughStore {
   crashed = false;
   constructor(
-    private readonly inner: ObjectStore,
+    inner: ObjectStore,
     private readonly dies: (key: string) => boolean,
-  ) {}
-  get(key: string): Promise<StoredObject | undefined> {
-    return this.inner.get(key);
+  ) {
+    super(inner);
   }
-  async put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<{ etag: string }> {
-    if (!this.crashed && this.dies(key)) {
+  protected override before(call: StoreCall, key: string): void {
+    if (call === 'put' && !this.crashed && this.dies(key)) {
       this.crashed = true;
       throw new Error(`crash writing ${key}`);
     }
-    return this.inner.put(key, body, options);
-  }
-  list(prefix: string): Promise<string[]> {
-    return this.inner.list(prefix);
-  }
-  delete(key: string): Promise<void> {
-    return this.inner.delete(key);
-  }
-  urlOf(key: string): string {
-    return this.inner.urlOf(key);
   }
 }
 

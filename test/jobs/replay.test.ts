@@ -17,9 +17,10 @@ import { firingsIn } from '../../shared/jobs/schedule.js';
 import { runTick, type TickOptions } from '../../shared/jobs/tick.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { systemClock } from '../../shared/ports/clock.js';
-import type { ObjectStore, PutOptions, StoredObject } from '../../shared/ports/object-store.js';
+import type { ObjectStore } from '../../shared/ports/object-store.js';
 import { uniformStream } from '../../shared/stats/random.js';
 import { addGrain, windowsInRange } from '../../shared/time/window.js';
+import { PassThroughStore, type StoreCall } from '../helpers/pass-through-store.js';
 
 /**
  * `vigil replay` is exactly that many `vigil run hourly --at` calls: the same alerts, in the same
@@ -37,38 +38,21 @@ let to: Date;
  * A store whose process "dies" at write number `budget`: that write and every operation after it
  * fail, as if the process were killed there (the writes before it are on disk).
  */
-class CrashingStore implements ObjectStore {
+class CrashingStore extends PassThroughStore {
   puts = 0;
   dead = false;
   constructor(
-    private readonly inner: ObjectStore,
+    inner: ObjectStore,
     private readonly budget = Number.POSITIVE_INFINITY,
-  ) {}
-  private alive(): void {
+  ) {
+    super(inner);
+  }
+  protected override before(call: StoreCall): void {
     if (this.dead) throw new Error('crashed');
-  }
-  async get(key: string): Promise<StoredObject | undefined> {
-    this.alive();
-    return this.inner.get(key);
-  }
-  async put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<{ etag: string }> {
-    this.alive();
-    if (++this.puts >= this.budget) {
+    if (call === 'put' && ++this.puts >= this.budget) {
       this.dead = true;
       throw new Error(`crash at write ${this.puts}`);
     }
-    return this.inner.put(key, body, options);
-  }
-  async list(prefix: string): Promise<string[]> {
-    this.alive();
-    return this.inner.list(prefix);
-  }
-  async delete(key: string): Promise<void> {
-    this.alive();
-    return this.inner.delete(key);
-  }
-  urlOf(key: string): string {
-    return this.inner.urlOf(key);
   }
 }
 

@@ -7,6 +7,7 @@ import {
   type StoredObject,
 } from '../../shared/ports/object-store.js';
 import type { QueryEngine, QueryResult } from '../../shared/ports/query-engine.js';
+import { PassThroughStore, type StoreCall } from '../helpers/pass-through-store.js';
 
 /** An in-memory ObjectStore with S3's conditional-write semantics, counting writes per key. */
 export class MemoryObjectStore implements ObjectStore {
@@ -53,51 +54,30 @@ export class InjectedFault extends Error {}
  * put in this wrapper); `crashAfterPuts` simulates a process killed between writes: after that many
  * successful puts every operation throws and nothing more reaches the store.
  */
-export class FaultyObjectStore implements ObjectStore {
+export class FaultyObjectStore extends PassThroughStore {
   putIndex = 0;
   crashed = false;
   constructor(
-    private readonly inner: ObjectStore,
+    inner: ObjectStore,
     private readonly o: {
       failPut?: (key: string, n: number) => boolean;
       failGet?: (key: string) => boolean;
       crashAfterPuts?: number;
     } = {},
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  private check(): void {
+  protected override before(call: StoreCall, key: string): void {
     if (this.crashed) throw new InjectedFault('process killed');
-  }
-
-  async get(key: string): Promise<StoredObject | undefined> {
-    this.check();
-    if (this.o.failGet?.(key)) throw new InjectedFault(`injected get failure: ${key}`);
-    return this.inner.get(key);
-  }
-
-  async put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<{ etag: string }> {
-    this.check();
+    if (call === 'get' && this.o.failGet?.(key)) throw new InjectedFault(`injected get failure: ${key}`);
+    if (call !== 'put') return;
     const n = this.putIndex++;
     if (this.o.crashAfterPuts !== undefined && n >= this.o.crashAfterPuts) {
       this.crashed = true;
       throw new InjectedFault('process killed');
     }
     if (this.o.failPut?.(key, n)) throw new InjectedFault(`injected put failure: ${key}`);
-    return this.inner.put(key, body, options);
-  }
-
-  async list(prefix: string): Promise<string[]> {
-    this.check();
-    return this.inner.list(prefix);
-  }
-
-  async delete(key: string): Promise<void> {
-    this.check();
-    return this.inner.delete(key);
-  }
-
-  urlOf(key: string): string {
-    return this.inner.urlOf(key);
   }
 }
 
