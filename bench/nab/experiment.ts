@@ -92,9 +92,10 @@ interface Scorer {
 
 function merge(target: Record<string, unknown>, patch: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(patch)) {
-    if (v && typeof v === 'object' && !Array.isArray(v))
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      target[k] ??= {};
       merge(target[k] as Record<string, unknown>, v as Record<string, unknown>);
-    else target[k] = v;
+    } else target[k] = v;
   }
 }
 

@@ -1,5 +1,6 @@
 import { Cusum } from './cusum.js';
 import { RecurrenceContext } from './recurrence.js';
+import { Repertoire } from './repertoire.js';
 import { TailCalibrator } from './tail.js';
 
 export type Direction = 'up' | 'down' | 'both';
@@ -40,6 +41,8 @@ export class EvidenceTracker {
   private readonly shortTail: TailCalibrator;
   /** History of the raw deviation (value - expected, in the series' units). */
   private readonly rawTail: TailCalibrator;
+  /** Past excursions of the raw deviation (see Repertoire). */
+  private readonly repertoire: Repertoire;
   private readonly recent: number[] = [];
   /** CUSUM values of an open episode, held back from its history until it ends (see release). */
   private readonly pending: number[] = [];
@@ -60,6 +63,7 @@ export class EvidenceTracker {
     // Raw units have no natural scale, so no excess floor: a flat history defers to z.
     this.rawTail = new TailCalibrator(history, tailFraction, minTail, 0, trimTop);
     this.recurrence = tuning.recurrence && stepMs <= 3_600_000 ? new RecurrenceContext() : undefined;
+    this.repertoire = new Repertoire(stepMs <= 3_600_000);
   }
 
   /** Rows of calibration history behind the point statistic. */
@@ -91,7 +95,8 @@ export class EvidenceTracker {
     // a point anomaly must be unusual for the current noise and for this series.
     const raw = d === 'up' ? Math.max(dev, 0) : d === 'down' ? Math.max(-dev, 0) : Math.abs(dev);
     const hasRaw = this.tuning.rawGate && !Number.isNaN(raw);
-    if (ready && hasRaw) pPoint = this.rawTail.atLeast(raw, pPoint);
+    // ... and never below the rate at which excursions of its size did occur (Repertoire).
+    if (ready && hasRaw) pPoint = Math.max(this.rawTail.atLeast(raw, pPoint), this.repertoire.floor(raw, t));
     const surprise = -Math.log10(Math.max(pPoint, 1e-300));
     this.recent.push(surprise);
     this.recentSum += surprise;
@@ -114,7 +119,10 @@ export class EvidenceTracker {
     }
     if (ready) this.shortTail.add(short);
     this.pointTail.add(point);
-    if (hasRaw) this.rawTail.add(raw);
+    if (hasRaw) {
+      this.repertoire.add(raw, t, this.rawTail.threshold());
+      this.rawTail.add(raw);
+    }
     // Within an episode the CUSUM's values are one excursion, each a new high: learned as they
     // come, they would teach the calibration that the episode itself is routine.
     if (holdShift) this.pending.push(shift);

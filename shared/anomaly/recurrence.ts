@@ -1,3 +1,13 @@
+/** What "recurs at this time of day" means, shared by RecurrenceContext and Repertoire. */
+export const RECURRENCE = {
+  periodMs: 86_400_000,
+  toleranceMs: 45 * 60_000,
+  /** Previous periods that must show it before it counts as recurring. */
+  minRepeats: 2,
+  /** Smallest ratio of two sizes that count as the same event. */
+  similar: 0.8,
+} as const;
+
 /**
  * Context for events that recur at the same time of day (a nightly batch job's CPU spike): if
  * evidence as strong as now was seen within `tolerance` of this time of day on several of the
@@ -10,18 +20,18 @@ export class RecurrenceContext {
   private head = 0;
 
   constructor(
-    private readonly periodMs = 86_400_000,
+    private readonly periodMs: number = RECURRENCE.periodMs,
     private readonly periods = 7,
-    private readonly toleranceMs = 45 * 60_000,
+    private readonly toleranceMs: number = RECURRENCE.toleranceMs,
     /** Previous periods that must show it before it counts as recurring. */
-    private readonly minRepeats = 2,
+    private readonly minRepeats: number = RECURRENCE.minRepeats,
   ) {}
 
   /**
    * A probability floor for evidence `x` at time t: (k+1)/(d+1) when k of the d previous
    * periods had evidence >= `similar * x` near this phase and k >= minRepeats, else 0.
    */
-  floor(t: number, x: number, similar = 0.8): number {
+  floor(t: number, x: number, similar: number = RECURRENCE.similar): number {
     if (this.head >= this.times.length) return 0;
     const first = this.times[this.head]!;
     const days = Math.min(this.periods, Math.floor((t - first) / this.periodMs));

@@ -5,6 +5,7 @@ import { StreamingDetector, TUNING } from './detector.js';
 import { EvidenceTracker } from './evidence.js';
 import { ContextNovelty } from './novelty.js';
 import { RecurrenceContext } from './recurrence.js';
+import { Repertoire } from './repertoire.js';
 import { SeasonalitySelector, StepEstimator } from './seasonality.js';
 import { RepeatSuppressor } from './suppress.js';
 import { TailCalibrator } from './tail.js';
@@ -38,6 +39,7 @@ const CLASSES = {
   Cusum,
   TailCalibrator,
   RecurrenceContext,
+  Repertoire,
   RepeatSuppressor,
   ContextNovelty,
 } as const;

@@ -75,6 +75,13 @@ export class TailCalibrator {
     return Math.max(p, this.pValue(x));
   }
 
+  /** The tail threshold: values above it are in the fitted tail (Infinity while the history is too short). */
+  threshold(): number {
+    const n = this.n;
+    const k = Math.max(this.minTail, Math.floor(n * this.tailFraction));
+    return k >= n ? Number.POSITIVE_INFINITY : this.sorted[n - k]!;
+  }
+
   /** P(next history value >= x); 1 when the history is empty. */
   pValue(x: number): number {
     const n = this.n;
