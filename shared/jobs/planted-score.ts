@@ -44,12 +44,7 @@ const HOUR = 3_600_000;
 
 /** Groups alerts into incidents and scores them against the planted truth. */
 export function scoreAgainstManifest(alerts: readonly Alert[], manifest: LakeManifest): PlantedScore {
-  const groups = new Map<string, Alert[]>();
-  for (const a of alerts) {
-    const g = groups.get(a.dedupeKey);
-    if (g) g.push(a);
-    else groups.set(a.dedupeKey, [a]);
-  }
+  const groups = byIncident(alerts);
   const planted = manifest.incidents.flatMap((inc) =>
     inc.metrics.map((m) => ({
       id: inc.id,
@@ -86,18 +81,7 @@ export function scoreAgainstManifest(alerts: readonly Alert[], manifest: LakeMan
         }
       }
     }
-    return {
-      dedupeKey: first.dedupeKey,
-      kind: first.kind,
-      metric: first.metric,
-      slice: first.slice,
-      since: first.since,
-      until: new Date(until).toISOString().replace('.000Z', 'Z'),
-      severity: msgs.reduce((s, m) => (rank(m.severity) > rank(s) ? m.severity : s), first.severity),
-      topSlices: top,
-      messages: msgs.length,
-      matches: [...new Set(matches)],
-    };
+    return summarise(msgs, until, top, [...new Set(matches)]);
   });
   const metricIncidents = incidents.filter((i) => i.kind === 'metric_incident');
   const incidentsFound = metricIncidents.filter((i) => i.matches.length > 0).length;
@@ -120,6 +104,39 @@ export function scoreAgainstManifest(alerts: readonly Alert[], manifest: LakeMan
 
 function rank(s: Alert['severity']): number {
   return { low: 0, medium: 1, high: 2, critical: 3 }[s];
+}
+
+/** Alerts grouped into incidents by their dedupe key, in arrival order. */
+function byIncident(alerts: readonly Alert[]): Map<string, Alert[]> {
+  const groups = new Map<string, Alert[]>();
+  for (const a of alerts) {
+    const g = groups.get(a.dedupeKey);
+    if (g) g.push(a);
+    else groups.set(a.dedupeKey, [a]);
+  }
+  return groups;
+}
+
+/** One incident's summary from its messages (the first names it; the worst severity is its own). */
+function summarise(
+  msgs: readonly Alert[],
+  until: number,
+  topSlices: readonly string[],
+  matches: readonly string[],
+): IncidentSummary {
+  const first = msgs[0]!;
+  return {
+    dedupeKey: first.dedupeKey,
+    kind: first.kind,
+    metric: first.metric,
+    slice: first.slice,
+    since: first.since,
+    until: new Date(until).toISOString().replace('.000Z', 'Z'),
+    severity: msgs.reduce((s, m) => (rank(m.severity) > rank(s) ? m.severity : s), first.severity),
+    topSlices,
+    messages: msgs.length,
+    matches,
+  };
 }
 
 /** One planted incident of a lake-level bench judged against the alerts of one grain. */
@@ -149,8 +166,7 @@ export interface TruthScore {
  * raised anything during it.
  */
 export function scoreAgainstTruth(alerts: readonly Alert[], truth: readonly PlantedTruth[]): TruthScore {
-  const groups = new Map<string, Alert[]>();
-  for (const a of alerts) groups.set(a.dedupeKey, [...(groups.get(a.dedupeKey) ?? []), a]);
+  const groups = byIncident(alerts);
   const caught = new Set<string>();
   const incidents: IncidentSummary[] = [...groups.values()].map((msgs) => {
     const first = msgs[0]!;
@@ -178,18 +194,7 @@ export function scoreAgainstTruth(alerts: readonly Alert[], truth: readonly Plan
       if (hit || p.allowed?.includes(first.metric)) matches.push(p.id);
     }
     if (first.kind === 'data_quality') for (const id of matches) caught.add(id);
-    return {
-      dedupeKey: first.dedupeKey,
-      kind: first.kind,
-      metric: first.metric,
-      slice: first.slice,
-      since: first.since,
-      until: new Date(until).toISOString().replace('.000Z', 'Z'),
-      severity: msgs.reduce((s, m) => (rank(m.severity) > rank(s) ? m.severity : s), first.severity),
-      topSlices: top,
-      messages: msgs.length,
-      matches,
-    };
+    return summarise(msgs, until, top, matches);
   });
   const verdicts = truth.map((p): TruthVerdict => {
     const during = incidents.filter(
