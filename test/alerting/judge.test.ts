@@ -52,9 +52,9 @@ function row(h: number, slice: MetricRow['slice'], value: number): MetricRow {
 }
 
 /** Runs the hourly judging over every window, as the job does tick after tick. */
-function judgeAll(rows: readonly MetricRow[]): Alert[] {
+function judgeAll(rows: readonly MetricRow[], metrics = config): Alert[] {
   const windows = Array.from({ length: N }, (_, h) => T0 + h * H);
-  const scores = scoreMetrics(rows, { metrics: config, grain: 'hour', windows, excluded: new Map() });
+  const scores = scoreMetrics(rows, { metrics, grain: 'hour', windows, excluded: new Map() });
   const open = new Map<string, OpenIncident>();
   const alerts: Alert[] = [];
   windows.forEach((t, i) => {
@@ -174,18 +174,7 @@ describe('a count and its own rate: one incident per move', () => {
     return rows;
   }
 
-  function judgeFamily(rows: readonly MetricRow[], metrics = family): Alert[] {
-    const windows = Array.from({ length: N }, (_, h) => T0 + h * H);
-    const scores = scoreMetrics(rows, { metrics, grain: 'hour', windows, excluded: new Map() });
-    const open = new Map<string, OpenIncident>();
-    const alerts: Alert[] = [];
-    windows.forEach((t, i) => {
-      alerts.push(
-        ...judgeWindow({ scores, i, t, grain: 'hour', guard: NO_GUARD, reportUrl: (k) => `#${k}` }, open),
-      );
-    });
-    return alerts;
-  }
+  const judgeFamily = (rows: readonly MetricRow[], metrics = family) => judgeAll(rows, metrics);
 
   const during = (alerts: readonly Alert[]) => alerts.filter((a) => hourOf(a.since) >= WAVE - 1);
 
