@@ -140,8 +140,13 @@ export function scoreRateBands(
     for (const [g, members] of groups) priors.set(g, groupPrior(members.map((k) => states.get(k)!)));
     for (const [key, obs] of series) {
       const x = obs[i];
-      if (!x || !(x.d > 0)) continue;
       const s = states.get(key)!;
+      if (!x || !(x.d > 0)) {
+        // A window never judged (too small, missing) breaks the run: a longer scale's latest
+        // windows and its trailing run are judged windows in a row, never reached across a gap.
+        if (s.recentN.length > 0) pushRecent(s, Number.NaN, Number.NaN);
+        continue;
+      }
       const g = o.groupOf(key);
       const prior = g === null ? undefined : priors.get(g);
       const phase = o.phaseOf(i);
@@ -189,12 +194,7 @@ function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: st
   const mu = rate * x.d;
   const phi = s.phi;
   const z = (x.n - mu) / Math.sqrt(phi * Math.max(mu, 1e-9));
-  s.recentN.push(x.n);
-  s.recentMu.push(mu);
-  if (s.recentN.length > SCALES[SCALES.length - 1]!.k) {
-    s.recentN.shift();
-    s.recentMu.shift();
-  }
+  pushRecent(s, x.n, mu);
   if (s.learned < o.warmup || !(rate > 0))
     return { expected: mu, z: s.learned < o.warmup ? 0 : z, score: 0, isAnomaly: false };
   const tails = o.direction === 'both' ? 2 : 1;
@@ -206,7 +206,8 @@ function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: st
     for (const dir of ['up', 'down'] as const) {
       if (o.direction !== 'both' && o.direction !== dir) continue;
       const sign = dir === 'up' ? 1 : -1;
-      if (k > 1 && (sign * (rn - rl)) / Math.sqrt(phi * Math.max(rl, 1e-9)) < RECENT_Z) continue;
+      // NaN (a gap among the latest windows) fails this too.
+      if (k > 1 && !((sign * (rn - rl)) / Math.sqrt(phi * Math.max(rl, 1e-9)) >= RECENT_Z)) continue;
       // A longer scale reaches back only over the trailing run of windows off the band this way:
       // an earlier move that ended (a window back on the other side) cannot lend it evidence.
       const from = k > 1 ? m - Math.min(k, runLength(s, sign)) : m - 1;
@@ -257,7 +258,17 @@ function maybeRestore(
   }
 }
 
-/** Trailing windows whose count is off the band in direction `sign` (n − μ of that sign). */
+/** Keeps the latest windows for the longer scales (NaN: a window never judged). */
+function pushRecent(s: SeriesState, n: number, mu: number): void {
+  s.recentN.push(n);
+  s.recentMu.push(mu);
+  if (s.recentN.length > SCALES[SCALES.length - 1]!.k) {
+    s.recentN.shift();
+    s.recentMu.shift();
+  }
+}
+
+/** Trailing windows whose count is off the band in direction `sign` (n − μ of that sign; a gap ends it). */
 function runLength(s: SeriesState, sign: number): number {
   let r = 0;
   for (let j = s.recentN.length - 1; j >= 0 && sign * (s.recentN[j]! - s.recentMu[j]!) > 0; j--) r++;
