@@ -79,13 +79,22 @@ export class DetectorStateStore {
 
   /** Writes one metric's detectors under `run`; returns the bytes written. */
   async saveMetric(grain: Grain, run: string, metric: string, ms: MetricState): Promise<number> {
+    return this.putMetric(grain, run, metric, DetectorStateStore.encodeMetric(ms));
+  }
+
+  /** saveMetric's body: encoded at once, so the detectors may go while it is written. */
+  static encodeMetric(ms: MetricState): Uint8Array {
     const stored: StoredMetric = {
       fingerprint: ms.fingerprint,
       zeros: ms.zeros,
       windows: ms.windows,
       slices: [...ms.slices.values()].map((sd) => [[...sd.slice.pairs], sd.since, sd.detector, sd.band]),
     };
-    const body = encodeState(stored);
+    return encodeState(stored);
+  }
+
+  /** Writes an encoded metric (encodeMetric) under `run`; returns the bytes written. */
+  async putMetric(grain: Grain, run: string, metric: string, body: Uint8Array): Promise<number> {
     await this.store.put(this.key(grain, run, metric), body, {
       ifNoneMatch: '*',
       contentType: 'application/octet-stream',

@@ -347,8 +347,10 @@ async function scorePass(
   const { order } = scorer;
   const written: string[] = [];
   let { bytesRead, bytesWritten, series } = base;
-  // The next metric's bytes are read while this one is scored (not decoded before it is released).
+  // The next metric's bytes are read while this one is scored (not decoded before it is released),
+  // and its encoded state is written while the next is scored (one write in flight).
   let next = restore && order[0] ? ahead(states.fetchMetric(grain, restore.run, order[0].name)) : undefined;
+  let writing: Promise<number> | undefined;
   for (const [k, metric] of order.entries()) {
     let ms: MetricState;
     if (restore) {
@@ -356,6 +358,7 @@ async function scorePass(
       next = order[k + 1] ? ahead(states.fetchMetric(grain, restore.run, order[k + 1]!.name)) : undefined;
       const loaded = DetectorStateStore.decodeMetric(obj, watched.get(metric.name)!);
       if (!loaded) {
+        await writing;
         await states.discard(grain, run, written);
         return undefined;
       }
@@ -365,10 +368,13 @@ async function scorePass(
     scorer.score(metric, ms);
     series += ms.slices.size;
     if (save) {
-      bytesWritten += await states.saveMetric(grain, run, metric.name, ms);
+      const body = DetectorStateStore.encodeMetric(ms);
+      if (writing) bytesWritten += await writing;
+      writing = ahead(states.putMetric(grain, run, metric.name, body));
       written.push(metric.name);
     }
   }
+  if (writing) bytesWritten += await writing;
   return {
     ...base,
     scores: scorer.results(),
