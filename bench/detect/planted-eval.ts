@@ -1,11 +1,11 @@
 /**
  * Judges planted T&S series (shared/generator/planted-series.ts) through the product's detection
  * path — data-quality guard, causal scoring per metric and slice, the product's window judge
- * (judgeWindow: findings, grouping, the incident state machine) — window by window as the hourly job does, and scores the incidents against the truth.
+ * (judgeWindow: findings, grouping, the incident state machine), with the job's own data-quality
+ * findings (dataFindingsAt) — window by window as the hourly job does, and scores the incidents against the truth.
  * Used by bench/detect/planted.ts and by the detector tests (on other seeds).
  */
-import type { Finding } from '../../shared/alerting/findings.js';
-import { incidentKey, type OpenIncident } from '../../shared/alerting/incidents.js';
+import type { OpenIncident } from '../../shared/alerting/incidents.js';
 import { judgeWindow } from '../../shared/alerting/judge.js';
 import { scoreMetrics } from '../../shared/alerting/score-series.js';
 import { coreCatalog, selectMetrics } from '../../shared/config/load.js';
@@ -15,10 +15,10 @@ import {
   type PlantedKind,
   type PlantedSeries,
 } from '../../shared/generator/planted-series.js';
+import { dataFindingsAt } from '../../shared/jobs/detection.js';
 import type { Alert } from '../../shared/ports/alert-sink.js';
 import { NO_GUARD } from '../../shared/privacy/k-anonymity.js';
 import { excludedWindows, findDataIssues, qualityRulesSchema } from '../../shared/quality/guard.js';
-import { TOTAL } from '../../shared/slices/slice.js';
 
 const HOUR = 3_600_000;
 
@@ -55,23 +55,7 @@ export function judgePlanted(data: PlantedSeries): PlantedResult {
   const open = new Map<string, OpenIncident>();
   const raised = new Map<string, RaisedIncident>();
   windows.forEach((t, i) => {
-    const dataFindings = new Map<string, Finding>();
-    for (const issue of issues) {
-      if (issue.t !== t) continue;
-      dataFindings.set(incidentKey('data_quality', issue.source, TOTAL), {
-        kind: 'data_quality',
-        metric: issue.source,
-        t,
-        slice: TOTAL,
-        observed: issue.observed,
-        expected: issue.expected,
-        score: 1,
-        direction: 'down',
-        severity: 'medium',
-        slices: [],
-        topSlices: [],
-      });
-    }
+    const dataFindings = dataFindingsAt(issues, t, config);
     // The product's own window judge (shared/alerting/judge.ts), without the privacy guard.
     judgeWindow({ scores, i, t, grain: 'hour', dataFindings, guard: NO_GUARD, reportUrl: () => '' }, open);
     for (const inc of open.values()) {

@@ -99,6 +99,11 @@ function at(start: Date, day: number, hour: number): Date {
   return addGrain(addGrain(start, 'day', day), 'hour', hour);
 }
 
+/** The metrics a planted incident moves, all at one slice and in one direction. */
+function moves(slice: string, direction: 'up' | 'down', metrics: readonly string[]) {
+  return metrics.map((metric) => ({ metric, slice, direction }));
+}
+
 export function buildScenario(opts: {
   seed: number;
   start: Date;
@@ -152,11 +157,11 @@ export function buildScenario(opts: {
             kind: 'classifier_outage',
             description: 'Automated enforcement classifier outage: 90% of automated actions missing',
             ...window(day(0.6), 13, 4),
-            metrics: [
-              { metric: 'automated_action_share', slice: '', direction: 'down' },
-              { metric: 'removals', slice: '', direction: 'down' },
-              { metric: 'removals_per_10k_impressions', slice: '', direction: 'down' },
-            ],
+            metrics: moves('', 'down', [
+              'automated_action_share',
+              'removals',
+              'removals_per_10k_impressions',
+            ]),
             multiplier: 0.1,
           },
           {
@@ -164,12 +169,12 @@ export function buildScenario(opts: {
             kind: 'spam_wave',
             description: 'Spam/scam wave in BR: reports and removals for spam and scam_fraud',
             ...window(day(0.7), 10, 6),
-            metrics: [
-              { metric: 'user_reports', slice: 'region=BR', direction: 'up' },
-              { metric: 'removals', slice: 'region=BR', direction: 'up' },
-              { metric: 'reports_per_10k_impressions', slice: 'region=BR', direction: 'up' },
-              { metric: 'removals_per_10k_impressions', slice: 'region=BR', direction: 'up' },
-            ],
+            metrics: moves('region=BR', 'up', [
+              'user_reports',
+              'removals',
+              'reports_per_10k_impressions',
+              'removals_per_10k_impressions',
+            ]),
             multiplier: 5,
           },
           {
@@ -177,10 +182,7 @@ export function buildScenario(opts: {
             kind: 'report_spike',
             description: 'Report spike on live streams across regions',
             ...window(day(0.78), 18, 3),
-            metrics: [
-              { metric: 'user_reports', slice: 'surface=live', direction: 'up' },
-              { metric: 'reports_per_10k_impressions', slice: 'surface=live', direction: 'up' },
-            ],
+            metrics: moves('surface=live', 'up', ['user_reports', 'reports_per_10k_impressions']),
             multiplier: 4,
           },
           {
@@ -190,8 +192,8 @@ export function buildScenario(opts: {
               'Credential-stuffing burst of login failures in ID on web (3 failures per usual ID event)',
             ...window(day(0.85), 3, 2),
             metrics: [
-              { metric: 'login_failure_rate', slice: 'region=ID', direction: 'up' },
-              { metric: 'login_failure_rate', slice: '', direction: 'up' },
+              ...moves('region=ID', 'up', ['login_failure_rate']),
+              ...moves('', 'up', ['login_failure_rate']),
             ],
             multiplier: 3,
           },

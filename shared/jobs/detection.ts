@@ -468,8 +468,12 @@ class WindowHistory {
   }
 }
 
-/** One data_quality finding per source with an issue in hour t. */
-function dataFindingsAt(issues: readonly DataIssue[], t: number, cfg: MetricConfig): Map<string, Finding> {
+/** One data_quality finding per source with an issue in hour t (incident key → finding). */
+export function dataFindingsAt(
+  issues: readonly DataIssue[],
+  t: number,
+  cfg: MetricConfig,
+): Map<string, Finding> {
   const out = new Map<string, Finding>();
   const users = sourcesByMetric(cfg);
   for (const issue of issues) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LakeManifest } from '../../shared/generator/manifest.js';
 import { METRIC_CSV_HEADER } from '../../shared/metrics/csv.js';
-import { vigil } from '../helpers/cli.js';
+import { runMetricsArgs, vigil } from '../helpers/cli.js';
 import { TMP_ROOT, tinyLake } from '../helpers/lake.js';
 
 let lake: string;
@@ -15,20 +15,10 @@ beforeAll(async () => {
   mkdirSync(out, { recursive: true });
 });
 
-const base = (file: string) => [
-  'run',
-  'metrics',
-  '--lake',
-  lake,
-  '--grain',
-  'day',
-  '--from',
-  '2026-01-03',
-  '--to',
-  '2026-01-05',
-  '--out',
-  file,
-];
+/** `vigil run metrics` over the tiny lake. */
+const runArgs = (grain: string, from: string, to: string, file: string) =>
+  runMetricsArgs(lake, grain, from, to, file);
+const base = (file: string) => runArgs('day', '2026-01-03', '2026-01-05', file);
 
 describe('vigil run metrics', () => {
   it('writes the design CSV for every window and metric', () => {
@@ -144,20 +134,7 @@ describe('vigil run metrics', () => {
     const hour = `${gap.dt}T${gap.hour}:00:00Z`;
     const next = new Date(Date.parse(hour) + 3_600_000).toISOString().replace('.000Z', 'Z');
     const file = path.join(out, 'gap.csv');
-    const r = vigil([
-      'run',
-      'metrics',
-      '--lake',
-      lake,
-      '--grain',
-      'hour',
-      '--from',
-      hour,
-      '--to',
-      next,
-      '--out',
-      file,
-    ]);
+    const r = vigil(runArgs('hour', hour, next, file));
     expect(r.status).toBe(0);
     const rows = readFileSync(file, 'utf8')
       .trim()
@@ -173,20 +150,7 @@ describe('vigil run metrics', () => {
 
   it('a range the lake has no partition for at all is an error, not a file of zeros', () => {
     const file = path.join(out, 'empty.csv');
-    const r = vigil([
-      'run',
-      'metrics',
-      '--lake',
-      lake,
-      '--grain',
-      'hour',
-      '--from',
-      '2027-01-01T00:00:00Z',
-      '--to',
-      '2027-01-01T02:00:00Z',
-      '--out',
-      file,
-    ]);
+    const r = vigil(runArgs('hour', '2027-01-01T00:00:00Z', '2027-01-01T02:00:00Z', file));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
       /^vigil: error: lake .* has no partitions of .* in \[2027-01-01T00:00:00Z, 2027-01-01T02:00:00Z\)\n$/,

@@ -16,3 +16,8 @@ export function vigil(
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The arguments of `vigil run metrics` over `lake`: one grain, [from, to), the CSV to write. */
+export function runMetricsArgs(lake: string, grain: string, from: string, to: string, out: string): string[] {
+  return ['run', 'metrics', '--lake', lake, '--grain', grain, '--from', from, '--to', to, '--out', out];
+}

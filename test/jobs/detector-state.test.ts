@@ -1,28 +1,24 @@
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
-import { generateLake } from '../../shared/adapters/duckdb/generate-lake.js';
+import type { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
-import { FileAlertSink } from '../../shared/adapters/sinks/file-sink.js';
 import { DetectorStateStore } from '../../shared/alerting/detector-state-store.js';
 import { IncidentBookStore } from '../../shared/alerting/incident-book.js';
 import { metricScorer } from '../../shared/alerting/score-series.js';
 import { encodeState } from '../../shared/anomaly/state.js';
 import { coreCatalog } from '../../shared/config/load.js';
 import type { LakeManifest } from '../../shared/generator/manifest.js';
-import { buildScenario } from '../../shared/generator/scenario.js';
-import { runBackfill } from '../../shared/jobs/backfill.js';
 import { judgeWindows, watchedMetrics } from '../../shared/jobs/detection.js';
 import { runReplay } from '../../shared/jobs/replay.js';
 import { firingsIn, tickAt } from '../../shared/jobs/schedule.js';
-import { runTick, type TickOptions } from '../../shared/jobs/tick.js';
-import { MetricStore } from '../../shared/metrics/metric-store.js';
+import { runTick } from '../../shared/jobs/tick.js';
 import { fixedClock } from '../../shared/ports/clock.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
 import { STORAGE_LAYOUT } from '../../shared/storage/layout.js';
 import { addGrain, windowsInRange } from '../../shared/time/window.js';
 import { PassThroughStore, type StoreCall } from '../helpers/pass-through-store.js';
+import { alertLines, seedStore, TICK_LAKE_START, tickLake, tickOptions } from '../helpers/tick-lake.js';
 
 /**
  * Detector state kept in the store: scheduled ticks that restore it and learn only the new windows
@@ -36,7 +32,7 @@ let engine: DuckDbQueryEngine;
 let manifest: LakeManifest;
 let from: Date;
 let to: Date;
-let lakeStart: Date;
+const lakeStart = TICK_LAKE_START;
 let onePass: string[];
 
 /** A store that fails the first write of a key matching `dies` (as if killed there), then works. */
@@ -76,17 +72,8 @@ const scoringOrder = () =>
     (m) => m.name,
   );
 
-function options(store: ObjectStore, alerts: string): TickOptions {
-  return {
-    engine,
-    objectStore: store,
-    store: new MetricStore(store),
-    sink: new FileAlertSink(alerts),
-    config: coreCatalog(),
-    clock: fixedClock(new Date('2026-02-01T00:00:00Z')),
-    reportUrl: (key) => `report#${key}`,
-  };
-}
+const options = (store: ObjectStore, alerts: string) =>
+  tickOptions(engine, store, alerts, fixedClock(new Date('2026-02-01T00:00:00Z')));
 
 function fresh(name: string): { root: string; alerts: string } {
   const dir = path.join(DIR, name);
@@ -95,29 +82,20 @@ function fresh(name: string): { root: string; alerts: string } {
   return { root: path.join(dir, 'store'), alerts: path.join(dir, 'alerts.jsonl') };
 }
 
-const lines = (file: string) =>
-  existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+const lines = alertLines;
 
 beforeAll(async () => {
-  rmSync(DIR, { recursive: true, force: true });
-  lakeStart = new Date('2026-01-05T00:00:00Z');
-  manifest = await generateLake(
-    buildScenario({ seed: 7, start: lakeStart, days: 10, impressions: 800_000 }),
-    path.join(DIR, 'lake'),
-  );
-  engine = await DuckDbQueryEngine.open({ lake: path.join(DIR, 'lake') });
+  ({ manifest, engine } = await tickLake(DIR));
   // Ticks over the planted classifier outage; every hourly window of the lake is stored once.
   const outage = manifest.incidents.find((i) => i.id === 'classifier-outage')!;
   from = addGrain(new Date(outage.start), 'hour', -1);
   to = addGrain(from, 'hour', 10);
-  await runBackfill({
+  await seedStore(
     engine,
-    store: new MetricStore(new FsObjectStore(SEED)),
-    config: coreCatalog(),
-    grain: 'hour',
-    windows: windowsInRange('hour', lakeStart, new Date(manifest.end)),
-    clock: fixedClock(new Date('2026-02-01T00:00:00Z')),
-  });
+    SEED,
+    windowsInRange('hour', lakeStart, new Date(manifest.end)),
+    fixedClock(new Date('2026-02-01T00:00:00Z')),
+  );
   // The reference: one pass, detectors learning every window from the lake's start, judging the
   // windows the ticks judge (from the first tick's recompute range on).
   const one = fresh('one-pass');

@@ -7,17 +7,19 @@ const H = 3_600_000;
 const T0 = Date.UTC(2026, 0, 20);
 const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
 
-function alert(o: Omit<Partial<Alert>, 'since'> & { metric: string; since: number; at: number }): Alert {
-  const { since, at, ...rest } = o;
+/** An alert of `metric` whose incident started `hour` hours after T0 (its window too, unless `at` says). */
+function alert(metric: string, hour: number, o: Partial<Alert> & { at?: number } = {}): Alert {
+  const { at = hour, ...rest } = o;
   return {
-    dedupeKey: `${o.kind ?? 'metric_incident'}:${o.metric}:${o.slice ?? ''}:${iso(since)}`,
+    dedupeKey: `${o.kind ?? 'metric_incident'}:${metric}:${o.slice ?? ''}:${iso(T0 + hour * H)}`,
     kind: 'metric_incident',
     status: 'open',
     severity: 'medium',
+    metric,
     slice: '',
     grain: 'hour',
-    since: iso(since),
-    windowStart: iso(at),
+    since: iso(T0 + hour * H),
+    windowStart: iso(T0 + at * H),
     observed: 1,
     expected: 1,
     score: 1,
@@ -28,6 +30,10 @@ function alert(o: Omit<Partial<Alert>, 'since'> & { metric: string; since: numbe
     ...rest,
   } as Alert;
 }
+
+/** An alert on a slice too small to name (k-anonymity): it reads `other`. */
+const small = (metric: string, hour: number) =>
+  alert(metric, hour, { slice: 'other', sliceSuppressed: true });
 
 const truth: PlantedTruth[] = [
   {
@@ -59,19 +65,13 @@ describe('scoreAgainstTruth', () => {
   it('counts a planted move caught on its slice, the traffic day by its notices, a data fault by its source', () => {
     const s = scoreAgainstTruth(
       [
-        alert({ metric: 'removals', slice: 'region=BR', since: T0 + 3 * H, at: T0 + 3 * H }),
-        alert({ metric: 'impressions', since: T0 + 96 * H, at: T0 + 96 * H }),
-        alert({ kind: 'data_quality', metric: 'impressions', since: T0 + 130 * H, at: T0 + 130 * H }),
-        // a slice too small to name (k-anonymity) during the move, on its metric
-        alert({
-          metric: 'removals',
-          slice: 'other',
-          sliceSuppressed: true,
-          since: T0 + 5 * H,
-          at: T0 + 5 * H,
-        }),
+        alert('removals', 3, { slice: 'region=BR' }),
+        alert('impressions', 96),
+        alert('impressions', 130, { kind: 'data_quality' }),
+        // a slice too small to name during the move, on its metric
+        small('removals', 5),
         // a false alarm: another metric, nowhere near a planted move
-        alert({ metric: 'user_reports', since: T0 + 200 * H, at: T0 + 200 * H }),
+        alert('user_reports', 200),
       ],
       truth,
     );
@@ -86,17 +86,11 @@ describe('scoreAgainstTruth', () => {
   it('misses a move on another slice, and fails the traffic day on a count incident or a data alert elsewhere', () => {
     const s = scoreAgainstTruth(
       [
-        alert({ metric: 'removals', slice: 'region=ID', since: T0 + 3 * H, at: T0 + 3 * H }),
+        alert('removals', 3, { slice: 'region=ID' }),
         // too small to name, but another metric
-        alert({
-          metric: 'user_reports',
-          slice: 'other',
-          sliceSuppressed: true,
-          since: T0 + 5 * H,
-          at: T0 + 5 * H,
-        }),
-        alert({ metric: 'user_reports', direction: 'down', since: T0 + 120 * H, at: T0 + 121 * H }),
-        alert({ kind: 'data_quality', metric: 'user_reports', since: T0 + 130 * H, at: T0 + 130 * H }),
+        small('user_reports', 5),
+        alert('user_reports', 120, { direction: 'down', at: 121 }),
+        alert('user_reports', 130, { kind: 'data_quality' }),
       ],
       truth,
     );

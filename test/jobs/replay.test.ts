@@ -1,26 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_OWNER, takeOverRule } from '../../cli/job-context.js';
-import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
-import { generateLake } from '../../shared/adapters/duckdb/generate-lake.js';
+import type { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
-import { FileAlertSink } from '../../shared/adapters/sinks/file-sink.js';
-import { coreCatalog } from '../../shared/config/load.js';
 import type { LakeManifest } from '../../shared/generator/manifest.js';
-import { buildScenario } from '../../shared/generator/scenario.js';
-import { runBackfill } from '../../shared/jobs/backfill.js';
 import { runReplay } from '../../shared/jobs/replay.js';
 import { firingsIn } from '../../shared/jobs/schedule.js';
-import { runTick, type TickOptions } from '../../shared/jobs/tick.js';
-import { MetricStore } from '../../shared/metrics/metric-store.js';
+import { runTick } from '../../shared/jobs/tick.js';
 import { systemClock } from '../../shared/ports/clock.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
 import { uniformStream } from '../../shared/stats/random.js';
 import { addGrain, windowsInRange } from '../../shared/time/window.js';
 import { PassThroughStore, type StoreCall } from '../helpers/pass-through-store.js';
+import { alertLines, seedStore, tickLake, tickOptions } from '../helpers/tick-lake.js';
 
 /**
  * `vigil replay` is exactly that many `vigil run hourly --at` calls: the same alerts, in the same
@@ -56,17 +51,7 @@ class CrashingStore extends PassThroughStore {
   }
 }
 
-function options(store: ObjectStore, alerts: string): TickOptions {
-  return {
-    engine,
-    objectStore: store,
-    store: new MetricStore(store),
-    sink: new FileAlertSink(alerts),
-    config: coreCatalog(),
-    clock: systemClock,
-    reportUrl: (key) => `report#${key}`,
-  };
-}
+const options = (store: ObjectStore, alerts: string) => tickOptions(engine, store, alerts, systemClock);
 
 function fresh(name: string): { dir: string; alerts: string } {
   const dir = path.join(DIR, name);
@@ -75,28 +60,20 @@ function fresh(name: string): { dir: string; alerts: string } {
   return { dir, alerts: path.join(dir, 'alerts.jsonl') };
 }
 
-const lines = (file: string) =>
-  existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+const lines = alertLines;
 
 beforeAll(async () => {
-  rmSync(DIR, { recursive: true, force: true });
-  manifest = await generateLake(
-    buildScenario({ seed: 7, start: new Date('2026-01-05T00:00:00Z'), days: 10, impressions: 800_000 }),
-    path.join(DIR, 'lake'),
-  );
-  engine = await DuckDbQueryEngine.open({ lake: path.join(DIR, 'lake') });
+  ({ manifest, engine } = await tickLake(DIR));
   // Ticks around the planted classifier outage; the history before them is backfilled once.
   const outage = manifest.incidents.find((i) => i.id === 'classifier-outage')!;
   from = addGrain(new Date(outage.start), 'hour', 1);
   to = addGrain(from, 'hour', 4);
-  await runBackfill({
+  await seedStore(
     engine,
-    store: new MetricStore(new FsObjectStore(SEED)),
-    config: coreCatalog(),
-    grain: 'hour',
-    windows: windowsInRange('hour', new Date(manifest.start), addGrain(from, 'hour', -4)),
-    clock: systemClock,
-  });
+    SEED,
+    windowsInRange('hour', new Date(manifest.start), addGrain(from, 'hour', -4)),
+    systemClock,
+  );
 }, 300_000);
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js';
-import { vigil } from '../helpers/cli.js';
+import { runMetricsArgs, vigil } from '../helpers/cli.js';
 import { FLOAT_LAKE_CONFIG, floatLake } from '../helpers/float-lake.js';
 import { TMP_ROOT } from '../helpers/lake.js';
 
@@ -63,20 +63,7 @@ describe(`reruns over the same lake are byte-identical (DuckDB with ${THREADS.VI
   }, () => {
     const file = (i: number) => path.join(out, `metrics-${i}.csv`);
     const digests = reruns(
-      (i) => [
-        'run',
-        'metrics',
-        '--lake',
-        lake,
-        '--grain',
-        'day',
-        '--from',
-        '2026-03-01T00:00:00Z',
-        '--to',
-        '2026-03-07T00:00:00Z',
-        '--out',
-        file(i),
-      ],
+      (i) => runMetricsArgs(lake, 'day', '2026-03-01T00:00:00Z', '2026-03-07T00:00:00Z', file(i)),
       file,
     );
     expect(digests.size).toBe(1);
