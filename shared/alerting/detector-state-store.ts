@@ -5,7 +5,7 @@ import {
   encodeState,
   type StreamingDetector,
 } from '../anomaly/index.js';
-import type { ObjectStore } from '../ports/object-store.js';
+import type { ObjectStore, StoredObject } from '../ports/object-store.js';
 import { type Slice, type SlicePair, sliceOf } from '../slices/slice.js';
 import { STORAGE_LAYOUT } from '../storage/layout.js';
 import type { Grain } from '../time/window.js';
@@ -79,13 +79,22 @@ export class DetectorStateStore {
 
   /** Writes one metric's detectors under `run`; returns the bytes written. */
   async saveMetric(grain: Grain, run: string, metric: string, ms: MetricState): Promise<number> {
+    return this.putMetric(grain, run, metric, DetectorStateStore.encodeMetric(ms));
+  }
+
+  /** saveMetric's body: encoded at once, so the detectors may go while it is written. */
+  static encodeMetric(ms: MetricState): Uint8Array {
     const stored: StoredMetric = {
       fingerprint: ms.fingerprint,
       zeros: ms.zeros,
       windows: ms.windows,
       slices: [...ms.slices.values()].map((sd) => [[...sd.slice.pairs], sd.since, sd.detector, sd.band]),
     };
-    const body = encodeState(stored);
+    return encodeState(stored);
+  }
+
+  /** Writes an encoded metric (encodeMetric) under `run`; returns the bytes written. */
+  async putMetric(grain: Grain, run: string, metric: string, body: Uint8Array): Promise<number> {
     await this.store.put(this.key(grain, run, metric), body, {
       ifNoneMatch: '*',
       contentType: 'application/octet-stream',
@@ -127,7 +136,19 @@ export class DetectorStateStore {
     metric: string,
     fingerprint: string,
   ): Promise<{ state: MetricState; bytes: number } | undefined> {
-    const obj = await this.store.get(this.key(grain, run, metric));
+    return DetectorStateStore.decodeMetric(await this.fetchMetric(grain, run, metric), fingerprint);
+  }
+
+  /** One metric's object as stored (read ahead of its decode by a caller streaming metric by metric). */
+  async fetchMetric(grain: Grain, run: string, metric: string): Promise<StoredObject | undefined> {
+    return this.store.get(this.key(grain, run, metric));
+  }
+
+  /** loadMetric's decode of a fetched object. */
+  static decodeMetric(
+    obj: StoredObject | undefined,
+    fingerprint: string,
+  ): { state: MetricState; bytes: number } | undefined {
     if (!obj) return undefined;
     let stored: StoredMetric;
     try {
@@ -155,6 +176,11 @@ export class DetectorStateStore {
       windows: stored.windows,
     };
     return { state, bytes: obj.body.length };
+  }
+
+  /** Removes objects this process wrote under `run` that no book will name (an abandoned run). */
+  async discard(grain: Grain, run: string, metrics: readonly string[]): Promise<void> {
+    await Promise.all(metrics.map((m) => this.store.delete(this.key(grain, run, m)).catch(() => {})));
   }
 
   /**

@@ -50,7 +50,8 @@ function moveGates(p: ScoredPoint, rules: MetricDetection, countLike: boolean, d
   const allowed = direction ?? rules.direction;
   if ((allowed === 'up' && !up) || (allowed === 'down' && up)) return false;
   if (Math.abs(relativeChange(p.observed, p.expected)) < rules.minRelativeChange) return false;
-  if (countLike && Math.max(p.observed, p.expected) < rules.minVolume) return false;
+  // A banded count is gated on the span its evidence was judged on, else on the window.
+  if (countLike && (p.volume ?? Math.max(p.observed, p.expected)) < rules.minVolume) return false;
   return true;
 }
 

@@ -4,6 +4,7 @@ import type {
   AlertKind,
   AlertStatus,
   ContributingSlice,
+  MetricEvidence,
   Severity,
 } from '../ports/alert-sink.js';
 import { compareSlices, dimensionValue, isTotal, type Slice } from '../slices/slice.js';
@@ -267,6 +268,15 @@ export function formatNumber(x: number | null): string {
   return x.toPrecision(2);
 }
 
+/** One metric's numbers as text: `removals 120 vs expected 60 (+100%)`. */
+export function formatEvidence(e: MetricEvidence): string {
+  const change =
+    e.observed !== null && e.expected !== null
+      ? ` (${formatPercent(relativeChange(e.observed, e.expected))})`
+      : '';
+  return `${e.metric} ${formatNumber(e.observed)} vs expected ${formatNumber(e.expected)}${change}`;
+}
+
 function summarize(a: Omit<Alert, 'summary'>, inc: OpenIncident, note: string | undefined): string {
   const where = a.slice === '' ? 'total' : a.slice;
   const what =
@@ -277,16 +287,7 @@ function summarize(a: Omit<Alert, 'summary'>, inc: OpenIncident, note: string | 
     a.observed !== null && a.expected !== null
       ? ` ${a.direction} ${formatPercent(relativeChange(a.observed, a.expected))}: observed ${formatNumber(a.observed)} vs expected ${formatNumber(a.expected)}`
       : '';
-  const also = (a.evidence ?? [])
-    .map(
-      (e) =>
-        `; ${e.metric} ${formatNumber(e.observed)} vs expected ${formatNumber(e.expected)}${
-          e.observed !== null && e.expected !== null
-            ? ` (${formatPercent(relativeChange(e.observed, e.expected))})`
-            : ''
-        }`,
-    )
-    .join('');
+  const also = (a.evidence ?? []).map((e) => `; ${formatEvidence(e)}`).join('');
   const top = a.topSlices.length
     ? `; top slices: ${a.topSlices.map((s) => `${s.slice} (${formatPercent(s.contribution)} of the move)`).join(', ')}`
     : '';

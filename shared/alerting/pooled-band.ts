@@ -46,6 +46,12 @@ export interface BandPoint {
   /** 0..1, on the detector's scale (evidence / (evidence + halfEvidence)). */
   readonly score: number;
   readonly isAnomaly: boolean;
+  /**
+   * Volume of the span the evidence was judged on (the scale of the smallest tail: the window, or
+   * the trailing run of the last 4 or 16): the larger of its count and its expected count. A move
+   * of a few events an hour that lasts is judged, and gated, on all the windows that carry it.
+   */
+  readonly volume: number;
 }
 
 export interface BandOptions {
@@ -145,8 +151,13 @@ export function scoreRateBands(
     for (const [g, members] of groups) priors.set(g, groupPrior(members.map((k) => states.get(k)!)));
     for (const [key, obs] of series) {
       const x = obs[i];
-      if (!x || !(x.d > 0)) continue;
       const s = states.get(key)!;
+      if (!x || !(x.d > 0)) {
+        // A window never judged (too small, missing) breaks the run: a longer scale's latest
+        // windows and its trailing run are judged windows in a row, never reached across a gap.
+        if (s.recentN.length > 0) pushRecent(s, Number.NaN, Number.NaN);
+        continue;
+      }
       const g = o.groupOf(key);
       const prior = g === null ? undefined : priors.get(g);
       const phase = o.phaseOf(i);
@@ -194,17 +205,19 @@ function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: st
   const mu = rate * x.d;
   const phi = s.phi;
   const z = (x.n - mu) / Math.sqrt(phi * Math.max(mu, 1e-9));
-  s.recentN.push(x.n);
-  s.recentMu.push(mu);
-  if (s.recentN.length > SCALES[SCALES.length - 1]!.k) {
-    s.recentN.shift();
-    s.recentMu.shift();
-  }
+  pushRecent(s, x.n, mu);
   if (s.learned < o.warmup || !(rate > 0))
-    return { expected: mu, z: s.learned < o.warmup ? 0 : z, score: 0, isAnomaly: false };
+    return {
+      expected: mu,
+      z: s.learned < o.warmup ? 0 : z,
+      score: 0,
+      isAnomaly: false,
+      volume: Math.max(x.n, mu),
+    };
   const tails = o.direction === 'both' ? 2 : 1;
   let p = 1;
   let below = 0;
+  let volume = Math.max(x.n, mu);
   const m = s.recentN.length;
   for (const { k, recent } of SCALES) {
     if (m < k) continue;
@@ -212,7 +225,8 @@ function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: st
     for (const dir of ['up', 'down'] as const) {
       if (o.direction !== 'both' && o.direction !== dir) continue;
       const sign = dir === 'up' ? 1 : -1;
-      if (k > 1 && (sign * (rn - rl)) / Math.sqrt(phi * Math.max(rl, 1e-9)) < RECENT_Z) continue;
+      // NaN (a gap among the latest windows) fails this too.
+      if (k > 1 && !((sign * (rn - rl)) / Math.sqrt(phi * Math.max(rl, 1e-9)) >= RECENT_Z)) continue;
       // A longer scale reaches back only over the trailing run of windows off the band this way:
       // an earlier move that ended (a window back on the other side) cannot lend it evidence. It
       // takes the best of its lengths (longer than the scale below it) within that run, so a window
@@ -220,14 +234,18 @@ function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: st
       const longest = k > 1 ? Math.min(k, runLength(s, sign)) : 1;
       for (let len = below + 1; len <= longest; len++) {
         const [n, lam] = sums(s, m - len, m);
-        p = Math.min(p, midTail(dir, n / phi, lam / phi));
+        const tail = midTail(dir, n / phi, lam / phi);
+        if (tail < p) {
+          p = tail;
+          volume = Math.max(n, lam);
+        }
       }
     }
     below = k;
   }
   const evidence = -Math.log10(Math.min(1, Math.max(SCALES.length * tails * p, 1e-300)));
   const score = evidence / (evidence + TUNING.halfEvidence);
-  return { expected: mu, z, score, isAnomaly: score >= alertThreshold(o.sensitivity(key)) };
+  return { expected: mu, z, score, isAnomaly: score >= alertThreshold(o.sensitivity(key)), volume };
 }
 
 /** Mid-p tail of a Poisson count x (possibly scaled by the dispersion) in direction dir. */
@@ -274,7 +292,17 @@ function maybeRestore(
   }
 }
 
-/** Trailing windows whose count is off the band in direction `sign` (n − μ of that sign). */
+/** Keeps the latest windows for the longer scales (NaN: a window never judged). */
+function pushRecent(s: SeriesState, n: number, mu: number): void {
+  s.recentN.push(n);
+  s.recentMu.push(mu);
+  if (s.recentN.length > SCALES[SCALES.length - 1]!.k) {
+    s.recentN.shift();
+    s.recentMu.shift();
+  }
+}
+
+/** Trailing windows whose count is off the band in direction `sign` (n − μ of that sign; a gap ends it). */
 function runLength(s: SeriesState, sign: number): number {
   let r = 0;
   for (let j = s.recentN.length - 1; j >= 0 && sign * (s.recentN[j]! - s.recentMu[j]!) > 0; j--) r++;

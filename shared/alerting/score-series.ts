@@ -54,6 +54,11 @@ export interface ScoredPoint {
   readonly isAnomaly: boolean;
   /** Residual in robust standard deviations (0 while learning): how far off the window still is. */
   readonly z: number;
+  /**
+   * A count judged by its band: the volume of the span its evidence was judged on (BandPoint.volume),
+   * which its volume gate reads instead of the window's own.
+   */
+  readonly volume?: number;
   /** The window's data was missing or late: not scored, not learned. */
   readonly excluded: boolean;
   /** A known event (calendar) covers the window: scored against the baseline, never learned. */
@@ -138,6 +143,21 @@ export interface ScoreOptions {
   readonly zeroWindows?: number;
 }
 
+/** Fresh detectors for a metric (nothing learned yet). */
+export function freshState(metric: Metric, grain: Grain): MetricState {
+  return { fingerprint: fingerprintOf(metric, grain), zeros: [], slices: new Map(), windows: 0 };
+}
+
+/** Scores metrics one at a time, so a caller can hold one metric's detectors at a time. */
+export interface MetricScorer {
+  /** The metrics watched at the grain, in the order they must be scored (exposures first). */
+  readonly order: readonly Metric[];
+  /** Scores one metric of `order` with its detectors, which it advances in place. */
+  score(metric: Metric, ms: MetricState): void;
+  /** The scores of the metrics scored so far that have slices, in the config's order. */
+  results(): MetricScores[];
+}
+
 /**
  * Scores every metric × slice series causally (each window only sees the windows before it).
  * Count slices absent from a window are zeros (the design writes no row for an empty slice);
@@ -146,6 +166,26 @@ export interface ScoreOptions {
  * them, gives exactly the scores of one run over all of them (test/jobs/detector-state.test.ts).
  */
 export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): MetricScores[] {
+  const scorer = metricScorer(rows, o);
+  const state = o.state ?? new Map<string, MetricState>();
+  for (const metric of scorer.order) {
+    // Every watched metric gets state, rows or not: its count zeros accumulate from the first window.
+    let ms = state.get(metric.name);
+    if (!ms) {
+      ms = freshState(metric, o.grain);
+      state.set(metric.name, ms);
+    }
+    scorer.score(metric, ms);
+  }
+  return scorer.results();
+}
+
+/**
+ * scoreMetrics one metric at a time: the caller gives each metric of `order` its detectors (restored
+ * or fresh) and may store and release them once scored. Scoring in that order gives the same scores
+ * whoever holds the detectors.
+ */
+export function metricScorer(rows: readonly MetricRow[], o: Omit<ScoreOptions, 'state'>): MetricScorer {
   const index = new Map(o.windows.map((t, i) => [t, i]));
   const byMetric = new Map<string, Map<string, (MetricRow | undefined)[]>>();
   const sliceOfKey = new Map<string, Slice>();
@@ -161,26 +201,21 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
       new Array<MetricRow | undefined>(o.windows.length).fill(undefined),
     )[i] = r;
   }
-  const state = o.state ?? new Map<string, MetricState>();
   const zeroCap = o.zeroWindows ?? Number.POSITIVE_INFINITY;
   const scoredBy = new Map<string, MetricScores>();
   // A metric other counts are judged against is the platform's traffic.
   const exposures = new Set(o.metrics.metrics.flatMap((m) => m.detection?.exposure ?? []));
   const families = moveFamilies(o.metrics.metrics);
   // Exposures first: a count judged against its exposure needs the exposure's expectation.
-  const ordered = [...o.metrics.metrics].sort(
-    (a, b) => Number(a.detection?.exposure !== undefined) - Number(b.detection?.exposure !== undefined),
-  );
-  for (const metric of ordered) {
+  const order = [...o.metrics.metrics]
+    .sort((a, b) => Number(a.detection?.exposure !== undefined) - Number(b.detection?.exposure !== undefined))
+    .filter((m) => {
+      const rules = detectionFor(m.detection, o.grain);
+      return rules.enabled && rules.grains.includes(o.grain);
+    });
+  const score = (metric: Metric, ms: MetricState): void => {
     const rules = detectionFor(metric.detection, o.grain);
     const slices = byMetric.get(metric.name) ?? new Map<string, (MetricRow | undefined)[]>();
-    if (!rules.enabled || !rules.grains.includes(o.grain)) continue;
-    // Every watched metric gets state, rows or not: its count zeros accumulate from the first window.
-    let ms = state.get(metric.name);
-    if (!ms) {
-      ms = { fingerprint: fingerprintOf(metric, o.grain), zeros: [], slices: new Map(), windows: 0 };
-      state.set(metric.name, ms);
-    }
     const exposure = rules.exposure !== undefined ? scoredBy.get(rules.exposure) : undefined;
     const shape = shapeOf(metric);
     const excluded = o.excluded.get(metric.name) ?? new Set<number>();
@@ -243,7 +278,7 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
       }
     if (shape === 'count') ms.zeros = [...ms.zeros, ...zeroHere].slice(-zeroCap);
     ms.windows += o.windows.length;
-    if (keys.length === 0) continue;
+    if (keys.length === 0) return;
     scoredBy.set(metric.name, {
       metric: metric.name,
       shape,
@@ -254,8 +289,8 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
       ...(exposures.has(metric.name) ? { cause: 'traffic' as const } : {}),
       ...(families.has(metric.name) ? { family: families.get(metric.name)! } : {}),
     });
-  }
-  return o.metrics.metrics.flatMap((m) => scoredBy.get(m.name) ?? []);
+  };
+  return { order, score, results: () => o.metrics.metrics.flatMap((m) => scoredBy.get(m.name) ?? []) };
 }
 
 /** Rebuilds a slice stored as its pairs (the state store keeps structure, never parses keys). */
@@ -435,6 +470,7 @@ function scoreBanded(
           score: b?.score ?? 0,
           isAnomaly: (b?.isAnomaly ?? false) && !suppressed,
           z: b?.z ?? 0,
+          ...(b && m.exposure && !isExcluded ? { volume: b.volume } : {}),
           excluded: isExcluded,
           ...(known ? { known: true as const } : {}),
           ...(suppressed ? { suppressed: true as const } : {}),

@@ -146,6 +146,21 @@ class Writer {
       this.n += 8;
     }
   }
+  /** A set's `count` integers of `width` bytes each, little-endian, straight into the buffer (no array of them). */
+  uints(xs: Set<number>, count: number, width: number): void {
+    this.room(count * width);
+    const buf = this.buf;
+    let n = this.n;
+    for (const x of xs) {
+      buf[n++] = x & 0xff;
+      if (width > 1) buf[n++] = (x >>> 8) & 0xff;
+      if (width > 2) {
+        buf[n++] = (x >>> 16) & 0xff;
+        buf[n++] = x >>> 24;
+      }
+    }
+    this.n = n;
+  }
   bytes(b: Uint8Array): void {
     this.room(b.length);
     this.buf.set(b, this.n);
@@ -182,8 +197,11 @@ class Reader {
     return this.buf[this.i++]!;
   }
   varint(): number {
-    let x = 0;
-    let mul = 1;
+    // One byte is the common case (deltas of a regular clock, small counts).
+    const first = this.byte();
+    if (first < 128) return first;
+    let x = first & 127;
+    let mul = 128;
     for (;;) {
       const b = this.byte();
       x += (b & 127) * mul;
@@ -201,6 +219,13 @@ class Reader {
     // A copy with its own buffer (a Node Buffer's slice would be a view into a shared pool).
     const out = new Uint8Array(k);
     out.set(this.buf.subarray(this.i, this.i + k));
+    this.i += k;
+    return out;
+  }
+  /** The next `k` bytes as a view (read at once, never kept). */
+  span(k: number): Uint8Array {
+    if (this.i + k > this.buf.length) throw new Error('detector state: truncated');
+    const out = this.buf.subarray(this.i, this.i + k);
     this.i += k;
     return out;
   }
@@ -241,7 +266,8 @@ function usedLength(v: Typed): number {
 }
 
 const zigzag = (d: number) => (d >= 0 ? 2 * d : -2 * d - 1);
-const unzigzag = (z: number) => (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+/** Below 2^31 with integer ops (the common case), else in doubles: the same value either way. */
+const unzigzag = (z: number) => (z < 0x80000000 ? (z >>> 1) ^ -(z & 1) : z % 2 === 0 ? z / 2 : -(z + 1) / 2);
 
 /** A calibrator's sorted array, rebuilt from its ring (the ring holds the same values, in arrival order). */
 function sortedOf(ring: Float64Array, n: number): Float64Array {
@@ -402,11 +428,7 @@ function write(w: Writer, v: unknown): void {
       w.byte(Tag.IntSet);
       w.byte(width);
       w.varint(v.size);
-      // Filled by a loop: TypedArray.from(set) takes the iterator's slow path.
-      const xs = new UINT[width]!(v.size);
-      let i = 0;
-      for (const x of v as Set<number>) xs[i++] = x;
-      w.bytes(viewBytes(xs));
+      w.uints(v as Set<number>, v.size, width);
       return;
     }
   }
@@ -439,7 +461,9 @@ function write(w: Writer, v: unknown): void {
   }
   if (typeof v === 'object') {
     const proto = Object.getPrototypeOf(v);
-    const entries = Object.entries(v as Record<string, unknown>);
+    const o = v as Record<string, unknown>;
+    // Keys, not entries: an object's key list is cached by the engine, its entries are allocated.
+    const keys = Object.keys(o);
     if (proto === Object.prototype) {
       w.byte(Tag.Object);
     } else {
@@ -448,14 +472,14 @@ function write(w: Writer, v: unknown): void {
       w.byte(Tag.Class);
       w.string(name);
     }
-    const dropSorted = proto === TailCalibrator.prototype && derivable(v as Record<string, unknown>);
-    const live = liveOnly(proto, v as Record<string, unknown>);
-    w.varint(entries.length);
-    for (const [k, x] of entries) {
+    const dropSorted = proto === TailCalibrator.prototype && derivable(o);
+    const live = liveOnly(proto, o);
+    w.varint(keys.length);
+    for (const k of keys) {
       w.string(k);
       if (dropSorted && k === 'sorted') w.byte(Tag.DerivedSorted);
       else if (live && k in live) write(w, live[k]);
-      else write(w, x);
+      else write(w, o[k]);
     }
     return;
   }
@@ -525,13 +549,17 @@ function read(r: Reader): unknown {
     case Tag.FloatArray:
       return r.floats(r.varint());
     case Tag.IntSet: {
-      const ctor = UINT[r.byte()];
-      if (!ctor) throw new Error('detector state: unknown integer set width');
-      const xs = new ctor(r.varint());
-      r.into(new Uint8Array(xs.buffer));
-      // Added one by one: new Set(typedArray) takes the iterator's slow path.
+      const width = r.byte();
+      if (!UINT[width]) throw new Error('detector state: unknown integer set width');
+      // Read in place (little-endian), added one by one: new Set(typedArray) takes the iterator's slow path.
+      const n = r.varint();
+      const b = r.span(n * width);
       const out = new Set<number>();
-      for (let i = 0; i < xs.length; i++) out.add(xs[i]!);
+      if (width === 1) for (let i = 0; i < n; i++) out.add(b[i]!);
+      else if (width === 2) for (let i = 0; i < 2 * n; i += 2) out.add(b[i]! | (b[i + 1]! << 8));
+      else
+        for (let i = 0; i < 4 * n; i += 4)
+          out.add((b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0);
       return out;
     }
     case Tag.Set: {

@@ -2,17 +2,18 @@ import { annotateAlert } from '../alerting/annotate.js';
 import { detectionFor } from '../alerting/detection-config.js';
 import { DetectorStateStore } from '../alerting/detector-state-store.js';
 import { candidatesAt, type Finding, topSlicesAt } from '../alerting/findings.js';
-import { type IncidentBook, IncidentBookStore } from '../alerting/incident-book.js';
+import { type DetectorStateRef, type IncidentBook, IncidentBookStore } from '../alerting/incident-book.js';
 import { incidentKey, type OpenIncident } from '../alerting/incidents.js';
 import { judgeWindow, medianOfFirstThree, referenceKey, referenceWindows } from '../alerting/judge.js';
 import { AlertOutbox, type DeliveryReport } from '../alerting/outbox.js';
 import { OTHER } from '../alerting/root-cause.js';
 import {
-  type DetectorStates,
   fingerprintOf,
+  freshState,
   type MetricScores,
+  type MetricState,
+  metricScorer,
   observedIn,
-  scoreMetrics,
   shapeOf,
 } from '../alerting/score-series.js';
 import { KnownEvents } from '../calendar/calendar.js';
@@ -140,9 +141,10 @@ export function watchedMetrics(cfg: MetricConfig, grain: Grain): Map<string, str
  * processedThrough), so only the windows after it are read and learned; without a usable state
  * (first run, lost, other detector code or config) they are warmed up on the stored windows from
  * `historyFrom`. Either way the scores equal those of one pass over all windows from the first
- * warm-up (test/jobs/detector-state.test.ts). Alerts are recorded, then the new state is written
- * under a fresh name, then the book (compare-and-swap) names it: a crash at any write leaves a
- * book and a state that match, and the rerun sends the same alerts.
+ * warm-up (test/jobs/detector-state.test.ts). Metric by metric, the detectors are restored,
+ * advanced and written under a fresh name (one metric's held at a time); then alerts are recorded,
+ * then the book (compare-and-swap) names the new state: a crash at any write leaves a book and a
+ * state that match, and the rerun sends the same alerts.
  */
 export async function judgeWindows(
   deps: DetectionDeps,
@@ -153,7 +155,6 @@ export async function judgeWindows(
   /** The guard's partition counts when the caller already has them (guardCounts from detectionHistoryFrom, ending at or after judgeTo). */
   precounted?: PartitionCounts,
 ): Promise<JudgeResult> {
-  const rules = qualityRulesSchema.parse(deps.quality ?? {});
   const step = addGrain(new Date(0), grain).getTime();
   const books = new IncidentBookStore(deps.objectStore);
   const { book, etag } = await books.load(grain);
@@ -163,52 +164,22 @@ export async function judgeWindows(
 
   const states = new DetectorStateStore(deps.objectStore);
   const watched = watchedMetrics(deps.config, grain);
-  let detectors: DetectorStates = new Map();
-  let source: DetectorStateUse['source'] = 'none';
-  let bytesRead = 0;
-  // Detectors that saw the windows through the book's processedThrough continue from there.
-  let learnFrom = historyFrom.getTime();
-  if (judgeStart < judgeTo.getTime() && book.detectorState && done + step >= historyFrom.getTime()) {
-    const loaded = await states.load(grain, book.detectorState, watched);
-    if (loaded) {
-      detectors = loaded.states;
-      bytesRead = loaded.bytes;
-      learnFrom = done + step;
-      source = 'restored';
-    }
-  }
-  if (source === 'none' && judgeStart < judgeTo.getTime()) source = 'warmed';
-  const windows =
-    judgeStart < judgeTo.getTime()
-      ? windowsInRange(grain, new Date(learnFrom), judgeTo).map((w) => w.start.getTime())
-      : [];
-
-  // Issues for every window learned or compared with (pre-incident references reach a lookback back).
-  const issuesFrom = Math.min(learnFrom, judgeStart - lookbackMs(grain));
-  const countedFrom = issuesFrom - rules.historyDays * 86_400_000;
-  const counts = precounted ?? (await guardCounts(deps, new Date(issuesFrom), judgeTo));
-  const issues = findDataIssues(counts, countedFrom, issuesFrom, judgeTo.getTime(), rules);
-  const excluded = excludedWindows(deps.config, issues, grain);
-
-  // Window by window: reads only the range, never lists the whole store.
-  const read = await mapWithConcurrency(windows, 16, (t) => deps.store.readWindow(grain, new Date(t)));
-  const rows = read.flatMap((r) => {
-    if (!r.ok) throw r.error;
-    return r.value ?? [];
-  });
+  const now = deps.clock.now();
   // Known events (calendar): not learned from, annotated, and suppressed where they say so.
   const events = new KnownEvents(deps.config.calendar);
-  const scores = scoreMetrics(rows, {
-    metrics: deps.config,
-    grain,
-    windows,
-    excluded,
-    known: events,
-    state: detectors,
-    zeroWindows: Math.round(lookbackMs(grain) / step),
-  });
-  // Every watched metric keeps state, with or without rows so far (count zeros accumulate).
-  for (const name of [...detectors.keys()]) if (!watched.has(name)) detectors.delete(name);
+  const judging = judgeStart < judgeTo.getTime();
+  const ctx: PassContext = { deps, grain, judgeStart, judgeTo, precounted, states, watched, events, now };
+  // Detectors that saw the windows through the book's processedThrough continue from there;
+  // without a usable state (first run, lost, other detector code or config) they warm up on the
+  // stored windows from historyFrom.
+  const ref = book.detectorState;
+  const restored =
+    judging && ref && done + step >= historyFrom.getTime() && sameMetrics(ref, watched)
+      ? await scorePass(ctx, done + step, ref)
+      : undefined;
+  const pass = restored ?? (await scorePass(ctx, historyFrom.getTime(), undefined));
+  const source: DetectorStateUse['source'] = restored ? 'restored' : judging ? 'warmed' : 'none';
+  const { windows, issues, excluded, scores } = pass;
 
   const reportUrl =
     deps.reportUrl ??
@@ -232,7 +203,7 @@ export async function judgeWindows(
     }
   // On by default: alerts never name a slice of fewer than k people (minSliceUsers ≤ 1 turns it off).
   const guard = await buildSliceGuard(requests, { ...deps, grain });
-  const history = new WindowHistory(deps.store, grain, windows, scores, excluded, detectors, deps.config);
+  const history = new WindowHistory(deps.store, grain, windows, scores, excluded, deps.config);
   let windowsRead = windows.length;
   for (const i of judgedIdx) {
     const t = windows[i]!;
@@ -251,21 +222,17 @@ export async function judgeWindows(
   for (let i = 0; i < alerts.length; i++) alerts[i] = annotateAlert(alerts[i]!, metricsByName, events);
 
   const outbox = new AlertOutbox(deps.objectStore);
-  const now = deps.clock.now();
-  // Record before advancing the state: a crash in between only re-records the same ids (no-ops).
+  // Record before advancing the book: a crash in between only re-records the same ids (no-ops).
   const recorded = await outbox.record(alerts, now);
-  let bytesWritten = 0;
-  if (judged > 0) {
-    // The new state first, under a name no book holds yet; the book's compare-and-swap makes it current.
-    const saved = await states.save(grain, detectors, now);
-    bytesWritten = saved.bytes;
+  if (judged > 0 && pass.saved) {
+    // The new state is written already, under a name no book holds yet; the book's compare-and-swap makes it current.
     const next: IncidentBook = {
       ...(last ? { processedThrough: last } : {}),
       open: Object.fromEntries(open),
-      detectorState: { run: saved.run, metrics: saved.metrics },
+      detectorState: pass.saved,
     };
     await books.save(grain, next, etag);
-    await states.prune(grain, next.detectorState!, book.detectorState, now);
+    await states.prune(grain, pass.saved, book.detectorState, now);
   }
   const delivery = await outbox.deliver(deps.sink, now);
   return {
@@ -276,9 +243,9 @@ export async function judgeWindows(
             source,
             windowsLearned: windows.length,
             windowsRead,
-            bytesRead,
-            bytesWritten,
-            series: [...detectors.values()].reduce((n, ms) => n + ms.slices.size, 0),
+            bytesRead: pass.bytesRead,
+            bytesWritten: pass.bytesWritten,
+            series: pass.series,
           },
         }
       : {}),
@@ -286,6 +253,135 @@ export async function judgeWindows(
     delivery,
     dataIssues: issues,
     open: [...open.values()],
+  };
+}
+
+interface PassContext {
+  readonly deps: DetectionDeps;
+  readonly grain: Grain;
+  /** The first window judged: state is written when the pass reaches it. */
+  readonly judgeStart: number;
+  readonly judgeTo: Date;
+  readonly precounted: PartitionCounts | undefined;
+  readonly states: DetectorStateStore;
+  /** metric → fingerprint of its detectors (watchedMetrics). */
+  readonly watched: ReadonlyMap<string, string>;
+  readonly events: KnownEvents;
+  readonly now: Date;
+}
+
+/** What one pass over the windows from its learnFrom to judgeTo scored, and the state it wrote. */
+interface ScoredPass {
+  readonly windows: number[];
+  readonly issues: DataIssue[];
+  readonly excluded: Map<string, Set<number>>;
+  readonly scores: MetricScores[];
+  /** The new state (under a run no book names yet), when the pass reached a window to judge. */
+  readonly saved?: DetectorStateRef;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  readonly series: number;
+}
+
+/** Whether a stored state holds exactly the watched metrics (else it is not restored). */
+function sameMetrics(ref: DetectorStateRef, watched: ReadonlyMap<string, string>): boolean {
+  return ref.metrics.length === watched.size && ref.metrics.every((m) => watched.has(m));
+}
+
+/** A read started ahead of its use: marked handled now, so a failure surfaces where it is awaited. */
+function ahead<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
+/**
+ * Reads the windows from `learnFrom` to judgeTo and scores them metric by metric: each metric's
+ * detectors are restored from `restore` (or fresh without it), advanced, written under a new run
+ * and released before the next metric's are decoded, so a tick holds one metric's detectors at a
+ * time, however many series the grain has. Undefined when a metric of `restore` is missing or of
+ * another detector (the caller warms up instead; what this pass wrote is removed).
+ */
+async function scorePass(
+  c: PassContext,
+  learnFrom: number,
+  restore: DetectorStateRef,
+): Promise<ScoredPass | undefined>;
+async function scorePass(c: PassContext, learnFrom: number, restore: undefined): Promise<ScoredPass>;
+async function scorePass(
+  c: PassContext,
+  learnFrom: number,
+  restore: DetectorStateRef | undefined,
+): Promise<ScoredPass | undefined> {
+  const { deps, grain, judgeStart, judgeTo, states, watched } = c;
+  const rules = qualityRulesSchema.parse(deps.quality ?? {});
+  const windows =
+    judgeStart < judgeTo.getTime()
+      ? windowsInRange(grain, new Date(learnFrom), judgeTo).map((w) => w.start.getTime())
+      : [];
+  // Issues for every window learned or compared with (pre-incident references reach a lookback back).
+  const issuesFrom = Math.min(learnFrom, judgeStart - lookbackMs(grain));
+  const countedFrom = issuesFrom - rules.historyDays * 86_400_000;
+  const counts = c.precounted ?? (await guardCounts(deps, new Date(issuesFrom), judgeTo));
+  const issues = findDataIssues(counts, countedFrom, issuesFrom, judgeTo.getTime(), rules);
+  const excluded = excludedWindows(deps.config, issues, grain);
+  const base = { windows, issues, excluded, bytesRead: 0, bytesWritten: 0, series: 0 };
+  if (windows.length === 0) return { ...base, scores: [] };
+
+  // Window by window: reads only the range, never lists the whole store.
+  const read = await mapWithConcurrency(windows, 16, (t) => deps.store.readWindow(grain, new Date(t)));
+  const rows = read.flatMap((r) => {
+    if (!r.ok) throw r.error;
+    return r.value ?? [];
+  });
+  const step = addGrain(new Date(0), grain).getTime();
+  const scorer = metricScorer(rows, {
+    metrics: deps.config,
+    grain,
+    windows,
+    excluded,
+    known: c.events,
+    zeroWindows: Math.round(lookbackMs(grain) / step),
+  });
+  const save = windows.some((t) => t >= judgeStart);
+  const run = DetectorStateStore.newRun(c.now);
+  const { order } = scorer;
+  const written: string[] = [];
+  let { bytesRead, bytesWritten, series } = base;
+  // The next metric's bytes are read while this one is scored (not decoded before it is released),
+  // and its encoded state is written while the next is scored (one write in flight).
+  let next = restore && order[0] ? ahead(states.fetchMetric(grain, restore.run, order[0].name)) : undefined;
+  let writing: Promise<number> | undefined;
+  for (const [k, metric] of order.entries()) {
+    let ms: MetricState;
+    if (restore) {
+      const obj = await next;
+      next = order[k + 1] ? ahead(states.fetchMetric(grain, restore.run, order[k + 1]!.name)) : undefined;
+      const loaded = DetectorStateStore.decodeMetric(obj, watched.get(metric.name)!);
+      if (!loaded) {
+        await writing;
+        await states.discard(grain, run, written);
+        return undefined;
+      }
+      ms = loaded.state;
+      bytesRead += loaded.bytes;
+    } else ms = freshState(metric, grain);
+    scorer.score(metric, ms);
+    series += ms.slices.size;
+    if (save) {
+      const body = DetectorStateStore.encodeMetric(ms);
+      if (writing) bytesWritten += await writing;
+      writing = ahead(states.putMetric(grain, run, metric.name, body));
+      written.push(metric.name);
+    }
+  }
+  if (writing) bytesWritten += await writing;
+  return {
+    ...base,
+    scores: scorer.results(),
+    ...(save ? { saved: { run, metrics: written.sort() } } : {}),
+    bytesRead,
+    bytesWritten,
+    series,
   };
 }
 
@@ -306,7 +402,6 @@ class WindowHistory {
     windows: readonly number[],
     scores: readonly MetricScores[],
     private readonly excluded: ReadonlyMap<string, ReadonlySet<number>>,
-    private readonly detectors: DetectorStates,
     private readonly config: MetricConfig,
   ) {
     this.first = windows[0] ?? Number.POSITIVE_INFINITY;
@@ -330,7 +425,8 @@ class WindowHistory {
     const def = this.config.metrics.find((m) => m.name === metric);
     if (!def) return null;
     return observedIn(await this.rowsOf(t), metric, shapeOf(def), sliceKey, t, {
-      since: this.detectors.get(metric)?.slices.get(sliceKey)?.since,
+      // Every slice of the metric's detectors is in its scores (scoreMetrics scores them all).
+      since: this.scoredBy.get(metric)?.since.get(sliceKey),
       excluded: this.excluded.get(metric)?.has(t) ?? false,
     });
   }

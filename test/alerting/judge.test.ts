@@ -132,7 +132,11 @@ describe('a count and its own rate: one incident per move', () => {
   const RATE = 0.003;
 
   /** Impressions (flat), removals by region and by policy, and their rate; `lift` moves removals. */
-  function familyLake(lift: (region: string, policy: string, h: number) => number, seed = 7): MetricRow[] {
+  function familyLake(
+    lift: (region: string, policy: string, h: number) => number,
+    seed = 7,
+    regions = REGIONS,
+  ): MetricRow[] {
     const rng = createRng(seed);
     const rows: MetricRow[] = [];
     const put = (metric: string, h: number, slice: MetricRow['slice'], v: number, d: number | null) =>
@@ -151,7 +155,7 @@ describe('a count and its own rate: one incident per move', () => {
       let imp = 0;
       let rem = 0;
       const byPolicy: Record<string, number> = { spam: 0, hate_speech: 0 };
-      for (const [region, share] of Object.entries(REGIONS)) {
+      for (const [region, share] of Object.entries(regions)) {
         const i = share;
         let r = 0;
         for (const [policy, ps] of Object.entries(POLICIES)) {
@@ -217,6 +221,27 @@ describe('a count and its own rate: one incident per move', () => {
     expect(opens[0]).toMatchObject({ metric: 'removals', slice: 'policy=spam', metrics: ['removals'] });
     // The rate has no policy slices, so it has no numbers to add.
     expect(opens[0]!.evidence).toBeUndefined();
+  });
+
+  it('a count of ~10 an hour halved for two days is an incident: gated on the span its evidence covers', () => {
+    // MX: ~10 removals an hour, never 20 in one window; its down-shift is judged on the last 16.
+    const regions = { ...REGIONS, MX: 3_300 };
+    const rows = familyLake((r, _p, h) => (r === 'MX' && h >= 120 && h < 168 ? 0.5 : 1), 7, regions);
+    // The count alone (the catalog's reports: a rate watched up only cannot carry a drop).
+    const alerts = judgeAll(
+      rows.filter((r) => r.metric !== 'removals_per_10k_impressions'),
+      selectMetrics(coreCatalog(), ['impressions', 'removals']),
+    );
+    const opens = alerts.filter((a) => a.status === 'open' && a.slice === 'region=MX');
+    // Opened during the shift, and only then (its few events an hour may split it in parts).
+    expect(opens.length).toBeGreaterThan(0);
+    for (const a of opens) {
+      expect(a).toMatchObject({ metric: 'removals', direction: 'down' });
+      expect(hourOf(a.since)).toBeGreaterThanOrEqual(120);
+      expect(hourOf(a.since)).toBeLessThan(168);
+    }
+    // Nothing else opens on the quiet regions.
+    expect(alerts.filter((a) => a.status === 'open' && a.slice !== 'region=MX')).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type RateObs, scoreRateBands } from '../../shared/alerting/pooled-band.js';
+import { type RateObs, type SeriesState, scoreRateBands } from '../../shared/alerting/pooled-band.js';
+import { decodeState, encodeState } from '../../shared/anomaly/state.js';
 import { createRng, poissonExact } from '../../shared/stats/random.js';
 
 const OPTIONS = {
@@ -144,5 +145,36 @@ describe('pooled rate bands', () => {
     const b = scoreRateBands(marked, 24 * 10, OPTIONS).get('DE')!;
     expect(b[155]!.isAnomaly).toBe(true);
     expect(b[200]!.expected).toBeCloseTo(a[200]!.expected, 9);
+  });
+
+  it('a longer scale never reaches across windows that were not judged (too small to judge)', () => {
+    // A share of ~10% on ~30 signups an hour, then two high windows, six too small to judge
+    // (skipped, as a ratio under minVolume is), and two ordinary ones: 3 of 24 where 2.4 is usual.
+    const obs: (RateObs | null)[] = Array.from({ length: 24 * 7 }, (_, h) => ({ n: 2 + (h % 3), d: 30 }));
+    const at = obs.length;
+    obs.push(
+      { n: 9, d: 22 },
+      { n: 11, d: 28 },
+      ...new Array<null>(6).fill(null),
+      { n: 3, d: 24 },
+      { n: 3, d: 24 },
+    );
+    const options = { ...OPTIONS, sensitivity: () => 0.5, groupOf: () => null };
+    const band = scoreRateBands(new Map([['', obs]]), obs.length, options).get('')!;
+    expect(band[at]!.isAnomaly && band[at + 1]!.isAnomaly).toBe(true);
+    // The 16-window scale's "latest 4 off" would reach back over the gap to the two high windows.
+    expect(band[at + 8]!.isAnomaly).toBe(false);
+    expect(band[at + 9]!.isAnomaly).toBe(false);
+    // The gap is part of the kept state: two runs split inside it, the state stored between them
+    // (encoded), score the later windows as one run does.
+    const split = at + 4;
+    const states = new Map<string, SeriesState>();
+    scoreRateBands(new Map([['', obs.slice(0, split)]]), split, options, { states, offset: 0 });
+    const kept = new Map([['', decodeState(encodeState(states.get('')!)) as SeriesState]]);
+    const later = scoreRateBands(new Map([['', obs.slice(split)]]), obs.length - split, options, {
+      states: kept,
+      offset: split,
+    }).get('')!;
+    expect(later.map((p) => p?.score ?? null)).toEqual(band.slice(split).map((p) => p?.score ?? null));
   });
 });

@@ -107,12 +107,24 @@ describe('detector state', () => {
   it('keeps integer sets (every width) in insertion order and integer arrays of any step exactly', () => {
     const tree = {
       small: new Set([3, 1, 2, 0]),
+      mid: new Set([300, 65_535, 7]),
       wide: new Set([70_000, 5, 2 ** 32 - 1]),
       mixed: new Set([1, -1, 0.5, 'a']),
       clock: [1_767_571_200_000, 1_767_574_800_000, 1_767_578_400_000, 1_767_585_600_000],
       jumps: [2 ** 52, -(2 ** 52), 0, 2 ** 53 - 1, -(2 ** 53 - 1)],
     };
-    const back = decodeState(encodeState(tree)) as typeof tree;
+    // Deltas of deltas either side of 2^31 once zigzagged (decoded with integer ops below it).
+    const steps = [2 ** 30 - 1, 2 ** 30, -(2 ** 30), -(2 ** 30) - 1, 2 ** 31, 5, -3, 127, 128];
+    let x = 0;
+    let d = 0;
+    const edges = steps.map((dd) => {
+      d += dd;
+      x += d;
+      return x;
+    });
+    const back = decodeState(encodeState({ ...tree, edges })) as typeof tree & { edges: number[] };
+    expect(back.edges).toEqual(edges);
+    expect([...back.mid]).toEqual([300, 65_535, 7]);
     expect([...back.small]).toEqual([3, 1, 2, 0]);
     expect([...back.wide]).toEqual([70_000, 5, 2 ** 32 - 1]);
     expect([...back.mixed]).toEqual([1, -1, 0.5, 'a']);
