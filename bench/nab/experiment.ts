@@ -14,9 +14,12 @@
  * Two harder checks: a 4th column `stress_fp_x4` (not a NAB profile: false positives at 4x the
  * standard cost, as if every file were 4x longer at the same false-alarm rate; the rest of the NAB
  * corpus has files up to 5x longer than these), and `--drop p`, a thinned copy of the split (see
- * thinned) for an irregular cadence the public files do not show.
+ * thinned) for an irregular cadence the public files do not show. `--stretch k` (see stretched) is a
+ * stand-in for the longer held-out files: each file made k times as long by repeating a stretch of its
+ * own normal rows, so false alarms that do not stop as a series' repertoire is learned show up as
+ * real false positives, and every window after the insert comes after that much more history.
  *
- *   npx tsx bench/nab/experiment.ts ['{"halfEvidence":3}'] [--per-file] [--drop 0.2]
+ *   npx tsx bench/nab/experiment.ts ['{"halfEvidence":3}'] [--per-file] [--drop 0.2] [--stretch 4]
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -63,6 +66,60 @@ function thinned(drop: number): string {
   return dir;
 }
 
+const DAY_MS = 86_400_000;
+const parseTs = (t: string) => Date.parse(`${t.slice(0, 19).replace(' ', 'T')}Z`);
+const formatTs = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+
+/**
+ * A copy of the split where each file is about `factor` times as long (a stand-in: the public split
+ * has no file over 4731 rows, NAB's held-out files reach ~22k). The rows before the first window are
+ * the file's normal behaviour by its labels; their last whole weeks (or days, if they hold no week; or
+ * all of them, if they hold no day) are repeated right after them as often as makes the file `factor`
+ * times as long, the timestamps of everything later (rows and windows) shifted by the inserted time.
+ * Every window then comes after that much more history, and NAB's probation (15%, at most 750 rows)
+ * still ends before the first window. Exact repeats are kinder than new normal rows would be (nothing
+ * in them is new after the first copy), so this is a lower bound on how false alarms grow with length;
+ * it also asks whether windows late in a long history are still found.
+ */
+function stretched(factor: number): { root: string; labels: string } {
+  const dir = join(repo, 'bench/out/nab-stretch', String(factor));
+  const windows = JSON.parse(readFileSync(labelsPath, 'utf8')) as Record<string, string[][]>;
+  const labels: Record<string, string[][]> = {};
+  for (const f of nabCsvFiles()) {
+    const [header, ...rows] = readFileSync(f.path, 'utf8').trimEnd().split('\n');
+    const times = rows.map((r) => parseTs(r));
+    const n = rows.length;
+    const spans = (windows[f.rel] ?? []).map((w) => w.map(parseTs) as [number, number]);
+    const inWindow = (t: number) => spans.some(([a, b]) => t >= a && t <= b);
+    // The rows before the first window (all of them if there is none) are normal by the labels.
+    const e = spans.length > 0 ? times.findIndex((t) => inWindow(t)) : n;
+    const steps = times
+      .slice(1)
+      .map((t, i) => t - times[i]!)
+      .sort((x, y) => x - y);
+    const step = steps[steps.length >> 1]!;
+    const perDay = Math.round(DAY_MS / step);
+    const period = e >= 7 * perDay ? 7 * perDay : Math.min(e, perDay);
+    const block = Math.floor(e / period) * period;
+    const copies = block > 0 ? Math.ceil(((factor - 1) * n) / block) : 0;
+    // Whole days, so the copies keep the time of day (and gaps in the cadence cannot overlap them).
+    const end = e < n ? times[e]! : times[n - 1]! + step;
+    const unit = period >= perDay ? DAY_MS : step;
+    const shiftMs = Math.ceil((end - times[e - block]!) / unit) * unit;
+    const out: string[] = rows.slice(0, e);
+    for (let c = 1; c <= copies; c++)
+      for (let i = e - block; i < e; i++) out.push(formatTs(times[i]! + c * shiftMs) + rows[i]!.slice(19));
+    for (let i = e; i < n; i++) out.push(formatTs(times[i]! + copies * shiftMs) + rows[i]!.slice(19));
+    const moved = (t: number) => formatTs(t >= times[e - 1]! + step / 2 ? t + copies * shiftMs : t);
+    labels[f.rel] = spans.map(([s0, s1]) => [`${moved(s0)}.000000`, `${moved(s1)}.000000`]);
+    mkdirSync(join(dir, f.category), { recursive: true });
+    writeFileSync(join(dir, f.category, f.name), `${[header, ...out].join('\n')}\n`);
+  }
+  const labelsFile = `${dir}.labels.json`;
+  writeFileSync(labelsFile, JSON.stringify(labels));
+  return { root: dir, labels: labelsFile };
+}
+
 interface NabFile {
   rel: string;
   windows: unknown[];
@@ -105,17 +162,20 @@ async function main(): Promise<void> {
   const patch = args.find((a) => a.startsWith('{'));
   const dropAt = args.indexOf('--drop');
   const drop = dropAt >= 0 ? Number(args[dropAt + 1]) : 0;
-  const root = drop > 0 ? thinned(drop) : dataDir;
+  const stretchAt = args.indexOf('--stretch');
+  const stretch = stretchAt >= 0 ? Number(args[stretchAt + 1]) : 0;
+  const long = stretch > 1 ? stretched(stretch) : undefined;
+  const root = long?.root ?? (drop > 0 ? thinned(drop) : dataDir);
   if (patch) merge(TUNING as unknown as Record<string, unknown>, JSON.parse(patch));
   // One output folder per override, so runs side by side do not overwrite each other.
-  const tag = `${patch ? createHash('sha1').update(patch).digest('hex').slice(0, 10) : 'default'}${drop > 0 ? `-drop${drop}` : ''}`;
+  const tag = `${patch ? createHash('sha1').update(patch).digest('hex').slice(0, 10) : 'default'}${drop > 0 ? `-drop${drop}` : ''}${long ? `-stretch${stretch}` : ''}`;
   const outDir = join(repo, 'bench/out/nab-exp', tag);
   const { seconds } = writeVigilScores(outDir, root);
   const scorer = (await import(pathToFileURL(join(nab, 'score.mjs')).href)) as Scorer;
   scorer.PROFILES.stress_fp_x4 = { tpWeight: 1, fnWeight: 1, fpWeight: 0.44 };
   const files = scorer.loadRun({
     dataDir: root,
-    labelsPath,
+    labelsPath: long?.labels ?? labelsPath,
     resultsDir: outDir,
   });
   const subsets: [string, NabFile[]][] = [['all', files]];

@@ -1,3 +1,4 @@
+import { metricsOf } from '../../shared/alerting/message.js';
 import { InputError, VigilError } from '../../shared/errors.js';
 import { runTick } from '../../shared/jobs/tick.js';
 import { parseUtc } from '../../shared/time/window.js';
@@ -38,7 +39,7 @@ export async function runJob(job: 'hourly' | 'daily', o: Opts): Promise<void> {
       `${job} tick at ${s.at}: closed ${s.window}; recomputed ${s.recomputed}/${s.recompute} windows, judged ${s.judged}, ${s.alerts} new alert(s), ${s.delivered} delivered, ${s.open_incidents} incident(s) open (${s.seconds.toFixed(1)}s)`,
       ...r.job.alerts.map(
         (a) =>
-          `  ${a.status.padEnd(8)} ${a.severity.padEnd(8)} ${a.metric}${a.slice ? ` [${a.slice}]` : ''} at ${a.windowStart}`,
+          `  ${a.status.padEnd(8)} ${a.severity.padEnd(8)} ${metricsOf(a).join(' + ')}${a.slice ? ` [${a.slice}]` : ''} at ${a.windowStart}`,
       ),
       ...blocked.map((b) => `  held     ${b.window}: being computed by ${b.heldBy} until ${b.expiresAt}`),
       ...r.job.recompute.failed.map((f) => `  FAILED   ${f.window}: ${f.error}`),

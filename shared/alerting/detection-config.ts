@@ -18,8 +18,9 @@ export const metricDetectionSchema = z
     sliceSensitivity: z.number().min(0).max(1).optional(),
     /**
      * Ratios: windows whose denominator is below this are not scored or learned. Counts: a window
-     * is an incident candidate only when observed or expected reaches it (a drop to 0 still counts).
-     * Default 20.
+     * is an incident candidate only when observed or expected reaches it (a drop to 0 still counts)
+     * — for a count judged against its exposure, summed over the span its evidence was judged on
+     * (the window, or its last 4 or 16). Default 20.
      */
     minVolume: z.number().min(0).optional(),
     /** Rows scored 0 while the baseline learns (default 48 hourly windows, 7 daily). */

@@ -50,7 +50,8 @@ function moveGates(p: ScoredPoint, rules: MetricDetection, countLike: boolean, d
   const allowed = direction ?? rules.direction;
   if ((allowed === 'up' && !up) || (allowed === 'down' && up)) return false;
   if (Math.abs(relativeChange(p.observed, p.expected)) < rules.minRelativeChange) return false;
-  if (countLike && Math.max(p.observed, p.expected) < rules.minVolume) return false;
+  // A banded count is gated on the span its evidence was judged on, else on the window.
+  if (countLike && (p.volume ?? Math.max(p.observed, p.expected)) < rules.minVolume) return false;
   return true;
 }
 
@@ -129,6 +130,12 @@ export interface OpenView {
   readonly slice: Slice;
   readonly slices: readonly Slice[];
   readonly direction: 'up' | 'down';
+  /**
+   * A move against the incident's direction on one of its own slices is a move of its own (not the
+   * incident settling back): it is left to open its own incident. Absent: every move on its own
+   * slices is the incident's.
+   */
+  readonly opposes?: (slice: Slice, p: ScoredPoint) => boolean;
 }
 
 function directionOf(p: ScoredPoint): 'up' | 'down' {
@@ -137,7 +144,8 @@ function directionOf(p: ScoredPoint): 'up' | 'down' {
 
 /**
  * Splits a metric's candidates at window i into incidents. An open incident keeps what is its own:
- * its head slice (either way), the slices it already named, and slices moving its way that can hold
+ * its head slice and the slices it already named (either way, but for a move the other way that
+ * `opposes` it: another cause), and slices moving its way that can hold
  * the same rows as its head (any slice, for the total) and are not disjoint from a slice it names.
  * What is left opens new
  * incidents: the total first if it is a candidate, else the strongest slice, each taking the
@@ -167,16 +175,20 @@ export function groupFindings(
     // comments): those are views of the same wave, not other causes.
     // An incident that claimed the total (its head, or a slice whose wave moved the total) spans it.
     const spansTotal = isTotal(inc.slice) || inc.slices.some(isTotal);
-    const mine = take(
-      (c) =>
-        c.slice.key === inc.slice.key ||
-        named.has(c.slice.key) ||
+    const mine = take((c) => {
+      const own = c.slice.key === inc.slice.key || named.has(c.slice.key);
+      // A move the other way on one of its own slices that the caller calls a move of its own (off
+      // what the slice was before the incident) is another cause: it opens its own incident.
+      if (own && directionOf(c.point) !== inc.direction && inc.opposes?.(c.slice, c.point)) return false;
+      return (
+        own ||
         (spansTotal && movesWithParent(c.point, total, ms.rules)) ||
         (isTotal(inc.slice)
           ? directionOf(c.point) === inc.direction &&
             (!inc.slices.some((s) => areSiblings(s, c.slice)) || explainedByNamed(c, inc, points))
-          : directionOf(c.point) === inc.direction && compatible(inc.slice, c.slice)),
-    );
+          : directionOf(c.point) === inc.direction && compatible(inc.slice, c.slice))
+      );
+    });
     if (mine.length === 0) continue;
     const head = points.get(inc.slice.key)?.point;
     claimed.set(inc.key, finding(ms, i, inc.slice, head, mine, inc.direction));

@@ -3,13 +3,13 @@ import type { ObjectStore } from '../ports/object-store.js';
 import { parseSliceKey, type Slice, type SlicePair, sliceOf, TOTAL } from '../slices/slice.js';
 import { STORAGE_LAYOUT } from '../storage/layout.js';
 import type { Grain } from '../time/window.js';
-import { incidentKey, type OpenIncident, subjectOf } from './incidents.js';
+import { keyOfIncident, type OpenIncident } from './incidents.js';
 
 /** Every open incident of a grain and the last window judged, stored as one object. */
 export interface IncidentBook {
   /** Start of the last window judged (ISO); a rerun of it or an earlier window sends nothing new. */
   readonly processedThrough?: string;
-  /** incidentKey (kind, metric or family, slice) → its open incident */
+  /** incidentKey (kind, metric or family, slice, direction) → its open incident */
   readonly open: Readonly<Record<string, OpenIncident>>;
   /**
    * The detector state that has seen exactly the windows through `processedThrough`
@@ -91,7 +91,8 @@ function reviveBook(raw: IncidentBook): IncidentBook {
       peak: old.peak ?? { windowStart: old.since, observed: null, expected: null, topSlices: [] },
       openingTopSlices: old.openingTopSlices ?? [],
     };
-    open[incidentKey(inc.kind, subjectOf(inc), slice)] = inc;
+    // Keys are rebuilt from the incident, so a book keyed the older way (no direction) reads back.
+    open[keyOfIncident(inc)] = inc;
   }
   return {
     ...(raw.processedThrough ? { processedThrough: raw.processedThrough } : {}),

@@ -4,6 +4,7 @@ import type {
   AlertKind,
   AlertStatus,
   ContributingSlice,
+  MetricEvidence,
   Severity,
 } from '../ports/alert-sink.js';
 import { compareSlices, dimensionValue, isTotal, type Slice } from '../slices/slice.js';
@@ -13,7 +14,7 @@ import { type Finding, relativeChange, SEVERITY_RANK } from './findings.js';
 import { OTHER, type SliceShare, shareKey } from './root-cause.js';
 
 /**
- * The incident state machine, pure: one incident per (kind, metric, slice) at a time. A first
+ * The incident state machine, pure: one incident per (kind, metric, slice, direction) at a time. A first
  * anomalous window opens it (one message), growth sends an update (at most one per cooldown, unless
  * severity escalates), and `resolveAfter` quiet windows resolve it. A window is quiet only when the
  * incident has no finding AND its own slices are no longer off their expectation (`stillOff`): a
@@ -82,11 +83,28 @@ export interface StepResult {
 }
 
 /**
- * The identity of an incident in the state: kind, subject and slice. The subject is the metric, or
- * for a metric of a count / rate family the family's id, so the count and its rate share one incident.
+ * The identity of an incident in the state: kind, subject, slice and, for a metric incident, its
+ * direction. The subject is the metric, or for a metric of a count / rate family the family's id,
+ * so the count and its rate share one incident; a move the other way on the slice of an open
+ * incident is another cause, so it has an incident (and a key) of its own.
  */
-export function incidentKey(kind: AlertKind, subject: string, slice: Slice): string {
-  return JSON.stringify([kind, subject, slice.key]);
+export function incidentKey(
+  kind: AlertKind,
+  subject: string,
+  slice: Slice,
+  direction?: 'up' | 'down',
+): string {
+  return JSON.stringify([
+    kind,
+    subject,
+    slice.key,
+    ...(kind === 'metric_incident' && direction ? [direction] : []),
+  ]);
+}
+
+/** The key an open incident is kept under (incidentKey of its own fields). */
+export function keyOfIncident(inc: OpenIncident): string {
+  return incidentKey(inc.kind, subjectOf(inc), inc.slice, inc.direction);
 }
 
 /** What an open incident is keyed by: its family, else its metric. */
@@ -267,6 +285,15 @@ export function formatNumber(x: number | null): string {
   return x.toPrecision(2);
 }
 
+/** One metric's numbers as text: `removals 120 vs expected 60 (+100%)`. */
+export function formatEvidence(e: MetricEvidence): string {
+  const change =
+    e.observed !== null && e.expected !== null
+      ? ` (${formatPercent(relativeChange(e.observed, e.expected))})`
+      : '';
+  return `${e.metric} ${formatNumber(e.observed)} vs expected ${formatNumber(e.expected)}${change}`;
+}
+
 function summarize(a: Omit<Alert, 'summary'>, inc: OpenIncident, note: string | undefined): string {
   const where = a.slice === '' ? 'total' : a.slice;
   const what =
@@ -277,16 +304,7 @@ function summarize(a: Omit<Alert, 'summary'>, inc: OpenIncident, note: string | 
     a.observed !== null && a.expected !== null
       ? ` ${a.direction} ${formatPercent(relativeChange(a.observed, a.expected))}: observed ${formatNumber(a.observed)} vs expected ${formatNumber(a.expected)}`
       : '';
-  const also = (a.evidence ?? [])
-    .map(
-      (e) =>
-        `; ${e.metric} ${formatNumber(e.observed)} vs expected ${formatNumber(e.expected)}${
-          e.observed !== null && e.expected !== null
-            ? ` (${formatPercent(relativeChange(e.observed, e.expected))})`
-            : ''
-        }`,
-    )
-    .join('');
+  const also = (a.evidence ?? []).map((e) => `; ${formatEvidence(e)}`).join('');
   const top = a.topSlices.length
     ? `; top slices: ${a.topSlices.map((s) => `${s.slice} (${formatPercent(s.contribution)} of the move)`).join(', ')}`
     : '';

@@ -48,12 +48,13 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
     finding: Finding | undefined,
     ms?: MetricScores,
     group?: Subject,
+    held = false,
   ) => {
     const rules = ms?.rules ?? { resolveAfter: 1, cooldown: 3 };
     const point = current && ms ? ms.slices.get(current.slice.key)?.[o.i] : undefined;
     const off =
       current && group
-        ? group.members.some((m) => stillOff(m, o.i, current, o.grain, o.t, o.references))
+        ? held || group.members.some((m) => stillOff(m, o.i, current, o.grain, o.t, o.references))
         : undefined;
     const step = stepIncident(current, finding, {
       t: o.t,
@@ -79,6 +80,20 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
       slices: inc.slices,
       direction: inc.direction,
     }));
+    // A move the other way on an incident's own slice is a move of its own when that slice is off
+    // what it was before the incident in the new direction; back at that level, it is the incident
+    // settling (a detector that learned the shifted level calls the return a move), still its own.
+    const against = (ms: MetricScores) =>
+      views.map((v) => {
+        const inc = open.get(v.key);
+        if (!inc) return v;
+        const other = inc.direction === 'up' ? 'down' : 'up';
+        const opposes = (slice: Slice, p: ScoredPoint) => {
+          const ref = referenceOf(ms, o.i, inc, slice, o.grain, o.t, o.references);
+          return ref !== null && offReference(p, ref, ms.rules, ms.shape, other);
+        };
+        return { ...v, opposes };
+      });
     // Each metric of the subject in turn (a family's rate first): what one metric opens in this
     // window is an open incident for the next, so a count moving with its rate joins its incident.
     const found = new Map<string, Map<string, Finding>>();
@@ -88,24 +103,30 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
       found.set(key, byMetric);
     };
     for (const ms of group.members) {
-      const { claimed, fresh } = groupFindings(ms, o.i, views);
+      const { claimed, fresh } = groupFindings(ms, o.i, against(ms));
       for (const [key, f] of claimed) add(key, f);
-      for (const f of fresh) add(incidentKey('metric_incident', group.subject, f.slice), f);
+      for (const f of fresh) add(incidentKey('metric_incident', group.subject, f.slice, f.direction), f);
       for (const f of fresh)
         views.push({
-          key: incidentKey('metric_incident', group.subject, f.slice),
+          key: incidentKey('metric_incident', group.subject, f.slice, f.direction),
           slice: f.slice,
           slices: f.slices,
           direction: f.direction,
         });
     }
+    // The moves the other way that hold an older incident on their slice: the open incidents of
+    // the subject and what opens in this window.
+    const moves = [
+      ...mine.map(([, inc]) => inc),
+      ...[...found].filter(([key]) => !open.has(key)).flatMap(([, byMetric]) => [...byMetric.values()]),
+    ];
     for (const [key, inc] of mine) {
       stepped.add(key);
       const ms = group.byMetric.get(inc.metric) ?? group.members[0]!;
       // A known event that suppresses alerts covers the incident's series: it holds still.
       if (ms.slices.get(inc.slice.key)?.[o.i]?.suppressed) continue;
       const f = found.get(key) && fuse(group, o.i, found.get(key)!, inc);
-      apply(key, inc, f && protectFinding(f, o.guard), ms, group);
+      apply(key, inc, f && protectFinding(f, o.guard), ms, group, takenBy(inc, moves));
     }
     for (const [key, byMetric] of found) {
       if (stepped.has(key)) continue;
@@ -119,6 +140,22 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
   const rest = new Set([...data.keys(), ...[...open.keys()].filter((k) => !stepped.has(k))]);
   for (const key of [...rest].sort()) apply(key, open.get(key), data.get(key));
   return alerts;
+}
+
+/**
+ * A later move the other way has taken the incident's slice: while it lasts the incident cannot be
+ * read through it, so it holds (neither quiet nor resolved) and goes on, or settles, after it.
+ */
+function takenBy(
+  inc: OpenIncident,
+  moves: readonly (Pick<Finding, 'slice' | 'slices' | 'direction'> & { since?: string })[],
+): boolean {
+  return moves.some(
+    (m) =>
+      m.direction !== inc.direction &&
+      (m.since === undefined || m.since > inc.since) &&
+      (m.slice.key === inc.slice.key || m.slices.some((s) => s.key === inc.slice.key)),
+  );
 }
 
 /** What incidents are keyed by: one metric, or a count / rate family (its rate first). */
@@ -287,15 +324,28 @@ export function stillOff(
   t: number,
   references?: ReadonlyMap<string, number | null>,
 ): boolean {
-  const sinceIndex = i - Math.round((t - Date.parse(inc.since)) / GRAIN_MS[grain]);
   return [inc.slice, ...inc.slices].some((s) => {
-    const series = ms.slices.get(s.key);
-    const p = series?.[i];
-    if (!series || !p || p.excluded) return false;
+    const p = ms.slices.get(s.key)?.[i];
+    if (!p || p.excluded) return false;
     if (isStillOff(p, ms.rules, ms.shape === 'count', inc.direction)) return true;
-    const ref = references
-      ? (references.get(referenceKey(ms.metric, s.key, inc.since)) ?? null)
-      : preIncidentReference(series, i, sinceIndex, PERIOD[grain]);
+    const ref = referenceOf(ms, i, inc, s, grain, t, references);
     return ref !== null && offReference(p, ref, ms.rules, ms.shape, inc.direction);
   });
+}
+
+/** A slice's pre-incident reference at window i: the caller's, else taken from the scored series. */
+function referenceOf(
+  ms: MetricScores,
+  i: number,
+  inc: OpenIncident,
+  slice: Slice,
+  grain: Grain,
+  t: number,
+  references?: ReadonlyMap<string, number | null>,
+): number | null {
+  if (references) return references.get(referenceKey(ms.metric, slice.key, inc.since)) ?? null;
+  const series = ms.slices.get(slice.key);
+  if (!series) return null;
+  const sinceIndex = i - Math.round((t - Date.parse(inc.since)) / GRAIN_MS[grain]);
+  return preIncidentReference(series, i, sinceIndex, PERIOD[grain]);
 }

@@ -1,6 +1,6 @@
 import type { Alert } from '../ports/alert-sink.js';
 import { escapeControl } from '../text/escape.js';
-import { formatNumber } from './incidents.js';
+import { formatEvidence, formatNumber } from './incidents.js';
 
 /**
  * The one message format of every sink (file, stdout, webhook, SNS). The limits are SNS's: a subject
@@ -27,6 +27,11 @@ export const BODY_MAX_BYTES = 256 * 1024;
 
 const ENC = new TextEncoder();
 const DEC = new TextDecoder();
+
+/** Every metric an alert's incident covers, its head first (a count and its own rate are one incident). */
+export function metricsOf(alert: Pick<Alert, 'metric' | 'metrics'>): readonly string[] {
+  return alert.metrics?.length ? alert.metrics : [alert.metric];
+}
 
 export function renderAlertMessage(alert: Alert, maxBodyBytes = BODY_MAX_BYTES): AlertMessage {
   return {
@@ -74,6 +79,7 @@ function bodyLines(a: Alert): string[] {
     `kind:        ${a.kind}`,
     ...(a.cause ? [`cause:       ${a.cause}`] : []),
     `metric:      ${a.metric}`,
+    ...(metricsOf(a).length > 1 ? [`metrics:     ${metricsOf(a).join(', ')}`] : []),
     `slice:       ${a.slice || '(total)'}`,
     `grain:       ${a.grain}`,
     `since:       ${a.since}`,
@@ -86,6 +92,10 @@ function bodyLines(a: Alert): string[] {
   ];
   if (a.team) lines.push(`team:        ${a.team}`);
   if (a.owner) lines.push(`owner:       ${a.owner}`);
+  if (a.evidence?.length) {
+    lines.push('', `The incident's other metrics at ${a.slice || 'the total'} in this window:`);
+    for (const e of a.evidence) lines.push(`  ${formatEvidence(e)}`);
+  }
   if (a.events?.length) {
     lines.push('', 'Known events in this window (calendar; not learned as normal):');
     for (const e of a.events)

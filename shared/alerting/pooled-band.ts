@@ -41,6 +41,12 @@ export interface BandPoint {
   /** 0..1, on the detector's scale (evidence / (evidence + halfEvidence)). */
   readonly score: number;
   readonly isAnomaly: boolean;
+  /**
+   * Volume of the span the evidence was judged on (the scale of the smallest tail: the window, or
+   * the trailing run of the last 4 or 16): the larger of its count and its expected count. A move
+   * of a few events an hour that lasts is judged, and gated, on all the windows that carry it.
+   */
+  readonly volume: number;
 }
 
 export interface BandOptions {
@@ -196,9 +202,16 @@ function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: st
   const z = (x.n - mu) / Math.sqrt(phi * Math.max(mu, 1e-9));
   pushRecent(s, x.n, mu);
   if (s.learned < o.warmup || !(rate > 0))
-    return { expected: mu, z: s.learned < o.warmup ? 0 : z, score: 0, isAnomaly: false };
+    return {
+      expected: mu,
+      z: s.learned < o.warmup ? 0 : z,
+      score: 0,
+      isAnomaly: false,
+      volume: Math.max(x.n, mu),
+    };
   const tails = o.direction === 'both' ? 2 : 1;
   let p = 1;
+  let volume = Math.max(x.n, mu);
   const m = s.recentN.length;
   for (const { k, recent } of SCALES) {
     if (m < k) continue;
@@ -213,12 +226,15 @@ function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: st
       const from = k > 1 ? m - Math.min(k, runLength(s, sign)) : m - 1;
       const [n, lam] = sums(s, from, m);
       const tail = dir === 'up' ? poissonUpperTail(n / phi, lam / phi) : poissonLowerTail(n / phi, lam / phi);
-      p = Math.min(p, tail);
+      if (tail < p) {
+        p = tail;
+        volume = Math.max(n, lam);
+      }
     }
   }
   const evidence = -Math.log10(Math.min(1, Math.max(SCALES.length * tails * p, 1e-300)));
   const score = evidence / (evidence + TUNING.halfEvidence);
-  return { expected: mu, z, score, isAnomaly: score >= alertThreshold(o.sensitivity(key)) };
+  return { expected: mu, z, score, isAnomaly: score >= alertThreshold(o.sensitivity(key)), volume };
 }
 
 function endEpisode(s: SeriesState): void {

@@ -54,6 +54,11 @@ export interface ScoredPoint {
   readonly isAnomaly: boolean;
   /** Residual in robust standard deviations (0 while learning): how far off the window still is. */
   readonly z: number;
+  /**
+   * A count judged by its band: the volume of the span its evidence was judged on (BandPoint.volume),
+   * which its volume gate reads instead of the window's own.
+   */
+  readonly volume?: number;
   /** The window's data was missing or late: not scored, not learned. */
   readonly excluded: boolean;
   /** A known event (calendar) covers the window: scored against the baseline, never learned. */
@@ -465,6 +470,7 @@ function scoreBanded(
           score: b?.score ?? 0,
           isAnomaly: (b?.isAnomaly ?? false) && !suppressed,
           z: b?.z ?? 0,
+          ...(b && m.exposure && !isExcluded ? { volume: b.volume } : {}),
           excluded: isExcluded,
           ...(known ? { known: true as const } : {}),
           ...(suppressed ? { suppressed: true as const } : {}),

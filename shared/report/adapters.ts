@@ -9,6 +9,7 @@ import type {
   ReportDataQuality,
   ReportExperiment,
   ReportIncident,
+  ReportIncidentMetric,
   ReportPoint,
   ReportPolicy,
   ReportSliceContribution,
@@ -120,10 +121,16 @@ export function fromAlerts(
   const first = new Map<string, Alert>();
   // Known events (calendar) any message of the incident fell in, once each.
   const events = new Map<string, Map<string, KnownEventRef>>();
+  // Each metric's latest numbers at the incident's slice (open and update messages carry them).
+  const numbers = new Map<string, Map<string, Omit<ReportIncidentMetric, 'moved' | 'unit'>>>();
   for (const a of alerts) {
     last.set(a.dedupeKey, a);
     if (!first.has(a.dedupeKey)) first.set(a.dedupeKey, a);
     for (const ev of a.events ?? []) getOrInsert(events, a.dedupeKey, () => new Map()).set(ev.id, ev);
+    if (a.kind !== 'metric_incident' || a.status === 'resolved') continue;
+    const byMetric = getOrInsert(numbers, a.dedupeKey, () => new Map());
+    for (const m of [{ metric: a.metric, observed: a.observed, expected: a.expected }, ...(a.evidence ?? [])])
+      byMetric.set(m.metric, { ...m, t: a.windowStart });
   }
   const incidents: ReportIncident[] = [];
   const dataQuality: ReportDataQuality[] = [];
@@ -144,9 +151,11 @@ export function fromAlerts(
     const opened = first.get(a.dedupeKey)!;
     const label = labelOf(a.slice);
     const peak = a.peak;
+    const metrics = coveredMetrics(a, numbers.get(a.dedupeKey), unitOf);
     incidents.push({
       id: a.dedupeKey,
       metric: a.metric,
+      ...(metrics.length > 1 ? { metrics } : {}),
       slice: a.slice,
       ...(label !== undefined ? { sliceLabel: label } : {}),
       ...(a.sliceSuppressed ? { suppressed: true } : {}),
@@ -170,6 +179,24 @@ export function fromAlerts(
     });
   }
   return { incidents, dataQuality };
+}
+
+/**
+ * The metrics an incident covers (the alert's `metrics`, head first), then the family's other
+ * metrics the messages gave numbers for, each with its latest numbers.
+ */
+function coveredMetrics(
+  a: Alert,
+  numbers: ReadonlyMap<string, Omit<ReportIncidentMetric, 'moved' | 'unit'>> | undefined,
+  unitOf: UnitOf,
+): ReportIncidentMetric[] {
+  const moved = a.metrics?.length ? a.metrics : [a.metric];
+  const names = [...new Set([...moved, ...(numbers?.keys() ?? [])])];
+  return names.map((metric) => ({
+    ...(numbers?.get(metric) ?? { metric, t: a.windowStart, observed: null, expected: null }),
+    unit: unitOf(metric),
+    moved: moved.includes(metric),
+  }));
 }
 
 /** The people-facing label of a slice key read from an alert (the edge); none for the total or `other`. */

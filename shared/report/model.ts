@@ -55,10 +55,32 @@ export interface ReportIncidentPeak {
   readonly expected: number | null;
 }
 
+/** One metric an incident covers, with its latest numbers at the incident's slice. */
+export interface ReportIncidentMetric {
+  readonly metric: string;
+  readonly unit?: MetricUnit;
+  /** The window these numbers are about: the latest open or update message that carried them. */
+  readonly t: TimeValue;
+  readonly observed: number | null;
+  readonly expected: number | null;
+  /**
+   * false: a metric of the family the incident did not see move (the count flat while its rate
+   * moved), listed for context.
+   */
+  readonly moved: boolean;
+}
+
 export interface ReportIncident {
   /** The alert's dedupe key; the section's anchor is `incidentAnchor(id)`. */
   readonly id: string;
+  /** The metric whose move the incident states (its head). */
   readonly metric: string;
+  /**
+   * Every metric the incident covers, the head first, then metrics of its family that did not move
+   * (a count and its own rate are one incident: shared/alerting/move-family.ts). Absent or one
+   * entry: the incident is about `metric` alone.
+   */
+  readonly metrics?: readonly ReportIncidentMetric[];
   /** Key of the incident's slice ('' = total; `other` when suppressed). */
   readonly slice: string;
   /** The slice for people (sliceLabel), when it differs from the key. */

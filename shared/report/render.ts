@@ -158,6 +158,33 @@ function sliceTable(slices: readonly ReportSliceContribution[], unit: MetricUnit
   );
 }
 
+/**
+ * Every metric the incident covers (a count and its own rate) with its latest observed vs expected
+ * at the incident's slice; none for an incident of one metric (its facts say it).
+ */
+function incidentMetrics(inc: ReportIncident, grain: Grain): string {
+  if (!inc.metrics || inc.metrics.length < 2) return '';
+  const rows = inc.metrics.map((m) => [
+    `<span data-covered-metric="${e(m.metric)}">${e(m.metric)}</span>${m.moved ? '' : ' <span class="muted">(did not move)</span>'}`,
+    `<span data-fact="observed">${e(formatValue(m.observed, m.unit ?? 'count'))}</span>`,
+    `<span data-fact="expected">${e(formatValue(m.expected, m.unit ?? 'count'))}</span>`,
+    e(formatLift(relativeChange(m.observed, m.expected))),
+    e(formatWindow(m.t, grain)),
+  ]);
+  return `<div class="incident-metrics"><h4>Metrics in this incident</h4>${table(
+    [
+      'Metric',
+      { text: 'Observed', num: true },
+      { text: 'Expected', num: true },
+      { text: 'Change', num: true },
+      'Window',
+    ],
+    rows,
+    undefined,
+    [false, true, true, true, false],
+  )}</div>`;
+}
+
 /** Hours of context either side of an incident in its zoomed chart. */
 const ZOOM_CONTEXT = 12;
 
@@ -215,10 +242,11 @@ function renderIncident(d: ReportData, inc: ReportIncident, ids: Ids): string {
         : ''
   }`;
   const statusCls = inc.status === 'resolved' ? ' st-resolved' : '';
+  const also = (inc.metrics ?? []).filter((m) => m.moved && m.metric !== inc.metric).map((m) => m.metric);
   return `<article class="card incident sev-${e(inc.severity)}${statusCls}" id="${anchor}" data-metric="${e(inc.metric)}" data-slice="${e(inc.slice)}">
-<header><span class="badge sev-${e(inc.severity)}"><span aria-hidden="true">${SEVERITY_ICON[inc.severity] ?? ''} </span>${e(capitalise(inc.severity))}</span><span class="badge st-neutral">${e(capitalise(inc.status))}</span><h3>${e(inc.metric)} <span class="muted slice-label">${e(inc.suppressed ? 'small slice (k-anonymity)' : inc.slice ? label : 'total')}</span></h3></header>
+<header><span class="badge sev-${e(inc.severity)}"><span aria-hidden="true">${SEVERITY_ICON[inc.severity] ?? ''} </span>${e(capitalise(inc.severity))}</span><span class="badge st-neutral">${e(capitalise(inc.status))}</span><h3>${e(inc.metric)}${also.length ? ` <span class="also">+ ${e(also.join(' + '))}</span>` : ''} <span class="muted slice-label">${e(inc.suppressed ? 'small slice (k-anonymity)' : inc.slice ? label : 'total')}</span></h3></header>
 <p class="summary">${e(inc.summary)}</p>${knownEvents(inc, grain)}
-<dl class="facts">${inc.team ? fact('Team', e(inc.team)) : ''}${inc.owner ? fact('Owner', e(inc.owner)) : ''}${fact('Peak observed', `<span data-fact="peak-observed">${e(formatValue(peak.observed, unit))}</span>`)}${fact('Expected at peak', `<span data-fact="peak-expected">${e(formatValue(peak.expected, unit))}</span>`)}${fact('Change at peak', e(formatLift(relativeChange(peak.observed, peak.expected))))}${fact('Peak window', e(formatWindow(peak.t, grain)))}${fact('Period', e(period))}</dl>
+<dl class="facts">${inc.team ? fact('Team', e(inc.team)) : ''}${inc.owner ? fact('Owner', e(inc.owner)) : ''}${fact('Peak observed', `<span data-fact="peak-observed">${e(formatValue(peak.observed, unit))}</span>`)}${fact('Expected at peak', `<span data-fact="peak-expected">${e(formatValue(peak.expected, unit))}</span>`)}${fact('Change at peak', e(formatLift(relativeChange(peak.observed, peak.expected))))}${fact('Peak window', e(formatWindow(peak.t, grain)))}${fact('Period', e(period))}</dl>${incidentMetrics(inc, grain)}
 <div class="two-col"><div>${charts}</div><div>${causes}</div></div>
 </article>`;
 }

@@ -50,6 +50,7 @@ section{scroll-margin-top:8px}
 .incident header,.experiment header,.policy header{display:flex;flex-wrap:wrap;gap:6px 10px;align-items:center}
 .incident:target,.dq-row:target{box-shadow:0 0 0 3px var(--orange)}
 .summary{margin:8px 0}
+.incident h3 .also{font-weight:400}
 dl.facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(130px,1fr));gap:8px;margin:10px 0}
 dl.facts div{background:var(--surface);border-radius:8px;padding:6px 10px}
 dl.facts dt{font-size:.8rem;color:var(--muted)}

@@ -27,3 +27,21 @@ export function makeAlert(overrides: Partial<Alert> = {}): Alert {
     ...overrides,
   };
 }
+
+/**
+ * An alert of a count and its own rate moving together: one incident headed by the rate, naming
+ * the count with its numbers (shared/alerting/move-family.ts).
+ */
+export function makeFamilyAlert(overrides: Partial<Alert> = {}): Alert {
+  return makeAlert({
+    dedupeKey: 'metric_incident:removals_per_10k_impressions:region=BR:2026-01-14T10:00:00Z',
+    metric: 'removals_per_10k_impressions',
+    metrics: ['removals_per_10k_impressions', 'removals'],
+    evidence: [{ metric: 'removals', observed: 90, expected: 45 }],
+    observed: 30,
+    expected: 15,
+    summary:
+      'Incident [high]: removals_per_10k_impressions (region=BR) up +100%: observed 30.0 vs expected 15.0; removals 90.0 vs expected 45.0 (+100%), since 2026-01-14T10:00:00Z.',
+    ...overrides,
+  });
+}

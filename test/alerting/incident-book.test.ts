@@ -4,7 +4,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
 import { IncidentBookStore } from '../../shared/alerting/incident-book.js';
-import { incidentKey, type OpenIncident, stepIncident } from '../../shared/alerting/incidents.js';
+import {
+  incidentKey,
+  keyOfIncident,
+  type OpenIncident,
+  stepIncident,
+} from '../../shared/alerting/incidents.js';
 import { sliceFrom } from '../../shared/slices/slice.js';
 
 const DIR = mkdtempSync(path.join(tmpdir(), 'vigil-book-'));
@@ -40,8 +45,14 @@ describe('the incident book', () => {
       },
     );
     const books = new IncidentBookStore(new FsObjectStore(DIR));
-    const key = incidentKey('metric_incident', 'removals_per_10k_impressions', slice);
-    await books.save('hour', { open: { [key]: open! } }, undefined);
+    const key = incidentKey('metric_incident', 'removals_per_10k_impressions', slice, 'up');
+    expect(keyOfIncident(open!)).toBe(key);
+    // Written by a version that keyed incidents without their direction: read back under today's key.
+    const older = incidentKey('metric_incident', 'removals_per_10k_impressions', slice);
+    expect(older).not.toBe(key);
+    const etag = await books.save('hour', { open: { [older]: open! } }, undefined);
+    expect(Object.keys((await books.load('hour')).book.open)).toEqual([key]);
+    await books.save('hour', { open: { [key]: open! } }, etag);
     const { book } = await books.load('hour');
     expect(Object.keys(book.open)).toEqual([key]);
     const back = book.open[key] as OpenIncident;

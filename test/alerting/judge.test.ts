@@ -132,7 +132,11 @@ describe('a count and its own rate: one incident per move', () => {
   const RATE = 0.003;
 
   /** Impressions (flat), removals by region and by policy, and their rate; `lift` moves removals. */
-  function familyLake(lift: (region: string, policy: string, h: number) => number, seed = 7): MetricRow[] {
+  function familyLake(
+    lift: (region: string, policy: string, h: number) => number,
+    seed = 7,
+    regions = REGIONS,
+  ): MetricRow[] {
     const rng = createRng(seed);
     const rows: MetricRow[] = [];
     const put = (metric: string, h: number, slice: MetricRow['slice'], v: number, d: number | null) =>
@@ -151,7 +155,7 @@ describe('a count and its own rate: one incident per move', () => {
       let imp = 0;
       let rem = 0;
       const byPolicy: Record<string, number> = { spam: 0, hate_speech: 0 };
-      for (const [region, share] of Object.entries(REGIONS)) {
+      for (const [region, share] of Object.entries(regions)) {
         const i = share;
         let r = 0;
         for (const [policy, ps] of Object.entries(POLICIES)) {
@@ -217,6 +221,27 @@ describe('a count and its own rate: one incident per move', () => {
     expect(opens[0]).toMatchObject({ metric: 'removals', slice: 'policy=spam', metrics: ['removals'] });
     // The rate has no policy slices, so it has no numbers to add.
     expect(opens[0]!.evidence).toBeUndefined();
+  });
+
+  it('a count of ~10 an hour halved for two days is an incident: gated on the span its evidence covers', () => {
+    // MX: ~10 removals an hour, never 20 in one window; its down-shift is judged on the last 16.
+    const regions = { ...REGIONS, MX: 3_300 };
+    const rows = familyLake((r, _p, h) => (r === 'MX' && h >= 120 && h < 168 ? 0.5 : 1), 7, regions);
+    // The count alone (the catalog's reports: a rate watched up only cannot carry a drop).
+    const alerts = judgeAll(
+      rows.filter((r) => r.metric !== 'removals_per_10k_impressions'),
+      selectMetrics(coreCatalog(), ['impressions', 'removals']),
+    );
+    const opens = alerts.filter((a) => a.status === 'open' && a.slice === 'region=MX');
+    // Opened during the shift, and only then (its few events an hour may split it in parts).
+    expect(opens.length).toBeGreaterThan(0);
+    for (const a of opens) {
+      expect(a).toMatchObject({ metric: 'removals', direction: 'down' });
+      expect(hourOf(a.since)).toBeGreaterThanOrEqual(120);
+      expect(hourOf(a.since)).toBeLessThan(168);
+    }
+    // Nothing else opens on the quiet regions.
+    expect(alerts.filter((a) => a.status === 'open' && a.slice !== 'region=MX')).toEqual([]);
   });
 });
 
@@ -306,5 +331,101 @@ describe('a total off without being flagged, and the slice that moves it', () =>
     );
     expect(alerts.map((a) => a.slice)).toEqual(['']);
     expect(alerts[0]!.topSlices[0]).toMatchObject({ slice: 'region=BR', contribution: 1 });
+  });
+});
+
+describe('a later, separate move on the slice of an open incident', () => {
+  // Hourly removals of region=BR (the total moves with it): flat at 100 for a day and more, then
+  // ×2 from hour 30 (a level shift, still open), and at hour 40 something else happens.
+  const SHIFT = 30;
+  const LATER = 40;
+  const point = (t: number, observed: number, expected: number, anomalous: boolean): ScoredPoint => ({
+    t: T0 + t * H,
+    observed,
+    expected,
+    numerator: observed,
+    denominator: null,
+    score: anomalous ? 0.95 : 0.1,
+    isAnomaly: anomalous,
+    z: anomalous ? (observed > expected ? 10 : -10) : 0,
+    excluded: false,
+  });
+  /** BR's point at hour h, from what the later window does; the detector has learned the shift by then. */
+  function series(later: (h: number) => ScoredPoint | undefined): ScoredPoint[] {
+    return Array.from(
+      { length: 52 },
+      (_, h) =>
+        later(h) ??
+        (h < SHIFT ? point(h, 100, 100, false) : point(h, 200, h < SHIFT + 6 ? 100 : 200, h < SHIFT + 6)),
+    );
+  }
+  function judgeSeries(br: ScoredPoint[]): Alert[] {
+    const slice = sliceFrom({ region: 'BR' });
+    const ms: MetricScores = {
+      metric: 'removals',
+      shape: 'count',
+      rules: detectionFor({}, 'hour'),
+      slices: new Map([[slice.key, br]]),
+      sliceOf: new Map([[slice.key, slice]]),
+      since: new Map([[slice.key, T0]]),
+    };
+    const open = new Map<string, OpenIncident>();
+    return br.flatMap((_, i) =>
+      judgeWindow(
+        { scores: [ms], i, t: T0 + i * H, grain: 'hour', guard: NO_GUARD, reportUrl: () => '' },
+        open,
+      ),
+    );
+  }
+  const incidents = (alerts: readonly Alert[]) => [...new Set(alerts.map((a) => a.dedupeKey))];
+
+  it('a drop (−90%) while the shift up is open is an incident of its own; the shift holds, then goes on', () => {
+    const drop = (h: number) => (h >= LATER && h < LATER + 4 ? point(h, 10, 200, true) : undefined);
+    const alerts = judgeSeries(series(drop));
+    const keys = incidents(alerts);
+    expect(keys).toHaveLength(2);
+    const [shift, dropped] = keys.map((k) => alerts.filter((a) => a.dedupeKey === k));
+    expect(shift![0]).toMatchObject({ status: 'open', direction: 'up', windowStart: '2026-01-02T06:00:00Z' });
+    // The shift is neither updated by the drop nor resolved by it: it is still there after it.
+    expect(shift!.filter((a) => hourOf(a.windowStart) >= LATER)).toEqual([]);
+    expect(dropped![0]).toMatchObject({ status: 'open', direction: 'down', slice: 'region=BR' });
+    expect(hourOf(dropped![0]!.since)).toBe(LATER);
+    expect(dropped!.at(-1)).toMatchObject({ status: 'resolved' });
+    expect(hourOf(dropped!.at(-1)!.windowStart)).toBeGreaterThanOrEqual(LATER + 4);
+  });
+
+  it('an unrelated reports spike in the same region while the removals shift is open is its own incident', () => {
+    const shift = (r: string, h: number) => (r === 'BR' && h >= WAVE && h < WAVE + 48 ? 2.5 : 1);
+    const spike = (r: string, h: number) => (r === 'BR' && h >= WAVE + 30 && h < WAVE + 32 ? 5 : 1);
+    const reports = lake(spike, 9).map((r) => ({ ...r, metric: 'user_reports' }));
+    const alerts = judgeAll(
+      [...lake(shift), ...reports],
+      selectMetrics(coreCatalog(), ['removals', 'user_reports']),
+    ).filter((a) => hourOf(a.since) >= WAVE - 1);
+    const removals = alerts.filter((a) => a.metric === 'removals');
+    expect(new Set(removals.map((a) => a.dedupeKey)).size).toBe(1);
+    // The spike neither updates nor resolves the shift's incident.
+    expect(
+      removals.filter((a) => hourOf(a.windowStart) >= WAVE + 30 && hourOf(a.windowStart) < WAVE + 34),
+    ).toEqual([]);
+    const spikeOpen = alerts.find((a) => a.metric === 'user_reports' && a.status === 'open')!;
+    expect(hourOf(spikeOpen.since)).toBe(WAVE + 30);
+    expect(spikeOpen.topSlices[0]).toMatchObject({ slice: 'region=BR' });
+  });
+
+  it('the return to the level before the shift is the shift ending, not a drop', () => {
+    // From hour 40 BR is back at 100; the detector, which had learned 200, calls it a drop.
+    const back = (h: number) => (h >= LATER ? point(h, 100, 200, h < LATER + 3) : undefined);
+    const alerts = judgeSeries(series(back));
+    expect(incidents(alerts)).toHaveLength(1);
+    expect(alerts.every((a) => a.direction !== 'down')).toBe(true);
+    expect(alerts.at(-1)!.status).toBe('resolved');
+  });
+
+  it('a spike the same way on top of the shift is the same move growing: an update', () => {
+    const spike = (h: number) => (h === LATER ? point(h, 900, 200, true) : undefined);
+    const alerts = judgeSeries(series(spike));
+    expect(incidents(alerts)).toHaveLength(1);
+    expect(alerts.find((a) => hourOf(a.windowStart) === LATER)).toMatchObject({ status: 'update' });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BODY_MAX_BYTES, renderAlertMessage, truncateUtf8 } from '../../shared/alerting/message.js';
-import { makeAlert } from './fixtures.js';
+import { makeAlert, makeFamilyAlert } from './fixtures.js';
 
 describe('renderAlertMessage', () => {
   it('renders a subject, a body and filter attributes', () => {
@@ -29,6 +29,18 @@ describe('renderAlertMessage', () => {
     expect(msg.subject).toBe('[Vigil LOW] TRAFFIC impressions total up since 2026-01-14T10:00:00Z');
     expect(msg.body).toContain('cause:       traffic');
     expect(renderAlertMessage(makeAlert()).body).not.toContain('cause:');
+  });
+
+  it('names every metric of a count-and-rate incident, with each one’s observed vs expected', () => {
+    const body = renderAlertMessage(makeFamilyAlert()).body;
+    expect(body).toContain('metric:      removals_per_10k_impressions\n');
+    expect(body).toContain('metrics:     removals_per_10k_impressions, removals\n');
+    expect(body).toContain('observed:    30.0\n');
+    expect(body).toContain(
+      "The incident's other metrics at region=BR in this window:\n  removals 90.0 vs expected 45.0 (+100%)\n",
+    );
+    // An incident of one metric has no such lines.
+    expect(renderAlertMessage(makeAlert()).body).not.toMatch(/metrics:|other metrics/);
   });
 
   it('keeps the subject within 100 printable ASCII characters', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type RateObs, scoreRateBands } from '../../shared/alerting/pooled-band.js';
+import { type RateObs, type SeriesState, scoreRateBands } from '../../shared/alerting/pooled-band.js';
+import { decodeState, encodeState } from '../../shared/anomaly/state.js';
 import { createRng, poissonExact } from '../../shared/stats/random.js';
 
 const OPTIONS = {
@@ -149,5 +150,16 @@ describe('pooled rate bands', () => {
     // The 16-window scale's "latest 4 off" would reach back over the gap to the two high windows.
     expect(band[at + 8]!.isAnomaly).toBe(false);
     expect(band[at + 9]!.isAnomaly).toBe(false);
+    // The gap is part of the kept state: two runs split inside it, the state stored between them
+    // (encoded), score the later windows as one run does.
+    const split = at + 4;
+    const states = new Map<string, SeriesState>();
+    scoreRateBands(new Map([['', obs.slice(0, split)]]), split, options, { states, offset: 0 });
+    const kept = new Map([['', decodeState(encodeState(states.get('')!)) as SeriesState]]);
+    const later = scoreRateBands(new Map([['', obs.slice(split)]]), obs.length - split, options, {
+      states: kept,
+      offset: split,
+    }).get('')!;
+    expect(later.map((p) => p?.score ?? null)).toEqual(band.slice(split).map((p) => p?.score ?? null));
   });
 });

@@ -8,7 +8,7 @@ import { AlertOutbox } from '../../shared/alerting/outbox.js';
 import { RoutingSink, routeAlert } from '../../shared/alerting/routing/route.js';
 import { validateConfig } from '../../shared/config/file.js';
 import type { Alert, AlertSink } from '../../shared/ports/alert-sink.js';
-import { makeAlert } from './fixtures.js';
+import { makeAlert, makeFamilyAlert } from './fixtures.js';
 
 const CONFIG = validateConfig({
   metrics: [{ name: 'removals', team: 'enforcement' }],
@@ -47,6 +47,20 @@ describe('alert routing', () => {
     expect(r({ severity: 'low', team: 'enforcement' })).toEqual(['chat', 'audit']);
     expect(r({ severity: 'high', team: 'enforcement', status: 'resolved' })).toEqual(['pager', 'chat']);
     expect(r({ kind: 'data_quality', metric: 'impressions', severity: 'high' })).toEqual(['quality']);
+  });
+
+  it('a route of a metric gets the incidents that cover it, headed by it or by its rate', () => {
+    const alerting = validateConfig({
+      alerting: {
+        sinks: { removals: { type: 'stdout' }, rest: { type: 'stdout' } },
+        routes: [{ metric: 'removals', sinks: ['removals'], stop: true }, { sinks: ['rest'] }],
+      },
+    }).alerting;
+    expect(routeAlert(alerting, makeFamilyAlert())).toEqual(['removals']);
+    expect(routeAlert(alerting, makeAlert())).toEqual(['removals']);
+    expect(routeAlert(alerting, makeFamilyAlert({ metrics: ['removals_per_10k_impressions'] }))).toEqual([
+      'rest',
+    ]);
   });
 
   it('routes traffic notices by their cause, apart from incidents', () => {

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileAlertSink } from '../../shared/adapters/sinks/file-sink.js';
 import { StdoutAlertSink } from '../../shared/adapters/sinks/stdout-sink.js';
-import { WebhookAlertSink } from '../../shared/adapters/sinks/webhook-sink.js';
-import { makeAlert } from './fixtures.js';
+import { slackPayload, WebhookAlertSink } from '../../shared/adapters/sinks/webhook-sink.js';
+import { makeAlert, makeFamilyAlert } from './fixtures.js';
 
 const TMP = path.resolve('test/.tmp/alerting-sinks');
 
@@ -92,6 +92,14 @@ describe('WebhookAlertSink', () => {
     const got = received.find((r) => r.path === '/ok')?.body as { text: string; blocks: { type: string }[] };
     expect(got.text).toContain('[Vigil HIGH] INCIDENT removals');
     expect(got.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'section', 'context']);
+  });
+
+  it('names every metric of a count-and-rate incident in its fields', () => {
+    const fields = (slackPayload(makeFamilyAlert()).blocks[2] as { fields: { text: string }[] }).fields;
+    expect(fields.map((f) => f.text)).toContain('*Metrics:* removals_per_10k_impressions + removals');
+    expect(slackPayload(makeAlert()).blocks[2]).toMatchObject({
+      fields: expect.arrayContaining([{ type: 'mrkdwn', text: '*Metric:* removals' }]),
+    });
   });
 
   it('throws on an error status', async () => {

@@ -89,9 +89,30 @@ describe.skipIf(!hasChromium && !process.env.CI)('HTML report in Chromium', () =
         expect(await page.locator(`[id="${incidentAnchor(inc.id)}"]`).count()).toBe(1);
       for (const p of planted.filter((x) => x.at + x.length >= 60)) {
         const found = data.incidents.some(
-          (i) => i.metric === p.metric && i.slice === p.slice && i.status === 'open',
+          (i) =>
+            (i.metrics?.some((m) => m.metric === p.metric) ?? i.metric === p.metric) &&
+            i.slice === p.slice &&
+            i.status === 'open',
         );
         expect(found, `${p.metric} ${p.slice}`).toBe(true);
+      }
+
+      // An incident of a count and its rate shows both, each with its observed vs expected, on screen.
+      const family = data.incidents.find((i) => (i.metrics?.length ?? 0) > 1);
+      expect(family, 'the fixture has a count-and-rate incident').toBeDefined();
+      const rows = await page
+        .locator(`[id="${incidentAnchor(family!.id)}"] .incident-metrics tbody tr`)
+        .evaluateAll((trs) =>
+          trs.map((tr) => ({
+            text: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
+            visible: tr.getBoundingClientRect().height > 0,
+          })),
+        );
+      expect(rows.map((r) => r.text[0])).toEqual(family!.metrics!.map((m) => m.metric));
+      for (const r of rows) {
+        expect(r.visible).toBe(true);
+        // Observed, expected and change are numbers, not the missing-value dash.
+        for (const cell of r.text.slice(1, 4)) expect(cell).toMatch(/\d/);
       }
 
       // Forest plots: one per experiment (a row per metric) and per policy; an event study per policy.
@@ -129,6 +150,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('HTML report in Chromium', () =
         const first = data.incidents.find((i) => i.status === 'open')!;
         await page.goto(`${url}#${incidentAnchor(first.id)}`);
         await page.screenshot({ path: path.join(SHOTS, `report-incident-${name}.png`) });
+        const family = data.incidents.find((i) => (i.metrics?.length ?? 0) > 1)!;
+        await page
+          .locator(`[id="${incidentAnchor(family.id)}"]`)
+          .screenshot({ path: path.join(SHOTS, `report-family-incident-${name}.png`) });
       }
       await page.close();
     }

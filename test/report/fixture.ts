@@ -246,6 +246,43 @@ function incidentsOf(series: readonly ReportMetric[], windows: number): ReportIn
   return out;
 }
 
+/** Counts and their own rates (shared/alerting/move-family.ts reads this from the definitions). */
+const FAMILIES: readonly [count: string, rate: string][] = [
+  ['removals', 'removals_per_10k_impressions'],
+  ['user_reports', 'reports_per_10k_impressions'],
+];
+
+/**
+ * A count and its own rate moving together at one slice from the same window are one incident, as
+ * the alerting path raises it: the rate's, covering both, with each one's numbers at its last window.
+ */
+function familyIncidents(incidents: ReportIncident[], series: readonly ReportMetric[]): ReportIncident[] {
+  const numbersAt = (name: string, inc: ReportIncident) => {
+    const t = inc.points.findLast((x) => x.anomaly)?.t ?? inc.since;
+    const m = series.find((x) => x.name === name && (x.slice ?? '') === inc.slice && x.grain === inc.grain);
+    const p = m?.points.find((x) => x.t === t);
+    return {
+      metric: name,
+      ...(m ? { unit: m.unit } : {}),
+      t,
+      observed: p?.value ?? null,
+      expected: p?.expected ?? null,
+      moved: true,
+    };
+  };
+  const folded = new Set<ReportIncident>();
+  const out = incidents.map((rate) => {
+    const count = FAMILIES.find(([, r]) => r === rate.metric)?.[0];
+    const twin = incidents.find(
+      (c) => c.metric === count && c.slice === rate.slice && c.since === rate.since,
+    );
+    if (!count || !twin) return rate;
+    folded.add(twin);
+    return { ...rate, metrics: [numbersAt(rate.metric, rate), numbersAt(count, rate)] };
+  });
+  return out.filter((i) => !folded.has(i));
+}
+
 /** A two-variant test on 40k users per arm, read out with Welch CIs on relative lift (delta method). */
 function simulateExperiment(
   id: string,
@@ -436,6 +473,8 @@ export function buildFixture(o: FixtureOptions = {}): Fixture {
   // Plant: open incidents at the end in a few series, one resolved mid-window.
   const planted: Planted[] = [
     { metric: 'removals', slice: 'region=BR', at: days - 4, length: 4, factor: 1.9 },
+    // Impressions are flat, so the count's rate moves with it: one incident of the two (below).
+    { metric: 'removals_per_10k_impressions', slice: 'region=BR', at: days - 4, length: 4, factor: 1.9 },
     { metric: 'removals', slice: '', at: days - 4, length: 4, factor: 1.17 },
     { metric: 'login_failure_rate', slice: '', at: days - 3, length: 3, factor: 1.6 },
     { metric: 'decision_latency_p90_seconds', slice: '', at: Math.floor(days / 2), length: 4, factor: 0.55 },
@@ -459,7 +498,7 @@ export function buildFixture(o: FixtureOptions = {}): Fixture {
       points: toPoints(s),
     });
   }
-  const incidents = incidentsOf(metrics, days);
+  const incidents = familyIncidents(incidentsOf(metrics, days), metrics);
   const lastDay = start + (days - 1) * DAY;
   const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   const dqSources = [

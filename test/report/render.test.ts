@@ -8,7 +8,7 @@ import { incidentAnchor, type ReportData } from '../../shared/report/model.js';
 import { renderReport } from '../../shared/report/render.js';
 import { downsample, lineChart } from '../../shared/report/svg-chart.js';
 import { reportKey, writeReport } from '../../shared/report/write.js';
-import { makeAlert } from '../alerting/fixtures.js';
+import { makeAlert, makeFamilyAlert } from '../alerting/fixtures.js';
 import { buildFixture } from './fixture.js';
 
 const EMPTY: ReportData = {
@@ -104,6 +104,58 @@ describe('renderReport', () => {
     const html = renderReport({ ...EMPTY, incidents, dataQuality });
     expect(html).toContain(`id="${incidentAnchor(dq.dedupeKey)}"`);
     expect(html).toContain(`id="${incidentAnchor(open.dedupeKey)}"`);
+  });
+
+  it('shows every metric a count-and-rate incident covers, each with its latest observed vs expected', () => {
+    const open = makeFamilyAlert();
+    const update = makeFamilyAlert({
+      status: 'update',
+      windowStart: '2026-01-14T13:00:00Z',
+      observed: 36,
+      evidence: [{ metric: 'removals', observed: 108, expected: 45 }],
+    });
+    // A resolution carries no evidence: the latest numbers stay the update's.
+    const resolved = makeFamilyAlert({ status: 'resolved', windowStart: '2026-01-14T16:00:00Z' });
+    const { evidence: _none, ...noEvidence } = resolved;
+    const unitOf = (m: string) => (m === 'removals' ? 'count' : 'rate');
+    const [inc] = fromAlerts([open, update, noEvidence], () => [], unitOf).incidents;
+    expect(inc!.metrics).toEqual([
+      {
+        metric: 'removals_per_10k_impressions',
+        unit: 'rate',
+        t: '2026-01-14T13:00:00Z',
+        observed: 36,
+        expected: 15,
+        moved: true,
+      },
+      {
+        metric: 'removals',
+        unit: 'count',
+        t: '2026-01-14T13:00:00Z',
+        observed: 108,
+        expected: 45,
+        moved: true,
+      },
+    ]);
+    const html = renderReport({ ...EMPTY, incidents: [inc!] });
+    const card = html.slice(html.indexOf('<article class="card incident'), html.indexOf('</article>'));
+    expect(card).toContain('<h3>removals_per_10k_impressions <span class="also">+ removals</span>');
+    const rows = [...card.matchAll(/<tr><td><span data-covered-metric="([a-z0-9_]+)">.*?<\/tr>/g)];
+    expect(rows.map((r) => r[1])).toEqual(['removals_per_10k_impressions', 'removals']);
+    expect(rows[1]![0]).toContain('<span data-fact="observed">108</span>');
+    expect(rows[1]![0]).toContain('<span data-fact="expected">45</span>');
+    expect(rows[1]![0]).toContain('+140');
+
+    // A family metric that did not move is listed for context; an incident of one metric has no table.
+    const flat = fromAlerts([makeFamilyAlert({ metrics: ['removals_per_10k_impressions'] })]).incidents[0]!;
+    expect(flat.metrics?.map((m) => [m.metric, m.moved])).toEqual([
+      ['removals_per_10k_impressions', true],
+      ['removals', false],
+    ]);
+    expect(renderReport({ ...EMPTY, incidents: [flat] })).toContain('(did not move)');
+    const single = fromAlerts([makeAlert()]).incidents[0]!;
+    expect(single.metrics).toBeUndefined();
+    expect(renderReport({ ...EMPTY, incidents: [single] })).not.toContain('data-covered-metric');
   });
 
   it('keeps a resolved data-quality issue listed under the partition that went wrong', () => {

@@ -1,4 +1,4 @@
-import { renderAlertMessage } from '../../alerting/message.js';
+import { metricsOf, renderAlertMessage } from '../../alerting/message.js';
 import { VigilError } from '../../errors.js';
 import type { Alert, AlertSink } from '../../ports/alert-sink.js';
 import { escapeControl } from '../../text/escape.js';
@@ -53,7 +53,9 @@ export function slackPayload(alert: Alert): { text: string; blocks: unknown[] } 
   const cut = (s: string) => (s.length <= BLOCK_TEXT_MAX ? s : `${s.slice(0, BLOCK_TEXT_MAX - 1)}…`);
   const fields = [
     `*Severity:* ${alert.severity}`,
-    `*Metric:* ${escapeControl(alert.metric)}`,
+    metricsOf(alert).length > 1
+      ? `*Metrics:* ${escapeControl(metricsOf(alert).join(' + '))}`
+      : `*Metric:* ${escapeControl(alert.metric)}`,
     `*Slice:* ${escapeControl(alert.slice || 'total')}`,
     `*Since:* ${alert.since}`,
   ];

@@ -2,6 +2,7 @@ import type { Alert, AlertSink, Severity } from '../../ports/alert-sink.js';
 import { type ObjectStore, PreconditionFailedError } from '../../ports/object-store.js';
 import { STORAGE_LAYOUT } from '../../storage/layout.js';
 import { SEVERITY_RANK } from '../findings.js';
+import { metricsOf } from '../message.js';
 import { AlertOutbox } from '../outbox.js';
 import type { Alerting, Route } from './schema.js';
 
@@ -10,7 +11,8 @@ function matches(route: Route, alert: Alert): boolean {
   if (route.min_severity && SEVERITY_RANK[alert.severity] < SEVERITY_RANK[route.min_severity as Severity])
     return false;
   if (route.team && (alert.team === undefined || !route.team.includes(alert.team))) return false;
-  if (route.metric && !route.metric.includes(alert.metric)) return false;
+  // An incident that covers a count and its own rate matches a route of either.
+  if (route.metric && !metricsOf(alert).some((m) => route.metric!.includes(m))) return false;
   if (route.kind && !route.kind.includes(alert.kind)) return false;
   if (route.cause && !route.cause.includes(alert.cause ?? 'none')) return false;
   if (route.status && !route.status.includes(alert.status)) return false;

@@ -98,7 +98,7 @@ export const Route = z
     min_severity: Severity.optional(),
     /** Match: the metric's team (`metrics[].team`). */
     team: oneOrMany(z.string().min(1).max(200)).optional(),
-    /** Match: the metric (or, for data_quality alerts, the source). */
+    /** Match: a metric the incident covers (its head, or the count / rate of its family), or a data_quality alert's source. */
     metric: oneOrMany(z.string().regex(/^[a-z][a-z0-9_]{0,79}$/, 'must be a metric name')).optional(),
     kind: oneOrMany(z.enum(['metric_incident', 'data_quality'])).optional(),
     /** Match: the alert's cause (`traffic` notices); `none` matches alerts without one. */
