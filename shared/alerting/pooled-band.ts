@@ -19,9 +19,14 @@ import { poissonLowerTail, poissonUpperTail } from '../stats/poisson-tails.js';
  * - The band's noise is the slice's own: Poisson in its expected count, inflated by the dispersion
  *   φ ≥ 1 its past windows showed (mean Pearson χ²). Small counts get exact Poisson tails, so a
  *   spike of 8 events where 1 is expected is as surprising as it is, not a 6-sd normal event.
- * - Evidence is the smallest tail probability of three time scales (the window, the last 4, the
- *   last 16), Bonferroni-corrected: spikes, bursts and sustained shifts. A longer scale counts only
- *   while its latest quarter is itself off (jointly, z ≥ 2), so a move that ended does not linger.
+ * - Evidence is the smallest tail probability of three time scales, Bonferroni-corrected: the
+ *   window, the best of the last 2-4 and the best of the last 5-16 (spikes, bursts, sustained
+ *   shifts), each over the trailing run of windows off the band. A longer scale counts only while
+ *   its latest quarter is itself off (jointly, z ≥ 2), so a move that ended does not linger.
+ * - Tails are mid-p (half the observed count's own probability): an exact tail of a few events
+ *   jumps by a factor λ / n from one count to the next, so at the alert level its false-alarm rate
+ *   is well under the level it is charged, most of all in the smallest slices, whose moves are the
+ *   hardest to see. Mid-p spends the level as charged, on average.
  * - An episode that stays off for `hold` windows is a new normal: the sums restart from it.
  */
 export interface RateObs {
@@ -211,6 +216,7 @@ function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: st
     };
   const tails = o.direction === 'both' ? 2 : 1;
   let p = 1;
+  let below = 0;
   let volume = Math.max(x.n, mu);
   const m = s.recentN.length;
   for (const { k, recent } of SCALES) {
@@ -222,19 +228,31 @@ function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: st
       // NaN (a gap among the latest windows) fails this too.
       if (k > 1 && !((sign * (rn - rl)) / Math.sqrt(phi * Math.max(rl, 1e-9)) >= RECENT_Z)) continue;
       // A longer scale reaches back only over the trailing run of windows off the band this way:
-      // an earlier move that ended (a window back on the other side) cannot lend it evidence.
-      const from = k > 1 ? m - Math.min(k, runLength(s, sign)) : m - 1;
-      const [n, lam] = sums(s, from, m);
-      const tail = dir === 'up' ? poissonUpperTail(n / phi, lam / phi) : poissonLowerTail(n / phi, lam / phi);
-      if (tail < p) {
-        p = tail;
-        volume = Math.max(n, lam);
+      // an earlier move that ended (a window back on the other side) cannot lend it evidence. It
+      // takes the best of its lengths (longer than the scale below it) within that run, so a window
+      // barely off before a two-hour spike does not dilute it, and the scales test disjoint lengths.
+      const longest = k > 1 ? Math.min(k, runLength(s, sign)) : 1;
+      for (let len = below + 1; len <= longest; len++) {
+        const [n, lam] = sums(s, m - len, m);
+        const tail = midTail(dir, n / phi, lam / phi);
+        if (tail < p) {
+          p = tail;
+          volume = Math.max(n, lam);
+        }
       }
     }
+    below = k;
   }
   const evidence = -Math.log10(Math.min(1, Math.max(SCALES.length * tails * p, 1e-300)));
   const score = evidence / (evidence + TUNING.halfEvidence);
   return { expected: mu, z, score, isAnomaly: score >= alertThreshold(o.sensitivity(key)), volume };
+}
+
+/** Mid-p tail of a Poisson count x (possibly scaled by the dispersion) in direction dir. */
+function midTail(dir: 'up' | 'down', x: number, lambda: number): number {
+  return dir === 'up'
+    ? (poissonUpperTail(x, lambda) + poissonUpperTail(x + 1, lambda)) / 2
+    : (poissonLowerTail(x, lambda) + poissonLowerTail(x - 1, lambda)) / 2;
 }
 
 function endEpisode(s: SeriesState): void {

@@ -43,6 +43,8 @@ export class EvidenceTracker {
   private readonly rawTail: TailCalibrator;
   /** Past excursions of the raw deviation (see Repertoire). */
   private readonly repertoire: Repertoire;
+  /** Past excursions of the CUSUM, in its own units (see observe). */
+  private readonly shiftRepertoire: Repertoire;
   private readonly recent: number[] = [];
   /** CUSUM values of an open episode, held back from its history until it ends (see release). */
   private readonly pending: number[] = [];
@@ -64,6 +66,7 @@ export class EvidenceTracker {
     this.rawTail = new TailCalibrator(history, tailFraction, minTail, 0, trimTop);
     this.recurrence = tuning.recurrence && stepMs <= 3_600_000 ? new RecurrenceContext() : undefined;
     this.repertoire = new Repertoire(stepMs <= 3_600_000);
+    this.shiftRepertoire = new Repertoire(stepMs <= 3_600_000);
   }
 
   /** Rows of calibration history behind the point statistic. */
@@ -103,7 +106,13 @@ export class EvidenceTracker {
     if (this.recent.length > this.tuning.shortWindow) this.recentSum -= this.recent.shift()!;
     const short = this.recentSum / this.recent.length;
     if (ready) {
-      let p = Math.min(pPoint, this.shiftTail.pValue(shift));
+      // The CUSUM reports only records: an excursion no bigger than a comparable earlier one
+      // (Repertoire's rules) is a drift the series has shown before, not news. Its excursions are
+      // long and rare, rarer per row than the alert level, so a rate floor as the point statistic's
+      // cannot stop them: in a long series each recurrence would alarm again (false alarms in
+      // proportion to length; the way ARTime only reports a new category).
+      const pShift = this.shiftRepertoire.seen(shift, t) > 0 ? 1 : this.shiftTail.pValue(shift);
+      let p = Math.min(pPoint, pShift);
       let tests = 2;
       if (this.tuning.useShort && this.shortTail.size >= this.tuning.minHistory) {
         p = Math.min(p, this.shortTail.pValue(short));
@@ -123,6 +132,7 @@ export class EvidenceTracker {
       this.repertoire.add(raw, t, this.rawTail.threshold());
       this.rawTail.add(raw);
     }
+    this.shiftRepertoire.add(shift, t, this.shiftTail.threshold());
     // Within an episode the CUSUM's values are one excursion, each a new high: learned as they
     // come, they would teach the calibration that the episode itself is routine.
     if (holdShift) this.pending.push(shift);

@@ -33,6 +33,12 @@ export class Repertoire {
 
   /** The smallest p a deviation x at time t may get (0: none); past excursions only, not the current one. */
   floor(x: number, t: number): number {
+    const k = this.seen(x, t);
+    return k > 0 ? (k + 1) / (this.rows + 1) : 0;
+  }
+
+  /** Past excursions (not the current one) that make a deviation x at time t "this size seen before". */
+  seen(x: number, t: number): number {
     let k = 0;
     for (let i = 0; i < this.maxes.length; i++) {
       const m = this.maxes[i]!;
@@ -45,7 +51,7 @@ export class Repertoire {
         continue;
       k++;
     }
-    return k > 0 ? (k + 1) / (this.rows + 1) : 0;
+    return k;
   }
 
   /** Learns deviation x at time t; `threshold` is the current tail threshold of its history. */

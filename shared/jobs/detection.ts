@@ -164,11 +164,10 @@ export async function judgeWindows(
 
   const states = new DetectorStateStore(deps.objectStore);
   const watched = watchedMetrics(deps.config, grain);
-  const now = deps.clock.now();
   // Known events (calendar): not learned from, annotated, and suppressed where they say so.
   const events = new KnownEvents(deps.config.calendar);
   const judging = judgeStart < judgeTo.getTime();
-  const ctx: PassContext = { deps, grain, judgeStart, judgeTo, precounted, states, watched, events, now };
+  const ctx: PassContext = { deps, grain, judgeStart, judgeTo, precounted, states, watched, events };
   // Detectors that saw the windows through the book's processedThrough continue from there;
   // without a usable state (first run, lost, other detector code or config) they warm up on the
   // stored windows from historyFrom.
@@ -222,6 +221,7 @@ export async function judgeWindows(
   for (let i = 0; i < alerts.length; i++) alerts[i] = annotateAlert(alerts[i]!, metricsByName, events);
 
   const outbox = new AlertOutbox(deps.objectStore);
+  const now = deps.clock.now();
   // Record before advancing the book: a crash in between only re-records the same ids (no-ops).
   const recorded = await outbox.record(alerts, now);
   if (judged > 0 && pass.saved) {
@@ -267,7 +267,6 @@ interface PassContext {
   /** metric → fingerprint of its detectors (watchedMetrics). */
   readonly watched: ReadonlyMap<string, string>;
   readonly events: KnownEvents;
-  readonly now: Date;
 }
 
 /** What one pass over the windows from its learnFrom to judgeTo scored, and the state it wrote. */
@@ -343,7 +342,7 @@ async function scorePass(
     zeroWindows: Math.round(lookbackMs(grain) / step),
   });
   const save = windows.some((t) => t >= judgeStart);
-  const run = DetectorStateStore.newRun(c.now);
+  const run = DetectorStateStore.newRun(deps.clock.now());
   const { order } = scorer;
   const written: string[] = [];
   let { bytesRead, bytesWritten, series } = base;

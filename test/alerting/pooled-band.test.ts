@@ -47,6 +47,21 @@ describe('pooled rate bands', () => {
     expect(ng[401]!.expected).toBeLessThan(1.5 * 0.003 * data.get('NG')![401]!.d);
   });
 
+  it('judges a two-hour spike by its own two windows, not diluted by a window barely off before it', () => {
+    // NG expects ~1.8, 1.6 and 1.5 events in hours 399-401: 3, 8, 8 is a spike of two hours after an
+    // ordinary hour a little above the band. The whole run (19 against ~5) stays under the slices'
+    // level; its best length (16 against ~3.2, mid-p) clears it.
+    const data = slices(7, 24 * 21, REGIONS, () => 0.003);
+    const ng = data.get('NG')!;
+    [0, 3, 8, 8].forEach((n, j) => {
+      ng[398 + j] = { n, d: ng[398 + j]!.d };
+    });
+    const band = scoreRateBands(data, 24 * 21, OPTIONS).get('NG')!;
+    expect(band[399]!.isAnomaly).toBe(false);
+    expect(band[400]!.isAnomaly).toBe(false);
+    expect(band[401]!.isAnomaly).toBe(true);
+  });
+
   it('stays quiet on pure Poisson noise at the slices’ alert level', () => {
     let flagged = 0;
     let windows = 0;
