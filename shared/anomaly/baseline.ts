@@ -23,6 +23,12 @@ export interface BaselineTuning {
    * overall scale with the weight of this many visits. 0 turns the scale profile off.
    */
   readonly scalePrior: number;
+  /**
+   * Whether a flagged row can be one of a bucket's first visits (which set its profile). Off
+   * for incidents (the alerting path): a traffic day in a weekly profile's first weeks must not
+   * become next week's normal. On for NAB's stream, where it measured better on long files.
+   */
+  readonly flaggedSetsProfile?: boolean;
 }
 
 /**
@@ -187,7 +193,12 @@ export class SeasonalBaseline implements Baseline {
     const robust = s > 0 && n > this.buckets;
     const c = (flagged ? flaggedClip : clip) * s;
     const rc = robust ? clamp(r, -c, c) : r;
-    if (visits < INIT_VISITS) {
+    // A flagged row after the first visit does not set the profile (see flaggedSetsProfile).
+    const skipInit =
+      flagged && visits > 0 && visits < INIT_VISITS && this.tuning.flaggedSetsProfile === false;
+    if (skipInit) {
+      // Left for a later, normal visit.
+    } else if (visits < INIT_VISITS) {
       // First visits of a bucket: the profile is a robust summary of the raw deviations from
       // the level (one visit: it; two: the smaller; three: the median). A one-off event on the
       // first day must not become the profile, which clipped updates would then unlearn only
@@ -205,7 +216,7 @@ export class SeasonalBaseline implements Baseline {
       if (share > 0 && this.visits[left]! > 0) this.season[left]! += share * g * rc;
       if (share > 0 && this.visits[right]! > 0) this.season[right]! += share * g * rc;
     }
-    this.visits[b] = visits + 1;
+    if (!skipInit) this.visits[b] = visits + 1;
     if (visits > 0) this.level += levelAlpha * rc;
     if (!flagged && visits > 0) {
       const as = Math.max(scaleAlpha, 1 / (n + 1));

@@ -38,7 +38,8 @@ export const detectorConfigSchema = z
      * score read once per anomaly (NAB), where repeat suppression then keeps one detection.
      * `hold` keeps them out until the episode ends, so the evidence stays up for as long as it
      * lasts: right for incidents, which stay open while the series is anomalous and resolve when
-     * it is back (the alerting path uses it).
+     * it is back (the alerting path uses it). With `hold`, an episode's rows also never set a
+     * seasonal profile's first visits: an incident is not next week's normal.
      */
     episodeCalibration: z.enum(['learn', 'hold']).default('learn'),
   })

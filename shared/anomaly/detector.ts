@@ -127,7 +127,10 @@ export class StreamingDetector {
   constructor(config: DetectorConfigInput | DetectorConfig = {}) {
     this.config = parseDetectorConfig(config);
     this.threshold = alertThreshold(this.config.sensitivity);
-    this.selector = new SeasonalitySelector(TUNING.baseline, this.config.seasonality);
+    this.selector = new SeasonalitySelector(
+      { ...TUNING.baseline, flaggedSetsProfile: this.config.episodeCalibration !== 'hold' },
+      this.config.seasonality,
+    );
     this.suppressor = new RepeatSuppressor(
       this.config.cooldown,
       TUNING.cooldownDamp,
@@ -282,7 +285,10 @@ export class StreamingDetector {
     if (m.count === 0) return;
     const e = m.expected(t);
     const s = Math.max(m.scale(t), 1e-12);
-    if (Math.abs(x - (e - r.shift)) <= 2 * s && Math.abs(x - e) >= 3 * s) {
+    // "Far better": within 2 scales of the old level, or a third of the shift (a multiplicative
+    // move, like a day of traffic, leaves a residual at the old level that a constant shift misses).
+    const old = Math.abs(x - (e - r.shift));
+    if (old <= Math.max(2 * s, Math.abs(r.shift) / 3) && Math.abs(x - e) >= Math.max(3 * s, 2 * old)) {
       for (const b of this.selector.models) b.shiftLevel(-r.shift);
       this.rebased = undefined;
     }
