@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StreamingDetector } from '../../shared/anomaly/index.js';
+import { uniformStream } from '../../shared/stats/random.js';
+import { gaussian, HOUR, T0 } from './gen.js';
 
 /**
  * A day of traffic ×1.35 (every hour of one UTC day, the judge's "global traffic" kind) on the
@@ -7,19 +9,10 @@ import { StreamingDetector } from '../../shared/anomaly/index.js';
  * so the detector re-bases on it at its last hour; what must follow is a clean return, not a
  * "down" move when traffic is back, and not a Saturday profile learned from the traffic day.
  */
-function lcg(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-const START = Date.parse('2026-01-05T00:00:00Z'); // a Monday
-const TRAFFIC_DAY = 12; // Saturday 2026-01-17
+const TRAFFIC_DAY = 12; // Saturday 2026-01-17 (T0 is a Monday)
 
 function run(seed: number) {
-  const r = lcg(seed);
+  const noise = gaussian(uniformStream(seed));
   // The alerting path's settings for an exposure's total (score-series.ts newDetector).
   const det = new StreamingDetector({
     direction: 'both',
@@ -29,15 +22,14 @@ function run(seed: number) {
   });
   const after: { day: number; down: boolean }[] = [];
   for (let i = 0; i < 28 * 24; i++) {
-    const t = START + i * 3_600_000;
+    const t = T0 + i * HOUR;
     const d = new Date(t);
     const weekend = d.getUTCDay() === 0 || d.getUTCDay() === 6;
     const day = Math.floor(i / 24);
     let mu =
       7500 * (0.6 + 0.4 * Math.cos(((d.getUTCHours() - 21) / 24) * 2 * Math.PI)) * (weekend ? 1.15 : 1);
     if (day === TRAFFIC_DAY) mu *= 1.35;
-    const noise = Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
-    const x = Math.round(mu + Math.sqrt(mu) * noise);
+    const x = Math.round(mu + Math.sqrt(mu) * noise());
     const p = det.push({ t, value: x });
     if (p.isAnomaly && day > TRAFFIC_DAY) after.push({ day, down: x < p.expected });
   }
