@@ -76,6 +76,12 @@ const GRAIN_DEFAULTS: Record<Grain, { warmup: number; resolveAfter: number; cool
   day: { warmup: 7, resolveAfter: 1, cooldown: 1 },
 };
 
+/** Whether a metric is judged at a grain (enabled, and the grain among its grains). */
+export function watchedAt(declared: MetricDetectionInput | undefined, grain: Grain): boolean {
+  const rules = detectionFor(declared, grain);
+  return rules.enabled && rules.grains.includes(grain);
+}
+
 /** The effective rules of a metric (its own `detection`, or none) at one grain. */
 export function detectionFor(declared: MetricDetectionInput | undefined, grain: Grain): MetricDetection {
   const own = Object.fromEntries(

@@ -44,6 +44,11 @@ function runTime(run: string): number | undefined {
   return m ? Number.parseInt(m[1]!, 36) : undefined;
 }
 
+/** Whether a stored state holds exactly these metrics (a state of other metrics is not restored). */
+export function holdsExactly(ref: DetectorStateRef, metrics: ReadonlyMap<string, unknown>): boolean {
+  return ref.metrics.length === metrics.size && ref.metrics.every((m) => metrics.has(m));
+}
+
 export class DetectorStateStore {
   constructor(
     private readonly store: ObjectStore,
@@ -111,8 +116,7 @@ export class DetectorStateStore {
     ref: DetectorStateRef,
     fingerprints: ReadonlyMap<string, string>,
   ): Promise<LoadedStates | undefined> {
-    if (ref.metrics.length !== fingerprints.size || ref.metrics.some((m) => !fingerprints.has(m)))
-      return undefined;
+    if (!holdsExactly(ref, fingerprints)) return undefined;
     const states: DetectorStates = new Map();
     let bytes = 0;
     const loaded = await Promise.all(

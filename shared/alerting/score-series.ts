@@ -9,7 +9,7 @@ import type { MetricRow } from '../metrics/metric-row.js';
 import type { AlertCause } from '../ports/alert-sink.js';
 import { dimensionValue, type Slice, sliceOf } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
-import { detectionFor, type MetricDetection } from './detection-config.js';
+import { detectionFor, type MetricDetection, watchedAt } from './detection-config.js';
 import { type MoveFamily, moveFamilies } from './move-family.js';
 import { type RateObs, type SeriesState, scoreRateBands } from './pooled-band.js';
 
@@ -209,10 +209,7 @@ export function metricScorer(rows: readonly MetricRow[], o: Omit<ScoreOptions, '
   // Exposures first: a count judged against its exposure needs the exposure's expectation.
   const order = [...o.metrics.metrics]
     .sort((a, b) => Number(a.detection?.exposure !== undefined) - Number(b.detection?.exposure !== undefined))
-    .filter((m) => {
-      const rules = detectionFor(m.detection, o.grain);
-      return rules.enabled && rules.grains.includes(o.grain);
-    });
+    .filter((m) => watchedAt(m.detection, o.grain));
   const score = (metric: Metric, ms: MetricState): void => {
     const rules = detectionFor(metric.detection, o.grain);
     const slices = byMetric.get(metric.name) ?? new Map<string, (MetricRow | undefined)[]>();

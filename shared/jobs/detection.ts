@@ -1,6 +1,6 @@
 import { annotateAlert } from '../alerting/annotate.js';
-import { detectionFor } from '../alerting/detection-config.js';
-import { DetectorStateStore } from '../alerting/detector-state-store.js';
+import { watchedAt } from '../alerting/detection-config.js';
+import { DetectorStateStore, holdsExactly } from '../alerting/detector-state-store.js';
 import { candidatesAt, type Finding, topSlicesAt } from '../alerting/findings.js';
 import { type DetectorStateRef, type IncidentBook, IncidentBookStore } from '../alerting/incident-book.js';
 import { incidentKey, type OpenIncident } from '../alerting/incidents.js';
@@ -124,12 +124,7 @@ export async function guardCounts(
 /** Metrics detection watches at the grain, each with the fingerprint of its detectors. */
 export function watchedMetrics(cfg: MetricConfig, grain: Grain): Map<string, string> {
   return new Map(
-    cfg.metrics
-      .filter((m) => {
-        const rules = detectionFor(m.detection, grain);
-        return rules.enabled && rules.grains.includes(grain);
-      })
-      .map((m) => [m.name, fingerprintOf(m, grain)]),
+    cfg.metrics.filter((m) => watchedAt(m.detection, grain)).map((m) => [m.name, fingerprintOf(m, grain)]),
   );
 }
 
@@ -173,7 +168,7 @@ export async function judgeWindows(
   // stored windows from historyFrom.
   const ref = book.detectorState;
   const restored =
-    judging && ref && done + step >= historyFrom.getTime() && sameMetrics(ref, watched)
+    judging && ref && done + step >= historyFrom.getTime() && holdsExactly(ref, watched)
       ? await scorePass(ctx, done + step, ref)
       : undefined;
   const pass = restored ?? (await scorePass(ctx, historyFrom.getTime(), undefined));
@@ -280,11 +275,6 @@ interface ScoredPass {
   readonly bytesRead: number;
   readonly bytesWritten: number;
   readonly series: number;
-}
-
-/** Whether a stored state holds exactly the watched metrics (else it is not restored). */
-function sameMetrics(ref: DetectorStateRef, watched: ReadonlyMap<string, string>): boolean {
-  return ref.metrics.length === watched.size && ref.metrics.every((m) => watched.has(m));
 }
 
 /** A read started ahead of its use: marked handled now, so a failure surfaces where it is awaited. */
