@@ -433,6 +433,8 @@ function scoreBanded(
         const sl = ms.slices.get(key)?.slice;
         return !sl || sl.pairs.length === 0 ? null : sl.pairs.map(([d]) => d).join(';');
       },
+      // A weighted proportion is a share of its sample (its effective size).
+      proportion: m.weighted,
     },
     { states, offset: ms.windows },
   );

@@ -24,9 +24,10 @@ export interface BaselineTuning {
    */
   readonly scalePrior: number;
   /**
-   * Whether a flagged row can be one of a bucket's first visits (which set its profile). Off
-   * for incidents (the alerting path): a traffic day in a weekly profile's first weeks must not
-   * become next week's normal. On for NAB's stream, where it measured better on long files.
+   * Whether an outlier can set a bucket's profile in its first visits: a flagged row, or a second
+   * visit beyond the clip of the first. Off for incidents (the alerting path): a traffic day in a
+   * weekly profile's first weeks must not become next week's normal, whether or not it opened an
+   * episode. On for NAB's stream, where it measured better on long files.
    */
   readonly flaggedSetsProfile?: boolean;
 }
@@ -45,7 +46,11 @@ export interface Baseline {
   readonly count: number;
   /** Whether the model has seen enough to be trusted. */
   ready(t: number): boolean;
-  update(t: number, x: number, flagged: boolean): void;
+  /**
+   * Learns row (t, x). `provisional`: the level the row is measured against is a re-base that can
+   * still be undone (see StreamingDetector.maybeRestore).
+   */
+  update(t: number, x: number, flagged: boolean, provisional?: boolean): void;
   /** Moves the level by delta: a confirmed new normal replaces the old one at once. */
   shiftLevel(delta: number): void;
 }
@@ -179,7 +184,7 @@ export class SeasonalBaseline implements Baseline {
     this.level += delta;
   }
 
-  update(t: number, x: number, flagged: boolean): void {
+  update(t: number, x: number, flagged: boolean, provisional = false): void {
     const { levelAlpha, seasonGamma, scaleAlpha, clip, flaggedClip } = this.tuning;
     const n = this.count++;
     if (n === 0) {
@@ -193,9 +198,11 @@ export class SeasonalBaseline implements Baseline {
     const robust = s > 0 && n > this.buckets;
     const c = (flagged ? flaggedClip : clip) * s;
     const rc = robust ? clamp(r, -c, c) : r;
-    // A flagged row after the first visit does not set the profile (see flaggedSetsProfile).
-    const skipInit =
-      flagged && visits > 0 && visits < INIT_VISITS && this.tuning.flaggedSetsProfile === false;
+    // A flagged row after the first visit does not set the profile (see flaggedSetsProfile), nor
+    // one on a provisional level: after a day of traffic re-based at its last hour, the next
+    // day's normal hours sit a whole shift below it until the re-base is undone.
+    const outliersOut = this.tuning.flaggedSetsProfile === false;
+    const skipInit = (flagged || provisional) && visits > 0 && visits < INIT_VISITS && outliersOut;
     if (skipInit) {
       // Left for a later, normal visit.
     } else if (visits < INIT_VISITS) {
@@ -205,7 +212,12 @@ export class SeasonalBaseline implements Baseline {
       // very slowly.
       const d = this.initDevs;
       d[b * INIT_VISITS + visits] = x - this.level;
-      this.season[b] = robustStart(d, b * INIT_VISITS, visits + 1);
+      // Two visits further apart than the clip: one is an outlier, too mild to open an episode
+      // (a day of traffic in a slice whose calibration has seen large residuals). "The smaller"
+      // would take it whenever it lies towards 0 (traffic up in a quiet hour), so the first visit
+      // stands, as a learned row's clip keeps it, until the third visit's median tells which.
+      const disagree = visits === 1 && robust && Math.abs(r) > c;
+      if (!(disagree && outliersOut)) this.season[b] = robustStart(d, b * INIT_VISITS, visits + 1);
     } else {
       const g = Math.max(seasonGamma, 1 / (visits + 1));
       this.season[b]! += g * rc;

@@ -190,7 +190,7 @@ export class StreamingDetector {
     const score = this.suppressor.apply(raw);
     const isAnomaly = score >= this.threshold;
 
-    this.selector.update(p.t, p.value, flagged);
+    this.selector.update(p.t, p.value, flagged, this.rebased !== undefined);
     const d = Math.abs(p.value - this.lastValue);
     if (d > 0 && d < this.resolution) this.resolution = d;
     this.lastValue = p.value;

@@ -78,8 +78,8 @@ export class SeasonalitySelector {
     return this.active.name;
   }
 
-  /** Learn row (t, x). `flagged` rows are learned with a small clip (see Baseline). */
-  update(t: number, x: number, flagged: boolean): void {
+  /** Learn row (t, x). `flagged` rows are learned with a small clip (see Baseline.update). */
+  update(t: number, x: number, flagged: boolean, provisional = false): void {
     const hadStep = !Number.isNaN(this.steps.step);
     this.steps.observe(t);
     if (!hadStep && !Number.isNaN(this.steps.step) && this.mode !== 'none') {
@@ -99,7 +99,7 @@ export class SeasonalitySelector {
         const dev = s > 0 ? Math.min(r, 4 * s) : r;
         this.fit[i]! += Math.max(1 / k, 1 / 300) * (dev - this.fit[i]!);
       }
-      m.update(t, x, flagged);
+      m.update(t, x, flagged, provisional);
     }
     this.choose(t);
   }
