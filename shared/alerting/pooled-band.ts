@@ -1,6 +1,7 @@
 import { alertThreshold } from '../anomaly/config.js';
 import { TUNING } from '../anomaly/detector.js';
 import { registerStateClass } from '../anomaly/state.js';
+import { binomialLowerTail, binomialUpperTail } from '../stats/binomial-tails.js';
 import { poissonLowerTail, poissonUpperTail } from '../stats/poisson-tails.js';
 
 /**
@@ -17,12 +18,16 @@ import { poissonLowerTail, poissonUpperTail } from '../stats/poisson-tails.js';
  *   estimate, one level down, gives each phase of the period (hour of day, by the clock) its own
  *   rate only as far as the phases really differ: a flat rate stays flat.
  * - The band's noise is the slice's own: Poisson in its expected count, inflated by the dispersion
- *   φ ≥ 1 its past windows showed (mean Pearson χ²). Small counts get exact Poisson tails, so a
- *   spike of 8 events where 1 is expected is as surprising as it is, not a 6-sd normal event.
- * - Evidence is the smallest tail probability of three time scales, Bonferroni-corrected: the
+ *   φ ≥ 1 its past windows showed (mean Pearson χ², kept only beyond its own sampling noise). Small
+ *   counts get exact Poisson tails, so a spike of 8 events where 1 is expected is as surprising as
+ *   it is, not a 6-sd normal event; a share of a sample (violating labels of the labelled) gets
+ *   exact binomial tails.
+ * - Evidence is the smallest tail probability of three time scales, Bonferroni-corrected over the
+ *   tests that could reach the level at all (Tarone: a 2-event slice cannot show a one-hour drop): the
  *   window, the best of the last 2-4 and the best of the last 5-16 (spikes, bursts, sustained
- *   shifts), each over the trailing run of windows off the band. A longer scale counts only while
- *   its latest quarter is itself off (jointly, z ≥ 2), so a move that ended does not linger.
+ *   shifts), each over the trailing run of windows off the band, against the rate its first window
+ *   was judged at. A longer scale counts only while its latest quarter is itself off (jointly,
+ *   z ≥ 2), so a move that ended does not linger.
  * - Tails are mid-p (half the observed count's own probability): an exact tail of a few events
  *   jumps by a factor λ / n from one count to the next, so at the alert level its false-alarm rate
  *   is well under the level it is charged, most of all in the smallest slices, whose moves are the
@@ -68,6 +73,11 @@ export interface BandOptions {
   readonly sensitivity: (key: string) => number;
   /** Siblings share a prior: the group of a series (e.g. its dimension names); null = no parent. */
   readonly groupOf: (key: string) => string | null;
+  /**
+   * The count is a share of its exposure (violating labels of the labelled sample): its tails are
+   * binomial in the sample, not Poisson, whose spread is a share's only as the share goes to 0.
+   */
+  readonly proportion?: boolean;
 }
 
 /**
@@ -92,10 +102,16 @@ export class SeriesState {
   pd: number[] = [];
   phiSum = 0;
   phiWeight = 0;
+  /** Σ w² · Var(Pearson χ²) of the same windows under Poisson (2 + 1/μ): the mean's sampling noise. */
+  phiVar = 0;
   learned = 0;
   /** Recent windows' counts and expected counts (newest last), for the longer scales. */
   readonly recentN: number[] = [];
   readonly recentMu: number[] = [];
+  /** The rate each recent window was judged at, before its phase's factor (rateOf). */
+  readonly recentRate: number[] = [];
+  /** …and their exposures (a proportion's tail is binomial in its sample). */
+  readonly recentD: number[] = [];
   episode = 0;
   episodeSign = 0;
   /** The episode's windows (counts, exposures): its later half becomes the new normal. */
@@ -104,8 +120,19 @@ export class SeriesState {
   /** The sums before the last re-base and when it happened, while a return can still undo it. */
   before: { n: number; d: number; at: number } | undefined;
 
+  /**
+   * The dispersion, shrunk toward Poisson by what its own estimate can tell: the mean Pearson χ²'s
+   * excess over 1 is kept only as far as it exceeds its sampling noise under Poisson (positive-part
+   * James-Stein, the moment estimate the rates use: δ² = e² − v). A slice of a few events an hour
+   * shows a mean of 1.1 by chance; read as overdispersion it would cost a real spike a third of its
+   * evidence. A large series' dispersion is estimated well and kept.
+   */
   get phi(): number {
-    return this.phiWeight > 0 ? Math.max(1, this.phiSum / this.phiWeight) : 1;
+    if (!(this.phiWeight > 0)) return 1;
+    const e = this.phiSum / this.phiWeight - 1;
+    if (!(e > 0)) return 1;
+    const v = this.phiVar / (this.phiWeight * this.phiWeight);
+    return 1 + e * Math.max(0, 1 - v / (e * e));
   }
 }
 // Bands are kept in the detector state store like the detectors (encoded field for field).
@@ -155,7 +182,7 @@ export function scoreRateBands(
       if (!x || !(x.d > 0)) {
         // A window never judged (too small, missing) breaks the run: a longer scale's latest
         // windows and its trailing run are judged windows in a row, never reached across a gap.
-        if (s.recentN.length > 0) pushRecent(s, Number.NaN, Number.NaN);
+        if (s.recentN.length > 0) pushRecent(s, Number.NaN, Number.NaN, Number.NaN, Number.NaN);
         continue;
       }
       const g = o.groupOf(key);
@@ -163,7 +190,7 @@ export function scoreRateBands(
       const phase = o.phaseOf(i);
       maybeRestore(s, x, rateOf(s, prior) * seasonalFactor(s, phase), prior, offset + i, o.hold);
       const rate = rateOf(s, prior) * seasonalFactor(s, phase);
-      out.get(key)![i] = judge(s, x, rate, o, key);
+      out.get(key)![i] = judge(s, x, rateOf(s, prior), seasonalFactor(s, phase), o, key);
       if (!x.unlearned) learn(s, x, rate, alpha, o.hold, offset + i, phase);
     }
   }
@@ -201,11 +228,19 @@ function rateOf(s: SeriesState, prior: { rate: number; kappa: number } | undefin
   return (s.n + prior.kappa * prior.rate) / (s.d + prior.kappa);
 }
 
-function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: string): BandPoint {
+function judge(
+  s: SeriesState,
+  x: RateObs,
+  base: number,
+  factor: number,
+  o: BandOptions,
+  key: string,
+): BandPoint {
+  const rate = base * factor;
   const mu = rate * x.d;
   const phi = s.phi;
   const z = (x.n - mu) / Math.sqrt(phi * Math.max(mu, 1e-9));
-  pushRecent(s, x.n, mu);
+  pushRecent(s, x.n, mu, base, x.d);
   if (s.learned < o.warmup || !(rate > 0))
     return {
       expected: mu,
@@ -233,8 +268,10 @@ function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: st
       // barely off before a two-hour spike does not dilute it, and the scales test disjoint lengths.
       const longest = k > 1 ? Math.min(k, runLength(s, sign)) : 1;
       for (let len = below + 1; len <= longest; len++) {
-        const [n, lam] = sums(s, m - len, m);
-        const tail = midTail(dir, n / phi, lam / phi);
+        const [n, lam, d] = sums(s, m - len, m);
+        const tail = o.proportion
+          ? midBinomialTail(dir, n / phi, d / phi, lam / d)
+          : midTail(dir, n / phi, lam / phi);
         if (tail < p) {
           p = tail;
           volume = Math.max(n, lam);
@@ -243,9 +280,41 @@ function judge(s: SeriesState, x: RateObs, rate: number, o: BandOptions, key: st
     }
     below = k;
   }
-  const evidence = -Math.log10(Math.min(1, Math.max(SCALES.length * tails * p, 1e-300)));
+  const threshold = alertThreshold(o.sensitivity(key));
+  const charged = chargedTests(s, o, phi, SCALES.length * tails, threshold);
+  const evidence = -Math.log10(Math.min(1, Math.max(charged * p, 1e-300)));
   const score = evidence / (evidence + TUNING.halfEvidence);
-  return { expected: mu, z, score, isAnomaly: score >= alertThreshold(o.sensitivity(key)), volume };
+  return { expected: mu, z, score, isAnomaly: score >= threshold, volume };
+}
+
+/**
+ * How many of the scale × direction tests the evidence is charged for (Tarone 1990): a test whose
+ * smallest attainable p (a drop to 0 events over its longest span, from what was expected: known
+ * before the window is seen) cannot reach the level it would be given is no test, so it costs
+ * nothing. A slice expecting 2 events an hour cannot show a one-hour or a 4-hour drop at the
+ * slices' level: 'both' costs it ×4, not ×6. The count is the smallest m whose level α / m no more
+ * than m tests can reach.
+ */
+function chargedTests(s: SeriesState, o: BandOptions, phi: number, all: number, threshold: number): number {
+  if (o.direction === 'up') return all;
+  const alpha = 10 ** -((TUNING.halfEvidence * threshold) / (1 - threshold));
+  const m = s.recentN.length;
+  const least: number[] = [];
+  for (const { k } of SCALES) {
+    const [, lam, d] = sums(s, m - k, m);
+    if (o.direction === 'both') least.push(0);
+    // Mid-p of no event at all: the smallest a drop's tail can be.
+    least.push(o.proportion ? (1 - lam / d) ** (d / phi) / 2 : Math.exp(-lam / phi) / 2);
+  }
+  for (let c = 1; c < all; c++) if (least.filter((q) => !(q > alpha / c)).length <= c) return c;
+  return all;
+}
+
+/** Mid-p tail of a binomial count x of n trials (possibly scaled by the dispersion) at share p. */
+function midBinomialTail(dir: 'up' | 'down', x: number, n: number, p: number): number {
+  return dir === 'up'
+    ? (binomialUpperTail(x, n, p) + binomialUpperTail(x + 1, n, p)) / 2
+    : (binomialLowerTail(x, n, p) + binomialLowerTail(x - 1, n, p)) / 2;
 }
 
 /** Mid-p tail of a Poisson count x (possibly scaled by the dispersion) in direction dir. */
@@ -289,16 +358,22 @@ function maybeRestore(
     s.before = undefined;
     s.recentN.length = 0;
     s.recentMu.length = 0;
+    s.recentRate.length = 0;
+    s.recentD.length = 0;
   }
 }
 
 /** Keeps the latest windows for the longer scales (NaN: a window never judged). */
-function pushRecent(s: SeriesState, n: number, mu: number): void {
+function pushRecent(s: SeriesState, n: number, mu: number, rate: number, d: number): void {
   s.recentN.push(n);
   s.recentMu.push(mu);
+  s.recentRate.push(rate);
+  s.recentD.push(d);
   if (s.recentN.length > SCALES[SCALES.length - 1]!.k) {
     s.recentN.shift();
     s.recentMu.shift();
+    s.recentRate.shift();
+    s.recentD.shift();
   }
 }
 
@@ -309,14 +384,24 @@ function runLength(s: SeriesState, sign: number): number {
   return r;
 }
 
-function sums(s: SeriesState, from: number, to: number): [number, number] {
+/**
+ * Count and expected count of recent windows [from, to), the expectation at the rate the span's
+ * first window was judged at: what the span's own windows taught the rate (the hours of a move
+ * too small to be off one by one) is not its expectation.
+ */
+function sums(s: SeriesState, from: number, to: number): [number, number, number] {
   let n = 0;
   let mu = 0;
-  for (let j = Math.max(0, from); j < to; j++) {
+  let d = 0;
+  const start = Math.max(0, from);
+  const r0 = s.recentRate[start]!;
+  for (let j = start; j < to; j++) {
     n += s.recentN[j]!;
-    mu += s.recentMu[j]!;
+    d += s.recentD[j]!;
+    const r = s.recentRate[j]!;
+    mu += r > 0 && r0 > 0 ? (s.recentMu[j]! * r0) / r : s.recentMu[j]!;
   }
-  return [n, mu];
+  return [n, mu, d];
 }
 
 /**
@@ -352,6 +437,8 @@ function learn(
     s.d = s.episodeD.slice(half).reduce((a, b) => a + b, 0);
     s.recentN.length = 0;
     s.recentMu.length = 0;
+    s.recentRate.length = 0;
+    s.recentD.length = 0;
     endEpisode(s);
     return;
   }
@@ -364,6 +451,7 @@ function learn(
     const pearson = Math.min(PEARSON_CLIP, (x.n - mu) ** 2 / mu);
     s.phiSum = (1 - alpha) * s.phiSum + pearson;
     s.phiWeight = (1 - alpha) * s.phiWeight + 1;
+    s.phiVar = (1 - alpha) ** 2 * s.phiVar + 2 + 1 / mu;
   }
   s.learned++;
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type RateObs, type SeriesState, scoreRateBands } from '../../shared/alerting/pooled-band.js';
+import { type RateObs, SeriesState, scoreRateBands } from '../../shared/alerting/pooled-band.js';
+import { TUNING } from '../../shared/anomaly/detector.js';
 import { decodeState, encodeState } from '../../shared/anomaly/state.js';
+import { binomialUpperTail } from '../../shared/stats/binomial-tails.js';
+import { poissonUpperTail } from '../../shared/stats/poisson-tails.js';
 import { createRng, poissonExact } from '../../shared/stats/random.js';
 
 const OPTIONS = {
@@ -176,5 +179,60 @@ describe('pooled rate bands', () => {
       offset: split,
     }).get('')!;
     expect(later.map((p) => p?.score ?? null)).toEqual(band.slice(split).map((p) => p?.score ?? null));
+  });
+
+  it('reads a dispersion as Poisson unless its estimate shows more than its own sampling noise', () => {
+    // 300 windows of ~0.5 events: the mean Pearson χ² has sd sqrt((2 + 1/0.5) / 300) ≈ 0.12, so a
+    // mean of 1.1 is chance, not overdispersion; a mean of 2 is overdispersion, kept (shrunk a little).
+    const sparse = (mean: number) =>
+      Object.assign(new SeriesState(), { phiSum: mean * 300, phiWeight: 300, phiVar: 300 * (2 + 1 / 0.5) });
+    expect(sparse(1.1).phi).toBe(1);
+    expect(sparse(0.8).phi).toBe(1);
+    expect(sparse(2).phi).toBeGreaterThan(1.95);
+    expect(sparse(2).phi).toBeLessThan(2);
+  });
+
+  it('judges a span against the rate before it: hours too small to be off one by one do not raise its expectation', () => {
+    // 2 events an hour, then twelve hours of 5: each is learned (p ≈ 0.05 alone), so the rate creeps
+    // up as they go; the span is judged against the rate of its first hour (0.002).
+    const obs: RateObs[] = [
+      ...new Array(24 * 7).fill({ n: 2, d: 1000 }),
+      ...new Array(12).fill({ n: 5, d: 1000 }),
+    ];
+    const options = { ...OPTIONS, direction: 'up' as const, groupOf: () => null };
+    const band = scoreRateBands(new Map([['', obs]]), obs.length, options).get('')!;
+    const mid = (x: number, l: number) => (poissonUpperTail(x, l) + poissonUpperTail(x + 1, l)) / 2;
+    const p = Math.min(...Array.from({ length: 12 }, (_, k) => mid(5 * (k + 1), 2 * (k + 1))));
+    const evidence = -Math.log10(3 * p);
+    expect(band.at(-1)!.score).toBeCloseTo(evidence / (evidence + TUNING.halfEvidence), 9);
+  });
+
+  it('judges a share of its sample (violating labels) by binomial tails, not Poisson', () => {
+    // One violating label of 33 an hour, then 6 of 33: a share's spread is p(1 − p) per label, less
+    // than Poisson's p, so the binomial tail is the smaller one.
+    const obs: RateObs[] = [...new Array(24 * 7).fill({ n: 1, d: 33 }), { n: 6, d: 33 }];
+    const options = { ...OPTIONS, direction: 'up' as const, groupOf: () => null };
+    const scoreOf = (p: number) => {
+      const evidence = -Math.log10(3 * p);
+      return evidence / (evidence + TUNING.halfEvidence);
+    };
+    const share = scoreRateBands(new Map([['', obs]]), obs.length, { ...options, proportion: true }).get('')!;
+    const counts = scoreRateBands(new Map([['', obs]]), obs.length, options).get('')!;
+    const binomial = (binomialUpperTail(6, 33, 1 / 33) + binomialUpperTail(7, 33, 1 / 33)) / 2;
+    const poisson = (poissonUpperTail(6, 1) + poissonUpperTail(7, 1)) / 2;
+    expect(share.at(-1)!.score).toBeCloseTo(scoreOf(binomial), 9);
+    expect(counts.at(-1)!.score).toBeCloseTo(scoreOf(poisson), 9);
+    expect(binomial).toBeLessThan(poisson);
+  });
+
+  it('charges a spike only for the tests that could reach the level: no drop of a one- or 4-hour span of 2 events an hour can', () => {
+    // Both directions at three scales are six tests; a drop to 0 where 2 or 8 events are expected
+    // (p ≥ e^−8 / 2) can never reach the slices' level, so the up spike's evidence is charged ×4.
+    const obs: RateObs[] = [...new Array(24 * 7).fill({ n: 2, d: 1000 }), { n: 10, d: 1000 }];
+    const options = { ...OPTIONS, groupOf: () => null };
+    const band = scoreRateBands(new Map([['', obs]]), obs.length, options).get('')!;
+    const p = (poissonUpperTail(10, 2) + poissonUpperTail(11, 2)) / 2;
+    const evidence = -Math.log10(4 * p);
+    expect(band.at(-1)!.score).toBeCloseTo(evidence / (evidence + TUNING.halfEvidence), 9);
   });
 });

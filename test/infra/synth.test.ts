@@ -12,10 +12,10 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 /**
  * Modules only the daily job runs: experiment and policy readouts, their statistics (the stdlib
- * distributions), the report. The hourly detection needs the Poisson tails alone (shared/stats/poisson-tails.ts).
+ * distributions), the report. The hourly detection needs the Poisson and binomial tails alone (shared/stats/{poisson,binomial}-tails.ts).
  */
 const DAILY_ONLY =
-  /shared\/policy\/|shared\/stats\/(?!poisson-tails\.ts)|shared\/experiments\/analyze|shared\/report\/(render|svg-chart|forest-plot)|shared\/jobs\/daily-tick|@stdlib\/stats-base-dists-(t|f|chisquare|binomial)-/;
+  /shared\/policy\/|shared\/stats\/(?!(poisson|binomial)-tails\.ts)|shared\/experiments\/analyze|shared\/report\/(render|svg-chart|forest-plot)|shared\/jobs\/daily-tick|@stdlib\/stats-base-dists-(t|f|chisquare|binomial)-/;
 
 describe('Lambda bundles', () => {
   const bundles = bundleFunctions(ROOT, path.join(out, 'bundles'));
