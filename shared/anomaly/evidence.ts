@@ -29,6 +29,13 @@ export interface EvidenceTuning {
 }
 
 /**
+ * A raw deviation less than this many noise scales above the largest comparable past excursion
+ * is not a new record (Repertoire.floor): the same event again, measured against an expectation
+ * that drifted a little. Half a noise scale, as the residual scale's floor is half a resolution step.
+ */
+const RECORD_MARGIN = 0.5;
+
+/**
  * Evidence (-log10 of a tail probability) that a standardised residual is anomalous, from two
  * time scales: the row itself (spikes, dips) and a CUSUM of recent rows (level shifts, trend
  * changes). Each statistic is judged against its own history (TailCalibrator), and the smaller
@@ -98,8 +105,13 @@ export class EvidenceTracker {
     // a point anomaly must be unusual for the current noise and for this series.
     const raw = d === 'up' ? Math.max(dev, 0) : d === 'down' ? Math.max(-dev, 0) : Math.abs(dev);
     const hasRaw = this.tuning.rawGate && !Number.isNaN(raw);
-    // ... and never below the rate at which excursions of its size did occur (Repertoire).
-    if (ready && hasRaw) pPoint = Math.max(this.rawTail.atLeast(raw, pPoint), this.repertoire.floor(raw, t));
+    // ... and never below the rate at which excursions of its size did occur (Repertoire); a hair
+    // above the largest of them is that size too (RECORD_MARGIN, in the noise scale z was taken in).
+    if (ready && hasRaw) {
+      const scale = z !== 0 ? Math.abs(dev / z) : 0;
+      const floor = this.repertoire.floor(raw, t, Number.isFinite(scale) ? RECORD_MARGIN * scale : 0);
+      pPoint = Math.max(this.rawTail.atLeast(raw, pPoint), floor);
+    }
     const surprise = -Math.log10(Math.max(pPoint, 1e-300));
     this.recent.push(surprise);
     this.recentSum += surprise;

@@ -31,18 +31,27 @@ export class Repertoire {
   /** `phased`: the series is sampled finely enough for time-of-day recurrence (<= hourly). */
   constructor(private readonly phased: boolean) {}
 
-  /** The smallest p a deviation x at time t may get (0: none); past excursions only, not the current one. */
-  floor(x: number, t: number): number {
-    const k = this.seen(x, t);
+  /**
+   * The smallest p a deviation x at time t may get (0: none); past excursions only, not the current
+   * one. A deviation that beats every comparable excursion by less than `margin` (the noise) is not
+   * a record: it counts the excursions within `margin` below it. The margin only decides whether x
+   * is a record; a size already reached counts exactly the excursions at least as big.
+   */
+  floor(x: number, t: number, margin = 0): number {
+    let k = this.seen(x, t);
+    if (k === 0 && margin > 0) k = this.seen(x, t, margin);
     return k > 0 ? (k + 1) / (this.rows + 1) : 0;
   }
 
-  /** Past excursions (not the current one) that make a deviation x at time t "this size seen before". */
-  seen(x: number, t: number): number {
+  /**
+   * Past excursions (not the current one) that make a deviation x at time t "this size seen
+   * before": at least x - margin, at most COMPARABLE x.
+   */
+  seen(x: number, t: number, margin = 0): number {
     let k = 0;
     for (let i = 0; i < this.maxes.length; i++) {
       const m = this.maxes[i]!;
-      if (!(m >= x) || m > COMPARABLE * x) continue;
+      if (!(m >= x - margin) || m > COMPARABLE * x) continue;
       if (
         this.phased &&
         this.links[i]! >= RECURRENCE.minRepeats &&

@@ -22,6 +22,15 @@ describe('repertoire of past excursions', () => {
     expect(r.floor(5.5, 999 * STEP)).toBe(0);
   });
 
+  it('takes a hair above the record (within the margin) as the record size, a clear step above as new', () => {
+    const r = new Repertoire(false);
+    feed(r, 999, (i) => (i % 200 === 100 ? 5 + i / 1e4 : undefined));
+    // The largest is 5.09; 5.1 beats it by less than the margin 0.5: five of its size were seen.
+    expect(r.floor(5.1, 999 * STEP, 0.5)).toBeCloseTo(6 / 1000, 9);
+    expect(r.floor(5.1, 999 * STEP)).toBe(0);
+    expect(r.floor(5.7, 999 * STEP, 0.5)).toBe(0);
+  });
+
   it('does not count the excursion still going on', () => {
     const r = new Repertoire(false);
     feed(r, 100, (i) => (i >= 90 ? 5 : undefined));
@@ -65,6 +74,17 @@ describe('evidence: repertoire floor', () => {
     bursty(t, 1400);
     // Far out in the noise's exponential tail, yet the fifth of its kind.
     expect(t.observe(8, 1400 * STEP, 8)).toBeLessThan(TUNING.halfEvidence);
+  });
+
+  it('keeps a burst a hair bigger each time (the expectation drifting by much less than the noise) under the alert level', () => {
+    const t = new EvidenceTracker('up', tuning, STEP);
+    const n = gaussian(uniformStream(11));
+    for (let i = 0; i < 1400; i++) {
+      const d = i % 300 === 150 ? 8 + i / 1e4 : n();
+      t.observe(d, i * STEP, d);
+    }
+    // Each burst was a new record by ~0.03 sd, so no floor applied before the margin.
+    expect(t.observe(8.2, 1400 * STEP, 8.2)).toBeLessThan(TUNING.halfEvidence);
   });
 
   it('still gives strong evidence for a burst bigger than any before', () => {
