@@ -23,8 +23,9 @@ const CSV_COLUMNS = [
   'denominator',
   'ci_low',
   'ci_high',
+  'samples',
 ] as const;
-const NUMERIC = new Set(['value', 'numerator', 'denominator', 'ci_low', 'ci_high']);
+const NUMERIC = new Set(['value', 'numerator', 'denominator', 'ci_low', 'ci_high', 'samples']);
 
 export const METRIC_STORE_TABLE = 'metric_store_csv';
 export const METRIC_HISTORY_VIEW = 'metric_history';

@@ -22,7 +22,8 @@ import { poissonLowerTail, poissonUpperTail } from '../stats/poisson-tails.js';
  *   counts get exact Poisson tails, so a spike of 8 events where 1 is expected is as surprising as
  *   it is, not a 6-sd normal event; a share of a sample (violating labels of the labelled) gets
  *   exact binomial tails.
- * - Evidence is the smallest tail probability of three time scales, Bonferroni-corrected: the
+ * - Evidence is the smallest tail probability of three time scales, Bonferroni-corrected over the
+ *   tests that could reach the level at all (Tarone: a 2-event slice cannot show a one-hour drop): the
  *   window, the best of the last 2-4 and the best of the last 5-16 (spikes, bursts, sustained
  *   shifts), each over the trailing run of windows off the band, against the rate its first window
  *   was judged at. A longer scale counts only while its latest quarter is itself off (jointly,
@@ -279,9 +280,34 @@ function judge(
     }
     below = k;
   }
-  const evidence = -Math.log10(Math.min(1, Math.max(SCALES.length * tails * p, 1e-300)));
+  const threshold = alertThreshold(o.sensitivity(key));
+  const charged = chargedTests(s, o, phi, SCALES.length * tails, threshold);
+  const evidence = -Math.log10(Math.min(1, Math.max(charged * p, 1e-300)));
   const score = evidence / (evidence + TUNING.halfEvidence);
-  return { expected: mu, z, score, isAnomaly: score >= alertThreshold(o.sensitivity(key)), volume };
+  return { expected: mu, z, score, isAnomaly: score >= threshold, volume };
+}
+
+/**
+ * How many of the scale × direction tests the evidence is charged for (Tarone 1990): a test whose
+ * smallest attainable p (a drop to 0 events over its longest span, from what was expected: known
+ * before the window is seen) cannot reach the level it would be given is no test, so it costs
+ * nothing. A slice expecting 2 events an hour cannot show a one-hour or a 4-hour drop at the
+ * slices' level: 'both' costs it ×4, not ×6. The count is the smallest m whose level α / m no more
+ * than m tests can reach.
+ */
+function chargedTests(s: SeriesState, o: BandOptions, phi: number, all: number, threshold: number): number {
+  if (o.direction === 'up') return all;
+  const alpha = 10 ** -((TUNING.halfEvidence * threshold) / (1 - threshold));
+  const m = s.recentN.length;
+  const least: number[] = [];
+  for (const { k } of SCALES) {
+    const [, lam, d] = sums(s, m - k, m);
+    if (o.direction === 'both') least.push(0);
+    // Mid-p of no event at all: the smallest a drop's tail can be.
+    least.push(o.proportion ? (1 - lam / d) ** (d / phi) / 2 : Math.exp(-lam / phi) / 2);
+  }
+  for (let c = 1; c < all; c++) if (least.filter((q) => !(q > alpha / c)).length <= c) return c;
+  return all;
 }
 
 /** Mid-p tail of a binomial count x of n trials (possibly scaled by the dispersion) at share p. */

@@ -9,7 +9,7 @@ import type { MetricRow } from '../metrics/metric-row.js';
 import type { AlertCause } from '../ports/alert-sink.js';
 import { dimensionValue, type Slice, sliceOf } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
-import { detectionFor, type MetricDetection, watchedAt } from './detection-config.js';
+import { bandJudged, detectionOf, type MetricDetection, watchedAt } from './detection-config.js';
 import { type MoveFamily, moveFamilies } from './move-family.js';
 import { type RateObs, type SeriesState, scoreRateBands } from './pooled-band.js';
 
@@ -114,7 +114,7 @@ export type DetectorStates = Map<string, MetricState>;
 
 /** Identity of a metric's detectors: its definition, its rules at the grain, the grain. */
 export function fingerprintOf(metric: Metric, grain: Grain): string {
-  const text = JSON.stringify({ metric, rules: detectionFor(metric.detection, grain), grain });
+  const text = JSON.stringify({ metric, rules: detectionOf(metric, grain), grain });
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
@@ -211,7 +211,7 @@ export function metricScorer(rows: readonly MetricRow[], o: Omit<ScoreOptions, '
     .sort((a, b) => Number(a.detection?.exposure !== undefined) - Number(b.detection?.exposure !== undefined))
     .filter((m) => watchedAt(m.detection, o.grain));
   const score = (metric: Metric, ms: MetricState): void => {
-    const rules = detectionFor(metric.detection, o.grain);
+    const rules = detectionOf(metric, o.grain);
     const slices = byMetric.get(metric.name) ?? new Map<string, (MetricRow | undefined)[]>();
     const exposure = rules.exposure !== undefined ? scoredBy.get(rules.exposure) : undefined;
     const shape = shapeOf(metric);
@@ -228,8 +228,9 @@ export function metricScorer(rows: readonly MetricRow[], o: Omit<ScoreOptions, '
       // Weighted sums are not counts: treating them as such would understate the sampling noise.
       volumeAware: metric.kind !== 'weighted_proportion',
     };
-    // Counts with an exposure, and ratios of counts, are judged by their pooled rate band.
-    const banded = shape === 'ratio' || (shape === 'count' && exposure !== undefined);
+    // Counts with an exposure, and ratios of counts, are judged by their pooled rate band (a
+    // count whose exposure has no rows yet by its own series).
+    const banded = bandJudged(metric) && (shape === 'ratio' || exposure !== undefined);
     const scored = new Map<string, ScoredPoint[]>();
     const keys = [...new Set([...ms.slices.keys(), ...slices.keys()])];
     const empty = () => new Array<MetricRow | undefined>(o.windows.length).fill(undefined);
@@ -561,6 +562,10 @@ function scoreOne(
     if (value === null) return { ...empty, excluded: false };
     const numerator = row?.numerator ?? (shape === 'count' ? value : null);
     const denominator = row?.denominator ?? null;
+    // A percentile of fewer values than minVolume is one or two of them (the p90 of five decisions
+    // is an appeal's latency, if one is among them): shown, but neither scored nor learned.
+    if (row?.samples !== undefined && row.samples < rules.minVolume)
+      return { ...empty, observed: value, numerator, denominator, excluded: false };
     // Judged per unit of expected traffic: the detector learns and scores the count divided by
     // the exposure's observed / expected ratio, and its expectation is scaled back.
     const e = exposure ? exposureFactor(exposure[i]) : 1;

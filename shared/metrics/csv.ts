@@ -5,6 +5,8 @@ import { formatIso, parseGrain, parseUtc } from '../time/window.js';
 import type { MetricRow } from './metric-row.js';
 
 export const METRIC_CSV_HEADER = 'metric,grain,window_start,slice,value,numerator,denominator,ci_low,ci_high';
+/** The metric store's files: the output columns and each row's `samples` (MetricRow.samples). */
+export const METRIC_STORE_CSV_HEADER = `${METRIC_CSV_HEADER},samples`;
 
 /** RFC 4180 quoting: only when the field holds a comma, quote or line break. */
 export function csvField(text: string): string {
@@ -18,6 +20,8 @@ export interface MetricCsvOptions {
    * backslash is `\\`, so an escaped control character cannot be confused with slice text.
    */
   readonly lossless?: boolean;
+  /** Add the `samples` column (the metric store: what the detectors read back). */
+  readonly samples?: boolean;
 }
 
 function num(x: number | null): string {
@@ -26,7 +30,7 @@ function num(x: number | null): string {
 
 export function metricRowsToCsv(rows: readonly MetricRow[], options: MetricCsvOptions = {}): string {
   const text = options.lossless ? csvField : (s: string) => csvField(escapeControl(s));
-  const lines = [METRIC_CSV_HEADER];
+  const lines = [options.samples ? METRIC_STORE_CSV_HEADER : METRIC_CSV_HEADER];
   for (const r of rows)
     lines.push(
       [
@@ -39,6 +43,7 @@ export function metricRowsToCsv(rows: readonly MetricRow[], options: MetricCsvOp
         num(r.denominator),
         num(r.ciLow),
         num(r.ciHigh),
+        ...(options.samples ? [num(r.samples ?? null)] : []),
       ].join(','),
     );
   return `${lines.join('\n')}\n`;
@@ -79,11 +84,16 @@ export function parseCsvRecords(text: string): string[][] {
 
 export function metricRowsFromCsv(text: string, what = 'metric CSV'): MetricRow[] {
   const records = parseCsvRecords(text);
-  if (records[0]?.join(',') !== METRIC_CSV_HEADER)
+  const header = records[0]?.join(',');
+  // The store's files carry `samples`; those written before it did, and the output CSV, do not.
+  if (header !== METRIC_CSV_HEADER && header !== METRIC_STORE_CSV_HEADER)
     throw new InputError(`${what}: header must be ${METRIC_CSV_HEADER}`);
+  const fields = header === METRIC_STORE_CSV_HEADER ? 10 : 9;
   const opt = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
   return records.slice(1).map((f, i) => {
-    if (f.length !== 9) throw new InputError(`${what}: line ${i + 2} has ${f.length} fields, expected 9`);
+    if (f.length !== fields)
+      throw new InputError(`${what}: line ${i + 2} has ${f.length} fields, expected ${fields}`);
+    const samples = opt(f[9]);
     return {
       metric: f[0]!,
       grain: parseGrain(f[1]!, `${what} line ${i + 2} grain`),
@@ -94,6 +104,7 @@ export function metricRowsFromCsv(text: string, what = 'metric CSV'): MetricRow[
       denominator: opt(f[6]),
       ciLow: opt(f[7]),
       ciHigh: opt(f[8]),
+      ...(samples !== null ? { samples } : {}),
     };
   });
 }

@@ -48,7 +48,7 @@ function sourcesOf(b: MetricBinding): string[] {
   return b.kind === 'ratio' ? [b.num.source, b.den.source] : [b.source];
 }
 
-type Values = Pick<MetricRow, 'value' | 'numerator' | 'denominator' | 'ciLow' | 'ciHigh'>;
+type Values = Pick<MetricRow, 'value' | 'numerator' | 'denominator' | 'ciLow' | 'ciHigh' | 'samples'>;
 const EMPTY: Values = { value: null, numerator: null, denominator: null, ciLow: null, ciHigh: null };
 
 function finite(x: number): number | null {
@@ -62,7 +62,8 @@ function compute(
   switch (b.kind) {
     case 'single': {
       const v = get(b.source, b.agg);
-      return { ...EMPTY, value: v ?? (b.zeroIfEmpty ? 0 : null) };
+      const value = v ?? (b.zeroIfEmpty ? 0 : null);
+      return b.samples ? { ...EMPTY, value, samples: get(b.source, b.presence) ?? 0 } : { ...EMPTY, value };
     }
     case 'ratio': {
       // A side with no rows in this slice is a zero count/sum.

@@ -13,4 +13,9 @@ export interface MetricRow {
   readonly denominator: number | null;
   readonly ciLow: number | null;
   readonly ciHigh: number | null;
+  /**
+   * Percentiles: how many values the percentile is taken over (its volume: the p90 of five values is
+   * one of them). Absent for other kinds. Kept by the metric store, not part of the output CSV.
+   */
+  readonly samples?: number;
 }

@@ -131,7 +131,7 @@ export class MetricStore {
     const ours = [data, ...(aggregates ? [aggregates] : []), ...(intermediates ? [intermediates] : [])];
     const computedAt = (extras.computedAt ?? now).toISOString();
     // Our files first, under names no other run uses: invisible until the manifest names them.
-    await this.store.put(data, ENC.encode(metricRowsToCsv(rows, { lossless: true })), {
+    await this.store.put(data, ENC.encode(metricRowsToCsv(rows, { lossless: true, samples: true })), {
       contentType: 'text/csv',
       ifNoneMatch: '*',
     });

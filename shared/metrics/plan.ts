@@ -44,6 +44,8 @@ export type MetricBinding =
       readonly zeroIfEmpty: boolean;
       /** count of the metric's rows: a slice with none is absent (the total is always written) */
       readonly presence: string;
+      /** The row carries that count as its `samples` (percentiles: their volume). */
+      readonly samples?: true;
     }
   | {
       readonly kind: 'ratio';
@@ -181,7 +183,7 @@ function bind(
         filter: metric.filter,
       });
       const presence = add(metric.source, { kind: 'count', filter: metric.filter });
-      return { kind: 'single', source: metric.source, agg, zeroIfEmpty: false, presence };
+      return { kind: 'single', source: metric.source, agg, zeroIfEmpty: false, presence, samples: true };
     }
     case 'ratio':
       return {

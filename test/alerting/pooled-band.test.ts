@@ -224,4 +224,15 @@ describe('pooled rate bands', () => {
     expect(counts.at(-1)!.score).toBeCloseTo(scoreOf(poisson), 9);
     expect(binomial).toBeLessThan(poisson);
   });
+
+  it('charges a spike only for the tests that could reach the level: no drop of a one- or 4-hour span of 2 events an hour can', () => {
+    // Both directions at three scales are six tests; a drop to 0 where 2 or 8 events are expected
+    // (p ≥ e^−8 / 2) can never reach the slices' level, so the up spike's evidence is charged ×4.
+    const obs: RateObs[] = [...new Array(24 * 7).fill({ n: 2, d: 1000 }), { n: 10, d: 1000 }];
+    const options = { ...OPTIONS, groupOf: () => null };
+    const band = scoreRateBands(new Map([['', obs]]), obs.length, options).get('')!;
+    const p = (poissonUpperTail(10, 2) + poissonUpperTail(11, 2)) / 2;
+    const evidence = -Math.log10(4 * p);
+    expect(band.at(-1)!.score).toBeCloseTo(evidence / (evidence + TUNING.halfEvidence), 9);
+  });
 });

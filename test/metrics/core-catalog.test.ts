@@ -220,6 +220,23 @@ describe('core catalog on a generated lake, against hand-written SQL', () => {
     }
   });
 
+  it('decision_latency_p90_seconds: each row carries how many decisions it is over (samples); other kinds none', async () => {
+    const r = await raw.query(
+      `SELECT policy AS k, count(*) AS n FROM ${src('moderation_decisions')} WHERE ${inWindow} GROUP BY 1`,
+    );
+    const got = rows.filter(
+      (x) => x.metric === 'decision_latency_p90_seconds' && x.slice.pairs[0]?.[0] === 'policy',
+    );
+    expect(got.length).toBe(r.rowCount);
+    for (let i = 0; i < r.rowCount; i++) {
+      const slice = sliceOf([['policy', (r.data.k![i] as string | null) ?? null]]).key;
+      expect(got.find((x) => x.slice.key === slice)!.samples, slice).toBe(Number(r.data.n![i]));
+    }
+    expect(
+      rows.filter((x) => x.samples !== undefined).every((x) => x.metric === 'decision_latency_p90_seconds'),
+    ).toBe(true);
+  });
+
   it('scans each source once for the whole catalog', async () => {
     const computed = await computeMetrics(engine, coreCatalog(), 'day', windowsInRange('day', DAY, NEXT));
     const sources = computed.scans.map((s) => s.source).sort();

@@ -5,6 +5,7 @@ import { DuckDbQueryEngine } from '../../shared/adapters/duckdb/duckdb-engine.js
 import { FsObjectStore } from '../../shared/adapters/fs/fs-object-store.js';
 import { coreCatalog } from '../../shared/config/load.js';
 import { runBackfill } from '../../shared/jobs/backfill.js';
+import { METRIC_CSV_HEADER } from '../../shared/metrics/csv.js';
 import { MetricStore } from '../../shared/metrics/metric-store.js';
 import { fixedClock } from '../../shared/ports/clock.js';
 import type { ObjectStore } from '../../shared/ports/object-store.js';
@@ -46,6 +47,42 @@ describe('metric store', () => {
     const keys = new Set(after.map((r) => `${r.metric}|${r.windowStart.toISOString()}|${r.slice.key}`));
     expect(keys.size).toBe(after.length);
     expect((await objects.list('metrics/')).filter((k) => k.endsWith('.csv'))).toHaveLength(6);
+  });
+
+  it("keeps a percentile's samples (what its detector reads back), and reads files written before it did", async () => {
+    const objects = new FsObjectStore(path.join(root, 'samples'));
+    const store = new MetricStore(objects);
+    const opts = {
+      engine,
+      store,
+      config: coreCatalog(),
+      grain: 'hour' as const,
+      windows,
+      clock: fixedClock(new Date()),
+    };
+    expect((await runBackfill(opts)).failed).toEqual([]);
+    const read = await store.readRange('hour', windows[0]!.start, windows.at(-1)!.end);
+    const p90 = read.filter((r) => r.metric === 'decision_latency_p90_seconds');
+    expect(p90.length).toBeGreaterThan(0);
+    expect(p90.every((r) => Number.isInteger(r.samples) && r.samples! >= 1)).toBe(true);
+    // An older store file: the output CSV's nine columns, no samples.
+    const file = (await objects.list('metrics/')).find((k) => k.endsWith('.csv'))!;
+    const body = new TextDecoder().decode((await objects.get(file))!.body);
+    const old = body
+      .split('\n')
+      .map((l) => l.replace(/,[^,]*$/, ''))
+      .join('\n');
+    expect(old.split('\n')[0]).toBe(METRIC_CSV_HEADER);
+    await objects.put(file, new TextEncoder().encode(old));
+    const again = await new MetricStore(objects).readRange('hour', windows[0]!.start, windows.at(-1)!.end);
+    expect(again.length).toBe(read.length);
+    // That window's percentile rows read without samples, the others' with theirs.
+    const p90Again = again.filter((r) => r.metric === 'decision_latency_p90_seconds');
+    const without = new Set(
+      p90Again.filter((r) => r.samples === undefined).map((r) => r.windowStart.getTime()),
+    );
+    expect(without.size).toBe(1);
+    expect(p90Again.filter((r) => r.samples !== undefined).length).toBeGreaterThan(0);
   });
 
   it('a failed write leaves the previous window visible and the failure reported', async () => {
