@@ -117,10 +117,20 @@ export function judgePlanted(data: PlantedSeries): PlantedResult {
 export interface KindScore {
   planted: number;
   caught: number;
+  /** Opened incidents that match a planted incident of the kind (an incident can match two kinds). */
+  incidents: number;
+}
+
+/** Opened metric incidents of one head metric, and how many of them match a planted incident. */
+export interface MetricPrecision {
+  opened: number;
+  real: number;
 }
 
 export interface PlantedSummary {
   readonly byKind: Map<PlantedKind, KindScore>;
+  /** head metric → its metric incidents (precision per metric: false alarms have no kind). */
+  readonly byMetric: Map<string, MetricPrecision>;
   readonly metricIncidents: number;
   readonly realMetricIncidents: number;
   readonly dataAlerts: number;
@@ -131,6 +141,7 @@ export interface PlantedSummary {
 
 export function summarisePlanted(seeds: readonly number[], days = 35): PlantedSummary {
   const byKind = new Map<PlantedKind, KindScore>();
+  const byMetric = new Map<string, MetricPrecision>();
   let metricIncidents = 0;
   let real = 0;
   let dataAlerts = 0;
@@ -142,24 +153,31 @@ export function summarisePlanted(seeds: readonly number[], days = 35): PlantedSu
     trafficNotices.push(...r.trafficNotices);
     for (const [id, ok] of r.caught) {
       const kind = r.kinds.get(id)!;
-      const k = byKind.get(kind) ?? { planted: 0, caught: 0 };
+      const k = byKind.get(kind) ?? { planted: 0, caught: 0, incidents: 0 };
       k.planted++;
       if (ok) k.caught++;
       byKind.set(kind, k);
     }
     for (const inc of r.incidents) {
+      for (const kind of new Set(inc.matches.map((id) => r.kinds.get(id)!))) byKind.get(kind)!.incidents++;
       if (inc.kind === 'data_quality') {
         dataAlerts++;
         if (inc.matches.length > 0) realData++;
       } else {
         metricIncidents++;
-        if (inc.matches.length > 0) real++;
-        else falseAlarms.push(inc);
+        const m = byMetric.get(inc.metric) ?? { opened: 0, real: 0 };
+        m.opened++;
+        byMetric.set(inc.metric, m);
+        if (inc.matches.length > 0) {
+          real++;
+          m.real++;
+        } else falseAlarms.push(inc);
       }
     }
   }
   return {
     byKind,
+    byMetric,
     metricIncidents,
     realMetricIncidents: real,
     dataAlerts,

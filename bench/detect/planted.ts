@@ -9,16 +9,21 @@ import { summarisePlanted } from './planted-eval.js';
 const seeds = (process.argv[2] ?? '1,2,3,4,5,6').split(',').map(Number);
 const s = summarisePlanted(seeds);
 console.log(`seeds ${seeds.join(',')} (35 hourly days each)\n`);
-console.log('| kind | caught / planted |');
-console.log('| --- | ---: |');
+console.log('| kind | caught / planted | incidents matching it |');
+console.log('| --- | ---: | ---: |');
 let planted = 0;
 let caught = 0;
 for (const [kind, k] of s.byKind) {
   planted += k.planted;
   caught += k.caught;
-  console.log(`| ${kind} | ${k.caught} / ${k.planted} |`);
+  console.log(`| ${kind} | ${k.caught} / ${k.planted} | ${k.incidents} |`);
 }
-console.log(`| **all** | ${caught} / ${planted} (${((100 * caught) / planted).toFixed(0)}%) |\n`);
+console.log(`| **all** | ${caught} / ${planted} (${((100 * caught) / planted).toFixed(0)}%) | |\n`);
+console.log('| head metric | incidents opened | real |');
+console.log('| --- | ---: | ---: |');
+for (const [metric, m] of [...s.byMetric].sort(([a], [b]) => a.localeCompare(b)))
+  console.log(`| ${metric} | ${m.opened} | ${m.real} (${((100 * m.real) / m.opened).toFixed(0)}%) |`);
+console.log('');
 console.log(
   `metric incidents opened ${s.metricIncidents}, real ${s.realMetricIncidents} (${((100 * s.realMetricIncidents) / Math.max(1, s.metricIncidents)).toFixed(0)}%); ` +
     `data-quality alerts ${s.dataAlerts}, real ${s.realDataAlerts}`,

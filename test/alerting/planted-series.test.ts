@@ -23,8 +23,8 @@ describe('the alerting path on planted T&S series it was not tuned on', () => {
     const moves = (['level_shift', 'level_shift_down', 'ramp', 'drop'] as const).map((k) => s.byKind.get(k)!);
     const missed = moves.reduce((a, k) => a + k.planted - k.caught, 0);
     expect(missed).toBeLessThanOrEqual(1);
-    // Every data fault is a data-quality alert.
-    expect(s.byKind.get('partial_partition')).toEqual({ planted: 2, caught: 2 });
+    // Every data fault is a data-quality alert, one each.
+    expect(s.byKind.get('partial_partition')).toEqual({ planted: 2, caught: 2, incidents: 2 });
     expect(s.realDataAlerts).toBe(s.dataAlerts);
   });
 
