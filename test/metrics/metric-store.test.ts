@@ -25,18 +25,21 @@ afterAll(() => engine.close());
 
 const windows = windowsInRange('hour', new Date('2026-01-04T00:00:00Z'), new Date('2026-01-04T06:00:00Z'));
 
+/** The six windows' backfill into `store`, with the core catalog. */
+const backfillOf = (store: MetricStore) => ({
+  engine,
+  store,
+  config: coreCatalog(),
+  grain: 'hour' as const,
+  windows,
+  clock: fixedClock(new Date()),
+});
+
 describe('metric store', () => {
   it('a rerun replaces each window exactly: same rows, no duplicates, no stale files', async () => {
     const objects = new FsObjectStore(path.join(root, 'rerun'));
     const store = new MetricStore(objects);
-    const opts = {
-      engine,
-      store,
-      config: coreCatalog(),
-      grain: 'hour' as const,
-      windows,
-      clock: fixedClock(new Date()),
-    };
+    const opts = backfillOf(store);
     const first = await runBackfill(opts);
     const before = await store.readRange('hour', windows[0]!.start, windows.at(-1)!.end);
     const second = await runBackfill({ ...opts, concurrency: 3, batchSize: 2 });
@@ -52,14 +55,7 @@ describe('metric store', () => {
   it("keeps a percentile's samples (what its detector reads back), and reads files written before it did", async () => {
     const objects = new FsObjectStore(path.join(root, 'samples'));
     const store = new MetricStore(objects);
-    const opts = {
-      engine,
-      store,
-      config: coreCatalog(),
-      grain: 'hour' as const,
-      windows,
-      clock: fixedClock(new Date()),
-    };
+    const opts = backfillOf(store);
     expect((await runBackfill(opts)).failed).toEqual([]);
     const read = await store.readRange('hour', windows[0]!.start, windows.at(-1)!.end);
     const p90 = read.filter((r) => r.metric === 'decision_latency_p90_seconds');
