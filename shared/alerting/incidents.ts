@@ -16,7 +16,8 @@ import { OTHER, type SliceShare, shareKey } from './root-cause.js';
 /**
  * The incident state machine, pure: one incident per (kind, metric, slice, direction) at a time. A first
  * anomalous window opens it (one message), growth sends an update (at most one per cooldown, unless
- * severity escalates), and `resolveAfter` quiet windows resolve it. A window is quiet only when the
+ * severity escalates), and `resolveAfter` quiet windows resolve it (a traffic notice: `cooldown` more,
+ * see quietToResolve). A window is quiet only when the
  * incident has no finding AND its own slices are no longer off their expectation (`stillOff`): a
  * level that stays shifted keeps the incident open even when the detector stops flagging it.
  */
@@ -190,7 +191,7 @@ export function stepIncident(
     if (ctx.stillOff)
       return { open: { ...open, quiet: 0, peak, peakDeviation: Math.max(open.peakDeviation, deviation) } };
     const quiet = open.quiet + 1;
-    if (quiet < ctx.resolveAfter) return { open: { ...open, quiet } };
+    if (quiet < quietToResolve(open, ctx)) return { open: { ...open, quiet } };
     return { open: undefined, alert: buildAlert({ ...open, seq: open.seq + 1 }, 'resolved', undefined, ctx) };
   }
   const known = new Set(open.slices.map((s) => s.key));
@@ -216,6 +217,16 @@ export function stepIncident(
     return { open: sent, alert: buildAlert(sent, 'update', finding, ctx) };
   }
   return { open: next };
+}
+
+/**
+ * Quiet windows that resolve an incident. A traffic notice waits `cooldown` more: exposure drifts
+ * around the edge of its band for hours, and a notice that resolved and moved again the same way
+ * within the cooldown would be a second notice about one move (issue #16); a late resolution of a
+ * low notice costs nothing, a T&S incident's quick one says the harm stopped.
+ */
+function quietToResolve(open: OpenIncident, ctx: StepContext): number {
+  return open.cause === 'traffic' ? ctx.resolveAfter + ctx.cooldown : ctx.resolveAfter;
 }
 
 function deviationOf(observed: number | null, expected: number | null): number {

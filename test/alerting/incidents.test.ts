@@ -85,6 +85,30 @@ describe('stepIncident', () => {
     ]);
   });
 
+  it('a traffic notice that moves again the same way within the cooldown stays one notice', () => {
+    // Prepare: seed 207's day of traffic x1.35 on impressions surface=message: flagged at 0, 5 and
+    // 8-11 with lulls of 4 and 2 quiet hours between (issue #16).
+    const moving = (h: number) => h === 0 || h === 5 || (h >= 8 && h <= 11);
+    const at = (h: number) =>
+      moving(h) ? finding(h, { cause: 'traffic', metric: 'impressions', severity: 'low' }) : undefined;
+    // Act
+    const alerts = replay(20, at);
+    // Assess: one notice, resolved once the cooldown passed quiet after its last move (11 + 2 + 3).
+    expect(alerts.map((a) => [a.status, a.windowStart.slice(11, 13)])).toEqual([
+      ['open', '10'],
+      ['resolved', '02'],
+    ]);
+  });
+
+  it('a T&S incident resolves after resolveAfter quiet windows, whatever the cooldown', () => {
+    const alerts = replay(7, (h) => (h === 0 || h === 5 ? finding(h) : undefined));
+    expect(alerts.map((a) => [a.status, a.windowStart.slice(11, 13)])).toEqual([
+      ['open', '10'],
+      ['resolved', '12'],
+      ['open', '15'],
+    ]);
+  });
+
   it('a single quiet window inside an incident does not split it', () => {
     const alerts = replay(6, (h) => (h === 2 || h > 3 ? undefined : finding(h)));
     expect(alerts.map((a) => a.status)).toEqual(['open', 'resolved']);
