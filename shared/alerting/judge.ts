@@ -309,7 +309,8 @@ function offReference(
   if (shape === 'count')
     return Math.max(p.observed, ref) >= rules.minVolume && dev >= 3 * Math.sqrt(Math.max(ref, 1));
   if (shape === 'ratio') return p.denominator === null || p.denominator >= rules.minVolume;
-  return true;
+  // A percentile of too few values (its volume) is shown, not judged: it holds nothing open.
+  return p.volume === undefined || p.volume >= rules.minVolume;
 }
 
 /**

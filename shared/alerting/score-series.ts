@@ -56,7 +56,8 @@ export interface ScoredPoint {
   readonly z: number;
   /**
    * A count judged by its band: the volume of the span its evidence was judged on (BandPoint.volume),
-   * which its volume gate reads instead of the window's own.
+   * which its volume gate reads instead of the window's own. A percentile: the values it is over
+   * (MetricRow.samples).
    */
   readonly volume?: number;
   /** The window's data was missing or late: not scored, not learned. */
@@ -565,7 +566,7 @@ function scoreOne(
     // A percentile of fewer values than minVolume is one or two of them (the p90 of five decisions
     // is an appeal's latency, if one is among them): shown, but neither scored nor learned.
     if (row?.samples !== undefined && row.samples < rules.minVolume)
-      return { ...empty, observed: value, numerator, denominator, excluded: false };
+      return { ...empty, observed: value, numerator, denominator, volume: row.samples, excluded: false };
     // Judged per unit of expected traffic: the detector learns and scores the count divided by
     // the exposure's observed / expected ratio, and its expectation is scaled back.
     const e = exposure ? exposureFactor(exposure[i]) : 1;
@@ -591,6 +592,7 @@ function scoreOne(
       score: s.score,
       isAnomaly: s.isAnomaly && !suppressed,
       z: gated ? 0 : s.z,
+      ...(row?.samples !== undefined ? { volume: row.samples } : {}),
       excluded: false,
       ...(known ? { known: true as const } : {}),
       ...(suppressed ? { suppressed: true as const } : {}),

@@ -9,6 +9,7 @@ import type { Alert } from '../../shared/ports/alert-sink.js';
 import { NO_GUARD } from '../../shared/privacy/k-anonymity.js';
 import { parseSliceKey, sliceFrom, TOTAL } from '../../shared/slices/slice.js';
 import { createRng, poissonDraw } from '../../shared/stats/random.js';
+import { P90_METRICS, p90Rows } from './fixtures.js';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -427,5 +428,25 @@ describe('a later, separate move on the slice of an open incident', () => {
     const alerts = judgeSeries(series(spike));
     expect(incidents(alerts)).toHaveLength(1);
     expect(alerts.find((a) => hourOf(a.windowStart) === LATER)).toMatchObject({ status: 'update' });
+  });
+});
+
+describe('a percentile window of too few values', () => {
+  it('does not hold an incident open: the p90 of five decisions is not "still off"', () => {
+    // A backlog for two hours (the p90 ×40 over 40+ decisions), then hours of five decisions each
+    // whose p90 is one slow appeal: shown, not judged, so the incident resolves after its quiet hours.
+    const OPEN = 24 * 6;
+    const rows = p90Rows(N, T0, (h) =>
+      h >= OPEN && h < OPEN + 2
+        ? { value: 120_000, samples: 45 }
+        : h >= OPEN + 2 && h < OPEN + 12
+          ? { value: 120_000, samples: 5 }
+          : undefined,
+    );
+    const alerts = judgeAll(rows, P90_METRICS);
+    expect(alerts[0]).toMatchObject({ status: 'open', metric: 'latency_p90' });
+    expect(hourOf(alerts[0]!.windowStart)).toBe(OPEN);
+    const resolved = alerts.find((a) => a.status === 'resolved')!;
+    expect(hourOf(resolved.windowStart)).toBeLessThan(OPEN + 12);
   });
 });

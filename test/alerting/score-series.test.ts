@@ -1,51 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { scoreMetrics } from '../../shared/alerting/score-series.js';
-import { validateMetricConfig } from '../../shared/config/load.js';
 import type { MetricRow } from '../../shared/metrics/metric-row.js';
-import { TOTAL } from '../../shared/slices/slice.js';
+import { P90_METRICS, p90Rows } from './fixtures.js';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-01-05T00:00:00Z');
 const N = 120;
 
-/** An hourly p90 of ~3000 s over 30-60 decisions (seeded), with window `at` replaced. */
-function p90(at: number, value: number, samples: number): MetricRow[] {
-  let seed = 7;
-  const u = () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
-  return Array.from({ length: N }, (_, i) => {
-    const v = 3000 * (0.8 + 0.4 * u());
-    const n = 30 + Math.floor(30 * u());
-    return {
-      metric: 'latency_p90',
-      grain: 'hour' as const,
-      windowStart: new Date(T0 + i * H),
-      slice: TOTAL,
-      value: i === at ? value : v,
-      numerator: null,
-      denominator: null,
-      ciLow: null,
-      ciHigh: null,
-      samples: i === at ? samples : n,
-    };
-  });
-}
-
-const metrics = validateMetricConfig({
-  version: 1,
-  metrics: [
-    {
-      name: 'latency_p90',
-      kind: 'percentile',
-      source: 'moderation_decisions',
-      column: 'latency_seconds',
-      percentile: 0.9,
-      detection: { direction: 'up' },
-    },
-  ],
-});
+/** The p90's rows with window `at` replaced. */
+const p90 = (at: number, value: number, samples: number) =>
+  p90Rows(N, T0, (i) => (i === at ? { value, samples } : undefined));
+const metrics = P90_METRICS;
 const windows = Array.from({ length: N }, (_, i) => T0 + i * H);
 const at = (rows: MetricRow[], i: number) =>
   scoreMetrics(rows, { metrics, grain: 'hour', windows, excluded: new Map() })[0]!.slices.get('')![i]!;
