@@ -84,8 +84,9 @@ describe('hourly handler', () => {
     const csv = new TextDecoder().decode(
       [...objects.entries()].find(([k]) => k.includes('T070000Z/run-'))![1].body,
     );
+    // The output CSV's columns and the store's own `samples` (a percentile's volume).
     expect(csv.split('\n')[0]).toBe(
-      'metric,grain,window_start,slice,value,numerator,denominator,ci_low,ci_high',
+      'metric,grain,window_start,slice,value,numerator,denominator,ci_low,ci_high,samples',
     );
     expect(csv).toContain('impressions,hour,2026-01-05T07:00:00Z,,10,');
   });
