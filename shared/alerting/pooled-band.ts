@@ -1,5 +1,5 @@
 import { alertThreshold } from '../anomaly/config.js';
-import { TUNING } from '../anomaly/detector.js';
+import { evidenceOfScore, scoreOfEvidence, TUNING } from '../anomaly/detector.js';
 import { registerStateClass } from '../anomaly/state.js';
 import { binomialLowerTail, binomialUpperTail } from '../stats/binomial-tails.js';
 import { poissonLowerTail, poissonUpperTail } from '../stats/poisson-tails.js';
@@ -189,9 +189,11 @@ export function scoreRateBands(
       const prior = g === null ? undefined : priors.get(g);
       const phase = o.phaseOf(i);
       maybeRestore(s, x, rateOf(s, prior) * seasonalFactor(s, phase), prior, offset + i, o.hold);
-      const rate = rateOf(s, prior) * seasonalFactor(s, phase);
-      out.get(key)![i] = judge(s, x, rateOf(s, prior), seasonalFactor(s, phase), o, key);
-      if (!x.unlearned) learn(s, x, rate, alpha, o.hold, offset + i, phase);
+      // Read after maybeRestore, which may put the old sums back.
+      const base = rateOf(s, prior);
+      const factor = seasonalFactor(s, phase);
+      out.get(key)![i] = judge(s, x, base, factor, o, key);
+      if (!x.unlearned) learn(s, x, base * factor, alpha, o.hold, offset + i, phase);
     }
   }
   return out;
@@ -283,7 +285,7 @@ function judge(
   const threshold = alertThreshold(o.sensitivity(key));
   const charged = chargedTests(s, o, phi, SCALES.length * tails, threshold);
   const evidence = -Math.log10(Math.min(1, Math.max(charged * p, 1e-300)));
-  const score = evidence / (evidence + TUNING.halfEvidence);
+  const score = scoreOfEvidence(evidence);
   return { expected: mu, z, score, isAnomaly: score >= threshold, volume };
 }
 
@@ -297,7 +299,7 @@ function judge(
  */
 function chargedTests(s: SeriesState, o: BandOptions, phi: number, all: number, threshold: number): number {
   if (o.direction === 'up') return all;
-  const alpha = 10 ** -((TUNING.halfEvidence * threshold) / (1 - threshold));
+  const alpha = 10 ** -evidenceOfScore(threshold);
   const m = s.recentN.length;
   const least: number[] = [];
   for (const { k } of SCALES) {

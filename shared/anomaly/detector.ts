@@ -91,6 +91,16 @@ export const TUNING = {
   holdOffMargin: 0.1,
 };
 
+/** A row's score from its evidence (-log10 p): 0.5 at TUNING.halfEvidence, toward 1 as it grows. */
+export function scoreOfEvidence(evidence: number): number {
+  return evidence / (evidence + TUNING.halfEvidence);
+}
+
+/** The evidence a score stands for (scoreOfEvidence's inverse): what a threshold asks of a row. */
+export function evidenceOfScore(score: number): number {
+  return (TUNING.halfEvidence * score) / (1 - score);
+}
+
 /**
  * Streaming detector for one series. `push` scores a row using only the rows before it
  * (plus the row itself), then learns from it: feeding a prefix gives exactly the prefix's
@@ -186,7 +196,7 @@ export class StreamingDetector {
       const novelty = this.noveltyEvidence(p, expected);
       if (novelty > evidence) evidence = novelty;
     }
-    const raw = row < warmup ? 0 : evidence / (evidence + TUNING.halfEvidence);
+    const raw = row < warmup ? 0 : scoreOfEvidence(evidence);
     const score = this.suppressor.apply(raw);
     const isAnomaly = score >= this.threshold;
 
