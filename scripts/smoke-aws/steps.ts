@@ -330,7 +330,7 @@ const ALERT_FIELDS = [
 /** Message attributes subscribers filter on, with their SNS data types. */
 const ATTRIBUTES = {
   severity: 'String',
-  metric: 'String',
+  metric: 'String.Array',
   status: 'String',
   kind: 'String',
   region: 'String.Array',
@@ -384,7 +384,8 @@ export async function receiveAlert(
             'alert',
             `attribute ${name} is ${JSON.stringify(attributes[name])}, not ${type}`,
           );
-      if (attributes.status?.Value !== alert.status || attributes.metric?.Value !== alert.metric)
+      const metrics = JSON.parse(attributes.metric?.Value ?? '[]') as unknown;
+      if (attributes.status?.Value !== alert.status || !Array.isArray(metrics) || metrics[0] !== alert.metric)
         throw new SmokeFailure('alert', 'the status/metric attributes disagree with the message');
       return { alert, attributes, ...(env.Subject ? { subject: env.Subject } : {}) };
     }

@@ -11,12 +11,15 @@ export class RepeatSuppressor {
   private readonly values: number[] = [];
   private head = 0;
   private row = 0;
+  /** The last alert passed (its row and raw score); row -1 while there is none. */
+  private alertRow = -1;
+  private alertScore = 0;
 
   constructor(
     private readonly window: number,
     private readonly damp: number,
-    /** Hold-off: once the window holds a raw score at or above this (an alert), a new high must
-     * beat it by `margin` to count as an escalation. Infinity disables the hold-off. */
+    /** Hold-off: for `window` rows after a passed score at or above this (an alert), a new high must
+     * beat that alert by `margin` to count as an escalation. Infinity disables the hold-off. */
     private readonly fireLevel = Number.POSITIVE_INFINITY,
     private readonly margin = 0,
   ) {}
@@ -37,7 +40,17 @@ export class RepeatSuppressor {
       this.head = 0;
     }
     if (!(raw > recentMax)) return raw * this.damp;
-    if (recentMax >= this.fireLevel && raw < recentMax + this.margin) return raw * this.damp;
+    // The hold-off is measured from the alert that was reported, for `window` rows after it (the
+    // way ARTime masks its reports for a fixed span), not from the damped rows of the episode that
+    // followed it: a long false alarm's tail kept every later event within `margin` of its own
+    // late rows out, however far past the alert (a labelled spike 104 rows after a drift's alert,
+    // 0.05 above the drift's last high row, was damped to 0.12).
+    if (this.alertRow >= 0 && row - this.alertRow <= this.window && raw < this.alertScore + this.margin)
+      return raw * this.damp;
+    if (raw >= this.fireLevel) {
+      this.alertRow = row;
+      this.alertScore = raw;
+    }
     return raw;
   }
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectSeries } from '../../shared/anomaly/detector.js';
 import { ContextNovelty } from '../../shared/anomaly/novelty.js';
-import { RepeatSuppressor } from '../../shared/anomaly/suppress.js';
 import { uniformStream } from '../../shared/stats/random.js';
 import { firstFlag, gaussian, hourlySeasonal, points, T0 } from './gen.js';
 
@@ -54,23 +53,6 @@ describe('contextual novelty', () => {
     expect(n.ready).toBe(true);
     expect(before).toBeLessThan(2);
     expect(after).toBeGreaterThan(4);
-  });
-});
-
-describe('repeat suppression with hold-off', () => {
-  it('passes the first alert, damps small escalations after it, passes large ones', () => {
-    const s = new RepeatSuppressor(72, 0.2, 0.5, 0.1);
-    const out = [0.1, 0.3, 0.6, 0.65, 0.68, 0.8].map((r) => s.apply(r));
-    expect(out[1]).toBe(0.3);
-    expect(out[2]).toBe(0.6);
-    expect(out[3]).toBeCloseTo(0.13);
-    expect(out[4]).toBeCloseTo(0.136);
-    expect(out[5]).toBe(0.8);
-  });
-
-  it('without an alert in the window, every new high passes', () => {
-    const s = new RepeatSuppressor(72, 0.2, 0.5, 0.1);
-    expect([0.1, 0.2, 0.3, 0.45, 0.49].map((r) => s.apply(r))).toEqual([0.1, 0.2, 0.3, 0.45, 0.49]);
   });
 });
 

@@ -110,8 +110,10 @@ describe('the deployed stack on emulated AWS', () => {
     const planted = lakeManifest.incidents
       .filter((i) => i.start < '2026-01-05T15:00:00Z' && i.end > '2026-01-05T12:00:00Z')
       .flatMap((i) => i.metrics.map((x) => x.metric));
-    const alerted = stack.sns.published.map((p) => p.attributes.metric?.StringValue);
-    expect(alerted.some((m) => planted.includes(String(m)))).toBe(true);
+    const alerted = stack.sns.published.flatMap(
+      (p) => JSON.parse(p.attributes.metric?.StringValue ?? '[]') as string[],
+    );
+    expect(alerted.some((m) => planted.includes(m))).toBe(true);
     for (const p of stack.sns.published) {
       expect(p.topicArn).toBe(stack.output('AlertTopicArn'));
       expect(p.attributes.status?.StringValue).toBe('open');

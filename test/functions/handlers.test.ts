@@ -436,14 +436,17 @@ describe('hourly handler: detection and alerts through SNS', () => {
     expect(d.sent).toBe(d.alerts);
     const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(published).toHaveLength(d.alerts);
-    const metrics = published.map((p) => p.MessageAttributes!.metric!.StringValue);
+    // `metric` names every metric an incident covers, its head first (String.Array).
+    const covered = (p: (typeof published)[number]) =>
+      JSON.parse(p.MessageAttributes!.metric!.StringValue!) as string[];
+    const metrics = published.flatMap(covered);
     // Counts collapsed; ratios (10/10 against ~1000/~1000) did not move. Removals moved with their
     // exposure (impressions), so they are judged against it and raise nothing of their own.
     expect(metrics).toContain('impressions');
     expect(metrics).not.toContain('removals');
     expect(metrics).not.toContain('automated_action_share');
     expect(metrics).not.toContain('removals_per_10k_impressions');
-    const impressions = published.find((p) => p.MessageAttributes!.metric!.StringValue === 'impressions')!;
+    const impressions = published.find((p) => covered(p)[0] === 'impressions')!;
     expect(impressions.TopicArn).toBe(ENV.VIGIL_TOPIC_ARN);
     expect(impressions.Subject).toMatch(
       // The exposure's own move is a traffic notice; a collapse to 1% is an outage, never low.
@@ -463,7 +466,7 @@ describe('hourly handler: detection and alerts through SNS', () => {
     });
     expect(impressions.MessageAttributes).toMatchObject({
       severity: { DataType: 'String', StringValue: expect.stringMatching(/^(critical|high|medium|low)$/) },
-      metric: { DataType: 'String', StringValue: 'impressions' },
+      metric: { DataType: 'String.Array', StringValue: '["impressions"]' },
       region: { DataType: 'String.Array', StringValue: '["ALL"]' },
       status: { DataType: 'String', StringValue: 'open' },
     });

@@ -27,6 +27,8 @@ export interface PlantedRows {
   /** Rows matching the edits in the plant's partitions, before and after (labels: violating ones). */
   readonly before: number;
   readonly after: number;
+  /** Label flips: the labels in the plant's partitions that could flip, and the rate they were drawn at. */
+  readonly sample?: { readonly labelled: number; readonly rate: number };
 }
 
 function matchSql(where: RowEdit['where']): string {
@@ -79,6 +81,7 @@ export async function plantLake(
     for (const plant of plants) {
       let before = 0;
       let after = 0;
+      let sample: PlantedRows['sample'];
       for (const edit of plant.edits) {
         const countSql = (from: string) =>
           `SELECT CAST(count(*) AS DOUBLE) AS n FROM ${from} WHERE ${matchSql(edit.where)}${edit.flip ? ' AND is_violating' : ''}`;
@@ -90,6 +93,7 @@ export async function plantLake(
             `SELECT avg(CAST(is_violating AS DOUBLE)) AS n FROM read_parquet(${all}, hive_partitioning = false) WHERE ${matchSql(edit.where)}`,
           );
           flipShare = ((edit.factor(plant.start) - 1) * p) / (1 - p);
+          sample = { labelled: 0, rate: p };
         }
         for (let t = plant.start; t < plant.end; t += HOUR) {
           const dir = partitionDir(lake, edit.source, t);
@@ -101,6 +105,13 @@ export async function plantLake(
             `CREATE OR REPLACE TABLE p AS SELECT * FROM read_parquet([${list}], hive_partitioning = false)`,
           );
           before += await num(countSql('p'));
+          if (sample)
+            sample = {
+              ...sample,
+              labelled:
+                sample.labelled +
+                (await num(`SELECT CAST(count(*) AS DOUBLE) AS n FROM p WHERE ${matchSql(edit.where)}`)),
+            };
           const tmp = path.join(dir, '.plant.parquet');
           await engine.exec(
             `COPY (SELECT * FROM (${editSql(edit, edit.factor(t), flipShare)}) ORDER BY event_time) TO ${quoteString(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
@@ -110,7 +121,7 @@ export async function plantLake(
           await rename(tmp, path.join(dir, 'part_0.parquet'));
         }
       }
-      out.push({ id: plant.id, before, after });
+      out.push({ id: plant.id, before, after, ...(sample ? { sample } : {}) });
     }
     return out;
   } finally {

@@ -6,6 +6,7 @@
  *   nice -n 10 npx tsx bench/detect/lake/run.ts --seeds 1,2,3 [--impressions 6000000] [--vigil bin/vigil.mjs]
  *     [--label-rate 0.05] [--grains hour,day] [--label NAME-] [--score-only]
  * Per seed it writes bench/out/lake-bench/seed-N/{lake,store,alerts.jsonl,truth.json,score.json}.
+ * Last it prints, for each label-flip plant (prevalence), what its samples hold (samplePower).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import type { PlantedKind } from '../../../shared/generator/planted-series.js';
 import { buildScenario } from '../../../shared/generator/scenario.js';
 import { scoreAgainstTruth, type TruthScore } from '../../../shared/jobs/planted-score.js';
 import type { Alert } from '../../../shared/ports/alert-sink.js';
+import { binomialUpperTail } from '../../../shared/stats/binomial-tails.js';
 import { planLake } from './plan.js';
 import { plantLake } from './plant.js';
 
@@ -110,7 +112,30 @@ async function runSeed(seed: number) {
     },
   };
   await writeFile(path.join(dir, 'score.json'), `${JSON.stringify(score, null, 2)}\n`);
-  return score;
+  return { ...score, power: samplePower(dir, seed, score.hour) };
+}
+
+/**
+ * What a label-flip plant left for any detector to find: its violating labels before and after, and
+ * how often chance alone reaches the after count — the binomial tail at the slice's own rate, and
+ * that times the lake's hours (the 6-hour windows starting at each hour of one slice that would do
+ * as well by chance). Where that is about 1 or more, no detector can tell the plant from noise.
+ */
+function samplePower(dir: string, seed: number, hour: TruthScore): string[] {
+  const truth = JSON.parse(readFileSync(path.join(dir, 'truth.json'), 'utf8')) as {
+    id: string;
+    metrics: { slice: string }[];
+    rows?: { before: number; after: number; sample?: { labelled: number; rate: number } };
+  }[];
+  return truth.flatMap((t) => {
+    const s = t.rows?.sample;
+    if (!s) return [];
+    const tail = binomialUpperTail(t.rows!.after, s.labelled, s.rate);
+    const caught = hour.verdicts.find((v) => v.id === t.id)?.caught ? 'caught' : 'missed';
+    return [
+      `  seed ${seed} ${t.id} [${t.metrics[0]?.slice}]: violating labels ${t.rows!.before} -> ${t.rows!.after} of ${s.labelled} (expected ${(s.labelled * s.rate).toFixed(1)}); P(>= ${t.rows!.after} by chance) ${tail.toPrecision(2)}, x ${days * 24} hours = ${(tail * days * 24).toFixed(2)}; hour: ${caught}`,
+    ];
+  });
 }
 
 type Tally = Map<PlantedKind, { planted: number; hour: number; day: number; either: number }>;
@@ -122,8 +147,10 @@ const totals = {
 const notices: Record<'hour' | 'day', number[]> = { hour: [], day: [] };
 const faults = { planted: 0, alerted: 0 };
 const falseAlarms: string[] = [];
+const power: string[] = [];
 for (const seed of seeds) {
   const s = await runSeed(seed);
+  power.push(...s.power);
   for (const g of ['hour', 'day'] as const) {
     const sc: TruthScore = s[g];
     totals[g].opened += sc.metricIncidents;
@@ -179,3 +206,5 @@ for (const g of ['hour', 'day'] as const)
 console.log(`data faults raised as data-quality alerts (hour): ${faults.alerted}/${faults.planted}`);
 console.log('false alarms:');
 for (const f of falseAlarms) console.log(`  ${f}`);
+console.log('label-flip plants (what the samples hold):');
+for (const p of power) console.log(p);

@@ -1,5 +1,5 @@
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { type AlertMessage, renderAlertMessage, truncateUtf8 } from '../../alerting/message.js';
+import { type AlertMessage, metricsOf, renderAlertMessage, truncateUtf8 } from '../../alerting/message.js';
 import type { Alert, AlertSink } from '../../ports/alert-sink.js';
 
 export interface SnsAlertSinkOptions {
@@ -18,18 +18,20 @@ const ENC = new TextEncoder();
 const bytesOf = (s: string) => ENC.encode(s).length;
 
 /**
- * Message attributes subscribers filter on: `severity`, `metric`, `grain`, `team` and `owner` (when
- * the metric declares them), `status`, `kind` and the sink's static ones as String; `region` as
- * String.Array of the incident's region codes (`["ALL"]` when it names none), fixed when the
- * incident opens, so a filter policy `{"region": ["BR"]}` matches its opening, updates and
- * resolution alike. Empty String values are left out (SNS rejects them).
+ * Message attributes subscribers filter on: `severity`, `grain`, `team` and `owner` (when the metric
+ * declares them), `status`, `kind` and the sink's static ones as String; as String.Array, `metric`
+ * (every metric the incident covers so far, its head first: a count and its own rate are one
+ * incident, so `{"metric": ["removals_per_10k_impressions"]}` matches an incident headed by
+ * `removals`, as vigil.yaml's routes do) and `region` (the incident's region codes, `["ALL"]` when
+ * it names none; fixed when the incident opens, so a filter policy `{"region": ["BR"]}` matches its
+ * opening, updates and resolution alike). Empty String values are left out (SNS rejects them).
  */
 function attributesOf(
   alert: Alert,
   shared: AlertMessage['attributes'],
   extra: Readonly<Record<string, string>> = {},
 ): Record<string, MessageAttributeValue> {
-  const { region: _joined, ...strings } = shared;
+  const { region: _joined, metric: _head, ...strings } = shared;
   const values: Record<string, string> = {
     ...extra,
     ...strings,
@@ -39,6 +41,7 @@ function attributesOf(
   const out: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(values))
     if (value !== '') out[name] = { DataType: 'String', StringValue: value };
+  out.metric = { DataType: 'String.Array', StringValue: JSON.stringify(metricsOf(alert)) };
   out.region = {
     DataType: 'String.Array',
     StringValue: JSON.stringify(alert.regions.length > 0 ? [...alert.regions] : ['ALL']),

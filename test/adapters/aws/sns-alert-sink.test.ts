@@ -48,7 +48,7 @@ describe('SnsAlertSink', () => {
     expect(bodies.email).toContain('region=BR;surface=video');
     expect(input.MessageAttributes).toEqual({
       severity: { DataType: 'String', StringValue: 'critical' },
-      metric: { DataType: 'String', StringValue: 'automated_action_share' },
+      metric: { DataType: 'String.Array', StringValue: '["automated_action_share"]' },
       region: { DataType: 'String.Array', StringValue: '["BR"]' },
       grain: { DataType: 'String', StringValue: ALERT.grain },
       status: { DataType: 'String', StringValue: 'open' },
@@ -83,6 +83,18 @@ describe('SnsAlertSink', () => {
         expect(() =>
           validateAttribute(name, { DataType: v.DataType!, StringValue: v.StringValue! }),
         ).not.toThrow();
+  });
+
+  it('names every metric the incident covers in `metric`, its head first, so a filter on the rate matches', async () => {
+    sns.on(PublishCommand).resolves({});
+    const metrics = ['removals', 'removals_per_10k_impressions'];
+    await sink().send({ ...ALERT, metric: 'removals', metrics });
+    const attr = sns.commandCalls(PublishCommand)[0]!.args[0].input.MessageAttributes!.metric!;
+    expect(attr.DataType).toBe('String.Array');
+    expect(JSON.parse(attr.StringValue!)).toEqual(metrics);
+    expect(() =>
+      validateAttribute('metric', { DataType: attr.DataType!, StringValue: attr.StringValue! }),
+    ).not.toThrow();
   });
 
   it('gives open, update and resolve of one incident the same region attribute', async () => {

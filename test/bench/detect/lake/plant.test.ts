@@ -72,6 +72,14 @@ describe('plantLake', () => {
     expect(traffic!.after / traffic!.before).toBeLessThan(1.4);
     const [prevalence] = of('prevalence_jump');
     expect(prevalence!.after).toBeGreaterThan(prevalence!.before);
+    // A flip plant says what its labels could show: all of them in its partitions, drawn at the
+    // surface's rate, so that before is about labelled x rate (only flips add violating ones).
+    const { labelled, rate } = prevalence!.sample!;
+    expect(labelled).toBeGreaterThan(prevalence!.after);
+    expect(rate).toBeGreaterThan(0);
+    expect(rate).toBeLessThan(0.5);
+    expect(prevalence!.before).toBeLessThan(labelled * rate + 4 * Math.sqrt(labelled * rate) + 1);
+    for (const r of of('spike')) expect(r.sample).toBeUndefined();
   });
 
   it('keeps row ids unique (duplicates get fresh ids) and every partition readable', async () => {
