@@ -151,11 +151,18 @@ function directionOf(p: ScoredPoint): 'up' | 'down' {
  * incidents: the total first if it is a candidate, else the strongest slice, each taking the
  * candidates moving its way that can overlap it. So one wave seen in region, surface and policy is
  * one incident, while region=BR and region=ID moving at once (disjoint rows) are two.
+ *
+ * An exposure (`cause: 'traffic'`) is grouped by metric and direction instead (Alertmanager's
+ * group_by): traffic is one event whatever slices show it, so an open notice takes every slice
+ * moving its way, and what is left opens one notice per direction, headed by the total when it is
+ * a candidate or `totalOff` says it is off that way (the caller's reading against what it was
+ * before: a detector that learned the day's level no longer flags it), else by its coarsest slice.
  */
 export function groupFindings(
   ms: MetricScores,
   i: number,
   open: readonly OpenView[],
+  totalOff?: (direction: 'up' | 'down') => boolean,
 ): { claimed: Map<string, Finding>; fresh: Finding[] } {
   const points = pointsAt(ms, i);
   let left = candidatesAt(ms, i);
@@ -166,6 +173,7 @@ export function groupFindings(
     return mine;
   };
   const total = points.get('')?.point;
+  const exposure = ms.cause === 'traffic';
   for (const inc of open) {
     const named = new Set(inc.slices.map((s) => s.key));
     // The total's incident: a slice disjoint from one it already names (region=ID when it names
@@ -182,6 +190,7 @@ export function groupFindings(
       if (own && directionOf(c.point) !== inc.direction && inc.opposes?.(c.slice, c.point)) return false;
       return (
         own ||
+        (exposure && directionOf(c.point) === inc.direction) ||
         (spansTotal && movesWithParent(c.point, total, ms.rules)) ||
         (isTotal(inc.slice)
           ? directionOf(c.point) === inc.direction &&
@@ -194,6 +203,19 @@ export function groupFindings(
     claimed.set(inc.key, finding(ms, i, inc.slice, head, mine, inc.direction));
   }
   const fresh: Finding[] = [];
+  if (exposure) {
+    for (const dir of ['up', 'down'] as const) {
+      const mine = take((c) => directionOf(c.point) === dir);
+      if (mine.length === 0) continue;
+      const off =
+        mine.some((c) => isTotal(c.slice)) ||
+        isStillOff(total, ms.rules, ms.shape === 'count', dir) ||
+        totalOff?.(dir) === true;
+      const head = off ? undefined : coarsest(mine);
+      fresh.push(finding(ms, i, head?.slice ?? TOTAL, head ? head.point : total, mine, dir));
+    }
+    return { claimed, fresh };
+  }
   // A global move: the total is off (not necessarily flagged: a huge count's detector calibrates
   // against its own history) and slices move with it. It is the total's incident, not one per slice.
   if (total && !left.some((c) => isTotal(c.slice))) {
@@ -222,6 +244,16 @@ export function groupFindings(
     fresh.push(finding(ms, i, head.slice, head.point, mine, dir));
   }
   return { claimed, fresh };
+}
+
+/** The candidate of fewest dimensions (the highest parent that moved), the strongest among them. */
+function coarsest(cs: readonly SlicePoint[]): SlicePoint {
+  return cs.reduce((b, c) =>
+    c.slice.pairs.length < b.slice.pairs.length ||
+    (c.slice.pairs.length === b.slice.pairs.length && c.point.score > b.point.score)
+      ? c
+      : b,
+  );
 }
 
 /**

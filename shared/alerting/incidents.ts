@@ -7,7 +7,7 @@ import type {
   MetricEvidence,
   Severity,
 } from '../ports/alert-sink.js';
-import { compareSlices, dimensionValue, isTotal, type Slice } from '../slices/slice.js';
+import { compareSlices, dimensionValue, isTotal, type Slice, TOTAL } from '../slices/slice.js';
 import { escapeControl } from '../text/escape.js';
 import { formatIso, type Grain } from '../time/window.js';
 import { type Finding, relativeChange, SEVERITY_RANK } from './findings.js';
@@ -87,25 +87,40 @@ export interface StepResult {
  * The identity of an incident in the state: kind, subject, slice and, for a metric incident, its
  * direction. The subject is the metric, or for a metric of a count / rate family the family's id,
  * so the count and its rate share one incident; a move the other way on the slice of an open
- * incident is another cause, so it has an incident (and a key) of its own.
+ * incident is another cause, so it has an incident (and a key) of its own. A traffic notice is keyed
+ * apart from an incident of the same move: a rate that moves while its count's notice is open is a
+ * T&S incident of its own (judge.ts), opened as one for the subscribers that route notices apart.
  */
 export function incidentKey(
   kind: AlertKind,
   subject: string,
   slice: Slice,
   direction?: 'up' | 'down',
+  cause?: AlertCause,
 ): string {
   return JSON.stringify([
     kind,
     subject,
     slice.key,
     ...(kind === 'metric_incident' && direction ? [direction] : []),
+    ...(cause ? [cause] : []),
   ]);
 }
 
 /** The key an open incident is kept under (incidentKey of its own fields). */
 export function keyOfIncident(inc: OpenIncident): string {
-  return incidentKey(inc.kind, subjectOf(inc), inc.slice, inc.direction);
+  return incidentKey(inc.kind, subjectOf(inc), inc.slice, inc.direction, inc.cause);
+}
+
+/**
+ * The slices whose being off holds an incident open: its own and every slice it named. An
+ * exposure's own notice (traffic of a metric others are judged against, not a family count's
+ * notice) is about the exposure as a whole, so its total holds it too: a day of traffic stays one
+ * notice while the slices that showed it drift in and out of their bands.
+ */
+export function heldSlices(inc: Pick<OpenIncident, 'slice' | 'slices' | 'cause' | 'family'>): Slice[] {
+  const own = [inc.slice, ...inc.slices];
+  return inc.cause === 'traffic' && inc.family === undefined && !own.some(isTotal) ? [...own, TOTAL] : own;
 }
 
 /** What an open incident is keyed by: its family, else its metric. */

@@ -1,7 +1,7 @@
 import type { Alert } from '../ports/alert-sink.js';
 import { protectFinding, type SliceGuard } from '../privacy/k-anonymity.js';
-import { compareSlices, type Slice } from '../slices/slice.js';
-import type { Grain } from '../time/window.js';
+import { compareSlices, type Slice, TOTAL } from '../slices/slice.js';
+import { formatIso, type Grain } from '../time/window.js';
 import {
   type Finding,
   groupFindings,
@@ -10,7 +10,7 @@ import {
   SEVERITY_RANK,
   topSlicesAt,
 } from './findings.js';
-import { incidentKey, type OpenIncident, stepIncident, subjectOf } from './incidents.js';
+import { heldSlices, incidentKey, type OpenIncident, stepIncident, subjectOf } from './incidents.js';
 import type { MetricScores, ScoredPoint } from './score-series.js';
 
 export interface JudgeWindowInput {
@@ -33,6 +33,40 @@ export interface JudgeWindowInput {
 /** Key of one series' pre-incident reference for an incident that started at `since` (ISO). */
 export function referenceKey(metric: string, sliceKey: string, since: string): string {
   return JSON.stringify([metric, sliceKey, since]);
+}
+
+/** One pre-incident reference the judge reads in a window (its key: referenceKey). */
+export interface ReferenceNeed {
+  readonly metric: string;
+  readonly slice: Slice;
+  /** ISO start of the incident: the reference reads the windows before it. */
+  readonly since: string;
+}
+
+/**
+ * Every reference judgeWindow reads at window t (the caller computes them from windows it may not
+ * hold): each open metric incident's held slices (heldSlices), for every metric of its family (a
+ * family's incident is still off while any of them is); and each exposure's total as a notice
+ * opening at t would read it.
+ */
+export function referencesNeeded(
+  open: Iterable<OpenIncident>,
+  scores: readonly MetricScores[],
+  t: number,
+): ReferenceNeed[] {
+  const out: ReferenceNeed[] = [];
+  for (const inc of open) {
+    if (inc.kind !== 'metric_incident') continue;
+    const family =
+      inc.family === undefined ? undefined : scores.find((m) => m.family?.id === inc.family)?.family;
+    const metrics = family ? [family.rate, family.count] : [inc.metric];
+    for (const metric of metrics)
+      for (const slice of heldSlices(inc)) out.push({ metric, slice, since: inc.since });
+  }
+  const now = formatIso(new Date(t));
+  for (const ms of scores)
+    if (ms.cause === 'traffic') out.push({ metric: ms.metric, slice: TOTAL, since: now });
+  return out;
 }
 
 /**
@@ -83,17 +117,28 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
     // A move the other way on an incident's own slice is a move of its own when that slice is off
     // what it was before the incident in the new direction; back at that level, it is the incident
     // settling (a detector that learned the shifted level calls the return a move), still its own.
+    // A family's traffic notice says its rate is flat: a move of the rate, either way, is never the
+    // notice's (it would be absorbed into a low notice) but opens an incident of its own.
     const against = (ms: MetricScores) =>
-      views.map((v) => {
+      views.flatMap((v) => {
         const inc = open.get(v.key);
-        if (!inc) return v;
+        if (!inc) return [v];
+        if (inc.cause === 'traffic' && ms.family?.rate === ms.metric) return [];
         const other = inc.direction === 'up' ? 'down' : 'up';
         const opposes = (slice: Slice, p: ScoredPoint) => {
-          const ref = referenceOf(ms, o.i, inc, slice, o.grain, o.t, o.references);
+          const ref = referenceOf(ms, o.i, inc.since, slice, o.grain, o.t, o.references);
           return ref !== null && offReference(p, ref, ms.rules, ms.shape, other);
         };
-        return { ...v, opposes };
+        return [{ ...v, opposes }];
       });
+    // An exposure's total off what it was at this point of earlier periods (its notice's head even
+    // when the detector learned the day's level): read as a notice opening now would read it.
+    const totalOff = (ms: MetricScores) => (dir: 'up' | 'down') => {
+      const p = ms.slices.get(TOTAL.key)?.[o.i];
+      if (!p || p.excluded) return false;
+      const ref = referenceOf(ms, o.i, formatIso(new Date(o.t)), TOTAL, o.grain, o.t, o.references);
+      return ref !== null && offReference(p, ref, ms.rules, ms.shape, dir);
+    };
     // Each metric of the subject in turn (a family's rate first): what one metric opens in this
     // window is an open incident for the next, so a count moving with its rate joins its incident.
     const found = new Map<string, Map<string, Finding>>();
@@ -103,7 +148,12 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
       found.set(key, byMetric);
     };
     for (const ms of group.members) {
-      const { claimed, fresh } = groupFindings(ms, o.i, against(ms));
+      const { claimed, fresh } = groupFindings(
+        ms,
+        o.i,
+        against(ms),
+        ms.cause === 'traffic' ? totalOff(ms) : undefined,
+      );
       for (const [key, f] of claimed) add(key, f);
       for (const f of fresh) add(incidentKey('metric_incident', group.subject, f.slice, f.direction), f);
       for (const f of fresh)
@@ -113,6 +163,18 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
           slices: f.slices,
           direction: f.direction,
         });
+    }
+    // A family's traffic notice stands for a count moving with its rate flat: a move of the count
+    // seen while its rate is off, either way, is a real move, an incident of its own (the rate's
+    // own moves never reach the notice, see against). A new incident rather than the notice turned
+    // into one: a route that keeps notices apart (cause: traffic) must get its opening.
+    for (const [key, inc] of mine) {
+      const byMetric = found.get(key);
+      if (inc.cause !== 'traffic' || inc.family === undefined || !byMetric) continue;
+      if (!rateOff(group, o.i, inc.slice)) continue;
+      found.delete(key);
+      const real = incidentKey('metric_incident', group.subject, inc.slice, inc.direction);
+      for (const f of byMetric.values()) add(real, f);
     }
     // The moves the other way that hold an older incident on their slice: the open incidents of
     // the subject and what opens in this window.
@@ -132,7 +194,11 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
       if (stepped.has(key)) continue;
       stepped.add(key);
       const f = fuse(group, o.i, byMetric, undefined);
-      apply(key, undefined, protectFinding(f, o.guard), group.byMetric.get(f.metric), group);
+      // A notice is kept under a key of its own (incidentKey), known once its evidence is fused.
+      const own = f.cause ? incidentKey(f.kind, group.subject, f.slice, f.direction, f.cause) : key;
+      const at = open.has(own) ? key : own;
+      stepped.add(at);
+      apply(at, undefined, protectFinding(f, o.guard), group.byMetric.get(f.metric), group);
     }
   }
   const data = o.dataFindings ?? new Map<string, Finding>();
@@ -187,7 +253,7 @@ function subjects(scores: readonly MetricScores[]): Subject[] {
  * (the incident's own metric, or for a new one the first that moved, the rate before the count),
  * with every slice any of them claims, the highest severity and score, and the other metrics'
  * numbers at the head slice. A count that moved while its own rate, at the same slice, is flat is
- * its traffic: a new incident on that alone is a traffic notice.
+ * its traffic: a new incident on that alone is a traffic notice, and stays one.
  */
 function fuse(
   group: Subject,
@@ -216,17 +282,15 @@ function fuse(
       return p ? [{ metric: m.metric, observed: p.observed, expected: p.expected }] : [];
     });
   const family = group.members[0]?.family;
-  const rate = family && group.byMetric.get(family.rate);
-  const ratePoint = rate?.slices.get(slice.key)?.[i];
+  const ratePoint = family && group.byMetric.get(family.rate)?.slices.get(slice.key)?.[i];
+  // An open notice's evidence stays a notice's (low): what its rate says was read before (rateOff
+  // in judgeWindow took a count move seen with its rate off to an incident of its own).
   const traffic =
-    !inc &&
     family !== undefined &&
     headMetric === family.count &&
-    rate !== undefined &&
-    ratePoint !== undefined &&
-    ratePoint.expected !== null &&
-    !isStillOff(ratePoint, rate.rules, false, 'up') &&
-    !isStillOff(ratePoint, rate.rules, false, 'down');
+    (inc
+      ? inc.cause === 'traffic'
+      : ratePoint !== undefined && ratePoint.expected !== null && !rateOff(group, i, slice));
   const head = headMs?.slices.get(slice.key)?.[i];
   return {
     ...first,
@@ -242,6 +306,15 @@ function fuse(
     slices: [...slices.values()].sort(compareSlices),
     topSlices: own ? own.topSlices : headMs ? topSlicesAt(headMs, i, direction) : first.topSlices,
   };
+}
+
+/** The family's rate at the slice is off its expectation, either way (a count's move is then real). */
+function rateOff(group: Subject, i: number, slice: Slice): boolean {
+  const family = group.members[0]?.family;
+  const rate = family && group.byMetric.get(family.rate);
+  const p = rate?.slices.get(slice.key)?.[i];
+  if (!rate || !p || p.expected === null) return false;
+  return isStillOff(p, rate.rules, false, 'up') || isStillOff(p, rate.rules, false, 'down');
 }
 
 /** Seasonal period in windows: the same hour of earlier days, the same weekday of earlier weeks. */
@@ -325,28 +398,31 @@ export function stillOff(
   t: number,
   references?: ReadonlyMap<string, number | null>,
 ): boolean {
-  return [inc.slice, ...inc.slices].some((s) => {
+  return heldSlices(inc).some((s) => {
     const p = ms.slices.get(s.key)?.[i];
     if (!p || p.excluded) return false;
     if (isStillOff(p, ms.rules, ms.shape === 'count', inc.direction)) return true;
-    const ref = referenceOf(ms, i, inc, s, grain, t, references);
+    const ref = referenceOf(ms, i, inc.since, s, grain, t, references);
     return ref !== null && offReference(p, ref, ms.rules, ms.shape, inc.direction);
   });
 }
 
-/** A slice's pre-incident reference at window i: the caller's, else taken from the scored series. */
+/**
+ * A slice's reference at window i for an incident since `since` (ISO): the caller's (see
+ * referencesNeeded), else taken from the scored series.
+ */
 function referenceOf(
   ms: MetricScores,
   i: number,
-  inc: OpenIncident,
+  since: string,
   slice: Slice,
   grain: Grain,
   t: number,
   references?: ReadonlyMap<string, number | null>,
 ): number | null {
-  if (references) return references.get(referenceKey(ms.metric, slice.key, inc.since)) ?? null;
+  if (references) return references.get(referenceKey(ms.metric, slice.key, since)) ?? null;
   const series = ms.slices.get(slice.key);
   if (!series) return null;
-  const sinceIndex = i - Math.round((t - Date.parse(inc.since)) / GRAIN_MS[grain]);
+  const sinceIndex = i - Math.round((t - Date.parse(since)) / GRAIN_MS[grain]);
   return preIncidentReference(series, i, sinceIndex, PERIOD[grain]);
 }

@@ -4,7 +4,13 @@ import { DetectorStateStore, holdsExactly } from '../alerting/detector-state-sto
 import { candidatesAt, type Finding, topSlicesAt } from '../alerting/findings.js';
 import { type DetectorStateRef, type IncidentBook, IncidentBookStore } from '../alerting/incident-book.js';
 import { incidentKey, type OpenIncident } from '../alerting/incidents.js';
-import { judgeWindow, medianOfFirstThree, referenceKey, referenceWindows } from '../alerting/judge.js';
+import {
+  judgeWindow,
+  medianOfFirstThree,
+  referenceKey,
+  referencesNeeded,
+  referenceWindows,
+} from '../alerting/judge.js';
 import { AlertOutbox, type DeliveryReport } from '../alerting/outbox.js';
 import { OTHER } from '../alerting/root-cause.js';
 import {
@@ -420,38 +426,23 @@ class WindowHistory {
     });
   }
 
-  /** The references of every open metric incident's slices for window t (index i). */
+  /** The references judgeWindow reads at window t (referencesNeeded), from the windows before each. */
   async referencesFor(
     open: ReadonlyMap<string, OpenIncident>,
     t: number,
   ): Promise<Map<string, number | null>> {
     const out = new Map<string, number | null>();
-    for (const inc of open.values()) {
-      if (inc.kind !== 'metric_incident') continue;
-      // A family's incident is still off while any of its metrics is (judge.ts stillOff).
-      const family =
-        inc.family === undefined
-          ? undefined
-          : [...this.scoredBy.values()].find((m) => m.family?.id === inc.family)?.family;
-      const metrics = family ? [family.rate, family.count] : [inc.metric];
-      for (const metric of metrics)
-        for (const s of [inc.slice, ...inc.slices]) {
-          const key = referenceKey(metric, s.key, inc.since);
-          if (out.has(key)) continue;
-          const values: (number | null)[] = [];
-          let found = 0;
-          for (const j of referenceWindows(
-            t,
-            Date.parse(inc.since),
-            this.grain,
-            t - lookbackMs(this.grain),
-          )) {
-            const v = await this.observed(metric, s.key, j);
-            values.push(v);
-            if (typeof v === 'number' && Number.isFinite(v) && ++found === 3) break;
-          }
-          out.set(key, medianOfFirstThree(values));
-        }
+    for (const need of referencesNeeded(open.values(), [...this.scoredBy.values()], t)) {
+      const key = referenceKey(need.metric, need.slice.key, need.since);
+      if (out.has(key)) continue;
+      const values: (number | null)[] = [];
+      let found = 0;
+      for (const j of referenceWindows(t, Date.parse(need.since), this.grain, t - lookbackMs(this.grain))) {
+        const v = await this.observed(need.metric, need.slice.key, j);
+        values.push(v);
+        if (typeof v === 'number' && Number.isFinite(v) && ++found === 3) break;
+      }
+      out.set(key, medianOfFirstThree(values));
     }
     return out;
   }

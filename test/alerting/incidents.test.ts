@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../shared/alerting/findings.js';
-import { type OpenIncident, type StepContext, stepIncident } from '../../shared/alerting/incidents.js';
+import {
+  heldSlices,
+  incidentKey,
+  keyOfIncident,
+  type OpenIncident,
+  type StepContext,
+  stepIncident,
+} from '../../shared/alerting/incidents.js';
 import { rankSlices } from '../../shared/alerting/root-cause.js';
 import type { ScoredPoint } from '../../shared/alerting/score-series.js';
 import type { Alert } from '../../shared/ports/alert-sink.js';
-import { parseSliceKey } from '../../shared/slices/slice.js';
+import { parseSliceKey, TOTAL } from '../../shared/slices/slice.js';
 
 const H = 3_600_000;
 const sl = (key: string) => parseSliceKey(key);
@@ -187,5 +194,33 @@ describe('rankSlices', () => {
     ]);
     const ranked = rankSlices('count', point(200.1, 200), slices, 'up');
     expect(ranked.map((r) => r.contribution)).toEqual([1]);
+  });
+});
+
+describe('what keys and holds a traffic notice', () => {
+  const opened = (overrides: Partial<Finding>) =>
+    stepIncident(undefined, finding(0, overrides), {
+      t: T0,
+      grain: 'hour',
+      resolveAfter: 2,
+      cooldown: 3,
+      reportUrl: () => '',
+    }).open!;
+
+  it('a notice is keyed apart from an incident of the same subject, slice and direction', () => {
+    const notice = opened({ cause: 'traffic', metric: 'removals', family: 'removals_per_10k_impressions' });
+    const incident = opened({ metric: 'removals', family: 'removals_per_10k_impressions' });
+    expect(keyOfIncident(notice)).not.toBe(keyOfIncident(incident));
+    expect(keyOfIncident(incident)).toBe(
+      incidentKey('metric_incident', 'removals_per_10k_impressions', sl('region=BR'), 'up'),
+    );
+  });
+
+  it('an exposure’s notice is held by its total too; a family count’s notice and an incident by their slices', () => {
+    const exposure = opened({ cause: 'traffic', metric: 'impressions', slices: [sl('surface=live')] });
+    expect(heldSlices(exposure).map((s) => s.key)).toEqual(['region=BR', 'surface=live', TOTAL.key]);
+    const count = opened({ cause: 'traffic', metric: 'removals', family: 'removals_per_10k_impressions' });
+    expect(heldSlices(count).map((s) => s.key)).toEqual(['region=BR', 'region=BR']);
+    expect(heldSlices(opened({})).map((s) => s.key)).toEqual(['region=BR', 'region=BR']);
   });
 });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { detectionFor } from '../../shared/alerting/detection-config.js';
 import type { OpenIncident } from '../../shared/alerting/incidents.js';
-import { judgeWindow } from '../../shared/alerting/judge.js';
+import {
+  judgeWindow,
+  medianOfFirstThree,
+  referenceKey,
+  referencesNeeded,
+  referenceWindows,
+} from '../../shared/alerting/judge.js';
 import { type MetricScores, type ScoredPoint, scoreMetrics } from '../../shared/alerting/score-series.js';
 import { coreCatalog, selectMetrics } from '../../shared/config/load.js';
 import type { MetricRow } from '../../shared/metrics/metric-row.js';
@@ -294,6 +300,176 @@ describe('a count that moved while its own rate is flat', () => {
     const [a] = judge(scores(point(10, 30, false, -6), point(50, 150, true, -8)));
     expect(a).toMatchObject({ metric: 'removals', direction: 'down' });
     expect(a!.cause).toBeUndefined();
+  });
+});
+
+describe('a traffic notice while its rate moves', () => {
+  const fam = {
+    id: 'removals_per_10k_impressions',
+    rate: 'removals_per_10k_impressions',
+    count: 'removals',
+    exposure: 'impressions',
+  };
+  const br = sliceFrom({ region: 'BR' });
+  const point = (h: number, observed: number, expected: number, z: number): ScoredPoint => ({
+    t: T0 + h * H,
+    observed,
+    expected,
+    numerator: null,
+    denominator: null,
+    score: Math.abs(z) >= 5 ? 0.95 : 0,
+    isAnomaly: Math.abs(z) >= 5,
+    z,
+    excluded: false,
+  });
+  /** Three hours of BR: the count doubled throughout, the rate (watched up only) as given. */
+  function judgeHours(rate: readonly ScoredPoint[]): Alert[] {
+    const count = rate.map((_, h) => point(h, 300, 150, 12));
+    const ms = (metric: string, shape: 'count' | 'ratio', series: ScoredPoint[]): MetricScores => ({
+      metric,
+      shape,
+      rules: detectionFor(shape === 'count' ? {} : { direction: 'up' }, 'hour'),
+      slices: new Map([[br.key, series]]),
+      sliceOf: new Map([[br.key, br]]),
+      since: new Map([[br.key, T0]]),
+      family: fam,
+    });
+    const scores = [ms('removals', 'count', count), ms(fam.rate, 'ratio', [...rate])];
+    const open = new Map<string, OpenIncident>();
+    return rate.flatMap((_, i) =>
+      judgeWindow({ scores, i, t: T0 + i * H, grain: 'hour', guard: NO_GUARD, reportUrl: () => '' }, open),
+    );
+  }
+  const opened = (alerts: readonly Alert[]) => alerts.filter((a) => a.status === 'open');
+
+  it('a rate that moves up while the count’s notice is open is an incident of its own', () => {
+    const alerts = judgeHours([point(0, 30, 30.2, 0), point(1, 60, 30, 8), point(2, 60, 30, 8)]);
+    const [notice, incident] = opened(alerts);
+    expect(notice).toMatchObject({
+      metric: 'removals',
+      cause: 'traffic',
+      windowStart: '2026-01-01T00:00:00Z',
+    });
+    expect(incident).toMatchObject({
+      metric: fam.rate,
+      slice: 'region=BR',
+      windowStart: '2026-01-01T01:00:00Z',
+    });
+    expect(incident!.cause).toBeUndefined();
+    expect(incident!.severity).not.toBe('low');
+    expect(incident!.dedupeKey).not.toBe(notice!.dedupeKey);
+    // The notice neither took the rate's move nor was resolved by it.
+    expect(alerts.filter((a) => a.dedupeKey === notice!.dedupeKey)).toHaveLength(1);
+  });
+
+  it('a count move seen with its rate off the other way (a direction it is not watched in) is an incident too', () => {
+    const alerts = judgeHours([point(0, 30, 30.2, 0), point(1, 10, 30, -6), point(2, 30, 30.2, 0)]);
+    const [notice, incident] = opened(alerts);
+    expect(notice).toMatchObject({ metric: 'removals', cause: 'traffic' });
+    expect(incident).toMatchObject({ metric: 'removals', slice: 'region=BR', direction: 'up' });
+    expect(incident!.cause).toBeUndefined();
+    expect(hourOf(incident!.since)).toBe(1);
+    expect(alerts.filter((a) => a.dedupeKey === notice!.dedupeKey)).toHaveLength(1);
+  });
+
+  it('with the rate flat the notice goes on: nothing else opens', () => {
+    const alerts = judgeHours([0, 1, 2].map((h) => point(h, 30, 30.2, 0)));
+    expect(opened(alerts)).toHaveLength(1);
+  });
+});
+
+describe('a day of traffic on an exposure: one notice, headed by the total', () => {
+  // Seed 207's day (lake bench): impressions ×1.35 everywhere on day 3. The total's detector
+  // learned the day's level within hours (+12% of its expectation, no candidate); the surfaces
+  // cross their bands now and then, message at 09, 14 and 17, live at 16.
+  const DAY = 72;
+  const surfaces: Record<string, number> = { '': 1000, 'surface=message': 100, 'surface=live': 300 };
+  const flagged: Record<string, number[]> = { 'surface=message': [9, 14, 17], 'surface=live': [16] };
+  const at = (key: string, h: number): ScoredPoint => {
+    const base = surfaces[key]!;
+    const inDay = h >= DAY && h < DAY + 24;
+    const hit = inDay && (flagged[key] ?? []).includes(h - DAY);
+    const observed = inDay ? base * 1.35 : base;
+    const expected = !inDay ? base : hit ? base : key === '' && h === DAY ? base : base * 1.2;
+    return {
+      t: T0 + h * H,
+      observed,
+      expected,
+      numerator: observed,
+      denominator: null,
+      score: hit ? 0.9 : 0.2,
+      isAnomaly: hit,
+      z: hit ? 4 : inDay ? 1.3 : 0,
+      excluded: false,
+    };
+  };
+  const ms: MetricScores = {
+    metric: 'impressions',
+    shape: 'count',
+    cause: 'traffic',
+    rules: detectionFor({}, 'hour'),
+    slices: new Map(
+      Object.keys(surfaces).map((k) => [k, Array.from({ length: 24 * 5 }, (_, h) => at(k, h))]),
+    ),
+    sliceOf: new Map(Object.keys(surfaces).map((k) => [k, k === '' ? TOTAL : parseSliceKey(k)])),
+    since: new Map(Object.keys(surfaces).map((k) => [k, T0])),
+  };
+  const judgeDays = (scores: MetricScores[]) => {
+    const open = new Map<string, OpenIncident>();
+    return Array.from({ length: 24 * 5 }, (_, i) =>
+      judgeWindow({ scores, i, t: T0 + i * H, grain: 'hour', guard: NO_GUARD, reportUrl: () => '' }, open),
+    ).flat();
+  };
+
+  it('opens once on the total, takes the surfaces as they move, and resolves after the day', () => {
+    const alerts = judgeDays([ms]);
+    const opens = alerts.filter((a) => a.status === 'open');
+    expect(opens).toHaveLength(1);
+    expect(opens[0]).toMatchObject({ metric: 'impressions', cause: 'traffic', slice: '', severity: 'low' });
+    expect(hourOf(opens[0]!.since)).toBe(DAY + 9);
+    expect(new Set(alerts.map((a) => a.dedupeKey)).size).toBe(1);
+    const resolved = alerts.filter((a) => a.status === 'resolved');
+    expect(resolved).toHaveLength(1);
+    expect(hourOf(resolved[0]!.windowStart)).toBeGreaterThanOrEqual(DAY + 24);
+    // surface=live, a sibling of the slice it opened on, moved later: named by an update, not a notice.
+    expect(
+      alerts.some((a) => a.status === 'update' && a.topSlices.some((s) => s.slice === 'surface=live')),
+    ).toBe(true);
+  });
+
+  it('the references the job computes (referencesNeeded) give the same notice', () => {
+    // As detection.ts does: every reference the judge reads, from the windows before each since.
+    const judged = judgeDays([ms]);
+    const open = new Map<string, OpenIncident>();
+    const viaJob = Array.from({ length: 24 * 5 }, (_, i) => {
+      const t = T0 + i * H;
+      const refs = new Map<string, number | null>();
+      for (const n of referencesNeeded(open.values(), [ms], t)) {
+        const series = ms.slices.get(n.slice.key)!;
+        const values = referenceWindows(t, Date.parse(n.since), 'hour', T0).map(
+          (j) => series[(j - T0) / H]?.observed,
+        );
+        refs.set(referenceKey(n.metric, n.slice.key, n.since), medianOfFirstThree(values));
+      }
+      return judgeWindow(
+        { scores: [ms], i, t, grain: 'hour', guard: NO_GUARD, reportUrl: () => '', references: refs },
+        open,
+      );
+    }).flat();
+    expect(viaJob).toEqual(judged);
+  });
+
+  it('headed by the slice that moved when the total is not off', () => {
+    // The same surfaces without the total's day: surface=message is the coarsest candidate.
+    const flat: MetricScores = {
+      ...ms,
+      slices: new Map(
+        [...ms.slices].map(([k, v]) => [k, k === '' ? v.map((_, h) => at('', h < DAY ? h : 0)) : v]),
+      ),
+    };
+    const opens = judgeDays([flat]).filter((a) => a.status === 'open');
+    expect(opens[0]).toMatchObject({ slice: 'surface=message', cause: 'traffic' });
+    expect(hourOf(opens[0]!.since)).toBe(DAY + 9);
   });
 });
 
