@@ -25,9 +25,9 @@ import { poissonLowerTail, poissonUpperTail } from '../stats/poisson-tails.js';
  * - Evidence is the smallest tail probability of three time scales, Bonferroni-corrected over the
  *   tests that could reach the level at all (Tarone: a 2-event slice cannot show a one-hour drop): the
  *   window, the best of the last 2-4 and the best of the last 5-16 (spikes, bursts, sustained
- *   shifts), each over the trailing run of windows off the band, against the rate and the
- *   dispersion its first window was judged at. A longer scale counts only while its latest quarter
- *   is itself off (jointly, z ≥ 2), so a move that ended does not linger.
+ *   shifts), each over the trailing run of windows off the band, against the rate its first window
+ *   was judged at. A longer scale counts only while its latest quarter is itself off (jointly,
+ *   z ≥ 2), so a move that ended does not linger.
  * - Tails are mid-p (half the observed count's own probability): an exact tail of a few events
  *   jumps by a factor λ / n from one count to the next, so at the alert level its false-alarm rate
  *   is well under the level it is charged, most of all in the smallest slices, whose moves are the
@@ -112,8 +112,6 @@ export class SeriesState {
   readonly recentRate: number[] = [];
   /** …and their exposures (a proportion's tail is binomial in its sample). */
   readonly recentD: number[] = [];
-  /** The dispersion each recent window was judged at (a span is judged at its first window's). */
-  readonly recentPhi: number[] = [];
   episode = 0;
   episodeSign = 0;
   /** The episode's windows (counts, exposures): its later half becomes the new normal. */
@@ -184,7 +182,7 @@ export function scoreRateBands(
       if (!x || !(x.d > 0)) {
         // A window never judged (too small, missing) breaks the run: a longer scale's latest
         // windows and its trailing run are judged windows in a row, never reached across a gap.
-        if (s.recentN.length > 0) pushRecent(s, Number.NaN, Number.NaN, Number.NaN, Number.NaN, Number.NaN);
+        if (s.recentN.length > 0) pushRecent(s, Number.NaN, Number.NaN, Number.NaN, Number.NaN);
         continue;
       }
       const g = o.groupOf(key);
@@ -244,7 +242,7 @@ function judge(
   const mu = rate * x.d;
   const phi = s.phi;
   const z = (x.n - mu) / Math.sqrt(phi * Math.max(mu, 1e-9));
-  pushRecent(s, x.n, mu, base, x.d, phi);
+  pushRecent(s, x.n, mu, base, x.d);
   if (s.learned < o.warmup || !(rate > 0))
     return {
       expected: mu,
@@ -260,22 +258,22 @@ function judge(
   const m = s.recentN.length;
   for (const { k, recent } of SCALES) {
     if (m < k) continue;
-    const [rn, rl, , rphi] = sums(s, m - recent, m);
+    const [rn, rl] = sums(s, m - recent, m);
     for (const dir of ['up', 'down'] as const) {
       if (o.direction !== 'both' && o.direction !== dir) continue;
       const sign = dir === 'up' ? 1 : -1;
       // NaN (a gap among the latest windows) fails this too.
-      if (k > 1 && !((sign * (rn - rl)) / Math.sqrt(rphi * Math.max(rl, 1e-9)) >= RECENT_Z)) continue;
+      if (k > 1 && !((sign * (rn - rl)) / Math.sqrt(phi * Math.max(rl, 1e-9)) >= RECENT_Z)) continue;
       // A longer scale reaches back only over the trailing run of windows off the band this way:
       // an earlier move that ended (a window back on the other side) cannot lend it evidence. It
       // takes the best of its lengths (longer than the scale below it) within that run, so a window
       // barely off before a two-hour spike does not dilute it, and the scales test disjoint lengths.
       const longest = k > 1 ? Math.min(k, runLength(s, sign)) : 1;
       for (let len = below + 1; len <= longest; len++) {
-        const [n, lam, d, f] = sums(s, m - len, m);
+        const [n, lam, d] = sums(s, m - len, m);
         const tail = o.proportion
-          ? midBinomialTail(dir, n / f, d / f, lam / d)
-          : midTail(dir, n / f, lam / f);
+          ? midBinomialTail(dir, n / phi, d / phi, lam / d)
+          : midTail(dir, n / phi, lam / phi);
         if (tail < p) {
           p = tail;
           volume = Math.max(n, lam);
@@ -285,7 +283,7 @@ function judge(
     below = k;
   }
   const threshold = alertThreshold(o.sensitivity(key));
-  const charged = chargedTests(s, o, SCALES.length * tails, threshold);
+  const charged = chargedTests(s, o, phi, SCALES.length * tails, threshold);
   const evidence = -Math.log10(Math.min(1, Math.max(charged * p, 1e-300)));
   const score = scoreOfEvidence(evidence);
   return { expected: mu, z, score, isAnomaly: score >= threshold, volume };
@@ -299,13 +297,13 @@ function judge(
  * slices' level: 'both' costs it ×4, not ×6. The count is the smallest m whose level α / m no more
  * than m tests can reach.
  */
-function chargedTests(s: SeriesState, o: BandOptions, all: number, threshold: number): number {
+function chargedTests(s: SeriesState, o: BandOptions, phi: number, all: number, threshold: number): number {
   if (o.direction === 'up') return all;
   const alpha = 10 ** -evidenceOfScore(threshold);
   const m = s.recentN.length;
   const least: number[] = [];
   for (const { k } of SCALES) {
-    const [, lam, d, phi] = sums(s, m - k, m);
+    const [, lam, d] = sums(s, m - k, m);
     if (o.direction === 'both') least.push(0);
     // Mid-p of no event at all: the smallest a drop's tail can be.
     least.push(o.proportion ? (1 - lam / d) ** (d / phi) / 2 : Math.exp(-lam / phi) / 2);
@@ -364,23 +362,20 @@ function maybeRestore(
     s.recentMu.length = 0;
     s.recentRate.length = 0;
     s.recentD.length = 0;
-    s.recentPhi.length = 0;
   }
 }
 
 /** Keeps the latest windows for the longer scales (NaN: a window never judged). */
-function pushRecent(s: SeriesState, n: number, mu: number, rate: number, d: number, phi: number): void {
+function pushRecent(s: SeriesState, n: number, mu: number, rate: number, d: number): void {
   s.recentN.push(n);
   s.recentMu.push(mu);
   s.recentRate.push(rate);
   s.recentD.push(d);
-  s.recentPhi.push(phi);
   if (s.recentN.length > SCALES[SCALES.length - 1]!.k) {
     s.recentN.shift();
     s.recentMu.shift();
     s.recentRate.shift();
     s.recentD.shift();
-    s.recentPhi.shift();
   }
 }
 
@@ -392,13 +387,11 @@ function runLength(s: SeriesState, sign: number): number {
 }
 
 /**
- * Count, expected count and exposure of recent windows [from, to), and the dispersion they are
- * judged at, all as the span's first window was judged: what the span's own windows taught the
- * band (the hours of a move too small to be off one by one) is neither its expectation nor its
- * noise. A move's first hour, learned before the next showed it was one, would otherwise widen
- * the band the move is judged against.
+ * Count and expected count of recent windows [from, to), the expectation at the rate the span's
+ * first window was judged at: what the span's own windows taught the rate (the hours of a move
+ * too small to be off one by one) is not its expectation.
  */
-function sums(s: SeriesState, from: number, to: number): [number, number, number, number] {
+function sums(s: SeriesState, from: number, to: number): [number, number, number] {
   let n = 0;
   let mu = 0;
   let d = 0;
@@ -410,7 +403,7 @@ function sums(s: SeriesState, from: number, to: number): [number, number, number
     const r = s.recentRate[j]!;
     mu += r > 0 && r0 > 0 ? (s.recentMu[j]! * r0) / r : s.recentMu[j]!;
   }
-  return [n, mu, d, s.recentPhi[start] ?? Number.NaN];
+  return [n, mu, d];
 }
 
 /**
@@ -448,7 +441,6 @@ function learn(
     s.recentMu.length = 0;
     s.recentRate.length = 0;
     s.recentD.length = 0;
-    s.recentPhi.length = 0;
     endEpisode(s);
     return;
   }

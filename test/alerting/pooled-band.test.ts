@@ -207,28 +207,6 @@ describe('pooled rate bands', () => {
     expect(band.at(-1)!.score).toBeCloseTo(evidence / (evidence + TUNING.halfEvidence), 9);
   });
 
-  it('judges a span at the dispersion before it: a move’s first hour, learned before the next showed it, does not widen its band', () => {
-    // ~1.5 events an hour, then 6 and 9. The 6 alone is not off (p ≈ 5e-3), so it is learned, and its
-    // Pearson χ² (≈ 13) lifts this seed's dispersion estimate just over its sampling noise. The
-    // two-hour span is judged at the dispersion its first hour was: as if that hour had never been
-    // learned, and over the slices' level.
-    const rng = createRng(2);
-    const obs: RateObs[] = Array.from({ length: 24 * 14 }, (_, h) => {
-      const d = Math.round(500 * (1 + 0.45 * Math.sin((2 * Math.PI * h) / 24)));
-      return { n: poissonExact(rng, 0.003 * d), d };
-    });
-    const at = obs.length - 2;
-    obs[at] = { n: 6, d: 500 };
-    obs[at + 1] = { n: 9, d: 500 };
-    const unlearned = obs.map((x, i) => (i === at ? { ...x, unlearned: true } : x));
-    const options = { ...OPTIONS, direction: 'up' as const, groupOf: () => null };
-    const learned = scoreRateBands(new Map([['', obs]]), obs.length, options).get('')!;
-    const before = scoreRateBands(new Map([['', unlearned]]), obs.length, options).get('')!;
-    expect(learned[at]!.isAnomaly).toBe(false);
-    expect(learned[at + 1]!.score).toBeCloseTo(before[at + 1]!.score, 12);
-    expect(learned[at + 1]!.isAnomaly).toBe(true);
-  });
-
   it('judges a share of its sample (violating labels) by binomial tails, not Poisson', () => {
     // One violating label of 33 an hour, then 6 of 33: a share's spread is p(1 − p) per label, less
     // than Poisson's p, so the binomial tail is the smaller one.
