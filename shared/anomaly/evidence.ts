@@ -32,6 +32,7 @@ export interface EvidenceTuning {
  * A raw deviation less than this many noise scales above the largest comparable past excursion
  * is not a new record (Repertoire.floor): the same event again, measured against an expectation
  * that drifted a little. Half a noise scale, as the residual scale's floor is half a resolution step.
+ * The CUSUM, in z units already, uses it as it is (its records only, see observe).
  */
 const RECORD_MARGIN = 0.5;
 
@@ -122,8 +123,10 @@ export class EvidenceTracker {
       // (Repertoire's rules) is a drift the series has shown before, not news. Its excursions are
       // long and rare, rarer per row than the alert level, so a rate floor as the point statistic's
       // cannot stop them: in a long series each recurrence would alarm again (false alarms in
-      // proportion to length; the way ARTime only reports a new category).
-      const pShift = this.shiftRepertoire.seen(shift, t) > 0 ? 1 : this.shiftTail.pValue(shift);
+      // proportion to length; the way ARTime only reports a new category). Within RECORD_MARGIN
+      // (z units: half a noise scale) of such an excursion it is that drift again, as for the point.
+      const pShift =
+        this.shiftRepertoire.seen(shift, t, RECORD_MARGIN) > 0 ? 1 : this.shiftTail.pValue(shift);
       let p = Math.min(pPoint, pShift);
       let tests = 2;
       if (this.tuning.useShort && this.shortTail.size >= this.tuning.minHistory) {

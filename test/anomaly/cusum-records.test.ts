@@ -33,4 +33,27 @@ describe('evidence: the CUSUM reports only records', () => {
     expect(again).toBeLessThan(TUNING.halfEvidence);
     expect(bigger).toBeGreaterThan(TUNING.halfEvidence);
   });
+
+  it('a drift less than half a noise scale past the record is that drift again; one clearly past it is news', () => {
+    const tracker = new EvidenceTracker('up', tuning, STEP);
+    let row = 0;
+    // Noise-free rows around the drifts keep the CUSUM at exactly 0 between them, so its peaks are
+    // known: each drift row at z = 1.2 adds 1.2 - cusumK = 0.7.
+    const feed = (zs: number[]): number => {
+      let peak = 0;
+      for (const z of zs) peak = Math.max(peak, tracker.observe(z, row++ * STEP, 5 * z));
+      return peak;
+    };
+    const noise = (rows: number) => feed(Array.from({ length: rows }, (_, i) => (i % 2 ? 0.3 : -0.3)));
+    const drift = (rows: number, last: number[] = []) => feed([...Array<number>(rows).fill(1.2), ...last]);
+    noise(1500);
+    const first = drift(40); // CUSUM peak 28
+    noise(tuning.history + 500);
+    const hair = drift(40, [0.9]); // 28.4: 0.4 past the record
+    noise(1000);
+    const past = drift(42); // 29.4
+    expect(first).toBeGreaterThan(TUNING.halfEvidence);
+    expect(hair).toBeLessThan(TUNING.halfEvidence);
+    expect(past).toBeGreaterThan(TUNING.halfEvidence);
+  });
 });
