@@ -252,14 +252,16 @@ describe('a count and its own rate: one incident per move', () => {
   });
 });
 
+/** The removals family on region=BR, for the notice-versus-incident cases below. */
+const fam = {
+  id: 'removals_per_10k_impressions',
+  rate: 'removals_per_10k_impressions',
+  count: 'removals',
+  exposure: 'impressions',
+};
+const br = sliceFrom({ region: 'BR' });
+
 describe('a count that moved while its own rate is flat', () => {
-  const fam = {
-    id: 'removals_per_10k_impressions',
-    rate: 'removals_per_10k_impressions',
-    count: 'removals',
-    exposure: 'impressions',
-  };
-  const br = sliceFrom({ region: 'BR' });
   const point = (observed: number, expected: number, anomalous: boolean, z: number): ScoredPoint => ({
     t: T0,
     observed,
@@ -304,13 +306,6 @@ describe('a count that moved while its own rate is flat', () => {
 });
 
 describe('a traffic notice while its rate moves', () => {
-  const fam = {
-    id: 'removals_per_10k_impressions',
-    rate: 'removals_per_10k_impressions',
-    count: 'removals',
-    exposure: 'impressions',
-  };
-  const br = sliceFrom({ region: 'BR' });
   const point = (h: number, observed: number, expected: number, z: number): ScoredPoint => ({
     t: T0 + h * H,
     observed,
