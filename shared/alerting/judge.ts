@@ -171,7 +171,7 @@ export function judgeWindow(o: JudgeWindowInput, open: Map<string, OpenIncident>
     for (const [key, inc] of mine) {
       const byMetric = found.get(key);
       if (inc.cause !== 'traffic' || inc.family === undefined || !byMetric) continue;
-      if (!rateOff(group, o.i, inc.slice)) continue;
+      if (rateAt(group, o.i, inc.slice) !== 'off') continue;
       found.delete(key);
       const real = incidentKey('metric_incident', group.subject, inc.slice, inc.direction);
       for (const f of byMetric.values()) add(real, f);
@@ -282,15 +282,12 @@ function fuse(
       return p ? [{ metric: m.metric, observed: p.observed, expected: p.expected }] : [];
     });
   const family = group.members[0]?.family;
-  const ratePoint = family && group.byMetric.get(family.rate)?.slices.get(slice.key)?.[i];
-  // An open notice's evidence stays a notice's (low): what its rate says was read before (rateOff
+  // An open notice's evidence stays a notice's (low): what its rate says was read before (rateAt
   // in judgeWindow took a count move seen with its rate off to an incident of its own).
   const traffic =
     family !== undefined &&
     headMetric === family.count &&
-    (inc
-      ? inc.cause === 'traffic'
-      : ratePoint !== undefined && ratePoint.expected !== null && !rateOff(group, i, slice));
+    (inc ? inc.cause === 'traffic' : rateAt(group, i, slice) === 'flat');
   const head = headMs?.slices.get(slice.key)?.[i];
   return {
     ...first,
@@ -308,13 +305,16 @@ function fuse(
   };
 }
 
-/** The family's rate at the slice is off its expectation, either way (a count's move is then real). */
-function rateOff(group: Subject, i: number, slice: Slice): boolean {
+/**
+ * The family's rate at the slice: off its expectation either way (a count's move is then real), flat
+ * (a count's move alone is its traffic), or undefined when there is no rate or no expectation yet.
+ */
+function rateAt(group: Subject, i: number, slice: Slice): 'off' | 'flat' | undefined {
   const family = group.members[0]?.family;
   const rate = family && group.byMetric.get(family.rate);
   const p = rate?.slices.get(slice.key)?.[i];
-  if (!rate || !p || p.expected === null) return false;
-  return isStillOff(p, rate.rules, false, 'up') || isStillOff(p, rate.rules, false, 'down');
+  if (!rate || !p || p.expected === null) return undefined;
+  return isStillOff(p, rate.rules, false, 'up') || isStillOff(p, rate.rules, false, 'down') ? 'off' : 'flat';
 }
 
 /** Seasonal period in windows: the same hour of earlier days, the same weekday of earlier weeks. */
