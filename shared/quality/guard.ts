@@ -64,9 +64,11 @@ export function findDataIssues(
       const { expected, spread } = seasonal;
       const observed = bySource.get(t) ?? 0;
       if (observed > rules.collapseFraction * expected) continue;
-      // Beyond the hour's own variability: Poisson noise plus the day-to-day spread of this hour.
-      const sd = Math.sqrt(expected + (spread * expected) ** 2);
-      if (observed > 0 && expected - observed < 4 * sd) continue;
+      // Beyond the hour's own variability, both kinds: the Poisson noise of the count (on the count
+      // scale, where a thin hour's low tail is honest) and the day-to-day spread, as a factor because
+      // volumes move by factors (weekends, a traffic day in the history).
+      if (observed > 0 && expected - observed < 4 * Math.sqrt(expected)) continue;
+      if (observed > 0 && Math.log(expected / observed) < 4 * spread) continue;
       issues.push({ source, t, observed, expected, reason: observed === 0 ? 'missing' : 'low_volume' });
     }
   }
@@ -75,8 +77,8 @@ export function findDataIssues(
 
 /**
  * The partition's seasonal expectation: the median of the same hour on previous days (without a
- * day of history, of the previous hours), and the robust relative spread of those counts
- * (1.4826 x MAD / median, 0 with fewer than 3 days).
+ * day of history, of the previous hours), and the robust spread of those counts' logs
+ * (1.4826 x MAD of ln count, 0 with fewer than 3 days).
  */
 function expectedRows(
   counts: Map<number, number>,
@@ -95,8 +97,10 @@ function expectedRows(
 function withSpread(xs: number[]): { expected: number; spread: number } {
   const expected = median(xs);
   if (xs.length < 3 || !(expected > 0)) return { expected, spread: 0 };
-  const mad = median(xs.map((x) => Math.abs(x - expected)));
-  return { expected, spread: (1.4826 * mad) / expected };
+  // An empty hour in the history (a past outage) is a factor too large to measure: ln(0.5) stands in.
+  const logs = xs.map((x) => Math.log(Math.max(x, 0.5)));
+  const centre = median(logs);
+  return { expected, spread: 1.4826 * median(logs.map((l) => Math.abs(l - centre))) };
 }
 
 /** The sources each metric reads. */

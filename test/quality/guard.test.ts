@@ -47,6 +47,22 @@ describe('findDataIssues', () => {
     expect(issues.map((i) => [i.t, i.reason])).toEqual([[quarter, 'low_volume']]);
   });
 
+  it('sees a quarter partition through a week of weekend highs and a traffic day', () => {
+    // user_reports at 09:00 UTC on the lake bench's seed 210 (bench/detect/lake/run.ts), the seven
+    // days before its planted quarter partition: weekdays ~100-115, a weekend at 131, a traffic day at
+    // 153. On the count scale that spread (21%) hid the 27; as a factor the shortfall is 7 spreads.
+    const history = [98, 112, 131, 131, 114, 153, 113];
+    const m = new Map<number, number>();
+    history.forEach((n, d) => m.set(T0 + d * 24 * H, n));
+    const at = T0 + 7 * 24 * H;
+    m.set(at, 27);
+    const issues = findDataIssues(new Map([['user_reports', m]]), T0, at, at + H, RULES);
+    expect(issues.map((i) => [i.source, i.t, i.observed, i.expected])).toEqual([['user_reports', at, 27, 114]]);
+    // The same week with a normal 09:00 (an ordinary weekday) raises nothing.
+    m.set(at, 96);
+    expect(findDataIssues(new Map([['user_reports', m]]), T0, at, at + H, RULES)).toEqual([]);
+  });
+
   it("does not call a shortfall within the hour's own day-to-day variability a fault", () => {
     // A source whose same hour swings between ~45% and 160% of its median from day to day: 30% is
     // below the collapse fraction, but within that variability.
