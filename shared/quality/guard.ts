@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { metricSources } from '../config/load.js';
 import type { MetricConfig } from '../config/schema.js';
+import { poissonLowerTail } from '../stats/poisson-tails.js';
 import { floorToGrain, type Grain } from '../time/window.js';
 import type { PartitionCounts } from './partition-counts.js';
 
@@ -38,6 +39,11 @@ export interface DataIssue {
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
+/**
+ * The Poisson chance below which a shortfall is not luck: a month holds ~5,000 source-hours, so
+ * about one chance alarm in 200 months (at 4 normal sd, 3e-5, an hour of 16 rows against 43 fired).
+ */
+const CHANCE = 1e-6;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -64,10 +70,10 @@ export function findDataIssues(
       const { expected, spread } = seasonal;
       const observed = bySource.get(t) ?? 0;
       if (observed > rules.collapseFraction * expected) continue;
-      // Beyond the hour's own variability, both kinds: the Poisson noise of the count (on the count
-      // scale, where a thin hour's low tail is honest) and the day-to-day spread, as a factor because
-      // volumes move by factors (weekends, a traffic day in the history).
-      if (observed > 0 && expected - observed < 4 * Math.sqrt(expected)) continue;
+      // Beyond the hour's own variability, both kinds: the Poisson chance of so few rows (exact, as a
+      // thin hour's low tail is not normal) and the day-to-day spread, as a factor because volumes
+      // move by factors (weekends, a traffic day in the history).
+      if (observed > 0 && poissonLowerTail(observed, expected) > CHANCE) continue;
       if (observed > 0 && Math.log(expected / observed) < 4 * spread) continue;
       issues.push({ source, t, observed, expected, reason: observed === 0 ? 'missing' : 'low_volume' });
     }

@@ -17,6 +17,14 @@ function counts(edit: (t: number, n: number) => number | undefined): Map<string,
   return new Map([['impressions', m]]);
 }
 
+/** One hour of user_reports a day for a week (`history`), then `last` rows at AT, a day later. */
+const AT = T0 + 7 * 24 * H;
+function week(history: number[], last: number): Map<string, Map<number, number>> {
+  const m = new Map(history.map((n, d) => [T0 + d * 24 * H, n]));
+  m.set(AT, last);
+  return new Map([['user_reports', m]]);
+}
+
 describe('findDataIssues', () => {
   it('flags a missing partition and a collapsed one, not a normal night', () => {
     // Prepare
@@ -52,15 +60,21 @@ describe('findDataIssues', () => {
     // days before its planted quarter partition: weekdays ~100-115, a weekend at 131, a traffic day at
     // 153. On the count scale that spread (21%) hid the 27; as a factor the shortfall is 7 spreads.
     const history = [98, 112, 131, 131, 114, 153, 113];
-    const m = new Map<number, number>();
-    history.forEach((n, d) => m.set(T0 + d * 24 * H, n));
-    const at = T0 + 7 * 24 * H;
-    m.set(at, 27);
-    const issues = findDataIssues(new Map([['user_reports', m]]), T0, at, at + H, RULES);
-    expect(issues.map((i) => [i.source, i.t, i.observed, i.expected])).toEqual([['user_reports', at, 27, 114]]);
+    const issues = findDataIssues(week(history, 27), T0, AT, AT + H, RULES);
+    expect(issues.map((i) => [i.source, i.t, i.observed, i.expected])).toEqual([
+      ['user_reports', AT, 27, 114],
+    ]);
     // The same week with a normal 09:00 (an ordinary weekday) raises nothing.
-    m.set(at, 96);
-    expect(findDataIssues(new Map([['user_reports', m]]), T0, at, at + H, RULES)).toEqual([]);
+    expect(findDataIssues(week(history, 96), T0, AT, AT + H, RULES)).toEqual([]);
+  });
+
+  it('leaves a low hour that Poisson chance explains, and flags a quarter of a thin source', () => {
+    // Series bench seed 1205 (bench/detect/planted.ts), user_reports at 05:00 on 2026-01-29: 16 rows
+    // against 43, a 4.1 sd shortfall that Poisson chance draws once in ~460,000 hours; under 40% of the median, but luck.
+    expect(findDataIssues(week([48, 29, 43, 47, 33, 41, 43], 16), T0, AT, AT + H, RULES)).toEqual([]);
+    // A steady source of ~30 rows an hour holding 7: one hour in two million by chance.
+    const thin = findDataIssues(week([30, 29, 31, 30, 28, 32, 30], 7), T0, AT, AT + H, RULES);
+    expect(thin.map((i) => [i.observed, i.expected, i.reason])).toEqual([[7, 30, 'low_volume']]);
   });
 
   it("does not call a shortfall within the hour's own day-to-day variability a fault", () => {
