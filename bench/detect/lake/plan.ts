@@ -23,6 +23,12 @@ export interface RowEdit {
   readonly flip?: boolean;
   /** Duplicates get fresh people ids too (more traffic is more people). */
   readonly freshPeople?: boolean;
+  /**
+   * More rows are independent events, drawn from another generation of the same hours (the twin
+   * lake), not copies: a copy repeats its row's labels and attributes, which makes slice counts
+   * about 1.5x as dispersed as real extra traffic (factor at most 2).
+   */
+  readonly independent?: boolean;
 }
 
 export interface LakePlant extends PlantedTruth {
@@ -153,6 +159,7 @@ export function plantOf(rng: Rng, kind: PlantedKind, id: string, start: number):
           where: {},
           factor: () => 1.35,
           freshPeople: true,
+          independent: true,
         })),
         description: 'global traffic x1.35 for a day (impressions, decisions, reports, labels), rates flat',
       };

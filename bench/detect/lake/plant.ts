@@ -1,13 +1,17 @@
 /**
  * Plants a plan (bench/detect/lake/plan.ts) into a generated lake by rewriting the Parquet file of
  * each hour partition it touches with DuckDB: matching rows duplicated with fresh ids (spikes,
- * shifts, ramps, traffic), deleted (drops, the thinned partition) or their labels flipped
- * (prevalence). Randomness is a hash of (row id, salt, seed), so a seed always plants the same rows.
+ * shifts, ramps), added from an independent twin generation of the same hours (traffic), deleted
+ * (drops, the thinned partition) or their labels flipped (prevalence). Randomness is a hash of
+ * (row id, salt, seed), so a seed always plants the same rows.
  */
 import { existsSync } from 'node:fs';
-import { readdir, rename, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDbQueryEngine } from '../../../shared/adapters/duckdb/duckdb-engine.js';
+import { generateLake } from '../../../shared/adapters/duckdb/generate-lake.js';
+import type { Scenario } from '../../../shared/generator/scenario.js';
 import { quoteIdent, quoteString } from '../../../shared/sql/literals.js';
 import { formatDt } from '../../../shared/time/window.js';
 import type { LakePlant, RowEdit } from './plan.js';
@@ -36,12 +40,23 @@ function matchSql(where: RowEdit['where']): string {
   return conds.length ? conds.join(' AND ') : 'TRUE';
 }
 
-/** SELECT of one partition's rows (table `p`) after an edit with factor f at that hour. */
+/**
+ * SELECT of one partition's rows (table `p`) after an edit with factor f at that hour; an
+ * independent edit draws its extra rows from the twin's partition (table `q`).
+ */
 export function editSql(edit: RowEdit, f: number, flipShare: number): string {
   const ids = IDS[edit.source];
   if (!ids) throw new Error(`no row id known for source ${edit.source}`);
   const id = quoteIdent(ids.id);
   const m = matchSql(edit.where);
+  const people = edit.freshPeople && ids.people ? quoteIdent(ids.people) : undefined;
+  if (edit.independent) {
+    if (!(f >= 1 && f <= 2)) throw new Error(`an independent edit adds up to one twin: factor ${f}`);
+    // Labels are drawn by their impression's id, so a twin label comes with its impression.
+    const fresh = [`${id} || '_t' AS ${id}`, ...(people ? [`${people} || '_t' AS ${people}`] : [])];
+    return `SELECT * FROM p UNION ALL
+      SELECT * REPLACE (${fresh.join(', ')}) FROM q WHERE (${m}) AND u(${id}, 'twin') < ${f - 1}`;
+  }
   if (edit.flip) {
     const flip = `(${m}) AND NOT is_violating AND u(${id}, 'flip') < ${flipShare}`;
     return `SELECT * REPLACE (CASE WHEN ${flip} THEN TRUE ELSE is_violating END AS is_violating,
@@ -50,8 +65,7 @@ export function editSql(edit: RowEdit, f: number, flipShare: number): string {
   if (f < 1) return `SELECT * FROM p WHERE NOT (${m}) OR u(${id}, 'keep') < ${f}`;
   const copies = Math.ceil(f - 1 - 1e-9);
   const fresh = [`${id} || '_p' || j AS ${id}`];
-  if (edit.freshPeople && ids.people)
-    fresh.push(`${quoteIdent(ids.people)} || '_p' || j AS ${quoteIdent(ids.people)}`);
+  if (people) fresh.push(`${people} || '_p' || j AS ${people}`);
   return `SELECT * FROM p UNION ALL
     SELECT * EXCLUDE (j) REPLACE (${fresh.join(', ')})
     FROM p, range(${copies}) r(j)
@@ -67,15 +81,25 @@ function partitionDir(lake: string, source: string, t: number): string {
   );
 }
 
-/** Plants every plan into `lake` in place; returns the rows each one touched. */
+/**
+ * Plants every plan into `lake` in place; returns the rows each one touched. `scenario` (the lake's
+ * own) is needed when an edit is independent: its twin is generated with another seed, aside.
+ */
 export async function plantLake(
   lake: string,
   plants: readonly LakePlant[],
   seed: number,
+  scenario?: Scenario,
 ): Promise<PlantedRows[]> {
   const engine = await DuckDbQueryEngine.open();
   const num = async (sql: string) => Number((await engine.query(sql)).data.n?.[0] ?? 0);
+  let twin: string | undefined;
   try {
+    if (plants.some((p) => p.edits.some((e) => e.independent))) {
+      if (!scenario) throw new Error('an independent edit needs the lake scenario, to generate its twin');
+      twin = await mkdtemp(path.join(tmpdir(), 'vigil-lake-twin-'));
+      await generateLake({ ...scenario, seed: scenario.seed + 2 ** 30 }, twin);
+    }
     await engine.exec(`CREATE OR REPLACE MACRO u(a, b) AS (hash(a, b, ${seed}) % 4294967296) / 4294967296.0`);
     const out: PlantedRows[] = [];
     for (const plant of plants) {
@@ -104,6 +128,12 @@ export async function plantLake(
           await engine.exec(
             `CREATE OR REPLACE TABLE p AS SELECT * FROM read_parquet([${list}], hive_partitioning = false)`,
           );
+          if (edit.independent) {
+            const twinFiles = path.join(partitionDir(twin!, edit.source, t), '*.parquet');
+            await engine.exec(
+              `CREATE OR REPLACE TABLE q AS SELECT * FROM read_parquet(${quoteString(twinFiles)}, hive_partitioning = false)`,
+            );
+          }
           before += await num(countSql('p'));
           if (sample)
             sample = {
@@ -126,5 +156,6 @@ export async function plantLake(
     return out;
   } finally {
     await engine.close();
+    if (twin) await rm(twin, { recursive: true, force: true });
   }
 }

@@ -54,18 +54,16 @@ async function runSeed(seed: number) {
   if (!((values.reuse || values['score-only']) && existsSync(path.join(dir, 'truth.json')))) {
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    await generateLake(
-      buildScenario({
-        seed,
-        start: START,
-        days,
-        impressions,
-        planted: 'none',
-        ...(values['label-rate'] ? { labelRate: Number(values['label-rate']) } : {}),
-      }),
-      lake,
-    );
-    const rows = await plantLake(lake, plants, seed);
+    const scenario = buildScenario({
+      seed,
+      start: START,
+      days,
+      impressions,
+      planted: 'none',
+      ...(values['label-rate'] ? { labelRate: Number(values['label-rate']) } : {}),
+    });
+    await generateLake(scenario, lake);
+    const rows = await plantLake(lake, plants, seed, scenario);
     const truth = plants.map(({ edits: _, ...p }, i) => ({ ...p, rows: rows[i] }));
     await writeFile(path.join(dir, 'truth.json'), `${JSON.stringify(truth, null, 2)}\n`);
   }

@@ -48,11 +48,15 @@ describe('plantLake', () => {
   const plan = kinds.map((kind, i) => plantOf(rng, kind, kind, START + (i + 1) * DAY + 14 * HOUR));
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'vigil-lake-plant-'));
-    await generateLake(
-      buildScenario({ seed: 5, start: new Date(START), days: 8, impressions: 300_000, planted: 'none' }),
-      dir,
-    );
-    rows = new Map((await plantLake(dir, plan, 5)).map((r) => [r.id, r]));
+    const scenario = buildScenario({
+      seed: 5,
+      start: new Date(START),
+      days: 8,
+      impressions: 300_000,
+      planted: 'none',
+    });
+    await generateLake(scenario, dir);
+    rows = new Map((await plantLake(dir, plan, 5, scenario)).map((r) => [r.id, r]));
   }, 120_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -80,6 +84,36 @@ describe('plantLake', () => {
     expect(rate).toBeLessThan(0.5);
     expect(prevalence!.before).toBeLessThan(labelled * rate + 4 * Math.sqrt(labelled * rate) + 1);
     for (const r of of('spike')) expect(r.sample).toBeUndefined();
+  });
+
+  it("adds a traffic day's rows as independent events, not copies of the day's own", async () => {
+    const traffic = plan.find((p) => p.kind === 'traffic')!;
+    const engine = await DuckDbQueryEngine.open({ lake: dir });
+    try {
+      for (const [source, id, people] of [
+        ['impressions', 'impression_id', 'viewer_id'],
+        ['user_reports', 'report_id', 'reporter_id'],
+      ] as const) {
+        const all = `read_parquet(${quoteString(path.join(dir, source, '*', '*', '*.parquet'))}, hive_partitioning = false)`;
+        const [from, to] = [traffic.start, traffic.end].map((t) => quoteString(new Date(t).toISOString()));
+        const r = await engine.query(
+          `WITH d AS (SELECT * FROM ${all} WHERE event_time >= CAST(${from} AS TIMESTAMP) AND event_time < CAST(${to} AS TIMESTAMP)), added AS (SELECT * FROM d WHERE ${id} LIKE '%_t' ESCAPE '\\'),
+                own AS (SELECT * FROM d WHERE ${id} NOT LIKE '%_t' ESCAPE '\\')
+           SELECT CAST((SELECT count(*) FROM added) AS DOUBLE) AS added,
+                  CAST((SELECT count(*) FROM own) AS DOUBLE) AS own,
+                  CAST((SELECT count(*) FROM added a JOIN own o ON a.event_time = o.event_time) AS DOUBLE) AS copies,
+                  CAST((SELECT count(*) FROM added WHERE ${people} NOT LIKE '%_t' ESCAPE '\\') AS DOUBLE) AS known`,
+        );
+        const added = r.data.added?.[0] as number;
+        expect(added / (r.data.own?.[0] as number)).toBeGreaterThan(0.3);
+        expect(added / (r.data.own?.[0] as number)).toBeLessThan(0.4);
+        // Microsecond event times: a copy shares its row's, an independent event does not.
+        expect(r.data.copies?.[0]).toBe(0);
+        expect(r.data.known?.[0]).toBe(0);
+      }
+    } finally {
+      await engine.close();
+    }
   });
 
   it('keeps row ids unique (duplicates get fresh ids) and every partition readable', async () => {
