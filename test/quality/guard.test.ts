@@ -77,6 +77,17 @@ describe('findDataIssues', () => {
     expect(thin.map((i) => [i.observed, i.expected, i.reason])).toEqual([[7, 30, 'low_volume']]);
   });
 
+  it('flags every hour of a day-long quarter partition, and none of the day after', () => {
+    // A week of a diurnal source (~40-160 rows an hour), then a day at a quarter, then a normal day.
+    const m = new Map<number, number>();
+    for (let h = 0; h < 9 * 24; h++) {
+      const n = Math.round(100 + 60 * Math.sin((2 * Math.PI * h) / 24));
+      m.set(T0 + h * H, h >= 7 * 24 && h < 8 * 24 ? Math.round(n / 4) : n);
+    }
+    const issues = findDataIssues(new Map([['impressions', m]]), T0, T0 + 7 * 24 * H, T0 + 9 * 24 * H, RULES);
+    expect(issues.map((i) => (i.t - T0) / H)).toEqual(Array.from({ length: 24 }, (_, h) => 7 * 24 + h));
+  });
+
   it("does not call a shortfall within the hour's own day-to-day variability a fault", () => {
     // A source whose same hour swings between ~45% and 160% of its median from day to day: 30% is
     // below the collapse fraction, but within that variability.
