@@ -97,12 +97,12 @@ describe('plantLake', () => {
         const all = `read_parquet(${quoteString(path.join(dir, source, '*', '*', '*.parquet'))}, hive_partitioning = false)`;
         const [from, to] = [traffic.start, traffic.end].map((t) => quoteString(new Date(t).toISOString()));
         const r = await engine.query(
-          `WITH d AS (SELECT * FROM ${all} WHERE event_time >= CAST(${from} AS TIMESTAMP) AND event_time < CAST(${to} AS TIMESTAMP)), added AS (SELECT * FROM d WHERE ${id} LIKE '%_t' ESCAPE '\\'),
-                own AS (SELECT * FROM d WHERE ${id} NOT LIKE '%_t' ESCAPE '\\')
+          `WITH d AS (SELECT * FROM ${all} WHERE event_time >= CAST(${from} AS TIMESTAMP) AND event_time < CAST(${to} AS TIMESTAMP)), added AS (SELECT * FROM d WHERE ends_with(${id}, '_t')),
+                own AS (SELECT * FROM d WHERE NOT ends_with(${id}, '_t'))
            SELECT CAST((SELECT count(*) FROM added) AS DOUBLE) AS added,
                   CAST((SELECT count(*) FROM own) AS DOUBLE) AS own,
                   CAST((SELECT count(*) FROM added a JOIN own o ON a.event_time = o.event_time) AS DOUBLE) AS copies,
-                  CAST((SELECT count(*) FROM added WHERE ${people} NOT LIKE '%_t' ESCAPE '\\') AS DOUBLE) AS known`,
+                  CAST((SELECT count(*) FROM added WHERE NOT ends_with(${people}, '_t')) AS DOUBLE) AS known`,
         );
         const added = r.data.added?.[0] as number;
         expect(added / (r.data.own?.[0] as number)).toBeGreaterThan(0.3);
