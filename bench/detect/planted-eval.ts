@@ -139,7 +139,7 @@ export interface PlantedSummary {
   readonly trafficNotices: number[];
 }
 
-export function summarisePlanted(seeds: readonly number[], days = 35): PlantedSummary {
+export function summarisePlanted(seeds: readonly number[], days = 35, noise = 0): PlantedSummary {
   const byKind = new Map<PlantedKind, KindScore>();
   const byMetric = new Map<string, MetricPrecision>();
   let metricIncidents = 0;
@@ -149,7 +149,7 @@ export function summarisePlanted(seeds: readonly number[], days = 35): PlantedSu
   const falseAlarms: RaisedIncident[] = [];
   const trafficNotices: number[] = [];
   for (const seed of seeds) {
-    const r = judgePlanted(generatePlanted({ seed, days }));
+    const r = judgePlanted(generatePlanted({ seed, days, noise }));
     trafficNotices.push(...r.trafficNotices);
     for (const [id, ok] of r.caught) {
       const kind = r.kinds.get(id)!;

@@ -2,13 +2,14 @@
  * Recall per planted incident kind and precision of the opened incidents, on planted T&S series
  * (shared/generator/planted-series.ts) judged through the alerting path (bench/detect/planted-eval.ts).
  *
- *   npx tsx bench/detect/planted.ts [seeds, default 1,2,3,4,5,6]
+ *   npx tsx bench/detect/planted.ts [seeds, default 1,2,3,4,5,6] [volume noise, default 0]
  */
 import { summarisePlanted } from './planted-eval.js';
 
 const seeds = (process.argv[2] ?? '1,2,3,4,5,6').split(',').map(Number);
-const s = summarisePlanted(seeds);
-console.log(`seeds ${seeds.join(',')} (35 hourly days each)\n`);
+const noise = Number(process.argv[3] ?? 0);
+const s = summarisePlanted(seeds, 35, noise);
+console.log(`seeds ${seeds.join(',')} (35 hourly days each, volume noise ${noise})\n`);
 console.log('| kind | caught / planted | incidents matching it |');
 console.log('| --- | ---: | ---: |');
 let planted = 0;

@@ -90,12 +90,22 @@ export function generatorSql(s: Scenario): string[] {
   const userId = (key: string, salt: string, power: number) =>
     `'u' || region || '_' || CAST(floor(n_users * pow(u(${key}, '${salt}'), ${power})) AS BIGINT)`;
   const contentIdx = (key: string) => `CAST(floor(${s.contents} * pow(u(${key}, 'content'), 3)) AS BIGINT)`;
+  // Extra-Poisson volume: one traffic factor per region-day and hour shared by every source (rates
+  // stay put), and a rate factor per region-day for each source but impressions. None at noise 0,
+  // so a noise-free lake is the same bytes as before the option existed.
+  const day = '(h // 24) * 100 + ridx';
+  const volumeFactor = (source: string) =>
+    s.noise > 0
+      ? ` * exp(${s.noise} * ${normal(day, 'traffic_day')} + ${s.noise / 2} * ${normal('h * 100 + ridx', 'traffic_hour')}` +
+        (source === 'impressions' ? '' : ` + ${s.noise} * ${normal(day, `${source}_rate`)}`) +
+        ')'
+      : '';
   const rowsOf = (source: string, total: number) => `
     CREATE OR REPLACE TABLE rows_${source} AS
     SELECT h, ts, region, n_users, hash(h, region, k, '${source}') AS key
     FROM (
       SELECT h, ts, region, n_users,
-        CAST(floor(${total} * w + u(h * 100 + ridx, '${source}n')) AS BIGINT) AS n
+        CAST(floor(${total} * w${volumeFactor(source)} + u(h * 100 + ridx, '${source}n')) AS BIGINT) AS n
       FROM hr
     ), LATERAL (SELECT unnest(range(n)) AS k)`;
 

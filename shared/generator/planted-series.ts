@@ -1,3 +1,4 @@
+import { InputError } from '../errors.js';
 import type { MetricRow } from '../metrics/metric-row.js';
 import type { PartitionCounts } from '../quality/partition-counts.js';
 import { type Slice, sliceOf, TOTAL } from '../slices/slice.js';
@@ -102,6 +103,34 @@ export interface PlantedOptions {
   readonly hourlyImpressions?: number;
   /** Start (midnight UTC, a Monday by default). */
   readonly start?: number;
+  /**
+   * Extra-Poisson volume noise, the sd of a log-normal factor, 0..1 (default 0: pure Poisson).
+   * Real traffic wanders beyond Poisson: each region's traffic gets a factor per day and half as
+   * much per hour, and its removal and report rates a factor per day, so large slices are
+   * overdispersed while small ones stay near Poisson.
+   */
+  readonly noise?: number;
+}
+
+/** Log-normal volume factors per (hour, region): traffic, removal rate, report rate. */
+function volumeNoise(o: PlantedOptions, hours: number): (h: number, r: number) => [number, number, number] {
+  const sd = o.noise ?? 0;
+  if (!(sd >= 0 && sd <= 1)) throw new InputError(`noise must be in [0, 1], got ${o.noise}`);
+  if (sd === 0) return () => [1, 1, 1];
+  // Its own stream, so the Poisson draws of a seed stay those of its noise-free twin's order.
+  const rng = createRng((o.seed ^ 0x5bd1e995) >>> 0);
+  const days = Math.ceil(hours / 24);
+  const perDay = Array.from({ length: days * REGIONS.length }, () => [
+    rng.normal(),
+    rng.normal(),
+    rng.normal(),
+  ]);
+  const perHour = Array.from({ length: hours * REGIONS.length }, () => rng.normal());
+  return (h, r) => {
+    const [t, rem, rep] = perDay[Math.floor(h / 24) * REGIONS.length + r]!;
+    const traffic = Math.exp(sd * t! + (sd / 2) * perHour[h * REGIONS.length + r]!);
+    return [traffic, Math.exp(sd * rem!), Math.exp(sd * rep!)];
+  };
 }
 
 export function generatePlanted(o: PlantedOptions): PlantedSeries {
@@ -110,6 +139,7 @@ export function generatePlanted(o: PlantedOptions): PlantedSeries {
   const start = o.start ?? Date.UTC(2026, 0, 5);
   const base = o.hourlyImpressions ?? 30_000;
   const rng = createRng(o.seed);
+  const noise = volumeNoise(o, hours);
   // Each incident's start jitters by seed, so seeds differ in more than noise.
   const at = (day: number, hour: number) => start + day * DAY + (hour + Math.floor(rng.uniform() * 6)) * HOUR;
   const span = (t0: number, h: number) => ({ start: t0, end: t0 + h * HOUR });
@@ -205,15 +235,16 @@ export function generatePlanted(o: PlantedOptions): PlantedSeries {
       (inside('traffic', t) ? 1.35 : 1);
     const partial = inside('partial-impressions', t) ? 0.25 : 1;
     const cells = new Map<string, Acc>();
-    for (const r of REGIONS) {
+    for (const [ri, r] of REGIONS.entries()) {
+      const [trafficNoise, remNoise, repNoise] = noise(h, ri);
       for (const s of SURFACES) {
-        const imp = poisson(rng, traffic * r.share * s.share);
-        let rem = REMOVAL_RATE;
+        const imp = poisson(rng, traffic * trafficNoise * r.share * s.share);
+        let rem = REMOVAL_RATE * remNoise;
         if (r.region === 'BR' && inside('shift-br', t)) rem *= 1.8;
         if (r.region === 'IN' && inside('drop-in', t)) rem *= 0.08;
         if (s.surface === 'video' && inside('shift-video-down', t)) rem *= 0.6;
         if (r.region === 'NG' && inside('spike-ng', t)) rem *= 6;
-        let rep = REPORT_RATE;
+        let rep = REPORT_RATE * repNoise;
         if (s.surface === 'comment' && inside('ramp-comment', t)) {
           const p = byId.get('ramp-comment')!;
           rep *= 1 + 1.5 * Math.min(1, (t - p.start) / (24 * HOUR));

@@ -57,6 +57,11 @@ export interface Scenario {
   readonly users: number;
   /** Prevalence labels per impression (the labelling budget; RATES.prevalence_labels by default). */
   readonly labelRate: number;
+  /**
+   * Extra-Poisson volume noise, the sd of log-normal factors (0 = Poisson only): each region's
+   * traffic wanders by day (and half as much by hour), each source's rate per impression by day.
+   */
+  readonly noise: number;
   readonly contents: number;
   readonly creators: number;
   readonly incidents: readonly PlantedIncident[];
@@ -116,12 +121,16 @@ export function buildScenario(opts: {
   planted?: 'builtin' | 'none';
   /** Prevalence labels per impression, 0..1 (default RATES.prevalence_labels). */
   labelRate?: number;
+  /** Extra-Poisson volume noise, 0..1 (default 0). */
+  noise?: number;
 }): Scenario {
   const { seed, start, days, impressions } = opts;
   const clean = opts.planted === 'none';
   const labelRate = opts.labelRate ?? RATES.prevalence_labels;
   if (!(labelRate > 0 && labelRate <= 1))
     throw new InputError(`labelRate must be in (0, 1], got ${labelRate}`);
+  const noise = opts.noise ?? 0;
+  if (!(noise >= 0 && noise <= 1)) throw new InputError(`noise must be in [0, 1], got ${noise}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31)
     throw new InputError(`--seed must be an integer 0..2^31, got ${seed}`);
   if (!Number.isInteger(days) || days < 7 || days > 400)
@@ -146,6 +155,7 @@ export function buildScenario(opts: {
     days,
     impressions,
     labelRate,
+    noise,
     users,
     contents,
     creators: Math.max(200, Math.round(contents / 8)),

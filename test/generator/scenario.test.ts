@@ -36,3 +36,24 @@ describe('buildScenario labelRate', () => {
     expect(() => buildScenario({ ...base, labelRate: 2 })).toThrow(/labelRate/);
   });
 });
+
+describe('buildScenario noise', () => {
+  const rows = (noise?: number) =>
+    generatorSql(buildScenario({ ...base, ...(noise === undefined ? {} : { noise }) })).filter((q) =>
+      q.includes('CREATE OR REPLACE TABLE rows_'),
+    );
+  it('adds no factor at 0, so a noise-free lake is the same SQL as without the option', () => {
+    expect(rows(0)).toEqual(rows());
+    expect(rows().join('')).not.toContain('traffic_day');
+  });
+  it('shares one traffic factor across sources and gives every other source its own rate factor', () => {
+    const [impressions, ...others] = rows(0.1);
+    expect(impressions).toContain("'traffic_day1'");
+    expect(impressions).not.toContain('_rate1');
+    for (const q of others) {
+      expect(q).toContain("'traffic_day1'");
+      expect(q).toMatch(/'(moderation_decisions|user_reports|account_events|prevalence_labels)_rate1'/);
+    }
+    expect(() => buildScenario({ ...base, noise: 1.5 })).toThrow(/noise must be in \[0, 1\], got 1.5/);
+  });
+});

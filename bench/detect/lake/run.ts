@@ -4,7 +4,7 @@
  * — `vigil replay --grain hour`, then `--grain day`, core catalog, no config — and the alerts scored
  * against the truth per kind (shared/jobs/planted-score.ts).
  *   nice -n 10 npx tsx bench/detect/lake/run.ts --seeds 1,2,3 [--impressions 6000000] [--vigil bin/vigil.mjs]
- *     [--label-rate 0.05] [--grains hour,day] [--label NAME-] [--score-only]
+ *     [--label-rate 0.05] [--noise 0.05] [--grains hour,day] [--label NAME-] [--score-only]
  * Per seed it writes bench/out/lake-bench/seed-N/{lake,store,alerts.jsonl,truth.json,score.json}.
  * Last it prints, for each label-flip plant (prevalence), what its samples hold (samplePower).
  */
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     label: { type: 'string', default: '' },
     /** Prevalence labels per impression (the generator's default: 0.01). */
     'label-rate': { type: 'string' },
+    /** Extra-Poisson volume noise of the generator (log-normal sd; default 0). */
+    noise: { type: 'string', default: '0' },
     /** Grains to replay, in order (a quick look: hour). */
     grains: { type: 'string', default: 'hour,day' },
     reuse: { type: 'boolean', default: false },
@@ -61,6 +63,7 @@ async function runSeed(seed: number) {
       impressions,
       planted: 'none',
       ...(values['label-rate'] ? { labelRate: Number(values['label-rate']) } : {}),
+      noise: Number(values.noise),
     });
     await generateLake(scenario, lake);
     const rows = await plantLake(lake, plants, seed, scenario);
