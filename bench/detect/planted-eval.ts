@@ -89,10 +89,10 @@ export function judgePlanted(data: PlantedSeries): PlantedResult {
         }
         continue;
       }
+      // The slice must be the incident's own or one it names: a total's incident that overlaps a
+      // small slice's spike by chance (a shift elsewhere) has not caught it.
       const hit = p.metrics.some(
-        (m) =>
-          inc.metrics.includes(m.metric) &&
-          (inc.slice === m.slice || inc.slice === '' || inc.slices.includes(m.slice)),
+        (m) => inc.metrics.includes(m.metric) && (inc.slice === m.slice || inc.slices.includes(m.slice)),
       );
       if (hit) {
         inc.matches.push(p.id);

@@ -160,7 +160,7 @@ export interface TruthScore {
 /**
  * Alerts of one grain scored against planted truths (shared/generator/planted-series.ts), by the rules
  * of the series bench (bench/detect/planted-eval.ts): a metric incident is real when it names a
- * planted metric on its slice, the total, a top slice or a slice too small to name, and overlaps
+ * planted metric on its slice, a top slice or a slice too small to name, and overlaps
  * [start, end + 2h); a data-quality
  * alert when it names a faulty source then; a traffic day is caught when only its `allowed` metrics
  * raised anything during it.
@@ -182,13 +182,12 @@ export function scoreAgainstTruth(alerts: readonly Alert[], truth: readonly Plan
       }
       const covered = first.metrics ?? [first.metric];
       // A slice too small to name (k-anonymity: `other`) cannot be checked: its metric and time must do.
+      // The total's incident counts only where it names the slice among its top slices: one raised
+      // by a move elsewhere that overlaps a small slice's spike has not caught the spike.
       const hit = p.metrics.some(
         (m) =>
           covered.includes(m.metric) &&
-          (first.slice === m.slice ||
-            first.slice === '' ||
-            top.includes(m.slice) ||
-            first.sliceSuppressed === true),
+          (first.slice === m.slice || top.includes(m.slice) || first.sliceSuppressed === true),
       );
       if (hit) caught.add(p.id);
       if (hit || p.allowed?.includes(first.metric)) matches.push(p.id);

@@ -97,4 +97,12 @@ describe('scoreAgainstTruth', () => {
     expect(s.verdicts.map((v) => v.caught)).toEqual([false, false, false]);
     expect([s.realMetricIncidents, s.realDataAlerts]).toEqual([0, 0]);
   });
+
+  it("counts the total's incident on a slice's move only when it names the slice among its top slices", () => {
+    const top = (slice: string) => [{ slice, observed: 2, expected: 1, contribution: 0.8 }];
+    const elsewhere = scoreAgainstTruth([alert('removals', 3, { topSlices: top('region=ID') })], truth);
+    expect(elsewhere.verdicts[0]!.caught).toBe(false);
+    const named = scoreAgainstTruth([alert('removals', 3, { topSlices: top('region=BR') })], truth);
+    expect(named.verdicts[0]!.caught).toBe(true);
+  });
 });
