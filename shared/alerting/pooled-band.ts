@@ -21,7 +21,9 @@ import { poissonLowerTail, poissonUpperTail } from '../stats/poisson-tails.js';
  *   φ ≥ 1 its past windows showed (mean Pearson χ², kept only beyond its own sampling noise). Small
  *   counts get exact Poisson tails, so a spike of 8 events where 1 is expected is as surprising as
  *   it is, not a 6-sd normal event; a share of a sample (violating labels of the labelled) gets
- *   exact binomial tails.
+ *   exact binomial tails. A span of the longer scales is judged with its own scale's dispersion,
+ *   learned the same way from spans of its length: a large slice whose rate wanders by the day is
+ *   near Poisson hour by hour and several times Poisson over 16 hours.
  * - Evidence is the smallest tail probability of three time scales, Bonferroni-corrected over the
  *   tests that could reach the level at all (Tarone: a 2-event slice cannot show a one-hour drop): the
  *   window, the best of the last 2-4 and the best of the last 5-16 (spikes, bursts, sustained
@@ -92,6 +94,21 @@ const SCALES = [
 const RECENT_Z = 2;
 /** Pearson χ² above this is clipped before it feeds the dispersion, so an outlier cannot blind it. */
 const PEARSON_CLIP = 25;
+/**
+ * A span's Pearson χ² is clipped at this many of its scale's dispersions (3 sds of a χ²₁), and the
+ * clipped mean divided by what clipping leaves of a χ²₁'s mean (E min(χ²₁, 9) = 0.995): a real
+ * move lasting a span cannot teach the span tails that moves are normal, and noise is kept whole.
+ */
+const SPAN_CLIP = 9;
+const SPAN_CLIP_MEAN = 0.995;
+/**
+ * A span dispersion counts only once its excess is this many of its own sds: spans are few (two
+ * weeks hold 21 of 16 hours), so a Poisson series would show a chance excess, costing a real
+ * move of a small slice its evidence; a large slice's wander stands far above it.
+ */
+const SPAN_MIN_Z = 2;
+/** The longer scales, whose spans learn a dispersion of their own (index = position in SCALES − 1). */
+const SPAN_SCALES = SCALES.slice(1).map(({ k }) => k);
 
 /** One series' band: its sums, dispersion, recent windows and episode (kept between runs). */
 export class SeriesState {
@@ -105,6 +122,16 @@ export class SeriesState {
   /** Σ w² · Var(Pearson χ²) of the same windows under Poisson (2 + 1/μ): the mean's sampling noise. */
   phiVar = 0;
   learned = 0;
+  /**
+   * The same sums for non-overlapping spans of each longer scale (4 and 16 windows): a count whose
+   * rate wanders by the day (traffic mix, a busy news day) is far more dispersed over 16 hours than
+   * one hour shows, and a span judged with the hour's dispersion calls that wander an incident.
+   */
+  spanSum: number[] = [];
+  spanWeight: number[] = [];
+  spanVar: number[] = [];
+  /** Judged, learnable windows in a row (a gap, a calendar event or a re-base restarts it). */
+  judgedRun = 0;
   /** Recent windows' counts and expected counts (newest last), for the longer scales. */
   readonly recentN: number[] = [];
   readonly recentMu: number[] = [];
@@ -128,12 +155,32 @@ export class SeriesState {
    * evidence. A large series' dispersion is estimated well and kept.
    */
   get phi(): number {
-    if (!(this.phiWeight > 0)) return 1;
-    const e = this.phiSum / this.phiWeight - 1;
-    if (!(e > 0)) return 1;
-    const v = this.phiVar / (this.phiWeight * this.phiWeight);
-    return 1 + e * Math.max(0, 1 - v / (e * e));
+    return shrunkDispersion(this.phiSum, this.phiWeight, this.phiVar);
   }
+
+  /** The dispersion of a span of `len` windows: its scale's, never below the window's own. */
+  phiOf(len: number): number {
+    const phi = this.phi;
+    const j = SPAN_SCALES.findIndex((k) => len <= k);
+    if (len <= 1 || j < 0) return phi;
+    const span = shrunkDispersion(
+      this.spanSum[j] ?? 0,
+      this.spanWeight[j] ?? 0,
+      this.spanVar[j] ?? 0,
+      SPAN_MIN_Z,
+    );
+    return Math.max(phi, span);
+  }
+}
+
+/** A mean Pearson χ²'s excess over 1, kept as far as it exceeds its own sampling noise (see phi). */
+function shrunkDispersion(sum: number, weight: number, variance: number, minZ = 0): number {
+  if (!(weight > 0)) return 1;
+  const e = sum / weight - 1;
+  if (!(e > 0)) return 1;
+  const v = variance / (weight * weight);
+  if (e < minZ * Math.sqrt(v)) return 1;
+  return 1 + e * Math.max(0, 1 - v / (e * e));
 }
 // Bands are kept in the detector state store like the detectors (encoded field for field).
 registerStateClass('SeriesState', SeriesState);
@@ -162,6 +209,12 @@ export function scoreRateBands(
       st.pn = new Array<number>(o.period).fill(0);
       st.pd = new Array<number>(o.period).fill(0);
     }
+    if (st.spanSum?.length !== SPAN_SCALES.length) {
+      st.spanSum = new Array<number>(SPAN_SCALES.length).fill(0);
+      st.spanWeight = new Array<number>(SPAN_SCALES.length).fill(0);
+      st.spanVar = new Array<number>(SPAN_SCALES.length).fill(0);
+      st.judgedRun = 0;
+    }
   }
   const offset = persist?.offset ?? 0;
   const out = new Map([...series.keys()].map((k) => [k, new Array<BandPoint | null>(windows).fill(null)]));
@@ -183,6 +236,7 @@ export function scoreRateBands(
         // A window never judged (too small, missing) breaks the run: a longer scale's latest
         // windows and its trailing run are judged windows in a row, never reached across a gap.
         if (s.recentN.length > 0) pushRecent(s, Number.NaN, Number.NaN, Number.NaN, Number.NaN);
+        s.judgedRun = 0;
         continue;
       }
       const g = o.groupOf(key);
@@ -193,7 +247,11 @@ export function scoreRateBands(
       const base = rateOf(s, prior);
       const factor = seasonalFactor(s, phase);
       out.get(key)![i] = judge(s, x, base, factor, o, key);
-      if (!x.unlearned) learn(s, x, base * factor, alpha, o.hold, offset + i, phase);
+      if (x.unlearned) s.judgedRun = 0;
+      else {
+        learnSpans(s, o.period);
+        learn(s, x, base * factor, alpha, o.hold, offset + i, phase);
+      }
     }
   }
   return out;
@@ -263,17 +321,19 @@ function judge(
       if (o.direction !== 'both' && o.direction !== dir) continue;
       const sign = dir === 'up' ? 1 : -1;
       // NaN (a gap among the latest windows) fails this too.
-      if (k > 1 && !((sign * (rn - rl)) / Math.sqrt(phi * Math.max(rl, 1e-9)) >= RECENT_Z)) continue;
+      if (k > 1 && !((sign * (rn - rl)) / Math.sqrt(s.phiOf(recent) * Math.max(rl, 1e-9)) >= RECENT_Z))
+        continue;
       // A longer scale reaches back only over the trailing run of windows off the band this way:
       // an earlier move that ended (a window back on the other side) cannot lend it evidence. It
       // takes the best of its lengths (longer than the scale below it) within that run, so a window
       // barely off before a two-hour spike does not dilute it, and the scales test disjoint lengths.
       const longest = k > 1 ? Math.min(k, runLength(s, sign)) : 1;
+      const phiK = s.phiOf(k);
       for (let len = below + 1; len <= longest; len++) {
         const [n, lam, d] = sums(s, m - len, m);
         const tail = o.proportion
-          ? midBinomialTail(dir, n / phi, d / phi, lam / d)
-          : midTail(dir, n / phi, lam / phi);
+          ? midBinomialTail(dir, n / phiK, d / phiK, lam / d)
+          : midTail(dir, n / phiK, lam / phiK);
         if (tail < p) {
           p = tail;
           volume = Math.max(n, lam);
@@ -283,7 +343,7 @@ function judge(
     below = k;
   }
   const threshold = alertThreshold(o.sensitivity(key));
-  const charged = chargedTests(s, o, phi, SCALES.length * tails, threshold);
+  const charged = chargedTests(s, o, SCALES.length * tails, threshold);
   const evidence = -Math.log10(Math.min(1, Math.max(charged * p, 1e-300)));
   const score = scoreOfEvidence(evidence);
   return { expected: mu, z, score, isAnomaly: score >= threshold, volume };
@@ -297,13 +357,14 @@ function judge(
  * slices' level: 'both' costs it ×4, not ×6. The count is the smallest m whose level α / m no more
  * than m tests can reach.
  */
-function chargedTests(s: SeriesState, o: BandOptions, phi: number, all: number, threshold: number): number {
+function chargedTests(s: SeriesState, o: BandOptions, all: number, threshold: number): number {
   if (o.direction === 'up') return all;
   const alpha = 10 ** -evidenceOfScore(threshold);
   const m = s.recentN.length;
   const least: number[] = [];
   for (const { k } of SCALES) {
     const [, lam, d] = sums(s, m - k, m);
+    const phi = s.phiOf(k);
     if (o.direction === 'both') least.push(0);
     // Mid-p of no event at all: the smallest a drop's tail can be.
     least.push(o.proportion ? (1 - lam / d) ** (d / phi) / 2 : Math.exp(-lam / phi) / 2);
@@ -362,6 +423,7 @@ function maybeRestore(
     s.recentMu.length = 0;
     s.recentRate.length = 0;
     s.recentD.length = 0;
+    s.judgedRun = 0;
   }
 }
 
@@ -407,6 +469,28 @@ function sums(s: SeriesState, from: number, to: number): [number, number, number
 }
 
 /**
+ * Learns each longer scale's dispersion from the span of its last k judged windows, every k
+ * windows (non-overlapping spans, each against the rate its first window was judged at, as the
+ * span tails judge it). Episode windows count too: a span of a large slice's normal wander is often
+ * off at the window's level, and leaving those out would keep the span dispersion too small to
+ * ever admit them. The clip keeps a real move from inflating it; it remembers two weeks of spans.
+ */
+function learnSpans(s: SeriesState, period: number): void {
+  s.judgedRun++;
+  const m = s.recentN.length;
+  for (const [j, k] of SPAN_SCALES.entries()) {
+    if (s.judgedRun % k !== 0 || m < k) continue;
+    const [n, lam] = sums(s, m - k, m);
+    if (!(lam > 0)) continue;
+    const pearson = Math.min(SPAN_CLIP * s.phiOf(k), (n - lam) ** 2 / lam) / SPAN_CLIP_MEAN;
+    const a = Math.min(1, k / (14 * period));
+    s.spanSum[j] = (1 - a) * s.spanSum[j]! + pearson;
+    s.spanWeight[j] = (1 - a) * s.spanWeight[j]! + 1;
+    s.spanVar[j] = (1 - a) ** 2 * s.spanVar[j]! + 2 + 1 / lam;
+  }
+}
+
+/**
  * Learns the window unless it is part of an anomalous episode (its own residual at the
  * detector's episode level). An episode of `hold` windows with one sign is the new normal.
  */
@@ -441,6 +525,7 @@ function learn(
     s.recentMu.length = 0;
     s.recentRate.length = 0;
     s.recentD.length = 0;
+    s.judgedRun = 0;
     endEpisode(s);
     return;
   }

@@ -192,6 +192,32 @@ describe('pooled rate bands', () => {
     expect(sparse(2).phi).toBeLessThan(2);
   });
 
+  it('learns how far a large slice wanders by the day, so a quiet day-long wander is no incident and a shift still is', () => {
+    // US carries ~27 events an hour whose rate wanders by a log-normal factor per day (sd 0.1): one
+    // hour looks Poisson (φ ≈ 1.3), sixteen hours ~5 times Poisson. Judged at the hour's dispersion,
+    // a day 15% up is a 16-hour incident.
+    const HOURS = 24 * 35;
+    const rng = createRng(61);
+    const day = Array.from({ length: 35 }, () => Math.exp(0.1 * rng.normal()));
+    const wander = (shift: (h: number) => number) =>
+      slices(62, HOURS, REGIONS, (s, h) => 0.003 * (s === 'US' ? day[Math.floor(h / 24)]! * shift(h) : 1));
+    const flagged = (data: Map<string, RateObs[]>, from: number, to: number) =>
+      scoreRateBands(data, HOURS, OPTIONS)
+        .get('US')!
+        .slice(from, to)
+        .filter((p) => p?.isAnomaly).length;
+    expect(
+      flagged(
+        wander(() => 1),
+        24 * 14,
+        HOURS,
+      ),
+    ).toBeLessThanOrEqual(3);
+    // A −60% day is far outside that wander (9 of its sds in the log): most of it is raised.
+    const shifted = wander((h) => (h >= 24 * 30 && h < 24 * 31 ? 0.4 : 1));
+    expect(flagged(shifted, 24 * 30, 24 * 31)).toBeGreaterThanOrEqual(12);
+  });
+
   it('judges a span against the rate before it: hours too small to be off one by one do not raise its expectation', () => {
     // 2 events an hour, then twelve hours of 5: each is learned (p ≈ 0.05 alone), so the rate creeps
     // up as they go; the span is judged against the rate of its first hour (0.002).
