@@ -140,6 +140,8 @@ export function generatePlanted(o: PlantedOptions): PlantedSeries {
   const base = o.hourlyImpressions ?? 30_000;
   const rng = createRng(o.seed);
   const noise = volumeNoise(o, hours);
+  // Its own stream: the metric rows stay those the seed gave before.
+  const decisions = createRng((o.seed ^ 0x27d4eb2f) >>> 0);
   // Each incident's start jitters by seed, so seeds differ in more than noise.
   const at = (day: number, hour: number) => start + day * DAY + (hour + Math.floor(rng.uniform() * 6)) * HOUR;
   const span = (t0: number, h: number) => ({ start: t0, end: t0 + h * HOUR });
@@ -235,10 +237,13 @@ export function generatePlanted(o: PlantedOptions): PlantedSeries {
       (inside('traffic', t) ? 1.35 : 1);
     const partial = inside('partial-impressions', t) ? 0.25 : 1;
     const cells = new Map<string, Acc>();
+    // Impressions served, before the partial partition loses rows of them.
+    let served = 0;
     for (const [ri, r] of REGIONS.entries()) {
       const [trafficNoise, remNoise, repNoise] = noise(h, ri);
       for (const s of SURFACES) {
         const imp = poisson(rng, traffic * trafficNoise * r.share * s.share);
+        served += imp;
         let rem = REMOVAL_RATE * remNoise;
         if (r.region === 'BR' && inside('shift-br', t)) rem *= 1.8;
         if (r.region === 'IN' && inside('drop-in', t)) rem *= 0.08;
@@ -325,7 +330,9 @@ export function generatePlanted(o: PlantedOptions): PlantedSeries {
     }
     const total = slices[0]![1];
     counts.get('impressions')!.set(t, total.imp);
-    counts.get('moderation_decisions')!.set(t, Math.round(total.rem / 0.4));
+    // Decisions are the removals plus Poisson decisions that removed nothing (1.5 per removal as
+    // usual): a count, as the guard reads it, where removals / 0.4 was 2.5 times as dispersed.
+    counts.get('moderation_decisions')!.set(t, total.rem + poisson(decisions, 1.5 * REMOVAL_RATE * served));
     counts.get('user_reports')!.set(t, total.rep);
     counts.get('prevalence_labels')!.set(t, total.lab);
   }

@@ -36,6 +36,24 @@ describe('generatePlanted noise', () => {
     expect(noisy).toBeGreaterThan(2 * quiet);
   });
 
+  it('counts moderation decisions as the guard reads a source: Poisson, not removals scaled', () => {
+    // Weekday hours of the first two weeks (no plant yet): variance over mean per hour of day.
+    const data = generatePlanted({ seed: 4, days: 14 });
+    const byHour = new Map<number, number[]>();
+    for (const [t, n] of data.counts.get('moderation_decisions')!) {
+      const dow = new Date(t).getUTCDay();
+      if (dow === 0 || dow === 6) continue;
+      const h = new Date(t).getUTCHours();
+      byHour.set(h, [...(byHour.get(h) ?? []), n]);
+    }
+    const ratios = [...byHour.values()].map((ns) => {
+      const mean = ns.reduce((a, b) => a + b, 0) / ns.length;
+      return ns.reduce((a, b) => a + (b - mean) ** 2, 0) / (ns.length - 1) / mean;
+    });
+    // Removals / 0.4 would be 2.5 times Poisson.
+    expect(ratios.reduce((a, b) => a + b, 0) / ratios.length).toBeLessThan(1.5);
+  });
+
   it('names the option when it is out of range', () => {
     expect(() => generatePlanted({ seed: 1, days: 7, noise: -0.1 })).toThrow(
       /noise must be in \[0, 1\], got -0.1/,
