@@ -107,6 +107,12 @@ const SPAN_CLIP_MEAN = 0.995;
  * move of a small slice its evidence; a large slice's wander stands far above it.
  */
 const SPAN_MIN_Z = 2;
+/**
+ * …and only once it rests on this many spans (their discounted count): one span's chance χ² of 9
+ * would otherwise read as a dispersion of 9. At the hour that is 32 hours of 4-window spans and 5
+ * days of 16-window ones; at the day, a month and four, so a daily series keeps its window's φ.
+ */
+const SPAN_MIN_WEIGHT = 4;
 /** The longer scales, whose spans learn a dispersion of their own (index = position in SCALES − 1). */
 const SPAN_SCALES = SCALES.slice(1).map(({ k }) => k);
 
@@ -163,13 +169,9 @@ export class SeriesState {
     const phi = this.phi;
     const j = SPAN_SCALES.findIndex((k) => len <= k);
     if (len <= 1 || j < 0) return phi;
-    const span = shrunkDispersion(
-      this.spanSum[j] ?? 0,
-      this.spanWeight[j] ?? 0,
-      this.spanVar[j] ?? 0,
-      SPAN_MIN_Z,
-    );
-    return Math.max(phi, span);
+    const weight = this.spanWeight[j] ?? 0;
+    if (!(weight >= SPAN_MIN_WEIGHT)) return phi;
+    return Math.max(phi, shrunkDispersion(this.spanSum[j] ?? 0, weight, this.spanVar[j] ?? 0, SPAN_MIN_Z));
   }
 }
 
@@ -249,7 +251,7 @@ export function scoreRateBands(
       out.get(key)![i] = judge(s, x, base, factor, o, key);
       if (x.unlearned) s.judgedRun = 0;
       else {
-        learnSpans(s, o.period);
+        learnSpans(s, o);
         learn(s, x, base * factor, alpha, o.hold, offset + i, phase);
       }
     }
@@ -473,9 +475,15 @@ function sums(s: SeriesState, from: number, to: number): [number, number, number
  * windows (non-overlapping spans, each against the rate its first window was judged at, as the
  * span tails judge it). Episode windows count too: a span of a large slice's normal wander is often
  * off at the window's level, and leaving those out would keep the span dispersion too small to
- * ever admit them. The clip keeps a real move from inflating it; it remembers two weeks of spans.
+ * ever admit them. The clip keeps a real move from inflating it; it remembers two weeks of spans,
+ * and starts after the warm-up.
  */
-function learnSpans(s: SeriesState, period: number): void {
+function learnSpans(s: SeriesState, o: BandOptions): void {
+  // Warm-up windows are judged against a rate still being learned: their spans measure that.
+  if (s.learned < o.warmup) {
+    s.judgedRun = 0;
+    return;
+  }
   s.judgedRun++;
   const m = s.recentN.length;
   for (const [j, k] of SPAN_SCALES.entries()) {
@@ -483,7 +491,7 @@ function learnSpans(s: SeriesState, period: number): void {
     const [n, lam] = sums(s, m - k, m);
     if (!(lam > 0)) continue;
     const pearson = Math.min(SPAN_CLIP * s.phiOf(k), (n - lam) ** 2 / lam) / SPAN_CLIP_MEAN;
-    const a = Math.min(1, k / (14 * period));
+    const a = Math.min(1, k / (14 * o.period));
     s.spanSum[j] = (1 - a) * s.spanSum[j]! + pearson;
     s.spanWeight[j] = (1 - a) * s.spanWeight[j]! + 1;
     s.spanVar[j] = (1 - a) ** 2 * s.spanVar[j]! + 2 + 1 / lam;

@@ -218,6 +218,41 @@ describe('pooled rate bands', () => {
     expect(flagged(shifted, 24 * 30, 24 * 31)).toBeGreaterThanOrEqual(12);
   });
 
+  it('reads no span dispersion from a span or three: one chance χ² of 9 is no dispersion of 9', () => {
+    const spans = (sum: number, weight: number) =>
+      Object.assign(new SeriesState(), {
+        spanSum: [sum, 0],
+        spanWeight: [weight, 0],
+        spanVar: [2 * weight, 0],
+      });
+    // A single 4-window span far off (a daily series' first, say): the window's φ stands.
+    expect(spans(9, 1).phiOf(4)).toBe(1);
+    expect(spans(27, 3).phiOf(4)).toBe(1);
+    // Ten spans at a mean χ² of 3 are a dispersion (kept, shrunk a little); the 16-window scale has none.
+    expect(spans(30, 10).phiOf(4)).toBeGreaterThan(2.8);
+    expect(spans(30, 10).phiOf(16)).toBe(1);
+  });
+
+  it('learns no span dispersion from the warm-up, judged against a rate still being learned', () => {
+    // The warm-up swings in 4-hour blocks (60 events, then none), then a week of Poisson at 30.
+    const rng = createRng(81);
+    const obs: RateObs[] = [
+      ...Array.from({ length: 48 }, (_, h) => ({ n: Math.floor(h / 4) % 2 === 0 ? 60 : 0, d: 1000 })),
+      ...Array.from({ length: 24 * 7 }, () => ({ n: poissonExact(rng, 30), d: 1000 })),
+    ];
+    const states = new Map<string, SeriesState>();
+    scoreRateBands(
+      new Map([['', obs]]),
+      obs.length,
+      { ...OPTIONS, groupOf: () => null },
+      { states, offset: 0 },
+    );
+    // The window's own φ still remembers the swings for a week; the spans add nothing to it.
+    const st = states.get('')!;
+    expect(st.phiOf(4)).toBe(st.phi);
+    expect(st.phiOf(16)).toBe(st.phi);
+  });
+
   it('judges a span against the rate before it: hours too small to be off one by one do not raise its expectation', () => {
     // 2 events an hour, then twelve hours of 5: each is learned (p ≈ 0.05 alone), so the rate creeps
     // up as they go; the span is judged against the rate of its first hour (0.002).
