@@ -234,23 +234,25 @@ describe('pooled rate bands', () => {
   });
 
   it('learns no span dispersion from the warm-up, judged against a rate still being learned', () => {
-    // The warm-up swings in 4-hour blocks (60 events, then none), then a week of Poisson at 30.
     const rng = createRng(81);
-    const obs: RateObs[] = [
-      ...Array.from({ length: 48 }, (_, h) => ({ n: Math.floor(h / 4) % 2 === 0 ? 60 : 0, d: 1000 })),
-      ...Array.from({ length: 24 * 7 }, () => ({ n: poissonExact(rng, 30), d: 1000 })),
-    ];
+    const obs: RateObs[] = Array.from({ length: 24 * 4 }, () => ({ n: poissonExact(rng, 30), d: 1000 }));
     const states = new Map<string, SeriesState>();
-    scoreRateBands(
-      new Map([['', obs]]),
-      obs.length,
-      { ...OPTIONS, groupOf: () => null },
-      { states, offset: 0 },
-    );
-    // The window's own φ still remembers the swings for a week; the spans add nothing to it.
-    const st = states.get('')!;
-    expect(st.phiOf(4)).toBe(st.phi);
-    expect(st.phiOf(16)).toBe(st.phi);
+    const learnedAt = (windows: number) => {
+      states.clear();
+      scoreRateBands(
+        new Map([['', obs.slice(0, windows)]]),
+        windows,
+        { ...OPTIONS, groupOf: () => null },
+        {
+          states,
+          offset: 0,
+        },
+      );
+      return states.get('')!.spanWeight[0]!;
+    };
+    // Through the 48 warm-up windows no span is learned; the day after, six 4-window spans are.
+    expect(learnedAt(OPTIONS.warmup)).toBe(0);
+    expect(learnedAt(OPTIONS.warmup + 24)).toBeGreaterThan(5);
   });
 
   it('judges a span against the rate before it: hours too small to be off one by one do not raise its expectation', () => {
