@@ -109,8 +109,9 @@ const SPAN_CLIP_MEAN = 0.995;
 const SPAN_MIN_Z = 2;
 /**
  * …and only once it rests on this many spans (their discounted count): one span's chance χ² of 9
- * would otherwise read as a dispersion of 9. At the hour that is 32 hours of 4-window spans and 5
- * days of 16-window ones; at the day, a month and four, so a daily series keeps its window's φ.
+ * would otherwise read as a dispersion of 9. After the warm-up (the count decays with the memory)
+ * that is 5 or 6 spans: 20 and 80 hours at the hour; at the day, 20 days and 14 weeks, so a young
+ * daily series keeps its window's φ.
  */
 const SPAN_MIN_WEIGHT = 4;
 /** The longer scales, whose spans learn a dispersion of their own (index = position in SCALES − 1). */
