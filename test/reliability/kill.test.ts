@@ -116,14 +116,17 @@ function files(dir: string): string[] {
 /** What a user (or the next run) sees of a store's alerts: the outbox's sent records, the rest left. */
 function outboxOf(store: string) {
   const sentDir = path.join(store, 'alerts', 'outbox', 'sent');
-  const sent = files(sentDir).map((f) => {
+  // As the store lists them: a killed writer's temporary file is no record (leftovers() checks that
+  // the rerun swept it).
+  const records = (dir: string) => files(dir).filter((f) => !f.endsWith('.tmp') && !f.endsWith('.lock'));
+  const sent = records(sentDir).map((f) => {
     const rec = JSON.parse(sameStore(readFileSync(path.join(sentDir, f), 'utf8'), store)) as {
       id: string;
       alert: unknown;
     };
     return { file: f, id: rec.id, alert: rec.alert };
   });
-  return { sent, pending: files(path.join(store, 'alerts', 'outbox', 'pending')) };
+  return { sent, pending: records(path.join(store, 'alerts', 'outbox', 'pending')) };
 }
 
 /** Alerts link into their store's report: the store's own folder is named STORE for comparison. */
