@@ -3,6 +3,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isObjectFile } from '../../shared/adapters/fs/fs-object-store.js';
 import { uniformStream } from '../../shared/stats/random.js';
 import { REPO_ROOT, TMP_ROOT } from '../helpers/lake.js';
 
@@ -118,7 +119,7 @@ function outboxOf(store: string) {
   const sentDir = path.join(store, 'alerts', 'outbox', 'sent');
   // As the store lists them: a killed writer's temporary file is no record (leftovers() checks that
   // the rerun swept it).
-  const records = (dir: string) => files(dir).filter((f) => !f.endsWith('.tmp') && !f.endsWith('.lock'));
+  const records = (dir: string) => files(dir).filter(isObjectFile);
   const sent = records(sentDir).map((f) => {
     const rec = JSON.parse(sameStore(readFileSync(path.join(sentDir, f), 'utf8'), store)) as {
       id: string;
@@ -143,7 +144,7 @@ const jsonLines = (file: string, store: string): unknown[] =>
 
 /** What must hold after any run that ended: no lease held, no lock, no temporary file left. */
 function leftovers(store: string): string[] {
-  return files(store).filter((f) => f.startsWith(`leases${path.sep}`) || /\.(tmp|lock)$/.test(f));
+  return files(store).filter((f) => f.startsWith(`leases${path.sep}`) || !isObjectFile(f));
 }
 
 let from: string;

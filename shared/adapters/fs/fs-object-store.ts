@@ -35,6 +35,14 @@ function lazyEtag<T extends object>(body: Uint8Array, rest: T): T & { readonly e
   }) as T & { readonly etag: string };
 }
 
+/**
+ * Whether a file in the store's folder is an object: a writer's temporary file (`.tmp`, renamed into
+ * place when complete) and a lock (`.lock`) are not, and listings never show them.
+ */
+export function isObjectFile(name: string): boolean {
+  return !name.endsWith('.tmp') && !name.endsWith('.lock');
+}
+
 function isCode(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === code;
 }
@@ -208,8 +216,7 @@ export class FsObjectStore implements ObjectStore {
       for (const e of entries) {
         const key = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) await walk(path.join(dir, e.name), key);
-        else if (!e.name.endsWith('.tmp') && !e.name.endsWith('.lock') && key.startsWith(prefix))
-          out.push(key);
+        else if (isObjectFile(e.name) && key.startsWith(prefix)) out.push(key);
       }
     };
     // Walk from the deepest folder the prefix names, then filter by the full prefix.
