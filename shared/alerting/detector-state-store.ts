@@ -9,6 +9,7 @@ import type { ObjectStore, StoredObject } from '../ports/object-store.js';
 import { type Slice, type SlicePair, sliceOf } from '../slices/slice.js';
 import { STORAGE_LAYOUT } from '../storage/layout.js';
 import type { Grain } from '../time/window.js';
+import type { DayWander } from './day-wander.js';
 import type { DetectorStateRef } from './incident-book.js';
 import type { SeriesState } from './pooled-band.js';
 import type { DetectorStates, MetricState, SliceDetector } from './score-series.js';
@@ -30,8 +31,14 @@ interface StoredMetric {
   readonly fingerprint: string;
   readonly zeros: number[];
   readonly windows: number;
-  /** [slice pairs, since, detector, band] per slice, in insertion order. */
-  readonly slices: [SlicePair[], number, StreamingDetector | undefined, SeriesState | undefined][];
+  /** [slice pairs, since, detector, band, day wander] per slice, in insertion order. */
+  readonly slices: [
+    SlicePair[],
+    number,
+    StreamingDetector | undefined,
+    SeriesState | undefined,
+    DayWander | undefined,
+  ][];
 }
 
 export interface LoadedStates {
@@ -93,7 +100,13 @@ export class DetectorStateStore {
       fingerprint: ms.fingerprint,
       zeros: ms.zeros,
       windows: ms.windows,
-      slices: [...ms.slices.values()].map((sd) => [[...sd.slice.pairs], sd.since, sd.detector, sd.band]),
+      slices: [...ms.slices.values()].map((sd) => [
+        [...sd.slice.pairs],
+        sd.since,
+        sd.detector,
+        sd.band,
+        sd.wander,
+      ]),
     };
     return encodeState(stored);
   }
@@ -164,13 +177,14 @@ export class DetectorStateStore {
     }
     if (stored.fingerprint !== fingerprint) return undefined;
     const slices = new Map<string, SliceDetector>();
-    for (const [pairs, since, detector, band] of stored.slices) {
+    for (const [pairs, since, detector, band, wander] of stored.slices) {
       const slice: Slice = sliceOf(pairs);
       slices.set(slice.key, {
         slice,
         since,
         ...(detector ? { detector } : {}),
         ...(band ? { band } : {}),
+        ...(wander ? { wander } : {}),
       });
     }
     const state: MetricState = {

@@ -9,6 +9,7 @@ import type { MetricRow } from '../metrics/metric-row.js';
 import type { AlertCause } from '../ports/alert-sink.js';
 import { dimensionValue, type Slice, sliceOf } from '../slices/slice.js';
 import type { Grain } from '../time/window.js';
+import { DayWander } from './day-wander.js';
 import { bandJudged, detectionOf, type MetricDetection, watchedAt } from './detection-config.js';
 import { type MoveFamily, moveFamilies } from './move-family.js';
 import { type RateObs, type SeriesState, scoreRateBands } from './pooled-band.js';
@@ -93,6 +94,8 @@ export interface SliceDetector {
   readonly detector?: StreamingDetector;
   /** The pooled rate band's sums (counts with an exposure, ratios of counts: pooled-band.ts). */
   readonly band?: SeriesState;
+  /** An exposure's hourly slices: how far their days wander (day-wander.ts). */
+  readonly wander?: DayWander;
 }
 
 /** A metric's detectors after the windows scored so far. */
@@ -211,6 +214,9 @@ export function metricScorer(rows: readonly MetricRow[], o: Omit<ScoreOptions, '
   const order = [...o.metrics.metrics]
     .sort((a, b) => Number(a.detection?.exposure !== undefined) - Number(b.detection?.exposure !== undefined))
     .filter((m) => watchedAt(m.detection, o.grain));
+  // An exposure's slices (hourly): their day wander is what the gate learns (day-wander.ts).
+  const gatedByWander = (metric: Metric, shape: MetricShape, grain: Grain, key: string) =>
+    exposures.has(metric.name) && shape === 'count' && grain === 'hour' && key !== '';
   const score = (metric: Metric, ms: MetricState): void => {
     const rules = detectionOf(metric, o.grain);
     const slices = byMetric.get(metric.name) ?? new Map<string, (MetricRow | undefined)[]>();
@@ -241,7 +247,12 @@ export function metricScorer(rows: readonly MetricRow[], o: Omit<ScoreOptions, '
       const since = o.windows[series.findIndex((r) => r !== undefined)]!;
       const sd: SliceDetector = banded
         ? { slice: sliceOfKey.get(key)!, since }
-        : { slice: sliceOfKey.get(key)!, since, detector: newDetector(rules, shape, key === '') };
+        : {
+            slice: sliceOfKey.get(key)!,
+            since,
+            detector: newDetector(rules, shape, key === ''),
+            ...(gatedByWander(metric, shape, o.grain, key) ? { wander: new DayWander() } : {}),
+          };
       ms.slices.set(key, sd);
       // A count slice seen for the first time has been zero in every earlier window (its own
       // detector learns that; a band starts at its first row, since siblings share its prior).
@@ -272,7 +283,11 @@ export function metricScorer(rows: readonly MetricRow[], o: Omit<ScoreOptions, '
         const traffic = exposure ? exposureOf(exposure, key, o.windows) : undefined;
         scored.set(
           key,
-          scoreOne(ms.slices.get(key)!, slices.get(key) ?? empty(), ctx, eventsOf(key), traffic),
+          scoreOne(ms.slices.get(key)!, slices.get(key) ?? empty(), ctx, {
+            events: eventsOf(key),
+            exposure: traffic,
+            total: slices.get('') ?? empty(),
+          }),
         );
       }
     if (shape === 'count') ms.zeros = [...ms.zeros, ...zeroHere].slice(-zeroCap);
@@ -538,11 +553,16 @@ function scoreOne(
   sd: SliceDetector,
   series: readonly (MetricRow | undefined)[],
   ctx: SeriesContext,
-  events?: EventWindows,
-  /** The exposure's scored points (same windows), for a count judged against its traffic. */
-  exposure?: readonly ExposurePoint[],
+  o: {
+    readonly events: EventWindows | undefined;
+    /** The exposure's scored points (same windows), for a count judged against its traffic. */
+    readonly exposure: readonly ExposurePoint[] | undefined;
+    /** The metric's total (same windows): what a slice's day wander is measured against. */
+    readonly total: readonly (MetricRow | undefined)[];
+  },
 ): ScoredPoint[] {
   const { windows, excluded, computed, shape, rules, volumeAware } = ctx;
+  const { events, exposure, total } = o;
   const detector = sd.detector!;
   return windows.map((t, i) => {
     const row = series[i];
@@ -583,6 +603,13 @@ function scoreOne(
     const suppressed = events?.suppressed.has(t) === true;
     const s: PointScore = known ? peek(detector, point) : detector.push(point);
     const gated = shape === 'ratio' && denominator !== null && denominator < rules.minVolume;
+    const counts =
+      sd.wander?.push(value, s.expected * e, s.isAnomaly, {
+        period: PERIOD.hour,
+        warmup: rules.warmup ?? parseDetectorConfig().warmup,
+        learn: !known,
+        total: total[i]?.value ?? 0,
+      }) ?? true;
     return {
       t,
       observed: value,
@@ -590,7 +617,7 @@ function scoreOne(
       numerator,
       denominator,
       score: s.score,
-      isAnomaly: s.isAnomaly && !suppressed,
+      isAnomaly: s.isAnomaly && counts && !suppressed,
       z: gated ? 0 : s.z,
       ...(row?.samples !== undefined ? { volume: row.samples } : {}),
       excluded: false,
