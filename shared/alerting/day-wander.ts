@@ -1,4 +1,5 @@
 import { registerStateClass } from '../anomaly/state.js';
+import { median } from '../stats/median.js';
 
 /**
  * A slice of an exposure (a region of impressions) wanders by the day: 20% off one day and back
@@ -11,10 +12,10 @@ import { registerStateClass } from '../anomaly/state.js';
  * It never changes what the detector learns or scores, only whether a flagged window may open or
  * extend an incident. Without wander the learned scales are small and every flagged move passes.
  * The day's share is the reference because the detector's own predictions follow a normal day's
- * level within hours, so they would understate the wander (by about half on region-days of sd 0.1),
- * and because a day of the platform's traffic is not a region's wander. Totals are not gated
- * (score-series.ts): the platform's day off its level is the exposure's one traffic notice. The estimates are medians, which are biased for counts
- * of a few events an hour: that is why only exposures, large counts, are gated.
+ * level within hours, so they would understate the wander (by about half on region-days of sd
+ * 0.1), and because a day of the platform's traffic is not a region's wander. Totals are not gated
+ * (score-series.ts): the platform's day off its level is the exposure's one traffic notice. The
+ * estimates are medians, biased for counts of a few events an hour: only exposures are gated.
  */
 
 /** Sds of a run's wander a flagged run must exceed (two-sided p ≈ 6e-5 per region-day). */
@@ -66,7 +67,7 @@ export class DayWander {
     const poisson = this.dayPoisson.reduce((a, b) => a + b, 0) / this.dayPoisson.length;
     const centre = median(this.days);
     const mad = MAD_TO_SD * median(this.days.map((d) => Math.abs(d - centre)));
-    // Beyond Poisson only, like the windows' (a small count's days are judged by its detector).
+    // Beyond Poisson only, like the windows': sampling noise is the detector's to judge.
     return Math.sqrt(Math.max(0, mad * mad - poisson));
   }
 
@@ -94,13 +95,13 @@ export class DayWander {
       const n = Math.min(this.run, this.obs.length);
       const s = this.runScale(n);
       if (s !== undefined) {
-        let o = 0;
-        let e = 0;
+        let runObs = 0;
+        let runExp = 0;
         for (let i = this.obs.length - n; i < this.obs.length; i++) {
-          o += this.obs[i]!;
-          e += this.exp[i]!;
+          runObs += this.obs[i]!;
+          runExp += this.exp[i]!;
         }
-        passes = Math.abs(logRatio(o, e)) >= WANDER_Z * s;
+        passes = Math.abs(logRatio(runObs, runExp)) >= WANDER_Z * s;
       }
     }
     if (o.learn && this.seen++ >= o.warmup) {
@@ -114,8 +115,8 @@ export class DayWander {
   }
 
   /**
-   * A whole day learned: its level (log ratio of its sums) and its windows' spread around that
-   * level. Both are kept as medians over the days, so an incident day or the detector's first
+   * A whole day learned: the slice's share of the total, and its windows' spread around the day's
+   * own level. Both are read as medians over the days, so an incident day or the detector's first
    * days of forming its profile are outvoted rather than averaged in.
    */
   private closeDay(): void {
@@ -135,12 +136,6 @@ export class DayWander {
     this.dayLogs = [];
     this.dayWindowPoisson = 0;
   }
-}
-
-function median(xs: readonly number[]): number {
-  const v = [...xs].sort((a, b) => a - b);
-  const mid = v.length >> 1;
-  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
 /** ln(observed / expected) of counts, kept finite for empty windows. */

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { metricSources } from '../config/load.js';
 import type { MetricConfig } from '../config/schema.js';
+import { median } from '../stats/median.js';
 import { poissonLowerTail } from '../stats/poisson-tails.js';
 import { floorToGrain, type Grain } from '../time/window.js';
 import type { PartitionCounts } from './partition-counts.js';
@@ -44,12 +45,6 @@ const DAY = 86_400_000;
  * about one chance alarm in 200 months (at 4 normal sd, 3e-5, an hour of 16 rows against 43 fired).
  */
 const CHANCE = 1e-6;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /**
  * Judges every hour in [from, to) of each source. `counts` must cover `historyDays` before `from`
