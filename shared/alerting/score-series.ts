@@ -116,9 +116,18 @@ export interface MetricState {
 /** metric name → its detectors. */
 export type DetectorStates = Map<string, MetricState>;
 
-/** Identity of a metric's detectors: its definition, its rules at the grain, the grain. */
-export function fingerprintOf(metric: Metric, grain: Grain): string {
-  const text = JSON.stringify({ metric, rules: detectionOf(metric, grain), grain });
+/** The metrics another metric is judged against (`detection.exposure`): the platform's traffic. */
+export function exposuresOf(cfg: MetricConfig): ReadonlySet<string> {
+  return new Set(cfg.metrics.flatMap((m) => m.detection?.exposure ?? []));
+}
+
+/**
+ * Identity of a metric's detectors: its definition, its rules at the grain, the grain, and whether
+ * it is an exposure in `cfg` (an exposure's slices keep a day-wander gate beside their detectors).
+ */
+export function fingerprintOf(metric: Metric, grain: Grain, cfg: MetricConfig): string {
+  const exposure = exposuresOf(cfg).has(metric.name);
+  const text = JSON.stringify({ metric, rules: detectionOf(metric, grain), grain, exposure });
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
@@ -148,8 +157,8 @@ export interface ScoreOptions {
 }
 
 /** Fresh detectors for a metric (nothing learned yet). */
-export function freshState(metric: Metric, grain: Grain): MetricState {
-  return { fingerprint: fingerprintOf(metric, grain), zeros: [], slices: new Map(), windows: 0 };
+export function freshState(metric: Metric, grain: Grain, cfg: MetricConfig): MetricState {
+  return { fingerprint: fingerprintOf(metric, grain, cfg), zeros: [], slices: new Map(), windows: 0 };
 }
 
 /** Scores metrics one at a time, so a caller can hold one metric's detectors at a time. */
@@ -176,7 +185,7 @@ export function scoreMetrics(rows: readonly MetricRow[], o: ScoreOptions): Metri
     // Every watched metric gets state, rows or not: its count zeros accumulate from the first window.
     let ms = state.get(metric.name);
     if (!ms) {
-      ms = freshState(metric, o.grain);
+      ms = freshState(metric, o.grain, o.metrics);
       state.set(metric.name, ms);
     }
     scorer.score(metric, ms);
@@ -208,7 +217,7 @@ export function metricScorer(rows: readonly MetricRow[], o: Omit<ScoreOptions, '
   const zeroCap = o.zeroWindows ?? Number.POSITIVE_INFINITY;
   const scoredBy = new Map<string, MetricScores>();
   // A metric other counts are judged against is the platform's traffic.
-  const exposures = new Set(o.metrics.metrics.flatMap((m) => m.detection?.exposure ?? []));
+  const exposures = exposuresOf(o.metrics);
   const families = moveFamilies(o.metrics.metrics);
   // Exposures first: a count judged against its exposure needs the exposure's expectation.
   const order = [...o.metrics.metrics]

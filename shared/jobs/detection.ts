@@ -130,7 +130,9 @@ export async function guardCounts(
 /** Metrics detection watches at the grain, each with the fingerprint of its detectors. */
 export function watchedMetrics(cfg: MetricConfig, grain: Grain): Map<string, string> {
   return new Map(
-    cfg.metrics.filter((m) => watchedAt(m.detection, grain)).map((m) => [m.name, fingerprintOf(m, grain)]),
+    cfg.metrics
+      .filter((m) => watchedAt(m.detection, grain))
+      .map((m) => [m.name, fingerprintOf(m, grain, cfg)]),
   );
 }
 
@@ -359,7 +361,7 @@ async function scorePass(
       }
       ms = loaded.state;
       bytesRead += loaded.bytes;
-    } else ms = freshState(metric, grain);
+    } else ms = freshState(metric, grain, deps.config);
     scorer.score(metric, ms);
     series += ms.slices.size;
     if (save) {

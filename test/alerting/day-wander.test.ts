@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DayWander, WANDER_Z } from '../../shared/alerting/day-wander.js';
-import { type DetectorStates, scoreMetrics } from '../../shared/alerting/score-series.js';
+import { type DetectorStates, fingerprintOf, scoreMetrics } from '../../shared/alerting/score-series.js';
 import { decodeState, encodeState } from '../../shared/anomaly/state.js';
 import { coreCatalog, selectMetrics } from '../../shared/config/load.js';
 import type { MetricRow } from '../../shared/metrics/metric-row.js';
@@ -79,6 +79,15 @@ describe('day wander of a count judged by its own series', () => {
     expect(gated('impressions', 'region=NG')).toBe(true);
     expect(gated('impressions', '')).toBe(false);
     expect(gated('account_takeover_flags', 'region=NG')).toBe(false);
+  });
+
+  it('re-learns, rather than restores, detectors kept before the metric became an exposure', () => {
+    // Stored slices without a gate would otherwise go on ungated, unlike a replay under the new config.
+    const alone = selectMetrics(coreCatalog(), ['impressions']);
+    const impressions = IMPRESSIONS.metrics.find((m) => m.name === 'impressions')!;
+    expect(fingerprintOf(impressions, 'hour', alone)).not.toBe(
+      fingerprintOf(impressions, 'hour', IMPRESSIONS),
+    );
   });
 
   it("learns a day's wander as the sd of its log share of the total, not an incident day's size", () => {
