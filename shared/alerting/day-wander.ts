@@ -1,5 +1,5 @@
+import { median } from '../anomaly/math.js';
 import { registerStateClass } from '../anomaly/state.js';
-import { median } from '../stats/median.js';
 
 /**
  * A slice of an exposure (a region of impressions) wanders by the day: 20% off one day and back

@@ -1,7 +1,7 @@
 import * as z from 'zod';
+import { median } from '../anomaly/math.js';
 import { metricSources } from '../config/load.js';
 import type { MetricConfig } from '../config/schema.js';
-import { median } from '../stats/median.js';
 import { poissonLowerTail } from '../stats/poisson-tails.js';
 import { floorToGrain, type Grain } from '../time/window.js';
 import type { PartitionCounts } from './partition-counts.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { median } from '../../shared/stats/median.js';
+import { median } from '../../shared/anomaly/math.js';
 
-describe('median', () => {
+describe('median (math.ts)', () => {
   it('takes the middle value of an odd list and the mean of the middle two of an even one, unsorted', () => {
     expect(median([5, 1, 3])).toBe(3);
     expect(median([4, 1, 3, 2])).toBe(2.5);
