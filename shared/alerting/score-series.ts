@@ -224,8 +224,8 @@ export function metricScorer(rows: readonly MetricRow[], o: Omit<ScoreOptions, '
     .sort((a, b) => Number(a.detection?.exposure !== undefined) - Number(b.detection?.exposure !== undefined))
     .filter((m) => watchedAt(m.detection, o.grain));
   // An exposure's slices (hourly): their day wander is what the gate learns (day-wander.ts).
-  const gatedByWander = (metric: Metric, shape: MetricShape, grain: Grain, key: string) =>
-    exposures.has(metric.name) && shape === 'count' && grain === 'hour' && key !== '';
+  const gatedByWander = (metric: Metric, shape: MetricShape, key: string) =>
+    exposures.has(metric.name) && shape === 'count' && o.grain === 'hour' && key !== '';
   const score = (metric: Metric, ms: MetricState): void => {
     const rules = detectionOf(metric, o.grain);
     const slices = byMetric.get(metric.name) ?? new Map<string, (MetricRow | undefined)[]>();
@@ -260,7 +260,7 @@ export function metricScorer(rows: readonly MetricRow[], o: Omit<ScoreOptions, '
             slice: sliceOfKey.get(key)!,
             since,
             detector: newDetector(rules, shape, key === ''),
-            ...(gatedByWander(metric, shape, o.grain, key) ? { wander: new DayWander() } : {}),
+            ...(gatedByWander(metric, shape, key) ? { wander: new DayWander() } : {}),
           };
       ms.slices.set(key, sd);
       // A count slice seen for the first time has been zero in every earlier window (its own
@@ -615,7 +615,7 @@ function scoreOne(
     const counts =
       sd.wander?.push(value, s.expected * e, s.isAnomaly, {
         period: PERIOD.hour,
-        warmup: rules.warmup ?? parseDetectorConfig().warmup,
+        warmup: rules.warmup,
         learn: !known,
         total: total[i]?.value ?? 0,
       }) ?? true;
